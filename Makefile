@@ -1,0 +1,92 @@
+# saasedge build. `make` builds build/saasedge; see README.md for the other targets.
+
+CC      ?= cc
+PKGS    := openssl libcurl jansson sqlite3 libmicrohttpd libidn2 libpsl inih
+WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wformat=2 -Wvla
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -pthread $(WARN) -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lm
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+SRC      := $(shell find src -name '*.c' | sort)
+LIB_SRC  := $(filter-out src/main.c,$(SRC))
+OBJ      := $(SRC:%.c=build/obj/%.o)
+LIB_OBJ  := $(LIB_SRC:%.c=build/obj/%.o)
+SOBJ     := $(SRC:%.c=build/asan/obj/%.o)
+SLIB_OBJ := $(LIB_SRC:%.c=build/asan/obj/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=build/bench/%)
+PYTHON  := /usr/bin/python3
+
+.PHONY: all asan deps run test unit integration integration-asan bench bench-smoke clean format
+all: build/saasedge
+
+build/saasedge: $(OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+asan: build/asan/saasedge
+
+build/asan/saasedge: $(SOBJ)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS)
+
+build/asan/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -MMD -MP -c -o $@ $<
+
+build/asan/tests/%: tests/unit/%.c $(SLIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS) -lcmocka
+
+build/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
+
+-include $(OBJ:.o=.d) $(SOBJ:.o=.d)
+
+# Installs the Debian packages the build, the tests and the benchmarks need. Idempotent: it
+# touches the network only when a package is missing.
+deps: tests/sdk/node_modules/.package-lock.json
+	@scripts/install-deps
+
+# The official Cloudflare TypeScript SDK, driven against the real binary by tests/sdk.
+tests/sdk/node_modules/.package-lock.json: tests/sdk/package.json tests/sdk/package-lock.json
+	@scripts/install-deps
+	npm ci --prefix tests/sdk --no-audit --no-fund
+
+run: all
+	./build/saasedge serve --dev
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+integration: all
+	SAASEDGE_BIN=$(CURDIR)/build/saasedge $(PYTHON) -m pytest -q tests/integration
+
+integration-asan: asan
+	SAASEDGE_BIN=$(CURDIR)/build/asan/saasedge SAASEDGE_ASAN=1 $(PYTHON) -m pytest -q tests/integration
+
+test: deps
+	$(MAKE) all asan
+	$(MAKE) unit
+	$(MAKE) integration
+	$(MAKE) integration-asan
+	$(MAKE) bench-smoke
+
+bench: all $(BENCH_BIN)
+	bench/run-all
+
+bench-smoke: all $(BENCH_BIN)
+	BENCH_SMOKE=1 bench/run-all
+
+format:
+	clang-format -i $(SRC) $(shell find src -name '*.h') $(UNIT_SRC)
+
+clean:
+	rm -rf build

@@ -1,0 +1,19 @@
+/* Route handlers. Each fills RES; none blocks on anything but the store. */
+#ifndef SAASEDGE_API_HANDLERS_H
+#define SAASEDGE_API_HANDLERS_H
+
+#include "api/request.h"
+
+void api_hostname_create(struct api_request *req, struct api_response *res);
+void api_hostname_list(struct api_request *req, struct api_response *res);
+void api_hostname_get(struct api_request *req, struct api_response *res);
+void api_hostname_edit(struct api_request *req, struct api_response *res);
+void api_hostname_delete(struct api_request *req, struct api_response *res);
+
+void api_fallback_origin_get(struct api_request *req, struct api_response *res);
+void api_fallback_origin_put(struct api_request *req, struct api_response *res);
+void api_fallback_origin_delete(struct api_request *req, struct api_response *res);
+
+void api_quota_get(struct api_request *req, struct api_response *res);
+
+#endif

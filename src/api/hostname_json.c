@@ -1,0 +1,69 @@
+#include "api/hostname_json.h"
+
+#include <stdio.h>
+
+#include "lib/timeutil.h"
+
+/* Sets KEY to the JSON parsed from TEXT when TEXT is set and parses. */
+static void set_parsed(json_t *obj, const char *key, const char *text)
+{
+	json_t *v = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+
+	if (v)
+		json_object_set_new(obj, key, v);
+}
+
+static void set_nonempty(json_t *obj, const char *key, const char *value)
+{
+	if (value[0])
+		json_object_set_new(obj, key, json_string(value));
+}
+
+static json_t *ssl_to_json(const struct store_ssl *s)
+{
+	json_t *ssl = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s}", "id", s->pack_id, "type",
+				s->type, "method", s->method, "status", s->status, "bundle_method",
+				s->bundle_method, "wildcard", s->wildcard,
+				"certificate_authority", s->certificate_authority);
+
+	if (!ssl)
+		return NULL;
+	set_parsed(ssl, "settings", s->settings_json ? s->settings_json : "{}");
+	set_parsed(ssl, "validation_records", s->validation_records_json);
+	set_parsed(ssl, "validation_errors", s->validation_errors_json);
+	return ssl;
+}
+
+/* Ownership is proven for the name a visitor types; a wildcard's is its parent. */
+static const char *ownership_name(const char *hostname)
+{
+	return (hostname[0] == '*' && hostname[1] == '.') ? hostname + 2 : hostname;
+}
+
+json_t *hostname_to_json(const struct store_hostname *h)
+{
+	char created[TIME_RFC3339_LEN + 1];
+	char txt_name[300];
+	char http_url[400];
+	const char *name = ownership_name(h->hostname);
+	json_t *obj;
+
+	time_format_rfc3339(h->created_at_us, created);
+	snprintf(txt_name, sizeof(txt_name), "_cf-custom-hostname.%s", name);
+	snprintf(http_url, sizeof(http_url),
+		 "http://%s/.well-known/cf-custom-hostname-challenge/%s", name, h->id);
+	obj = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:{s:s, s:s}, s:s}", "id", h->id,
+			"hostname", h->hostname, "status", h->status, "ownership_verification",
+			"type", "txt", "name", txt_name, "value", h->ownership_token,
+			"ownership_verification_http", "http_url", http_url, "http_body",
+			h->ownership_token, "created_at", created);
+	if (!obj)
+		return NULL;
+	if (h->ssl.enabled)
+		json_object_set_new(obj, "ssl", ssl_to_json(&h->ssl));
+	set_parsed(obj, "verification_errors", h->verification_errors_json);
+	set_parsed(obj, "custom_metadata", h->custom_metadata_json);
+	set_nonempty(obj, "custom_origin_server", h->custom_origin_server);
+	set_nonempty(obj, "custom_origin_sni", h->custom_origin_sni);
+	return obj;
+}

@@ -1,0 +1,12 @@
+/* The custom hostname object as Cloudflare shows it (docs/api.md). */
+#ifndef SAASEDGE_API_HOSTNAME_JSON_H
+#define SAASEDGE_API_HOSTNAME_JSON_H
+
+#include <jansson.h>
+
+#include "store/store.h"
+
+/* A new JSON object for H (caller owns the reference). NULL on ENOMEM. */
+json_t *hostname_to_json(const struct store_hostname *h);
+
+#endif

@@ -1,0 +1,265 @@
+/* The HTTP side of the API: libmicrohttpd with a thread pool, request bodies gathered up to
+ * api.max_body, then authentication, rate limiting, routing and the handler, in that order. */
+#include "api/api.h"
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "api/auth.h"
+#include "api/ratelimit.h"
+#include "api/router.h"
+#include "lib/error.h"
+#include "lib/log.h"
+#include "lib/timeutil.h"
+
+struct api_server {
+	struct MHD_Daemon *daemon;
+	const struct config *cfg;
+	struct store *store;
+	struct api_ratelimit *ratelimit;
+	int listen_fd;
+	unsigned port;
+};
+
+/* One per HTTP request, from its first callback to MHD's "completed" notification. */
+struct pending_request {
+	char *body;
+	size_t len;
+	int too_large;
+};
+
+const char *api_query(const struct api_request *req, const char *key)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *conn, struct api_response *res)
+{
+	char *text = json_dumps(res->body, JSON_COMPACT);
+	struct MHD_Response *response;
+	enum MHD_Result ok;
+
+	if (!text)
+		return MHD_NO;
+	response = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	if (!response) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(response, "Content-Type", "application/json");
+	/* The Stainless SDKs resend 409s and other 4xx unless told not to: a duplicate or a bad
+	 * field can only fail again. 408 and 429 are worth a retry. */
+	if (res->status >= 400 && res->status < 500 && res->status != 408 && res->status != 429)
+		MHD_add_response_header(response, "x-should-retry", "false");
+	if (res->retry_after) {
+		char seconds[16];
+		snprintf(seconds, sizeof(seconds), "%u", res->retry_after);
+		MHD_add_response_header(response, "Retry-After", seconds);
+	}
+	ok = MHD_queue_response(conn, res->status, response);
+	MHD_destroy_response(response);
+	return ok;
+}
+
+/* Authenticates, rate-limits, routes and runs the handler; fills RES in every case. */
+static void handle(struct api_server *srv, struct MHD_Connection *conn, const char *url,
+		   const char *method, struct pending_request *pr, struct api_response *res)
+{
+	struct api_request req = {.method = method, .cfg = srv->cfg, .store = srv->store,
+				  .conn = conn, .body = pr->body, .body_len = pr->len};
+	struct api_credentials creds = {
+		.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
+		.auth_key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Auth-Key"),
+		.auth_email = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Auth-Email"),
+	};
+	char path[512];
+	char limit[32];
+	unsigned retry_after = 0;
+
+	if (pr->too_large) {
+		snprintf(limit, sizeof(limit), "%lld", (long long)srv->cfg->api.max_body);
+		api_fail(res, API_ERR_BODY_TOO_LARGE, limit);
+		return;
+	}
+	if (api_authenticate(srv->store, &creds, &req.token, res))
+		return;
+	if (!api_ratelimit_take(srv->ratelimit, req.token.id, time_now_us(), &retry_after)) {
+		api_fail(res, API_ERR_RATE_LIMITED, NULL);
+		res->retry_after = retry_after;
+		return;
+	}
+	snprintf(path, sizeof(path), "%s", url);
+	req.path = api_path_normalize(path);
+	if (!req.path) {
+		api_fail_no_route(res, url);
+		return;
+	}
+	api_handler handler = api_route(&req, res);
+	if (handler)
+		handler(&req, res);
+}
+
+static int body_append(struct pending_request *pr, const char *data, size_t n, int64_t max)
+{
+	if (pr->too_large || pr->len + n > (size_t)max) {
+		pr->too_large = 1;
+		return 0;
+	}
+	char *grown = realloc(pr->body, pr->len + n + 1);
+	if (!grown)
+		return -1;
+	memcpy(grown + pr->len, data, n);
+	pr->body = grown;
+	pr->len += n;
+	pr->body[pr->len] = '\0';
+	return 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size, void **ctx)
+{
+	struct api_server *srv = cls;
+	struct pending_request *pr = *ctx;
+	struct api_response res = {0};
+	enum MHD_Result ok;
+
+	if (!pr) {
+		pr = calloc(1, sizeof(*pr));
+		if (!pr)
+			return MHD_NO;
+		*ctx = pr;
+		const char *length =
+			MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		if (length && strtoll(length, NULL, 10) > srv->cfg->api.max_body)
+			pr->too_large = 1;
+		if (!pr->too_large)
+			return MHD_YES;
+	} else if (*upload_data_size) {
+		if (body_append(pr, upload_data, *upload_data_size, srv->cfg->api.max_body))
+			return MHD_NO;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	handle(srv, conn, url, method, pr, &res);
+	if (!res.body)
+		api_fail(&res, API_ERR_INTERNAL, NULL);
+	ok = send_response(conn, &res);
+	api_response_dispose(&res);
+	return ok;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
+			 enum MHD_RequestTerminationCode why)
+{
+	struct pending_request *pr = *ctx;
+
+	if (pr) {
+		free(pr->body);
+		free(pr);
+		*ctx = NULL;
+	}
+}
+
+/* Splits "host:port", "[v6]:port" or ":port" and binds a listening socket. */
+static int open_listener(const char *listen_addr, int *fd_out, unsigned *port_out)
+{
+	char host[CONFIG_ADDR_LEN] = "";
+	const char *port;
+	const char *colon = strrchr(listen_addr, ':');
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+	struct addrinfo *ai = NULL;
+	int fd = -1, rc = SE_ECONFIG, one = 1;
+
+	if (!colon)
+		return SE_ECONFIG;
+	port = colon + 1;
+	if (listen_addr[0] == '[' && colon > listen_addr && colon[-1] == ']')
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - listen_addr - 2), listen_addr + 1);
+	else
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - listen_addr), listen_addr);
+	if (getaddrinfo(host[0] ? host : NULL, port, &hints, &ai) || !ai)
+		goto out;
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		rc = SE_EIO;
+		goto out;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 1024)) {
+		rc = errno == EADDRINUSE ? SE_EADDRINUSE : SE_EIO;
+		goto out;
+	}
+	struct sockaddr_storage bound;
+	socklen_t len = sizeof(bound);
+	getsockname(fd, (struct sockaddr *)&bound, &len);
+	*port_out = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+						      : ((struct sockaddr_in *)&bound)->sin_port);
+	*fd_out = fd;
+	fd = -1;
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (ai)
+		freeaddrinfo(ai);
+	return rc;
+}
+
+int api_server_start(const struct config *cfg, struct store *st, struct api_server **out)
+{
+	struct api_server *srv = calloc(1, sizeof(*srv));
+	int rc;
+
+	if (!srv)
+		return SE_ENOMEM;
+	srv->cfg = cfg;
+	srv->store = st;
+	srv->listen_fd = -1;
+	srv->ratelimit = api_ratelimit_create(cfg->api.rate_limit, cfg->api.rate_burst);
+	if (!srv->ratelimit) {
+		rc = SE_ENOMEM;
+		goto fail;
+	}
+	rc = open_listener(cfg->api.listen, &srv->listen_fd, &srv->port);
+	if (rc)
+		goto fail;
+	srv->daemon = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL, on_request, srv,
+		MHD_OPTION_LISTEN_SOCKET, srv->listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
+		(unsigned)cfg->api.threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
+	if (!srv->daemon) {
+		rc = SE_EIO;
+		goto fail;
+	}
+	*out = srv;
+	return 0;
+fail:
+	if (srv->listen_fd >= 0)
+		close(srv->listen_fd);
+	api_ratelimit_destroy(srv->ratelimit);
+	free(srv);
+	return rc;
+}
+
+unsigned api_server_port(const struct api_server *srv)
+{
+	return srv->port;
+}
+
+void api_server_stop(struct api_server *srv)
+{
+	if (!srv)
+		return;
+	MHD_stop_daemon(srv->daemon);
+	close(srv->listen_fd);
+	api_ratelimit_destroy(srv->ratelimit);
+	free(srv);
+}

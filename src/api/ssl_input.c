@@ -1,0 +1,178 @@
+#include "api/ssl_input.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/ssl_settings.h"
+
+static const char *const dcv_methods[] = {"http", "txt", "email", "cname"};
+static const char *const bundle_methods[] = {"ubiquitous", "optimal", "force"};
+/* Names a provider may ask for without configuring them: the public ACME CAs Cloudflare offers
+ * and saasedge's own CA. Other names must be configured as ca.<name>. */
+static const char *const builtin_cas[] = {"internal", "lets_encrypt", "google", "ssl_com"};
+/* Custom certificates arrive with their own issue; until then saying so beats ignoring them. */
+static const char *const custom_cert_fields[] = {"custom_certificate", "custom_key",
+						 "custom_csr_id", "custom_cert_bundle"};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static int in_list(const char *s, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+const char *ssl_default_ca(const struct config *cfg)
+{
+	return cfg->issuance.default_ca[0] ? cfg->issuance.default_ca : "internal";
+}
+
+static int ca_known(const struct config *cfg, const char *name)
+{
+	return in_list(name, builtin_cas, COUNT(builtin_cas)) || config_find_ca(cfg, name);
+}
+
+/* A member that is JSON null counts as absent: clients serialise unset optionals as null. */
+static const json_t *member(const json_t *obj, const char *key)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	return json_is_null(v) ? NULL : v;
+}
+
+/* The requested changes, checked one field at a time; NULL members were not sent. */
+struct ssl_request {
+	const char *method, *type, *bundle_method, *ca;
+	int wildcard; /* -1 not sent */
+	const json_t *settings;
+};
+
+static int parse_request(const json_t *ssl, const struct config *cfg, struct ssl_request *rq,
+			 struct api_response *res)
+{
+	const json_t *v;
+	char why[160];
+
+	for (size_t i = 0; i < COUNT(custom_cert_fields); i++) {
+		if (member(ssl, custom_cert_fields[i])) {
+			snprintf(why, sizeof(why), "ssl.%s: custom certificates are not supported yet",
+				 custom_cert_fields[i]);
+			api_fail(res, API_ERR_SSL_INVALID, why);
+			return -1;
+		}
+	}
+	if ((v = member(ssl, "method"))) {
+		if (!json_is_string(v) ||
+		    !in_list(json_string_value(v), dcv_methods, COUNT(dcv_methods)))
+			return api_fail(res, API_ERR_DCV_METHOD, NULL), -1;
+		rq->method = json_string_value(v);
+	}
+	if ((v = member(ssl, "type"))) {
+		if (!json_is_string(v) || strcmp(json_string_value(v), "dv") != 0)
+			return api_fail(res, API_ERR_DCV_TYPE, NULL), -1;
+		rq->type = json_string_value(v);
+	}
+	if (!rq->method != !rq->type)
+		return api_fail(res, API_ERR_DCV_BOTH_REQUIRED, NULL), -1;
+	if ((v = member(ssl, "bundle_method"))) {
+		if (!json_is_string(v) ||
+		    !in_list(json_string_value(v), bundle_methods, COUNT(bundle_methods)))
+			return api_fail(res, API_ERR_BUNDLE_METHOD, NULL), -1;
+		rq->bundle_method = json_string_value(v);
+	}
+	if ((v = member(ssl, "certificate_authority"))) {
+		if (!json_is_string(v))
+			return api_fail(res, API_ERR_SSL_INVALID,
+					"certificate_authority must be a string"), -1;
+		rq->ca = json_string_value(v);
+		if (rq->ca[0] && !ca_known(cfg, rq->ca)) {
+			snprintf(why, sizeof(why),
+				 "certificate_authority '%.64s' is not configured here", rq->ca);
+			return api_fail(res, API_ERR_SSL_INVALID, why), -1;
+		}
+	}
+	rq->wildcard = -1;
+	if ((v = member(ssl, "wildcard"))) {
+		if (!json_is_boolean(v))
+			return api_fail(res, API_ERR_SSL_INVALID, "wildcard must be true or false"),
+			       -1;
+		rq->wildcard = json_is_true(v);
+	}
+	if ((v = member(ssl, "settings"))) {
+		if (!json_is_object(v))
+			return api_fail(res, API_ERR_SSL_INVALID, "settings must be an object"), -1;
+		rq->settings = v;
+	}
+	return 0;
+}
+
+static int merge_settings(struct store_ssl *s, const json_t *given, struct api_response *res)
+{
+	json_t *settings = s->settings_json ? json_loads(s->settings_json, 0, NULL) : NULL;
+	char *text;
+
+	if (!json_is_object(settings)) {
+		json_decref(settings);
+		settings = json_object();
+	}
+	if (given && ssl_settings_merge(given, settings, res)) {
+		json_decref(settings);
+		return -1;
+	}
+	text = json_dumps(settings, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(settings);
+	if (!text)
+		return api_fail(res, API_ERR_INTERNAL, NULL), -1;
+	free(s->settings_json);
+	s->settings_json = text;
+	return 0;
+}
+
+int ssl_input_apply(const json_t *ssl, const struct config *cfg, int wildcard_host,
+		    struct store_ssl *s, int *restart, struct api_response *res)
+{
+	struct ssl_request rq = {0};
+	int was_enabled = s->enabled;
+
+	*restart = 0;
+	if (!json_is_object(ssl))
+		return api_fail(res, API_ERR_SSL_INVALID, "ssl must be an object"), -1;
+	if (parse_request(ssl, cfg, &rq, res) || merge_settings(s, rq.settings, res))
+		return -1;
+
+	/* Copies: the defaults below may point into S, which is rewritten further down. */
+	char ca[sizeof(s->certificate_authority)], method[sizeof(s->method)];
+	snprintf(ca, sizeof(ca), "%s",
+		 rq.ca ? (rq.ca[0] ? rq.ca : ssl_default_ca(cfg))
+		       : (was_enabled ? s->certificate_authority : ssl_default_ca(cfg)));
+	snprintf(method, sizeof(method), "%s",
+		 rq.method ? rq.method : (was_enabled ? s->method : "http"));
+	int wildcard = rq.wildcard >= 0 ? rq.wildcard : (was_enabled ? s->wildcard : 0);
+	if ((wildcard || wildcard_host) && strcmp(method, "http") == 0)
+		return api_fail(res, API_ERR_WILDCARD_HTTP, NULL), -1;
+
+	int changed = !was_enabled || strcmp(method, s->method) != 0 ||
+		      strcmp(ca, s->certificate_authority) != 0 || wildcard != s->wildcard;
+	if (changed) {
+		/* A new method, CA or name set means a new certificate: start over. */
+		*restart = 1;
+		snprintf(s->status, sizeof(s->status), "initializing");
+	} else if (rq.method && strcmp(s->status, "active") != 0) {
+		/* The same method again is Cloudflare's "recheck now"; a timed-out pack restarts. */
+		*restart = 1;
+		if (strstr(s->status, "timed_out"))
+			snprintf(s->status, sizeof(s->status), "initializing");
+	}
+	s->enabled = 1;
+	snprintf(s->method, sizeof(s->method), "%s", method);
+	snprintf(s->type, sizeof(s->type), "dv");
+	snprintf(s->certificate_authority, sizeof(s->certificate_authority), "%s", ca);
+	s->wildcard = wildcard;
+	if (rq.bundle_method || !was_enabled)
+		snprintf(s->bundle_method, sizeof(s->bundle_method), "%s",
+			 rq.bundle_method ? rq.bundle_method : "ubiquitous");
+	return 0;
+}

@@ -1,0 +1,22 @@
+/* Validation of the "ssl" object of a create or PATCH body (docs/api.md, "ssl"). */
+#ifndef SAASEDGE_API_SSL_INPUT_H
+#define SAASEDGE_API_SSL_INPUT_H
+
+#include <jansson.h>
+
+#include "api/envelope.h"
+#include "lib/config.h"
+#include "store/store.h"
+
+/* Applies SSL (a JSON value from the body) to S, the hostname's current certificate
+ * configuration (zeroed when it has none). WILDCARD_HOST says the hostname starts with "*.".
+ * On success returns 0 and sets *RESTART when validation must (re)start: then s->status holds the
+ * status to restart from. On bad input fills RES and returns -1, leaving S in an unspecified
+ * state that the caller must not store. */
+int ssl_input_apply(const json_t *ssl, const struct config *cfg, int wildcard_host,
+		    struct store_ssl *s, int *restart, struct api_response *res);
+
+/* The CA a hostname gets when it names none. */
+const char *ssl_default_ca(const struct config *cfg);
+
+#endif

@@ -1,0 +1,91 @@
+/* The subcommands of the saasedge binary and the helpers they share. Each entry point takes the
+ * arguments after its own name and returns the process exit status (CLI_EXIT_*). Messages for
+ * people go to stderr prefixed "saasedge: "; stdout carries only the result a script captures
+ * (a zone id, a token) or, for serve --dev, the dev-mode banner. Main thread only. */
+#ifndef SAASEDGE_CLI_CLI_H
+#define SAASEDGE_CLI_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/config.h"
+#include "lib/ids.h"
+#include "store/store.h"
+
+enum cli_exit { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
+
+/* `saasedge zone create NAME [--cname-target HOST] [--quota N] --data DIR` */
+int cli_zone(int argc, char **argv);
+/* `saasedge token create --zone ID [--email EMAIL] --data DIR` */
+int cli_token(int argc, char **argv);
+/* `saasedge serve [--config FILE] [--dev] [--data DIR] [--KEY=VALUE ...]`: runs until SIGINT or
+ * SIGTERM. */
+int cli_serve(int argc, char **argv);
+
+/* ---- shared by the subcommands (cli_common.c) --------------------------------------------- */
+
+/* Prints "saasedge: " FMT "\n" to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* 1 when ARGV holds --help or -h. */
+int cli_wants_help(int argc, char **argv);
+
+/* An option of a subcommand that config_load does not know (--zone, --quota, ...). */
+struct cli_opt {
+	const char *name;  /* "--zone" */
+	const char *value; /* out: borrowed from argv, NULL when not given */
+};
+
+/* The arguments of a subcommand, sorted: its own options get their values, arguments that are
+ * neither flags nor flag values are positional, and the rest is left for config_load. */
+struct cli_args {
+	const char *pos[4];
+	size_t n_pos;
+	char **rest; /* owned (cli_args_dispose); the strings are borrowed from argv */
+	int n_rest;
+};
+
+/* Sorts ARGV into ARGS, filling OPTS[0..N_OPTS) values. Prints the error and returns
+ * CLI_EXIT_USAGE for an option without its value or too many positional arguments. */
+int cli_args_split(int argc, char **argv, struct cli_opt *opts, size_t n_opts,
+		   struct cli_args *args);
+void cli_args_dispose(struct cli_args *args);
+
+/* config_load on ARGS->rest; prints the error and returns CLI_EXIT_USAGE on failure. */
+int cli_load_config(const struct cli_args *args, struct config *cfg);
+
+/* Opens the store in CFG->data_dir, explaining a failure (naming the directory) on stderr.
+ * Returns CLI_EXIT_OK with *st owned by the caller (store_close), or CLI_EXIT_FAIL. */
+int cli_open_store(const struct config *cfg, struct store **st);
+
+/* ---- shared between zone, token and dev bootstrap ----------------------------------------- */
+
+/* Inserts a zone with a new id: ZONE's name, cname_target and quota are the caller's, id and
+ * created_at are filled here. Returns 0 or the store's code (SE_EEXISTS for a taken name). */
+int cli_zone_insert(struct store *st, struct store_zone *zone);
+
+/* Creates an API token for ZONE_ID (EMAIL may be ""): the secret goes to TOKEN, and only its
+ * SHA-256 to the store. The caller wipes TOKEN after use. Returns 0 or the store's code
+ * (SE_ENOTFOUND when the zone does not exist). */
+int cli_token_issue(struct store *st, const char *zone_id, const char *email,
+		    char token[IDS_TOKEN_LEN + 1]);
+
+/* ---- dev mode (dev_bootstrap.c) ----------------------------------------------------------- */
+
+struct dev_info {
+	char zone_id[IDS_ZONE_LEN + 1];
+	char token[IDS_TOKEN_LEN + 1];
+	char token_path[PATH_MAX]; /* <data>/dev-token */
+};
+
+/* First start of `serve --dev`: makes sure the dev zone exists and that <data>/dev-token holds a
+ * token the store knows, creating either when missing. Fills INFO (wipe it with dev_info_wipe).
+ * Returns CLI_EXIT_OK, or CLI_EXIT_FAIL after printing why. */
+int dev_bootstrap(const struct config *cfg, struct store *st, struct dev_info *info);
+
+/* Prints the dev-mode banner (API URL, zone id, token, a curl example) to stdout. */
+void dev_print_banner(const struct dev_info *info, const char *api_url);
+
+void dev_info_wipe(struct dev_info *info);
+
+#endif

@@ -1,0 +1,153 @@
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/error.h"
+#include "lib/log.h"
+
+void cli_error(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "saasedge: %s\n", line);
+}
+
+int cli_wants_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static struct cli_opt *opt_find(struct cli_opt *opts, size_t n_opts, const char *arg,
+				const char **inline_value)
+{
+	for (size_t i = 0; i < n_opts; i++) {
+		size_t n = strlen(opts[i].name);
+
+		if (strncmp(arg, opts[i].name, n) != 0 || (arg[n] != '\0' && arg[n] != '='))
+			continue;
+		*inline_value = arg[n] == '=' ? arg + n + 1 : NULL;
+		return &opts[i];
+	}
+	return NULL;
+}
+
+/* Handles ARGV[*i], one of the subcommand's options, and moves *i past its value. */
+static int take_opt(int argc, char **argv, int *i, struct cli_opt *opt, const char *inline_value)
+{
+	if (inline_value) {
+		opt->value = inline_value;
+	} else if (*i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0) {
+		opt->value = argv[++*i];
+	} else {
+		cli_error("option %s needs a value", opt->name);
+		return CLI_EXIT_USAGE;
+	}
+	return CLI_EXIT_OK;
+}
+
+static int take_pos(struct cli_args *args, const char *arg)
+{
+	if (args->n_pos == sizeof(args->pos) / sizeof(args->pos[0])) {
+		cli_error("unexpected argument %s", arg);
+		return CLI_EXIT_USAGE;
+	}
+	args->pos[args->n_pos++] = arg;
+	return CLI_EXIT_OK;
+}
+
+int cli_args_split(int argc, char **argv, struct cli_opt *opts, size_t n_opts,
+		   struct cli_args *args)
+{
+	int rc = CLI_EXIT_OK;
+
+	memset(args, 0, sizeof(*args));
+	args->rest = calloc((size_t)argc + 1, sizeof(*args->rest));
+	if (!args->rest) {
+		cli_error("out of memory");
+		return CLI_EXIT_FAIL;
+	}
+	for (int i = 0; i < argc && rc == CLI_EXIT_OK; i++) {
+		const char *inline_value = NULL;
+		struct cli_opt *opt = opt_find(opts, n_opts, argv[i], &inline_value);
+
+		if (opt) {
+			rc = take_opt(argc, argv, &i, opt, inline_value);
+		} else if (argv[i][0] != '-' || argv[i][1] == '\0') {
+			rc = take_pos(args, argv[i]);
+		} else {
+			/* config_load's flag: keep its value with it, so it is not positional. */
+			args->rest[args->n_rest++] = argv[i];
+			if (config_flag_takes_value(argv[i]) && i + 1 < argc)
+				args->rest[args->n_rest++] = argv[++i];
+		}
+	}
+	if (rc != CLI_EXIT_OK)
+		cli_args_dispose(args);
+	return rc;
+}
+
+void cli_args_dispose(struct cli_args *args)
+{
+	free(args->rest);
+	args->rest = NULL;
+	args->n_rest = 0;
+}
+
+int cli_load_config(const struct cli_args *args, struct config *cfg)
+{
+	char err[512];
+
+	if (config_load(cfg, args->n_rest, args->rest, err, sizeof(err)) != 0) {
+		cli_error("%s", err);
+		return CLI_EXIT_USAGE;
+	}
+	/* The table only admits known level names. */
+	(void)log_set_level(cfg->log_level);
+	return CLI_EXIT_OK;
+}
+
+/* The store says what failed in its own log line; this names the directory and, when it can,
+ * the reason in the operator's terms. */
+static void explain_store_error(const char *dir, int rc)
+{
+	struct stat sb;
+	int e;
+
+	if (stat(dir, &sb) != 0) {
+		e = errno;
+		/* Retrying the last step tells why the store could not create it. */
+		if (e == ENOENT && mkdir(dir, 0700) != 0)
+			e = errno;
+		cli_error("cannot create data directory %s: %s", dir, strerror(e));
+	} else if (!S_ISDIR(sb.st_mode)) {
+		cli_error("data directory %s is not a directory", dir);
+	} else if (access(dir, W_OK | X_OK) != 0) {
+		cli_error("data directory %s is not writable: %s", dir, strerror(errno));
+	} else {
+		cli_error("cannot open the store in %s: %s", dir, se_strerror(rc));
+	}
+}
+
+int cli_open_store(const struct config *cfg, struct store **st)
+{
+	int rc = store_open(cfg->data_dir, st);
+
+	if (rc == 0)
+		return CLI_EXIT_OK;
+	explain_store_error(cfg->data_dir, rc);
+	return CLI_EXIT_FAIL;
+}

@@ -1,0 +1,136 @@
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "cli/cli.h"
+#include "lib/error.h"
+#include "lib/log.h"
+#include "lib/secretbox.h"
+
+static const char serve_usage[] =
+    "usage: saasedge serve [--dev] [--config FILE] [--data DIR] [--KEY=VALUE ...]\n"
+    "Runs the server until SIGINT or SIGTERM. --dev needs nothing else: it keeps everything\n"
+    "under ./var and prints a zone id, an API token and a curl example.\n\n";
+
+/* Everything serve holds, so that one function can release it whatever the point of failure. */
+struct serve_state {
+	struct config cfg;
+	struct secretbox box;
+	int box_loaded;
+	struct store *st;
+	struct api_server *api;
+	struct dev_info dev;
+};
+
+/* "http://HOST:PORT/client/v4" for LISTEN with the port actually bound (api.listen may say 0). */
+static void api_url(const char *listen, unsigned port, char *out, size_t len)
+{
+	const char *colon = strrchr(listen, ':');
+
+	if (colon && port)
+		snprintf(out, len, "http://%.*s:%u/client/v4", (int)(colon - listen), listen, port);
+	else
+		snprintf(out, len, "http://%s/client/v4", listen);
+}
+
+static int load_master_key(struct serve_state *s)
+{
+	const char *path = s->cfg.master_key;
+	/* A missing key is created: the first start makes it; issuance needs it from then on. */
+	int rc = secretbox_load(path, 1, &s->box);
+
+	if (rc == SE_EPERM)
+		cli_error("master key %s is readable by other users: run chmod 600 %s", path, path);
+	else if (rc)
+		cli_error("cannot load the master key %s: %s (it must be 32 bytes, mode 0600)",
+			  path, se_strerror(rc));
+	s->box_loaded = rc == 0;
+	return rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
+static int start_api(struct serve_state *s)
+{
+	int rc = api_server_start(&s->cfg, s->st, &s->api);
+
+	if (rc == SE_EADDRINUSE)
+		cli_error("cannot listen on %s: address already in use", s->cfg.api.listen);
+	else if (rc == SE_ECONFIG)
+		cli_error("invalid api.listen address %s (expected HOST:PORT or [IPv6]:PORT)",
+			  s->cfg.api.listen);
+	else if (rc)
+		cli_error("cannot start the API on %s: %s", s->cfg.api.listen, se_strerror(rc));
+	return rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
+static int start(struct serve_state *s)
+{
+	char url[CONFIG_ADDR_LEN + 32];
+	int rc = cli_open_store(&s->cfg, &s->st);
+
+	if (rc == CLI_EXIT_OK)
+		rc = load_master_key(s);
+	if (rc == CLI_EXIT_OK && s->cfg.dev)
+		rc = dev_bootstrap(&s->cfg, s->st, &s->dev);
+	if (rc == CLI_EXIT_OK)
+		rc = start_api(s);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	api_url(s->cfg.api.listen, api_server_port(s->api), url, sizeof(url));
+	log_info("msg=\"saasedge serving\" api=%s data=%s dev=%d", url, s->cfg.data_dir,
+		 s->cfg.dev);
+	if (s->cfg.dev)
+		dev_print_banner(&s->dev, url);
+	dev_info_wipe(&s->dev);
+	return CLI_EXIT_OK;
+}
+
+static void stop(struct serve_state *s)
+{
+	api_server_stop(s->api);
+	s->api = NULL;
+	store_close(s->st);
+	s->st = NULL;
+	if (s->box_loaded)
+		secretbox_wipe(&s->box);
+	dev_info_wipe(&s->dev);
+}
+
+static int wait_for_signal(const sigset_t *set)
+{
+	int sig = 0;
+
+	while (sigwait(set, &sig) != 0)
+		;
+	log_info("msg=\"saasedge stopping\" signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	return sig;
+}
+
+int cli_serve(int argc, char **argv)
+{
+	static struct serve_state s; /* large (paths, CA table): off the stack */
+	sigset_t set;
+	int rc;
+
+	if (cli_wants_help(argc, argv)) {
+		fputs(serve_usage, stdout);
+		config_print_help(stdout);
+		return CLI_EXIT_OK;
+	}
+	rc = cli_load_config(&(struct cli_args){.rest = argv, .n_rest = argc}, &s.cfg);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	/* Blocked before any thread starts, so every thread inherits the mask and the signals
+	 * wait for sigwait below instead of killing a worker mid-request. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	rc = start(&s);
+	if (rc == CLI_EXIT_OK)
+		wait_for_signal(&set);
+	stop(&s);
+	return rc;
+}

@@ -1,0 +1,111 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "lib/error.h"
+#include "lib/hostname.h"
+#include "lib/timeutil.h"
+
+static const char zone_usage[] =
+    "usage: saasedge zone create NAME [--cname-target HOST] [--quota N] --data DIR\n"
+    "Creates a zone and prints its id. --quota defaults to api.default_quota; --config FILE,\n"
+    "SAASEDGE_DATA and the other options of saasedge serve --help are read as well.\n";
+
+int cli_zone_insert(struct store *st, struct store_zone *zone)
+{
+	int rc = ids_hex32(zone->id);
+
+	if (rc)
+		return rc;
+	zone->hostname_count = 0;
+	zone->created_at_us = time_now_us();
+	return store_zone_create(st, zone);
+}
+
+/* Fills ZONE's name and cname_target from the command line, normalised; CLI_EXIT_FAIL (after
+ * saying why) when either is not a usable hostname. */
+static int zone_names(const char *name, const char *cname_target, struct store_zone *zone)
+{
+	char reason[256];
+
+	if (hostname_normalize(name, 0, zone->name, reason, sizeof(reason)) != HOSTNAME_OK) {
+		cli_error("invalid zone name %s: %s", name, reason);
+		return CLI_EXIT_FAIL;
+	}
+	if (!cname_target)
+		return CLI_EXIT_OK;
+	/* A CNAME target is the provider's own name, often on a private or test domain, so only
+	 * the syntax is checked; an address is no CNAME target. */
+	if (hostname_normalize_origin(cname_target, zone->cname_target, reason, sizeof(reason)) !=
+	    HOSTNAME_OK) {
+		cli_error("invalid --cname-target %s: %s", cname_target, reason);
+		return CLI_EXIT_FAIL;
+	}
+	return CLI_EXIT_OK;
+}
+
+static int zone_store(const struct config *cfg, struct store_zone *zone)
+{
+	struct store *st = NULL;
+	struct store_zone old;
+	int rc = cli_open_store(cfg, &st);
+
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	rc = cli_zone_insert(st, zone);
+	if (rc == SE_EEXISTS && store_zone_find_by_name(st, zone->name, &old) == 0)
+		cli_error("zone %s already exists (id %s)", zone->name, old.id);
+	else if (rc)
+		cli_error("cannot create zone %s in %s: %s", zone->name, cfg->data_dir,
+			  se_strerror(rc));
+	else
+		printf("%s\n", zone->id);
+	store_close(st);
+	return rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
+static int zone_create(int argc, char **argv)
+{
+	struct cli_opt opts[] = {{.name = "--cname-target"}, {.name = "--quota"}};
+	struct cli_args args;
+	struct store_zone zone = {0};
+	struct config cfg;
+	char err[512];
+	int rc = cli_args_split(argc, argv, opts, 2, &args);
+
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	if (args.n_pos != 1) {
+		fputs(zone_usage, stderr);
+		rc = CLI_EXIT_USAGE;
+	}
+	if (rc == CLI_EXIT_OK)
+		rc = cli_load_config(&args, &cfg);
+	/* --quota is api.default_quota for this one zone: same bounds, same parser. */
+	if (rc == CLI_EXIT_OK && opts[1].value &&
+	    config_set(&cfg, "api.default_quota", opts[1].value, err, sizeof(err))) {
+		cli_error("--quota: %s", err);
+		rc = CLI_EXIT_USAGE;
+	}
+	if (rc == CLI_EXIT_OK)
+		rc = zone_names(args.pos[0], opts[0].value, &zone);
+	zone.quota = cfg.api.default_quota;
+	if (rc == CLI_EXIT_OK)
+		rc = zone_store(&cfg, &zone);
+	cli_args_dispose(&args);
+	return rc;
+}
+
+int cli_zone(int argc, char **argv)
+{
+	if (argc >= 1 && strcmp(argv[0], "create") == 0 && !cli_wants_help(argc, argv))
+		return zone_create(argc - 1, argv + 1);
+	if (cli_wants_help(argc, argv)) {
+		fputs(zone_usage, stdout);
+		return CLI_EXIT_OK;
+	}
+	if (argc >= 1)
+		cli_error("unknown zone command %s", argv[0]);
+	fputs(zone_usage, stderr);
+	return CLI_EXIT_USAGE;
+}

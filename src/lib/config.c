@@ -1,0 +1,664 @@
+#include "lib/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "lib/error.h"
+
+#define HELP_HINT    "(see saasedge serve --help)"
+#define KEY_NAME_MAX 128
+
+/* ---- the table ---------------------------------------------------------------------------- */
+
+enum key_type { KEY_STRING, KEY_PATH, KEY_INT, KEY_BOOL };
+
+/* A key that only makes sense on the command line: it decides which defaults and which file
+ * apply, so a file or the environment setting it would come too late. */
+#define KEY_ARGV_ONLY 1u
+
+struct key {
+	const char *name;
+	enum key_type type;
+	unsigned flags;
+	size_t offset;
+	size_t size;                /* buffer size for text, sizeof the field for numbers */
+	int64_t min, max;           /* KEY_INT bounds */
+	const char *def;            /* default, as text parsed like any other source */
+	const char *dev_def;        /* default under --dev; NULL: same as def */
+	const char *const *choices; /* allowed values (NULL-terminated), or NULL for any */
+	const char *meta;           /* value placeholder in --help */
+	const char *help;
+};
+
+#define FIELD(f) .offset = offsetof(struct config, f), .size = sizeof(((struct config *)0)->f)
+
+static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+
+/* One row per key reads better than one line per field. */
+/* clang-format off */
+static const struct key keys[] = {
+	{.name = "config", .type = KEY_PATH, .flags = KEY_ARGV_ONLY, FIELD(config_file), .def = "",
+	 .meta = "FILE", .help = "INI file: [section] then key = value lines; flag only"},
+	{.name = "dev", .type = KEY_BOOL, .flags = KEY_ARGV_ONLY, FIELD(dev), .def = "false",
+	 .help = "local development: ./var, a zone, a token; flag only"},
+	{.name = "data", .type = KEY_PATH, FIELD(data_dir), .def = "/var/lib/saasedge",
+	 .dev_def = "./var", .meta = "DIR", .help = "store, keys and CA files"},
+	{.name = "log.level", .type = KEY_STRING, FIELD(log_level), .def = "info",
+	 .choices = log_levels, .meta = "LEVEL", .help = "debug, info, warn or error"},
+	{.name = "store.master_key", .type = KEY_PATH, FIELD(master_key), .def = "",
+	 .meta = "FILE", .help = "key encrypting private keys at rest; \"\" = <data>/master.key"},
+	{.name = "api.listen", .type = KEY_STRING, FIELD(api.listen), .def = "127.0.0.1:8787",
+	 .meta = "HOST:PORT", .help = "address of the /client/v4 API"},
+	{.name = "api.threads", .type = KEY_INT, FIELD(api.threads), .min = 1, .max = 64,
+	 .def = "4", .help = "API worker threads"},
+	{.name = "api.max_body", .type = KEY_INT, FIELD(api.max_body), .min = 1024,
+	 .max = 67108864, .def = "1048576", .meta = "BYTES", .help = "largest request body"},
+	{.name = "api.rate_limit", .type = KEY_INT, FIELD(api.rate_limit), .min = 0,
+	 .max = 1000000, .def = "50", .help = "requests/s per API token, 0 = off"},
+	{.name = "api.rate_burst", .type = KEY_INT, FIELD(api.rate_burst), .min = 1,
+	 .max = 10000000, .def = "200", .help = "burst per API token"},
+	{.name = "api.default_quota", .type = KEY_INT, FIELD(api.default_quota), .min = 1,
+	 .max = 100000000, .def = "1000000",
+	 .help = "hostnames per zone from --dev or zone create"},
+	{.name = "issuance.default_ca", .type = KEY_STRING, FIELD(issuance.default_ca),
+	 .def = "internal", .meta = "NAME", .help = "\"internal\" or the name of a ca.<name>"},
+};
+/* clang-format on */
+
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* The fields of a dynamic ca.<name>.<field> key. */
+struct ca_field {
+	const char *name;
+	size_t offset;
+	size_t size;
+	const char *meta;
+	const char *help;
+};
+
+#define CA_FIELD(f) #f, offsetof(struct config_ca, f), sizeof(((struct config_ca *)0)->f)
+
+static const struct ca_field ca_fields[] = {
+    {CA_FIELD(directory), "URL", "ACME directory URL (required for each CA)"},
+    {CA_FIELD(ca_bundle), "FILE", "PEM file trusted for the directory's TLS"},
+    {CA_FIELD(eab_kid), "KID", "external account binding key id"},
+    {CA_FIELD(eab_hmac), "KEY", "external account binding HMAC key (base64url)"},
+};
+
+#define N_CA_FIELDS (sizeof(ca_fields) / sizeof(ca_fields[0]))
+
+static const struct key *key_find(const char *name)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	}
+	return NULL;
+}
+
+static const struct ca_field *ca_field_find(const char *name)
+{
+	for (size_t i = 0; i < N_CA_FIELDS; i++) {
+		if (strcmp(ca_fields[i].name, name) == 0)
+			return &ca_fields[i];
+	}
+	return NULL;
+}
+
+/* ---- values ------------------------------------------------------------------------------- */
+
+static int fail(char *err, size_t err_len, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t err_len, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, err_len, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+static int set_text(char *dst, size_t size, const char *name, const char *value, char *err,
+		    size_t err_len)
+{
+	size_t n = strlen(value);
+
+	if (n >= size)
+		return fail(err, err_len, SE_ECONFIG, "%s is too long (at most %zu characters)",
+			    name, size - 1);
+	memcpy(dst, value, n + 1);
+	return 0;
+}
+
+static int check_choice(const struct key *k, const char *value, char *err, size_t err_len)
+{
+	char list[256] = "";
+	size_t used = 0;
+
+	for (size_t i = 0; k->choices[i]; i++) {
+		if (strcmp(k->choices[i], value) == 0)
+			return 0;
+	}
+	for (size_t i = 0; k->choices[i] && used < sizeof(list); i++)
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
+					 k->choices[i]);
+	return fail(err, err_len, SE_ECONFIG, "%s must be one of %s (got %s)", k->name, list,
+		    value);
+}
+
+/* Decimal only, the whole string: "8k", " 5", "+5" and "0x10" are not numbers. */
+static int set_int(struct config *cfg, const struct key *k, const char *value, char *err,
+		   size_t err_len)
+{
+	const char *digits = value[0] == '-' ? value + 1 : value;
+	char *end = NULL;
+	long long v;
+
+	errno = 0;
+	v = strtoll(value, &end, 10);
+	if (!isdigit((unsigned char)digits[0]) || *end != '\0')
+		return fail(err, err_len, SE_ECONFIG, "%s must be an integer (got %s)", k->name,
+			    value);
+	if (errno == ERANGE || v < k->min || v > k->max)
+		return fail(err, err_len, SE_ECONFIG,
+			    "%s must be between %" PRId64 " and %" PRId64 " (got %s)", k->name,
+			    k->min, k->max, value);
+	if (k->size == sizeof(int))
+		*(int *)(void *)((char *)cfg + k->offset) = (int)v;
+	else
+		*(int64_t *)(void *)((char *)cfg + k->offset) = (int64_t)v;
+	return 0;
+}
+
+/* 1 or 0 for the spellings of a boolean, -1 for anything else. */
+static int parse_bool(const char *value)
+{
+	static const char *const yes[] = {"true", "1", "on", "yes"};
+	static const char *const no[] = {"false", "0", "off", "no"};
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(value, yes[i]) == 0)
+			return 1;
+		if (strcasecmp(value, no[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+static int set_bool(struct config *cfg, const struct key *k, const char *value, char *err,
+		    size_t err_len)
+{
+	int b = parse_bool(value);
+
+	if (b < 0)
+		return fail(err, err_len, SE_ECONFIG, "%s must be true or false (got %s)", k->name,
+			    value);
+	*(int *)(void *)((char *)cfg + k->offset) = b;
+	return 0;
+}
+
+static int set_key(struct config *cfg, const struct key *k, const char *value, char *err,
+		   size_t err_len)
+{
+	switch (k->type) {
+	case KEY_INT:
+		return set_int(cfg, k, value, err, err_len);
+	case KEY_BOOL:
+		return set_bool(cfg, k, value, err, err_len);
+	case KEY_PATH:
+		/* An empty path is only meaningful where the default is empty ("use the usual
+		 * place"); elsewhere it is a mistake that would point at the working directory. */
+		if (!value[0] && k->def[0])
+			return fail(err, err_len, SE_ECONFIG, "%s must not be empty", k->name);
+		break;
+	case KEY_STRING:
+		if (k->choices && check_choice(k, value, err, err_len))
+			return SE_ECONFIG;
+		break;
+	}
+	return set_text((char *)cfg + k->offset, k->size, k->name, value, err, err_len);
+}
+
+/* ---- dynamic CA keys ---------------------------------------------------------------------- */
+
+static int ca_name_ok(const char *name, size_t n)
+{
+	if (n == 0 || n >= sizeof(((struct config_ca *)0)->name))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+static int ca_slot(struct config *cfg, const char *name, size_t n, const char *key,
+		   struct config_ca **out, char *err, size_t err_len)
+{
+	if (!ca_name_ok(name, n))
+		return fail(err, err_len, SE_ECONFIG,
+			    "invalid CA name \"%.*s\" in %s (use 1 to 63 of a-z, 0-9 and _)",
+			    (int)n, name, key);
+	if (n == strlen("internal") && memcmp(name, "internal", n) == 0)
+		return fail(err, err_len, SE_ECONFIG,
+			    "%s: \"internal\" is the built-in CA and has no keys", key);
+	for (size_t i = 0; i < cfg->n_cas; i++) {
+		if (strlen(cfg->cas[i].name) == n && memcmp(cfg->cas[i].name, name, n) == 0) {
+			*out = &cfg->cas[i];
+			return 0;
+		}
+	}
+	if (cfg->n_cas == CONFIG_MAX_CAS)
+		return fail(err, err_len, SE_ECONFIG, "too many CAs: at most %d (at %s)",
+			    CONFIG_MAX_CAS, key);
+	*out = &cfg->cas[cfg->n_cas++];
+	memcpy((*out)->name, name, n);
+	(*out)->name[n] = '\0';
+	return 0;
+}
+
+/* KEY is "ca.<name>.<field>"; the field is checked first so that a typo in it reads as an
+ * unknown key rather than as a bad CA name. */
+static int ca_set(struct config *cfg, const char *key, const char *value, char *err, size_t err_len)
+{
+	const char *name = key + strlen("ca.");
+	const char *dot = strrchr(name, '.');
+	const struct ca_field *f = dot ? ca_field_find(dot + 1) : NULL;
+	struct config_ca *ca = NULL;
+	int rc;
+
+	if (!f)
+		return fail(err, err_len, SE_ENOTFOUND, "unknown key %s", key);
+	rc = ca_slot(cfg, name, (size_t)(dot - name), key, &ca, err, err_len);
+	if (rc)
+		return rc;
+	return set_text((char *)ca + f->offset, f->size, key, value, err, err_len);
+}
+
+int config_set(struct config *cfg, const char *key, const char *value, char *err, size_t err_len)
+{
+	const struct key *k = key_find(key);
+
+	if (k)
+		return set_key(cfg, k, value, err, err_len);
+	if (strncmp(key, "ca.", 3) == 0)
+		return ca_set(cfg, key, value, err, err_len);
+	return fail(err, err_len, SE_ENOTFOUND, "unknown key %s", key);
+}
+
+void config_defaults(struct config *cfg, int dev)
+{
+	char ignored[8];
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const char *def = dev && keys[i].dev_def ? keys[i].dev_def : keys[i].def;
+
+		/* The defaults are constants checked by the unit tests: they cannot fail. */
+		(void)set_key(cfg, &keys[i], def, ignored, sizeof(ignored));
+	}
+	cfg->dev = dev;
+}
+
+const struct config_ca *config_find_ca(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_cas; i++) {
+		if (strcmp(cfg->cas[i].name, name) == 0)
+			return &cfg->cas[i];
+	}
+	return NULL;
+}
+
+/* ---- flags -------------------------------------------------------------------------------- */
+
+enum flag_kind { FLAG_UNKNOWN, FLAG_BOOL, FLAG_VALUE };
+
+static enum flag_kind flag_kind(const char *key)
+{
+	const struct key *k = key_find(key);
+	const char *dot;
+
+	if (k)
+		return k->type == KEY_BOOL ? FLAG_BOOL : FLAG_VALUE;
+	if (strncmp(key, "ca.", 3) != 0)
+		return FLAG_UNKNOWN;
+	dot = strrchr(key, '.');
+	return dot > key + 2 && ca_field_find(dot + 1) ? FLAG_VALUE : FLAG_UNKNOWN;
+}
+
+struct flag {
+	char key[KEY_NAME_MAX];
+	const char *value; /* borrowed from argv, or a constant */
+};
+
+/* Reads the flag at argv[*i] ("--k=v", "--k v", or "--k" for a boolean) into F and moves *i
+ * past it and its value. */
+static int flag_next(int argc, char **argv, int *i, struct flag *f, char *err, size_t err_len)
+{
+	const char *arg = argv[*i];
+	const char *eq;
+	size_t n;
+
+	if (strncmp(arg, "--", 2) != 0 || !arg[2])
+		return fail(err, err_len, SE_ECONFIG, "unexpected argument %s " HELP_HINT, arg);
+	eq = strchr(arg + 2, '=');
+	n = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+	snprintf(f->key, sizeof(f->key), "%.*s", (int)n, arg + 2);
+	switch (n < sizeof(f->key) ? flag_kind(f->key) : FLAG_UNKNOWN) {
+	case FLAG_UNKNOWN:
+		/* The value is left out of the message: it may be a secret (eab_hmac). */
+		return fail(err, err_len, SE_ECONFIG, "unknown option --%.*s " HELP_HINT, (int)n,
+			    arg + 2);
+	case FLAG_BOOL:
+		f->value = eq ? eq + 1 : "true";
+		break;
+	case FLAG_VALUE:
+		if (eq)
+			f->value = eq + 1;
+		else if (*i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0)
+			f->value = argv[++*i];
+		else
+			return fail(err, err_len, SE_ECONFIG, "option --%s needs a value", f->key);
+		break;
+	}
+	++*i;
+	return 0;
+}
+
+/* Applies the flags of ARGV; with ONLY_EARLY, just those that decide the defaults and the file
+ * (--dev, --config), so that they can be read before the weaker sources. */
+static int load_flags(struct config *cfg, int argc, char **argv, int only_early, char *err,
+		      size_t err_len)
+{
+	struct flag f;
+	int rc = 0;
+
+	for (int i = 0; i < argc && rc == 0;) {
+		const struct key *k;
+
+		rc = flag_next(argc, argv, &i, &f, err, err_len);
+		if (rc)
+			break;
+		k = key_find(f.key);
+		if (only_early && !(k && (k->flags & KEY_ARGV_ONLY)))
+			continue;
+		rc = config_set(cfg, f.key, f.value, err, err_len);
+	}
+	return rc ? SE_ECONFIG : 0;
+}
+
+int config_flag_takes_value(const char *arg)
+{
+	if (strncmp(arg, "--", 2) != 0 || strchr(arg, '='))
+		return 0;
+	return flag_kind(arg + 2) == FLAG_VALUE;
+}
+
+/* ---- environment -------------------------------------------------------------------------- */
+
+/* "api.listen" -> "API_LISTEN", in place. */
+static void env_upper(char *s)
+{
+	for (; *s; s++)
+		*s = *s == '.' ? '_' : (char)toupper((unsigned char)*s);
+}
+
+static int env_fail(const char *var, char *err, size_t err_len)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "%s", err);
+	return fail(err, err_len, SE_ECONFIG, "environment %s: %s", var, msg);
+}
+
+/* SAASEDGE_CA_<NAME>_<FIELD>=VALUE (ENTRY is one line of environ) -> ca.<name>.<field>. The
+ * field is matched from the end because names may contain '_'. Other variables: 0, no change. */
+static int env_ca(struct config *cfg, const char *entry, char *err, size_t err_len)
+{
+	static const char prefix[] = "SAASEDGE_CA_";
+	const size_t plen = sizeof(prefix) - 1;
+	const char *eq = strchr(entry, '=');
+	size_t n = eq ? (size_t)(eq - entry) : 0;
+	char var[KEY_NAME_MAX], key[KEY_NAME_MAX], suffix[32];
+
+	if (strncmp(entry, prefix, plen) != 0 || n >= sizeof(var))
+		return 0;
+	snprintf(var, sizeof(var), "%.*s", (int)n, entry);
+	for (size_t i = 0; i < N_CA_FIELDS; i++) {
+		size_t sn = (size_t)snprintf(suffix, sizeof(suffix), "_%s", ca_fields[i].name);
+
+		env_upper(suffix);
+		if (n <= plen + sn || strcmp(var + n - sn, suffix) != 0)
+			continue;
+		snprintf(key, sizeof(key), "ca.%.*s.%s", (int)(n - plen - sn), var + plen,
+			 ca_fields[i].name);
+		for (char *p = key; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		if (config_set(cfg, key, eq + 1, err, err_len))
+			return env_fail(var, err, err_len);
+		return 0;
+	}
+	return 0;
+}
+
+static int load_env(struct config *cfg, char *err, size_t err_len)
+{
+	char var[KEY_NAME_MAX];
+
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const char *value;
+
+		if (keys[i].flags & KEY_ARGV_ONLY)
+			continue;
+		snprintf(var, sizeof(var), "SAASEDGE_%s", keys[i].name);
+		env_upper(var);
+		value = getenv(var);
+		if (value && set_key(cfg, &keys[i], value, err, err_len))
+			return env_fail(var, err, err_len);
+	}
+	for (char **e = environ; *e; e++) {
+		if (env_ca(cfg, *e, err, err_len))
+			return SE_ECONFIG;
+	}
+	return 0;
+}
+
+/* ---- config file -------------------------------------------------------------------------- */
+
+struct file_ctx {
+	struct config *cfg;
+	FILE *f;
+	int line;      /* lines read so far: inih counts one per reader call, as we do */
+	int long_line; /* first line that did not fit inih's buffer, 0 if none */
+	int read_errno;
+	int err_line;  /* line of the first key that could not be set, 0 if none */
+	char msg[512]; /* why */
+};
+
+/* An fgets for inih that counts lines and notices lines too long for inih's buffer, which inih
+ * would otherwise cut silently. */
+static char *file_reader(char *buf, int num, void *stream)
+{
+	struct file_ctx *ctx = stream;
+	size_t n;
+	int c;
+
+	if (!fgets(buf, num, ctx->f)) {
+		if (ferror(ctx->f))
+			ctx->read_errno = errno;
+		return NULL;
+	}
+	ctx->line++;
+	n = strlen(buf);
+	if (n == 0 || buf[n - 1] == '\n' || (c = fgetc(ctx->f)) == EOF || c == '\n')
+		return buf;
+	if (!ctx->long_line)
+		ctx->long_line = ctx->line;
+	while ((c = fgetc(ctx->f)) != EOF && c != '\n')
+		;
+	return buf;
+}
+
+static int file_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct file_ctx *ctx = user;
+	char key[KEY_NAME_MAX * 2];
+	const struct key *k;
+	int rc;
+
+	if (ctx->err_line)
+		return 0; /* only the first error is reported; stop setting keys after it */
+	snprintf(key, sizeof(key), "%s%s%s", section, section[0] ? "." : "", name);
+	k = key_find(key);
+	if (k && (k->flags & KEY_ARGV_ONLY)) {
+		snprintf(ctx->msg, sizeof(ctx->msg), "%s can only be given as a flag (--%s)",
+			 k->name, k->name);
+		rc = SE_ECONFIG;
+	} else {
+		rc = config_set(ctx->cfg, key, value, ctx->msg, sizeof(ctx->msg));
+	}
+	if (rc)
+		ctx->err_line = ctx->line;
+	return rc == 0;
+}
+
+static int file_result(const char *path, const struct file_ctx *ctx, int rc, char *err,
+		       size_t err_len)
+{
+	if (ctx->read_errno)
+		return fail(err, err_len, SE_ECONFIG, "cannot read config file %s: %s", path,
+			    strerror(ctx->read_errno));
+	if (rc == -2)
+		return SE_ENOMEM;
+	if (ctx->long_line && (rc == 0 || ctx->long_line <= rc))
+		return fail(err, err_len, SE_ECONFIG, "config file %s line %d: line too long", path,
+			    ctx->long_line);
+	if (rc > 0 && rc == ctx->err_line)
+		return fail(err, err_len, SE_ECONFIG, "config file %s line %d: %s", path, rc,
+			    ctx->msg);
+	if (rc != 0)
+		return fail(err, err_len, SE_ECONFIG,
+			    "config file %s line %d: expected [section] or key = value", path, rc);
+	return 0;
+}
+
+static int load_file(struct config *cfg, const char *path, char *err, size_t err_len)
+{
+	struct file_ctx ctx = {.cfg = cfg};
+	int rc;
+
+	ctx.f = fopen(path, "r");
+	if (!ctx.f)
+		return fail(err, err_len, SE_ECONFIG, "cannot read config file %s: %s", path,
+			    strerror(errno));
+	/* Debian's libinih makes its options run-time variables. An indented "key = value" must
+	 * be a key, not the continuation of the previous value. Loading runs once, before any
+	 * thread starts, so changing the library-wide setting is safe. */
+	ini_allow_multiline = false;
+	rc = ini_parse_stream(file_reader, &ctx, file_handler, &ctx);
+	fclose(ctx.f);
+	return file_result(path, &ctx, rc, err, err_len);
+}
+
+/* ---- loading ------------------------------------------------------------------------------ */
+
+static int finish(struct config *cfg, char *err, size_t err_len)
+{
+	const char *def_ca = cfg->issuance.default_ca;
+
+	if (!cfg->master_key[0]) {
+		int n = snprintf(cfg->master_key, sizeof(cfg->master_key), "%s/master.key",
+				 cfg->data_dir);
+
+		if (n < 0 || (size_t)n >= sizeof(cfg->master_key))
+			return fail(err, err_len, SE_ECONFIG, "data is too long");
+	}
+	for (size_t i = 0; i < cfg->n_cas; i++) {
+		if (!cfg->cas[i].directory[0])
+			return fail(err, err_len, SE_ECONFIG,
+				    "ca.%s has no directory (set ca.%s.directory)",
+				    cfg->cas[i].name, cfg->cas[i].name);
+	}
+	if (strcmp(def_ca, "internal") != 0 && !config_find_ca(cfg, def_ca))
+		return fail(err, err_len, SE_ECONFIG,
+			    "issuance.default_ca is %s but no ca.%s.directory is configured",
+			    def_ca, def_ca);
+	return 0;
+}
+
+int config_load(struct config *cfg, int argc, char **argv, char *err, size_t err_len)
+{
+	char file[PATH_MAX];
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	rc = load_flags(cfg, argc, argv, 1, err, err_len);
+	if (rc)
+		return rc;
+	memcpy(file, cfg->config_file, sizeof(file));
+	config_defaults(cfg, cfg->dev);
+	if (file[0])
+		rc = load_file(cfg, file, err, err_len);
+	if (rc == 0)
+		rc = load_env(cfg, err, err_len);
+	if (rc == 0)
+		rc = load_flags(cfg, argc, argv, 0, err, err_len);
+	if (rc == 0)
+		rc = finish(cfg, err, err_len);
+	return rc;
+}
+
+/* ---- help --------------------------------------------------------------------------------- */
+
+static void help_row(FILE *f, const struct key *k)
+{
+	char flag[64];
+
+	if (k->type == KEY_BOOL)
+		snprintf(flag, sizeof(flag), "--%s", k->name);
+	else
+		snprintf(flag, sizeof(flag), "--%s=%s", k->name,
+			 k->meta              ? k->meta
+			 : k->type == KEY_INT ? "N"
+					      : "VALUE");
+	fprintf(f, "  %-28s %s", flag, k->help);
+	if (k->type == KEY_INT)
+		fprintf(f, " (%" PRId64 "..%" PRId64 ")", k->min, k->max);
+	if (k->def[0] && k->type != KEY_BOOL)
+		fprintf(f, " [default %s]", k->def);
+	if (k->dev_def && strcmp(k->dev_def, k->def) != 0)
+		fprintf(f, " [--dev: %s]", k->dev_def);
+	fputc('\n', f);
+}
+
+void config_print_help(void *out)
+{
+	FILE *f = out;
+
+	fputs("Options (also SAASEDGE_<KEY> with . as _, e.g. SAASEDGE_API_LISTEN, or\n"
+	      "\"[section]\" then \"key = value\" in the --config file; flags win over the\n"
+	      "environment, which wins over the file):\n",
+	      f);
+	for (size_t i = 0; i < N_KEYS; i++)
+		help_row(f, &keys[i]);
+	fprintf(f, "ACME CAs, up to %d, each named with a-z, 0-9 and _:\n", CONFIG_MAX_CAS);
+	for (size_t i = 0; i < N_CA_FIELDS; i++) {
+		char flag[64];
+
+		snprintf(flag, sizeof(flag), "--ca.<name>.%s=%s", ca_fields[i].name,
+			 ca_fields[i].meta);
+		fprintf(f, "  %-28s %s\n", flag, ca_fields[i].help);
+	}
+}

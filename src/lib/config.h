@@ -1,0 +1,73 @@
+/* Configuration. Every key is one row of a table (src/lib/config.c): name, type, bounds,
+ * default, dev-mode default and help. Each key can be set, from weakest to strongest, by the
+ * table default, the config file (`--config FILE`, INI: "[api]\nlisten = …"), the environment
+ * (SAASEDGE_API_LISTEN for api.listen) and a flag (`--api.listen=ADDR` or `--api.listen ADDR`).
+ * `--help` is generated from the table. Keys of the form ca.<name>.<field> define ACME CAs. */
+#ifndef SAASEDGE_LIB_CONFIG_H
+#define SAASEDGE_LIB_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_MAX_CAS  8
+#define CONFIG_ADDR_LEN 128
+
+struct config_ca {
+	char name[64];
+	char directory[512];
+	char ca_bundle[PATH_MAX];
+	char eab_kid[256];
+	char eab_hmac[256];
+};
+
+struct config {
+	int dev;                    /* --dev: everything local, under ./var (flag only) */
+	char config_file[PATH_MAX]; /* --config: the INI file read, "" for none (flag only) */
+	char data_dir[PATH_MAX];    /* data: store, master key, CA files */
+	char log_level[16];         /* log.level: debug | info | warn | error */
+	char master_key[PATH_MAX];  /* store.master_key: default <data>/master.key */
+
+	struct {
+		char listen[CONFIG_ADDR_LEN]; /* api.listen: HOST:PORT, [::1]:PORT */
+		int threads;                  /* api.threads: worker threads */
+		int64_t max_body;             /* api.max_body: request body limit in bytes */
+		int64_t rate_limit;           /* api.rate_limit: requests/s per token, 0 = off */
+		int64_t rate_burst;           /* api.rate_burst: bucket size */
+		int64_t default_quota;        /* api.default_quota: hostnames per new zone */
+	} api;
+
+	struct {
+		char default_ca[64]; /* issuance.default_ca: "internal" or a configured CA name */
+	} issuance;
+
+	struct config_ca cas[CONFIG_MAX_CAS];
+	size_t n_cas;
+};
+
+/* Fills CFG from the defaults, the file named by --config, the environment and the flags in
+ * ARGV[0..ARGC) (the arguments after the subcommand). Unknown flags, bad values and unreadable
+ * files are SE_ECONFIG with a one-line message in ERR. Dev defaults apply when --dev is given. */
+int config_load(struct config *cfg, int argc, char **argv, char *err, size_t err_len);
+
+/* Fills CFG with the table defaults (the dev-mode defaults when DEV is set), store.master_key
+ * still "" (config_load resolves it). Useful for callers and tests that build a config by hand. */
+void config_defaults(struct config *cfg, int dev);
+
+/* Sets KEY ("api.listen", "ca.pebble.directory") from the text VALUE, as every source does:
+ * parsed by the key's type and checked against its bounds. SE_ECONFIG with a one-line message
+ * in ERR for a bad value; SE_ENOTFOUND (ERR: "unknown key KEY") when there is no such key. */
+int config_set(struct config *cfg, const char *key, const char *value, char *err, size_t err_len);
+
+/* 1 when ARG is a flag that config_load reads with the next argument as its value ("--data"
+ * but not "--data=DIR", "--dev" or "--foo"): lets subcommands that take positional arguments
+ * tell a flag's value from a positional one. */
+int config_flag_takes_value(const char *arg);
+
+/* Prints one line per key (name, default, help) to F: the body of `saasedge serve --help`. */
+void config_print_help(void *f);
+
+/* The configured CA called NAME, or NULL. */
+const struct config_ca *config_find_ca(const struct config *cfg, const char *name);
+
+#endif

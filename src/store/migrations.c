@@ -1,0 +1,208 @@
+/* The versioned schema. migrations[i] brings the database from version i to i + 1; the version
+ * is PRAGMA user_version, written in the same transaction as the script so that a crash leaves
+ * either both or neither. Append new scripts; never edit one that has shipped. */
+#include "store/sqlite_int.h"
+
+#include <stdio.h>
+
+#include "lib/error.h"
+#include "lib/log.h"
+
+/* Times are INTEGER microseconds since the epoch. Text columns that the records hold in fixed
+ * arrays are NOT NULL DEFAULT '' so that "absent" has one spelling; JSON columns are NULL when
+ * absent. */
+/* clang-format off */
+static const char migration_1[] =
+	"CREATE TABLE zones ("
+	" id TEXT PRIMARY KEY,"
+	" name TEXT NOT NULL UNIQUE,"
+	" cname_target TEXT NOT NULL DEFAULT '',"
+	" quota INTEGER NOT NULL,"
+	" hostname_count INTEGER NOT NULL DEFAULT 0 CHECK (hostname_count >= 0),"
+	" created_at INTEGER NOT NULL);"
+
+	"CREATE TABLE api_tokens ("
+	" id TEXT PRIMARY KEY,"
+	" zone_id TEXT NOT NULL REFERENCES zones(id) ON DELETE CASCADE,"
+	" token_sha256 TEXT NOT NULL UNIQUE,"
+	" email TEXT NOT NULL DEFAULT '',"
+	" created_at INTEGER NOT NULL);"
+	"CREATE INDEX api_tokens_zone ON api_tokens(zone_id);"
+
+	/* rid gives creation order (a rowid alias, so every index carries it for free). */
+	"CREATE TABLE hostnames ("
+	" rid INTEGER PRIMARY KEY,"
+	" id TEXT NOT NULL UNIQUE,"
+	" zone_id TEXT NOT NULL REFERENCES zones(id),"
+	" hostname TEXT NOT NULL,"
+	" status TEXT NOT NULL,"
+	" ownership_token TEXT NOT NULL DEFAULT '',"
+	" custom_metadata TEXT,"
+	" custom_origin_server TEXT NOT NULL DEFAULT '',"
+	" custom_origin_sni TEXT NOT NULL DEFAULT '',"
+	" verification_errors TEXT,"
+	" ssl_enabled INTEGER NOT NULL DEFAULT 0,"
+	" ssl_pack_id TEXT,"
+	" ssl_method TEXT NOT NULL DEFAULT '',"
+	" ssl_type TEXT NOT NULL DEFAULT '',"
+	" ssl_bundle_method TEXT NOT NULL DEFAULT '',"
+	" ssl_ca TEXT NOT NULL DEFAULT '',"
+	" ssl_wildcard INTEGER NOT NULL DEFAULT 0,"
+	" ssl_settings TEXT NOT NULL DEFAULT '{}',"
+	" created_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL,"
+	" change_seq INTEGER NOT NULL DEFAULT 0,"
+	/* Unique across zones: the edge finds a hostname by its SNI name alone. */
+	" UNIQUE (hostname));"
+	"CREATE INDEX hostnames_zone_name ON hostnames(zone_id, hostname);"
+	/* (zone_id) alone is ordered by (zone_id, rid): the default list order without a sort. */
+	"CREATE INDEX hostnames_zone ON hostnames(zone_id);"
+	"CREATE INDEX hostnames_zone_status ON hostnames(zone_id, status);"
+	"CREATE INDEX hostnames_zone_method ON hostnames(zone_id, ssl_method);"
+	"CREATE INDEX hostnames_zone_origin ON hostnames(zone_id, custom_origin_server);"
+
+	"CREATE TABLE cert_packs ("
+	" id TEXT PRIMARY KEY,"
+	" hostname_id TEXT NOT NULL REFERENCES hostnames(id) ON DELETE CASCADE,"
+	" status TEXT NOT NULL,"
+	" certificate_authority TEXT NOT NULL DEFAULT '',"
+	" validation_records TEXT,"
+	" validation_errors TEXT,"
+	" created_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL);"
+	/* Foreign-key children need an index or every parent delete scans them. */
+	"CREATE INDEX cert_packs_hostname ON cert_packs(hostname_id);"
+
+	"CREATE TABLE certificates ("
+	" id TEXT PRIMARY KEY,"
+	" pack_id TEXT NOT NULL REFERENCES cert_packs(id) ON DELETE CASCADE,"
+	" key_type TEXT NOT NULL,"
+	" leaf BLOB NOT NULL,"
+	" chain BLOB,"
+	" serial TEXT NOT NULL,"
+	" not_before INTEGER NOT NULL,"
+	" not_after INTEGER NOT NULL,"
+	" private_key_id TEXT,"
+	" created_at INTEGER NOT NULL);"
+	"CREATE INDEX certificates_pack ON certificates(pack_id);"
+
+	"CREATE TABLE private_keys ("
+	" id TEXT PRIMARY KEY,"
+	" owner_id TEXT NOT NULL,"
+	" key_type TEXT NOT NULL,"
+	" sealed BLOB NOT NULL,"
+	" created_at INTEGER NOT NULL);"
+	"CREATE INDEX private_keys_owner ON private_keys(owner_id);"
+
+	/* AUTOINCREMENT: a job id is never reused, so a stale worker cannot touch a new job. */
+	"CREATE TABLE jobs ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" kind TEXT NOT NULL,"
+	" subject_id TEXT NOT NULL,"
+	" run_at INTEGER NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" lease_owner TEXT,"
+	" lease_token TEXT,"
+	" lease_until INTEGER,"
+	" last_error TEXT,"
+	" created_at INTEGER NOT NULL);"
+	/* Due jobs in (run_at, id) order without a sort; lease_until in the index skips leased
+	 * jobs without reading the table. */
+	"CREATE INDEX jobs_due ON jobs(run_at, id, lease_until);"
+	"CREATE INDEX jobs_subject ON jobs(subject_id, kind);"
+
+	"CREATE TABLE fallback_origins ("
+	" zone_id TEXT PRIMARY KEY REFERENCES zones(id) ON DELETE CASCADE,"
+	" origin TEXT NOT NULL,"
+	" status TEXT NOT NULL,"
+	" errors TEXT,"
+	" created_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL);"
+
+	/* Append-only and outliving its subjects, hence no foreign keys. AUTOINCREMENT: a seq
+	 * is never reused even after the newest rows are gone, so "seq > last" misses none. */
+	"CREATE TABLE events ("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" zone_id TEXT NOT NULL,"
+	" subject_id TEXT NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" hostname TEXT NOT NULL DEFAULT '',"
+	" old_status TEXT NOT NULL DEFAULT '',"
+	" new_status TEXT NOT NULL DEFAULT '',"
+	" created_at INTEGER NOT NULL);";
+/* clang-format on */
+
+
+static const char *const migrations[] = {
+    migration_1,
+};
+
+#define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+static int read_version(struct sq_conn *c, int *version)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &s, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*version = sqlite3_column_int(s, 0);
+		rc = 0;
+	} else {
+		rc = sq_err(c, rc, "user_version");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Applies migration TARGET (1-based) unless another process got there first: the version is
+ * read again under the write lock. */
+static int migrate_one(struct sq_conn *c, int target)
+{
+	char set_version[48];
+	char *msg = NULL;
+	int version = 0;
+	int rc;
+
+	rc = sq_begin(c);
+	if (rc)
+		goto out;
+	rc = read_version(c, &version);
+	if (rc || version >= target)
+		goto out;
+	snprintf(set_version, sizeof(set_version), "PRAGMA user_version=%d", target);
+	if (sqlite3_exec(c->db, migrations[target - 1], NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(c->db, set_version, NULL, NULL, &msg) != SQLITE_OK) {
+		log_error("store op=migrate version=%d detail=\"%s\"", target,
+			  msg ? msg : "unknown");
+		rc = SE_EDB;
+		goto out;
+	}
+	log_info("store op=migrate version=%d", target);
+out:
+	rc = rc ? rc : sq_commit(c);
+	if (rc)
+		sq_rollback(c);
+	sqlite3_free(msg);
+	return rc;
+}
+
+int sq_migrate(struct sq_conn *c, int *version)
+{
+	int rc;
+
+	rc = read_version(c, version);
+	if (rc)
+		return rc;
+	if (*version > MIGRATION_COUNT) {
+		log_error("store op=migrate detail=\"database schema %d is newer than this "
+			  "program's %d\"",
+			  *version, MIGRATION_COUNT);
+		return SE_EDB;
+	}
+	for (int v = *version + 1; v <= MIGRATION_COUNT && rc == 0; v++)
+		rc = migrate_one(c, v);
+	return rc ? rc : read_version(c, version);
+}

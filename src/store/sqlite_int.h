@@ -1,0 +1,208 @@
+/* Private to the SQLite backend of the store: the connection of a thread, its cache of prepared
+ * statements, and the small helpers every store_*.c file shares. Nothing outside src/store
+ * includes this header. */
+#ifndef SAASEDGE_STORE_SQLITE_INT_H
+#define SAASEDGE_STORE_SQLITE_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+/* One slot per fixed SQL statement. The SQL text lives next to its only user (sq_prepare takes
+ * it), so each file keeps its own queries; this enum only reserves cache slots. */
+enum sq_stmt_id {
+	SQ_BEGIN_IMMEDIATE,
+	SQ_BEGIN_READ,
+	SQ_COMMIT,
+	SQ_ROLLBACK,
+	SQ_ZONE_INSERT,
+	SQ_ZONE_GET,
+	SQ_ZONE_FIND,
+	SQ_ZONE_COUNT_INC,
+	SQ_ZONE_COUNT_DEC,
+	SQ_ZONE_EXISTS,
+	SQ_ZONE_HOSTNAME_COUNT,
+	SQ_TOKEN_INSERT,
+	SQ_TOKEN_FIND,
+	SQ_HOST_INSERT,
+	SQ_HOST_GET,
+	SQ_HOST_STATE,
+	SQ_HOST_UPDATE,
+	SQ_HOST_DELETE,
+	SQ_PACK_INSERT,
+	SQ_PACK_UPDATE,
+	SQ_PACKS_DELETE,
+	SQ_EVENT_INSERT,
+	SQ_EVENTS_SINCE,
+	SQ_FALLBACK_GET,
+	SQ_FALLBACK_STATUS,
+	SQ_FALLBACK_UPSERT,
+	SQ_FALLBACK_DELETE,
+	SQ_JOB_RESCHEDULE,
+	SQ_JOB_INSERT,
+	SQ_JOB_LEASE,
+	SQ_JOB_FINISH,
+	SQ_JOB_RETRY,
+	SQ_JOB_COUNT,
+	SQ_JOBS_DELETE_SUBJECT,
+	SQ_KEY_INSERT,
+	SQ_KEY_GET,
+	SQ_KEY_DELETE,
+	SQ_KEYS_DELETE_FOR_HOSTNAME,
+	SQ_CERT_PACK_HOST,
+	SQ_CERT_OLD_KEY_DELETE,
+	SQ_CERT_DELETE_TYPE,
+	SQ_CERT_INSERT,
+	SQ_CERT_HOST_SEQ,
+	SQ_PACK_STATUS_SET,
+	SQ_EDGE_HOST,
+	SQ_EDGE_PACK,
+	SQ_EDGE_CERTS,
+	SQ_CHALLENGE_PUT,
+	SQ_CHALLENGE_GET,
+	SQ_CHALLENGE_DELETE_PACK,
+	SQ_ISSUANCE_GET,
+	SQ_ISSUANCE_LEASE_CHECK,
+	SQ_ISSUANCE_PUT,
+	SQ_ISSUANCE_PACK,
+	SQ_ISSUANCE_PACK_SET,
+	SQ_ISSUANCE_HOST_SET,
+	SQ_ISSUANCE_JOB_RETRY,
+	SQ_ISSUANCE_JOB_FINISH,
+	SQ_ISSUANCE_HOST_SEQ,
+	SQ_ACME_ACCOUNT_GET,
+	SQ_ACME_ACCOUNT_PUT,
+	SQ_PACK_CERTS,
+	SQ_STMT_COUNT
+};
+
+/* Dynamic statements (the hostname list) cached by a key describing their shape. */
+#define SQ_KEYED_CACHE 32
+
+struct sq_keyed_stmt {
+	unsigned key;
+	sqlite3_stmt *stmt;
+};
+
+/* A thread's connection. Only its thread uses it; the store's list links every live one so that
+ * store_close can close them all. */
+struct sq_conn {
+	sqlite3 *db;
+	struct store *st;
+	struct sq_conn *prev, *next;
+	sqlite3_stmt *stmts[SQ_STMT_COUNT];
+	struct sq_keyed_stmt keyed[SQ_KEYED_CACHE];
+	unsigned keyed_next; /* round-robin eviction cursor */
+};
+
+struct store {
+	char *path;        /* DATA_DIR/saasedge.db */
+	pthread_key_t key; /* the calling thread's struct sq_conn */
+	int key_created;
+	pthread_mutex_t lock; /* guards conns */
+	struct sq_conn *conns;
+	int schema_version;
+};
+
+/* ---- connections and statements (store_sqlite.c) ------------------------------------------ */
+
+/* The calling thread's connection, opened and configured on first use. NULL when it cannot be
+ * opened (already logged); callers then return SE_EDB. */
+struct sq_conn *sq_conn_get(struct store *st);
+
+/* Maps a SQLite result code to SE_E*: unique and primary-key violations → SE_EEXISTS, foreign
+ * key violations → SE_ENOTFOUND (a parent row is missing), out of memory → SE_ENOMEM, anything
+ * else → SE_EDB with a log line naming OP and SQLite's message (which never contains bound
+ * values, so no secret reaches the log). Call it before the statement is reset. */
+int sq_err(struct sq_conn *c, int rc, const char *op);
+
+/* Sets *OUT to the cached statement ID of C, preparing SQL on first use (persistent). The
+ * statement stays owned by C. */
+int sq_prepare(struct sq_conn *c, enum sq_stmt_id id, const char *sql, sqlite3_stmt **out);
+/* The cached dynamic statement of shape KEY, or NULL when not cached. */
+sqlite3_stmt *sq_keyed_find(struct sq_conn *c, unsigned key);
+/* Prepares SQL and caches it under KEY (evicting the oldest slot when full); owned by C. */
+int sq_keyed_add(struct sq_conn *c, unsigned key, const char *sql, sqlite3_stmt **out);
+
+/* Steps S: 1 when a row is ready, 0 when done, or a negative SE_E* code (logged with OP). */
+int sq_step(struct sq_conn *c, sqlite3_stmt *s, const char *op);
+/* Resets S and clears its bindings so cached statements never keep borrowed pointers. NULL-safe. */
+void sq_reset(sqlite3_stmt *s);
+
+/* Prepares ID, binds parameters 1..n from FMT, runs the statement to completion and resets it:
+ * for statements that return no rows; sqlite3_changes(c->db) then tells how many rows changed.
+ * FMT has one letter per parameter: 't' const char * (NULL binds NULL), 'i' int, 'I' int64_t,
+ * 'b' const void * then size_t (a blob). Text and blobs are bound without a copy. A FMT whose
+ * length is not the statement's parameter count is refused (SE_EDB, logged). */
+int sq_run(struct sq_conn *c, enum sq_stmt_id id, const char *sql, const char *fmt, ...);
+/* Prepares ID, binds FMT and steps once into *OUT: 1 row ready, 0 no row, or < 0. The caller
+ * reads the row and calls sq_reset(*OUT). */
+int sq_query(struct sq_conn *c, enum sq_stmt_id id, const char *sql, sqlite3_stmt **out,
+	     const char *fmt, ...);
+
+/* BEGIN IMMEDIATE: takes the write lock up front so two writers never deadlock upgrading a read
+ * lock; a busy database is waited for by the busy timeout. */
+int sq_begin(struct sq_conn *c);
+/* BEGIN (deferred): a consistent snapshot for multi-statement reads. */
+int sq_begin_read(struct sq_conn *c);
+int sq_commit(struct sq_conn *c);
+/* Rolls back the open transaction, if any (SQLite may already have). NULL-safe. */
+void sq_rollback(struct sq_conn *c);
+
+/* Copies text column COL into DST of size N, truncating; NULL reads as "". */
+void sq_col_copy(sqlite3_stmt *s, int col, char *dst, size_t n);
+/* *OUT = malloc'd copy of text column COL, or NULL when the column is NULL; SE_ENOMEM. */
+int sq_col_dup(sqlite3_stmt *s, int col, char **out);
+
+/* ---- schema (migrations.c) ---------------------------------------------------------------- */
+
+/* Applies every pending migration, each in its own IMMEDIATE transaction so that two processes
+ * opening the store at once apply each exactly once; *VERSION is the resulting version.
+ * SE_EDB when the database is newer than this program. */
+int sq_migrate(struct sq_conn *c, int *version);
+
+/* ---- shared steps of write transactions (all run inside the caller's transaction) --------- */
+
+/* store_zones.c: adds 1 to the zone's hostname count if below quota (SE_EQUOTA otherwise,
+ * SE_ENOTFOUND when the zone is missing), or subtracts 1 when DELTA < 0. */
+int sq_zone_count_add(struct sq_conn *c, const char *zone_id, int delta);
+
+struct sq_event {
+	const char *zone_id;
+	const char *subject_id;
+	const char *kind;
+	const char *hostname;
+	const char *old_status;
+	const char *new_status;
+};
+
+/* store_events.c: appends EV and sets *SEQ to its sequence number. */
+int sq_event_append(struct sq_conn *c, const struct sq_event *ev, int64_t *seq);
+
+/* store_jobs.c: makes the job KIND/SUBJECT_ID due at RUN_AT_US, creating it when missing and
+ * otherwise dropping its lease (the holder's token stops working). */
+int sq_job_schedule(struct sq_conn *c, const char *kind, const char *subject_id, int64_t run_at_us);
+/* store_jobs.c: deletes every job about SUBJECT_ID. */
+int sq_jobs_delete_subject(struct sq_conn *c, const char *subject_id);
+
+/* store_keys.c: deletes the private keys owned by the certificate packs of HOSTNAME_ID. */
+int sq_keys_delete_for_hostname(struct sq_conn *c, const char *hostname_id);
+
+/* ---- hostname records (store_hostnames.c, used by store_hostname_list.c) ------------------ */
+
+/* The columns sq_hostname_read expects, from hostnames h LEFT JOIN cert_packs p. */
+#define SQ_HOSTNAME_COLUMNS                                                                        \
+	"h.id, h.zone_id, h.hostname, h.status, h.ownership_token, h.custom_metadata, "            \
+	"h.custom_origin_server, h.custom_origin_sni, h.verification_errors, h.created_at, "       \
+	"h.updated_at, h.change_seq, h.ssl_enabled, h.ssl_pack_id, p.status, h.ssl_method, "       \
+	"h.ssl_type, h.ssl_bundle_method, h.ssl_ca, h.ssl_wildcard, h.ssl_settings, "              \
+	"p.validation_records, p.validation_errors"
+#define SQ_HOSTNAME_FROM "hostnames h LEFT JOIN cert_packs p ON p.id = h.ssl_pack_id"
+
+/* Fills OUT (zeroed first) from the current row of S; SE_ENOMEM leaves OUT disposed. */
+int sq_hostname_read(sqlite3_stmt *s, struct store_hostname *out);
+
+#endif

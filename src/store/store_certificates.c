@@ -1,0 +1,305 @@
+/* Certificate packs and certificates: written by the issuer or `saasedge cert import`, read by
+ * the edge one hostname at a time (store_edge_lookup). Every write appends an event and bumps
+ * the hostname's change sequence in the same transaction, so the edges' change feed sees it. */
+#include "store/sqlite_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/error.h"
+#include "lib/timeutil.h"
+
+/* The hostname a pack belongs to, and the pack's status. */
+struct pack_owner {
+	char hostname_id[37];
+	char zone_id[33];
+	char hostname[256];
+	char status[32];
+};
+
+void store_certificate_dispose(struct store_certificate *c)
+{
+	free(c->leaf_der);
+	free(c->chain_der);
+	c->leaf_der = NULL;
+	c->chain_der = NULL;
+	c->leaf_len = 0;
+	c->chain_len = 0;
+}
+
+void store_edge_entry_dispose(struct store_edge_entry *e)
+{
+	free(e->settings_json);
+	e->settings_json = NULL;
+	for (size_t i = 0; i < 2; i++) {
+		store_certificate_dispose(&e->certs[i]);
+		free(e->sealed_keys[i]);
+		e->sealed_keys[i] = NULL;
+		e->sealed_lens[i] = 0;
+	}
+	e->n_certs = 0;
+}
+
+static int pack_owner_load(struct sq_conn *c, const char *pack_id, struct pack_owner *po)
+{
+	static const char sql[] = "SELECT h.id, h.zone_id, h.hostname, p.status FROM cert_packs p "
+				  "JOIN hostnames h ON h.id = p.hostname_id WHERE p.id = ?1";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = sq_query(c, SQ_CERT_PACK_HOST, sql, &s, "t", pack_id);
+	if (rc == 1) {
+		sq_col_copy(s, 0, po->hostname_id, sizeof(po->hostname_id));
+		sq_col_copy(s, 1, po->zone_id, sizeof(po->zone_id));
+		sq_col_copy(s, 2, po->hostname, sizeof(po->hostname));
+		sq_col_copy(s, 3, po->status, sizeof(po->status));
+		rc = 0;
+	} else if (rc == 0) {
+		rc = SE_ENOTFOUND;
+	}
+	sq_reset(s);
+	return rc;
+}
+
+/* Appends EV and records its sequence on the hostname so that lookups report it. */
+static int event_and_bump(struct sq_conn *c, const struct sq_event *ev)
+{
+	int64_t seq = 0;
+	int rc;
+
+	rc = sq_event_append(c, ev, &seq);
+	if (rc == 0)
+		rc = sq_run(c, SQ_CERT_HOST_SEQ, "UPDATE hostnames SET change_seq = ?2 WHERE id = ?1",
+			    "tI", ev->subject_id, seq);
+	return rc;
+}
+
+/* Drops the certificate of C's key type in C's pack, with its private key unless C reuses it. */
+static int cert_replace_old(struct sq_conn *c, const struct store_certificate *cert)
+{
+	static const char del_key[] =
+	    "DELETE FROM private_keys WHERE id IN (SELECT private_key_id FROM certificates "
+	    "WHERE pack_id = ?1 AND key_type = ?2 AND private_key_id IS NOT NULL "
+	    "AND private_key_id <> ?3)";
+	static const char del_cert[] = "DELETE FROM certificates WHERE pack_id = ?1 AND key_type = ?2";
+	int rc;
+
+	rc = sq_run(c, SQ_CERT_OLD_KEY_DELETE, del_key, "ttt", cert->pack_id, cert->key_type,
+		    cert->private_key_id);
+	if (rc == 0)
+		rc = sq_run(c, SQ_CERT_DELETE_TYPE, del_cert, "tt", cert->pack_id, cert->key_type);
+	return rc;
+}
+
+static int cert_insert(struct sq_conn *c, const struct store_certificate *cert)
+{
+	static const char sql[] = "INSERT INTO certificates(id, pack_id, key_type, leaf, chain, "
+				  "serial, not_before, not_after, private_key_id, created_at) "
+				  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+	int64_t created = cert->created_at_us ? cert->created_at_us : time_now_us();
+
+	return sq_run(c, SQ_CERT_INSERT, sql, "tttbbtIItI", cert->id, cert->pack_id,
+		      cert->key_type, (const void *)cert->leaf_der, cert->leaf_len,
+		      (const void *)cert->chain_der, cert->chain_len, cert->serial,
+		      cert->not_before_us, cert->not_after_us,
+		      cert->private_key_id[0] ? cert->private_key_id : NULL, created);
+}
+
+int store_certificate_put(struct store *st, const struct store_certificate *cert)
+{
+	struct sq_conn *c = NULL;
+	struct pack_owner po;
+	struct sq_event ev = {po.zone_id, po.hostname_id, "certificate.stored", po.hostname, "", ""};
+	int rc;
+
+	memset(&po, 0, sizeof(po));
+	if (!cert->leaf_der || cert->leaf_len == 0 || !cert->id[0] || !cert->pack_id[0] ||
+	    (strcmp(cert->key_type, "ecdsa") != 0 && strcmp(cert->key_type, "rsa") != 0))
+		return SE_EINVAL;
+	c = sq_conn_get(st);
+	rc = c ? sq_begin(c) : SE_EDB;
+	if (rc == 0)
+		rc = pack_owner_load(c, cert->pack_id, &po);
+	ev.old_status = po.status;
+	ev.new_status = po.status;
+	if (rc == 0)
+		rc = cert_replace_old(c, cert);
+	if (rc == 0)
+		rc = cert_insert(c, cert);
+	if (rc == 0)
+		rc = event_and_bump(c, &ev);
+	if (rc == 0)
+		rc = sq_commit(c);
+	if (rc && c)
+		sq_rollback(c);
+	return rc;
+}
+
+int store_pack_set_status(struct store *st, const char *pack_id, const char *expected,
+			  const char *status, const char *validation_errors_json)
+{
+	static const char upd[] = "UPDATE cert_packs SET status = ?2, validation_errors = "
+				  "COALESCE(?3, validation_errors), updated_at = ?4 WHERE id = ?1";
+	struct sq_conn *c = NULL;
+	struct pack_owner po;
+	struct sq_event ev = {po.zone_id, po.hostname_id, "ssl.status", po.hostname, po.status,
+			      status};
+	int rc;
+
+	memset(&po, 0, sizeof(po));
+	if (!status || !status[0])
+		return SE_EINVAL;
+	c = sq_conn_get(st);
+	rc = c ? sq_begin(c) : SE_EDB;
+	if (rc == 0)
+		rc = pack_owner_load(c, pack_id, &po);
+	if (rc == 0 && expected && strcmp(po.status, expected) != 0)
+		rc = SE_EBUSY;
+	if (rc == 0)
+		rc = sq_run(c, SQ_PACK_STATUS_SET, upd, "tttI", pack_id, status,
+			    validation_errors_json, time_now_us());
+	if (rc == 0)
+		rc = event_and_bump(c, &ev);
+	if (rc == 0)
+		rc = sq_commit(c);
+	if (rc && c)
+		sq_rollback(c);
+	return rc;
+}
+
+static int edge_host_read(struct sq_conn *c, const char *name, struct store_edge_entry *out)
+{
+	static const char sql[] =
+	    "SELECT h.id, h.zone_id, h.hostname, h.ssl_settings, h.custom_origin_server, "
+	    "h.custom_origin_sni, COALESCE(f.origin, ''), h.ownership_token, h.change_seq "
+	    "FROM hostnames h LEFT JOIN fallback_origins f ON f.zone_id = h.zone_id "
+	    "WHERE h.hostname = ?1";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = sq_query(c, SQ_EDGE_HOST, sql, &s, "t", name);
+	if (rc == 0)
+		rc = SE_ENOTFOUND;
+	if (rc < 0)
+		goto out;
+	sq_col_copy(s, 0, out->hostname_id, sizeof(out->hostname_id));
+	sq_col_copy(s, 1, out->zone_id, sizeof(out->zone_id));
+	sq_col_copy(s, 2, out->hostname, sizeof(out->hostname));
+	sq_col_copy(s, 4, out->custom_origin_server, sizeof(out->custom_origin_server));
+	sq_col_copy(s, 5, out->custom_origin_sni, sizeof(out->custom_origin_sni));
+	sq_col_copy(s, 6, out->fallback_origin, sizeof(out->fallback_origin));
+	sq_col_copy(s, 7, out->ownership_token, sizeof(out->ownership_token));
+	out->change_seq = sqlite3_column_int64(s, 8);
+	rc = sq_col_dup(s, 3, &out->settings_json);
+	if (rc == 0 && !out->settings_json && !(out->settings_json = strdup("{}")))
+		rc = SE_ENOMEM;
+out:
+	sq_reset(s);
+	return rc;
+}
+
+/* The newest deployable pack of the hostname that holds at least one certificate. */
+static int edge_pack_read(struct sq_conn *c, struct store_edge_entry *out)
+{
+	static const char sql[] =
+	    "SELECT p.id, p.status FROM cert_packs p WHERE p.hostname_id = ?1 AND p.status IN "
+	    "('pending_deployment', 'active', 'pending_expiration') AND EXISTS (SELECT 1 FROM "
+	    "certificates c WHERE c.pack_id = p.id) ORDER BY p.created_at DESC, p.rowid DESC "
+	    "LIMIT 1";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = sq_query(c, SQ_EDGE_PACK, sql, &s, "t", out->hostname_id);
+	if (rc == 1) {
+		sq_col_copy(s, 0, out->pack_id, sizeof(out->pack_id));
+		sq_col_copy(s, 1, out->pack_status, sizeof(out->pack_status));
+		rc = 0;
+	}
+	sq_reset(s);
+	return rc;
+}
+
+/* *DST = malloc'd copy of blob column COL (NULL with *LEN 0 when empty). */
+static int blob_dup(sqlite3_stmt *s, int col, unsigned char **dst, size_t *len)
+{
+	const void *p = sqlite3_column_blob(s, col);
+	size_t n = (size_t)sqlite3_column_bytes(s, col);
+
+	*dst = NULL;
+	*len = 0;
+	if (!p || n == 0)
+		return 0;
+	*dst = malloc(n);
+	if (!*dst)
+		return SE_ENOMEM;
+	memcpy(*dst, p, n);
+	*len = n;
+	return 0;
+}
+
+static int edge_cert_read(sqlite3_stmt *s, struct store_edge_entry *out, size_t i)
+{
+	struct store_certificate *cert = &out->certs[i];
+	int rc;
+
+	sq_col_copy(s, 0, cert->id, sizeof(cert->id));
+	memcpy(cert->pack_id, out->pack_id, sizeof(cert->pack_id));
+	sq_col_copy(s, 1, cert->key_type, sizeof(cert->key_type));
+	sq_col_copy(s, 4, cert->private_key_id, sizeof(cert->private_key_id));
+	sq_col_copy(s, 5, cert->serial, sizeof(cert->serial));
+	cert->not_before_us = sqlite3_column_int64(s, 6);
+	cert->not_after_us = sqlite3_column_int64(s, 7);
+	cert->created_at_us = sqlite3_column_int64(s, 8);
+	rc = blob_dup(s, 2, &cert->leaf_der, &cert->leaf_len);
+	if (rc == 0)
+		rc = blob_dup(s, 3, &cert->chain_der, &cert->chain_len);
+	if (rc == 0)
+		rc = blob_dup(s, 9, &out->sealed_keys[i], &out->sealed_lens[i]);
+	return rc;
+}
+
+/* ECDSA first ("ecdsa" < "rsa"), so certs[0] is the primary certificate when there are two. */
+static int edge_certs_read(struct sq_conn *c, struct store_edge_entry *out)
+{
+	static const char sql[] =
+	    "SELECT c.id, c.key_type, c.leaf, c.chain, c.private_key_id, c.serial, c.not_before, "
+	    "c.not_after, c.created_at, k.sealed FROM certificates c LEFT JOIN private_keys k "
+	    "ON k.id = c.private_key_id WHERE c.pack_id = ?1 ORDER BY c.key_type LIMIT 2";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	for (rc = sq_query(c, SQ_EDGE_CERTS, sql, &s, "t", out->pack_id); rc == 1;
+	     rc = sq_step(c, s, "edge_certs")) {
+		rc = edge_cert_read(s, out, out->n_certs);
+		out->n_certs++;
+		if (rc)
+			break;
+	}
+	sq_reset(s);
+	return rc < 0 ? rc : 0;
+}
+
+int store_edge_lookup(struct store *st, const char *name, struct store_edge_entry *out)
+{
+	struct sq_conn *c = sq_conn_get(st);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!c)
+		return SE_EDB;
+	rc = sq_begin_read(c);
+	if (rc)
+		return rc;
+	rc = edge_host_read(c, name, out);
+	if (rc == 0)
+		rc = edge_pack_read(c, out);
+	if (rc == 0 && out->pack_id[0])
+		rc = edge_certs_read(c, out);
+	if (rc == 0)
+		rc = sq_commit(c);
+	if (rc) {
+		sq_rollback(c);
+		store_edge_entry_dispose(out);
+	}
+	return rc;
+}

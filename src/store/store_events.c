@@ -1,0 +1,58 @@
+/* The change feed: an append-only table of events whose seq only grows. Writers append inside
+ * their own transaction, so an event exists exactly when its change does. */
+#include "store/sqlite_int.h"
+
+#include "lib/error.h"
+#include "lib/timeutil.h"
+
+int sq_event_append(struct sq_conn *c, const struct sq_event *ev, int64_t *seq)
+{
+	static const char sql[] = "INSERT INTO events(zone_id, subject_id, kind, hostname, "
+				  "old_status, new_status, created_at) "
+				  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+	int rc;
+
+	rc = sq_run(c, SQ_EVENT_INSERT, sql, "ttttttI", ev->zone_id, ev->subject_id, ev->kind,
+		    ev->hostname ? ev->hostname : "", ev->old_status ? ev->old_status : "",
+		    ev->new_status ? ev->new_status : "", time_now_us());
+	if (rc == 0)
+		*seq = sqlite3_last_insert_rowid(c->db);
+	return rc;
+}
+
+int store_events_since(struct store *st, int64_t after_seq, struct store_event *out, size_t max,
+		       size_t *count)
+{
+	static const char sql[] = "SELECT seq, zone_id, subject_id, kind, hostname, old_status, "
+				  "new_status, created_at FROM events WHERE seq > ?1 "
+				  "ORDER BY seq LIMIT ?2";
+	struct sq_conn *c = sq_conn_get(st);
+	sqlite3_stmt *s = NULL;
+	size_t n = 0;
+	int rc;
+
+	*count = 0;
+	if (!c)
+		return SE_EDB;
+	if (max == 0)
+		return 0;
+	for (rc = sq_query(c, SQ_EVENTS_SINCE, sql, &s, "II", after_seq, (int64_t)max);
+	     rc == 1 && n < max; rc = sq_step(c, s, "events_since")) {
+		struct store_event *ev = &out[n++];
+
+		ev->seq = sqlite3_column_int64(s, 0);
+		sq_col_copy(s, 1, ev->zone_id, sizeof(ev->zone_id));
+		sq_col_copy(s, 2, ev->subject_id, sizeof(ev->subject_id));
+		sq_col_copy(s, 3, ev->kind, sizeof(ev->kind));
+		sq_col_copy(s, 4, ev->hostname, sizeof(ev->hostname));
+		sq_col_copy(s, 5, ev->old_status, sizeof(ev->old_status));
+		sq_col_copy(s, 6, ev->new_status, sizeof(ev->new_status));
+		ev->created_at_us = sqlite3_column_int64(s, 7);
+	}
+	sq_reset(s);
+	if (rc >= 0) {
+		*count = n;
+		rc = 0;
+	}
+	return rc;
+}

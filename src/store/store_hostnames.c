@@ -1,0 +1,332 @@
+/* Custom hostnames: create, read, update, delete. Every write is one IMMEDIATE transaction that
+ * also keeps the zone's counter, the certificate pack, the issuer's job and the change feed in
+ * step with the row. The filtered list lives in store_hostname_list.c. */
+#include "store/sqlite_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/error.h"
+#include "lib/timeutil.h"
+
+#define HOSTNAME_JOB "hostname"
+
+/* What an update or a delete needs to know about the stored row. */
+struct host_state {
+	int64_t rid;
+	char hostname[256];
+	char status[24];
+	char pack_status[32]; /* status of the current pack; "" when there is none */
+};
+
+void store_hostname_dispose(struct store_hostname *h)
+{
+	free(h->custom_metadata_json);
+	free(h->verification_errors_json);
+	free(h->ssl.settings_json);
+	free(h->ssl.validation_records_json);
+	free(h->ssl.validation_errors_json);
+	h->custom_metadata_json = NULL;
+	h->verification_errors_json = NULL;
+	h->ssl.settings_json = NULL;
+	h->ssl.validation_records_json = NULL;
+	h->ssl.validation_errors_json = NULL;
+}
+
+void store_hostname_list_free(struct store_hostname *items, size_t n)
+{
+	if (!items)
+		return;
+	for (size_t i = 0; i < n; i++)
+		store_hostname_dispose(&items[i]);
+	free(items);
+}
+
+static void ssl_read(sqlite3_stmt *s, struct store_ssl *ssl)
+{
+	ssl->enabled = sqlite3_column_int(s, 12);
+	sq_col_copy(s, 13, ssl->pack_id, sizeof(ssl->pack_id));
+	sq_col_copy(s, 14, ssl->status, sizeof(ssl->status));
+	sq_col_copy(s, 15, ssl->method, sizeof(ssl->method));
+	sq_col_copy(s, 16, ssl->type, sizeof(ssl->type));
+	sq_col_copy(s, 17, ssl->bundle_method, sizeof(ssl->bundle_method));
+	sq_col_copy(s, 18, ssl->certificate_authority, sizeof(ssl->certificate_authority));
+	ssl->wildcard = sqlite3_column_int(s, 19);
+}
+
+int sq_hostname_read(sqlite3_stmt *s, struct store_hostname *out)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	sq_col_copy(s, 0, out->id, sizeof(out->id));
+	sq_col_copy(s, 1, out->zone_id, sizeof(out->zone_id));
+	sq_col_copy(s, 2, out->hostname, sizeof(out->hostname));
+	sq_col_copy(s, 3, out->status, sizeof(out->status));
+	sq_col_copy(s, 4, out->ownership_token, sizeof(out->ownership_token));
+	sq_col_copy(s, 6, out->custom_origin_server, sizeof(out->custom_origin_server));
+	sq_col_copy(s, 7, out->custom_origin_sni, sizeof(out->custom_origin_sni));
+	out->created_at_us = sqlite3_column_int64(s, 9);
+	out->updated_at_us = sqlite3_column_int64(s, 10);
+	out->change_seq = sqlite3_column_int64(s, 11);
+	ssl_read(s, &out->ssl);
+	rc = sq_col_dup(s, 5, &out->custom_metadata_json);
+	if (rc == 0)
+		rc = sq_col_dup(s, 8, &out->verification_errors_json);
+	if (rc == 0)
+		rc = sq_col_dup(s, 20, &out->ssl.settings_json);
+	if (rc == 0 && !out->ssl.settings_json && !(out->ssl.settings_json = strdup("{}")))
+		rc = SE_ENOMEM;
+	if (rc == 0)
+		rc = sq_col_dup(s, 21, &out->ssl.validation_records_json);
+	if (rc == 0)
+		rc = sq_col_dup(s, 22, &out->ssl.validation_errors_json);
+	if (rc)
+		store_hostname_dispose(out);
+	return rc;
+}
+
+int store_hostname_get(struct store *st, const char *zone_id, const char *id,
+		       struct store_hostname *out)
+{
+	static const char sql[] = "SELECT " SQ_HOSTNAME_COLUMNS " FROM " SQ_HOSTNAME_FROM
+				  " WHERE h.zone_id = ?1 AND h.id = ?2";
+	struct sq_conn *c = sq_conn_get(st);
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!c)
+		return SE_EDB;
+	rc = sq_query(c, SQ_HOST_GET, sql, &s, "tt", zone_id, id);
+	if (rc == 0)
+		rc = SE_ENOTFOUND;
+	else if (rc == 1)
+		rc = sq_hostname_read(s, out);
+	sq_reset(s);
+	return rc;
+}
+
+static int host_load_state(struct sq_conn *c, const char *zone_id, const char *id,
+			   struct host_state *hs)
+{
+	static const char sql[] =
+	    "SELECT h.rid, h.hostname, h.status, p.status FROM " SQ_HOSTNAME_FROM
+	    " WHERE h.zone_id = ?1 AND h.id = ?2";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = sq_query(c, SQ_HOST_STATE, sql, &s, "tt", zone_id, id);
+	if (rc == 1) {
+		hs->rid = sqlite3_column_int64(s, 0);
+		sq_col_copy(s, 1, hs->hostname, sizeof(hs->hostname));
+		sq_col_copy(s, 2, hs->status, sizeof(hs->status));
+		sq_col_copy(s, 3, hs->pack_status, sizeof(hs->pack_status));
+		rc = 0;
+	} else if (rc == 0) {
+		rc = SE_ENOTFOUND;
+	}
+	sq_reset(s);
+	return rc;
+}
+
+static const char *settings_or_empty(const struct store_hostname *h)
+{
+	return h->ssl.settings_json ? h->ssl.settings_json : "{}";
+}
+
+static int host_insert(struct sq_conn *c, const struct store_hostname *h, int64_t seq)
+{
+	static const char sql[] =
+	    "INSERT INTO hostnames(id, zone_id, hostname, status, ownership_token, "
+	    "custom_metadata, custom_origin_server, custom_origin_sni, verification_errors, "
+	    "ssl_enabled, ssl_pack_id, ssl_method, ssl_type, ssl_bundle_method, ssl_ca, "
+	    "ssl_wildcard, ssl_settings, created_at, updated_at, change_seq) VALUES (?1, ?2, "
+	    "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
+	const struct store_ssl *ssl = &h->ssl;
+
+	return sq_run(c, SQ_HOST_INSERT, sql, "tttttttttitttttitIII", h->id, h->zone_id,
+		      h->hostname, h->status, h->ownership_token, h->custom_metadata_json,
+		      h->custom_origin_server, h->custom_origin_sni, h->verification_errors_json,
+		      ssl->enabled ? 1 : 0, ssl->enabled ? ssl->pack_id : NULL, ssl->method,
+		      ssl->type, ssl->bundle_method, ssl->certificate_authority, ssl->wildcard,
+		      settings_or_empty(h), h->created_at_us, h->updated_at_us, seq);
+}
+
+static int pack_insert(struct sq_conn *c, const struct store_hostname *h, int64_t now)
+{
+	static const char sql[] = "INSERT INTO cert_packs(id, hostname_id, status, "
+				  "certificate_authority, validation_records, validation_errors, "
+				  "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)";
+	const struct store_ssl *ssl = &h->ssl;
+
+	return sq_run(c, SQ_PACK_INSERT, sql, "ttttttI", ssl->pack_id, h->id, ssl->status,
+		      ssl->certificate_authority, ssl->validation_records_json,
+		      ssl->validation_errors_json, now);
+}
+
+int store_hostname_create(struct store *st, struct store_hostname *h)
+{
+	struct sq_conn *c = NULL;
+	struct sq_event ev = {h->zone_id, h->id, "hostname.created", h->hostname, "", h->status};
+	int64_t now = time_now_us(), seq = 0;
+	int rc = 0;
+
+	if (h->ssl.enabled && !h->ssl.pack_id[0]) {
+		rc = SE_EINVAL;
+		goto out;
+	}
+	c = sq_conn_get(st);
+	rc = c ? sq_begin(c) : SE_EDB;
+	if (rc == 0)
+		rc = sq_zone_count_add(c, h->zone_id, 1);
+	/* The event goes first so the row can be inserted with its change_seq in one write. */
+	if (rc == 0)
+		rc = sq_event_append(c, &ev, &seq);
+	if (rc == 0)
+		rc = host_insert(c, h, seq);
+	if (rc == 0 && h->ssl.enabled)
+		rc = pack_insert(c, h, now);
+	if (rc == 0)
+		rc = sq_job_schedule(c, HOSTNAME_JOB, h->id, now);
+	if (rc == 0)
+		rc = sq_commit(c);
+	if (rc == 0)
+		h->change_seq = seq;
+out:
+	if (rc)
+		sq_rollback(c);
+	return rc;
+}
+
+/* "hostname.updated", then "hostname.status" and "ssl.status" for the statuses that moved;
+ * *SEQ is the last one's. */
+static int update_events(struct sq_conn *c, const struct store_hostname *h,
+			 const struct host_state *old, int64_t *seq)
+{
+	const char *ssl_status = h->ssl.enabled ? h->ssl.status : "";
+	struct sq_event ev = {h->zone_id,    h->id,       "hostname.updated",
+			      old->hostname, old->status, h->status};
+	int rc;
+
+	rc = sq_event_append(c, &ev, seq);
+	if (rc == 0 && strcmp(old->status, h->status) != 0) {
+		ev.kind = "hostname.status";
+		rc = sq_event_append(c, &ev, seq);
+	}
+	if (rc == 0 && strcmp(old->pack_status, ssl_status) != 0) {
+		ev.kind = "ssl.status";
+		ev.old_status = old->pack_status;
+		ev.new_status = ssl_status;
+		rc = sq_event_append(c, &ev, seq);
+	}
+	return rc;
+}
+
+/* Brings the current pack in line with H: written when it exists, created when it does not,
+ * and every pack dropped (with its keys) when H no longer has ssl. */
+static int update_pack(struct sq_conn *c, const struct store_hostname *h, int64_t now)
+{
+	static const char upd[] = "UPDATE cert_packs SET status = ?3, certificate_authority = ?4, "
+				  "validation_records = ?5, validation_errors = ?6, "
+				  "updated_at = ?7 WHERE id = ?1 AND hostname_id = ?2";
+	const struct store_ssl *ssl = &h->ssl;
+	int rc;
+
+	if (!ssl->enabled) {
+		rc = sq_keys_delete_for_hostname(c, h->id);
+		if (rc == 0)
+			rc = sq_run(c, SQ_PACKS_DELETE,
+				    "DELETE FROM cert_packs WHERE hostname_id = ?1", "t", h->id);
+		return rc;
+	}
+	rc = sq_run(c, SQ_PACK_UPDATE, upd, "ttttttI", ssl->pack_id, h->id, ssl->status,
+		    ssl->certificate_authority, ssl->validation_records_json,
+		    ssl->validation_errors_json, now);
+	if (rc == 0 && sqlite3_changes(c->db) == 0)
+		rc = pack_insert(c, h, now);
+	return rc;
+}
+
+static int update_row(struct sq_conn *c, const struct store_hostname *h, int64_t rid, int64_t now,
+		      int64_t seq)
+{
+	static const char sql[] =
+	    "UPDATE hostnames SET status = ?2, custom_metadata = ?3, custom_origin_server = ?4, "
+	    "custom_origin_sni = ?5, verification_errors = ?6, ssl_enabled = ?7, "
+	    "ssl_pack_id = ?8, ssl_method = ?9, ssl_type = ?10, ssl_bundle_method = ?11, "
+	    "ssl_ca = ?12, ssl_wildcard = ?13, ssl_settings = ?14, updated_at = ?15, "
+	    "change_seq = ?16 WHERE rid = ?1";
+	const struct store_ssl *ssl = &h->ssl;
+
+	return sq_run(c, SQ_HOST_UPDATE, sql, "ItttttitttttitII", rid, h->status,
+		      h->custom_metadata_json, h->custom_origin_server, h->custom_origin_sni,
+		      h->verification_errors_json, ssl->enabled ? 1 : 0,
+		      ssl->enabled ? ssl->pack_id : NULL, ssl->method, ssl->type,
+		      ssl->bundle_method, ssl->certificate_authority, ssl->wildcard,
+		      settings_or_empty(h), now, seq);
+}
+
+int store_hostname_update(struct store *st, struct store_hostname *h, int restart_validation)
+{
+	struct sq_conn *c = NULL;
+	struct host_state old;
+	int64_t now = time_now_us(), seq = 0;
+	int rc = 0;
+
+	if (h->ssl.enabled && !h->ssl.pack_id[0]) {
+		rc = SE_EINVAL;
+		goto out;
+	}
+	c = sq_conn_get(st);
+	rc = c ? sq_begin(c) : SE_EDB;
+	if (rc == 0)
+		rc = host_load_state(c, h->zone_id, h->id, &old);
+	if (rc == 0)
+		rc = update_events(c, h, &old, &seq);
+	if (rc == 0)
+		rc = update_pack(c, h, now);
+	if (rc == 0)
+		rc = update_row(c, h, old.rid, now, seq);
+	if (rc == 0 && restart_validation)
+		rc = sq_job_schedule(c, HOSTNAME_JOB, h->id, now);
+	if (rc == 0)
+		rc = sq_commit(c);
+	if (rc == 0) {
+		h->updated_at_us = now;
+		h->change_seq = seq;
+	}
+out:
+	if (rc)
+		sq_rollback(c);
+	return rc;
+}
+
+int store_hostname_delete(struct store *st, const char *zone_id, const char *id)
+{
+	struct sq_conn *c = sq_conn_get(st);
+	struct host_state old;
+	struct sq_event ev = {zone_id, id, "hostname.deleted", old.hostname, old.status, ""};
+	int64_t seq;
+	int rc = c ? sq_begin(c) : SE_EDB;
+
+	if (rc == 0)
+		rc = host_load_state(c, zone_id, id, &old);
+	/* Keys are found through the packs, so they go before the cascade removes the packs. */
+	if (rc == 0)
+		rc = sq_keys_delete_for_hostname(c, id);
+	if (rc == 0)
+		rc = sq_jobs_delete_subject(c, id);
+	if (rc == 0)
+		rc =
+		    sq_run(c, SQ_HOST_DELETE, "DELETE FROM hostnames WHERE rid = ?1", "I", old.rid);
+	if (rc == 0)
+		rc = sq_zone_count_add(c, zone_id, -1);
+	if (rc == 0)
+		rc = sq_event_append(c, &ev, &seq);
+	if (rc == 0)
+		rc = sq_commit(c);
+	if (rc)
+		sq_rollback(c);
+	return rc;
+}

@@ -1,0 +1,126 @@
+/* Jobs with leases. A worker leases the earliest due job for a while and gets a fresh fencing
+ * token; finishing or retrying presents the token, so a worker whose lease expired and was
+ * taken over (or was dropped by a reschedule) cannot overwrite the newer holder's work. */
+#include "store/sqlite_int.h"
+
+#include "lib/error.h"
+#include "lib/ids.h"
+#include "lib/timeutil.h"
+
+int sq_job_schedule(struct sq_conn *c, const char *kind, const char *subject_id, int64_t run_at_us)
+{
+	static const char resched[] = "UPDATE jobs SET run_at = ?3, lease_owner = NULL, "
+				      "lease_token = NULL, lease_until = NULL "
+				      "WHERE subject_id = ?2 AND kind = ?1";
+	static const char insert[] = "INSERT INTO jobs(kind, subject_id, run_at, created_at) "
+				     "VALUES (?1, ?2, ?3, ?4)";
+	int rc;
+
+	rc = sq_run(c, SQ_JOB_RESCHEDULE, resched, "ttI", kind, subject_id, run_at_us);
+	if (rc == 0 && sqlite3_changes(c->db) == 0)
+		rc = sq_run(c, SQ_JOB_INSERT, insert, "ttII", kind, subject_id, run_at_us,
+			    time_now_us());
+	return rc;
+}
+
+int sq_jobs_delete_subject(struct sq_conn *c, const char *subject_id)
+{
+	return sq_run(c, SQ_JOBS_DELETE_SUBJECT, "DELETE FROM jobs WHERE subject_id = ?1", "t",
+		      subject_id);
+}
+
+int store_job_lease(struct store *st, const char *owner, int64_t now_us, int64_t lease_us,
+		    struct store_job *out)
+{
+	static const char sql[] =
+	    "UPDATE jobs SET lease_owner = ?1, lease_token = ?2, lease_until = ?3 "
+	    "WHERE id = (SELECT id FROM jobs WHERE run_at <= ?4 "
+	    "AND (lease_until IS NULL OR lease_until < ?4) ORDER BY run_at, id LIMIT 1) "
+	    "RETURNING id, kind, subject_id, run_at, attempts, lease_token, lease_until, "
+	    "last_error";
+	struct sq_conn *c = sq_conn_get(st);
+	sqlite3_stmt *s = NULL;
+	char token[IDS_ZONE_LEN + 1];
+	int rc;
+
+	if (!c)
+		return SE_EDB;
+	rc = ids_hex32(token);
+	if (rc)
+		return rc;
+	rc = sq_begin(c);
+	if (rc)
+		goto out;
+	rc = sq_query(c, SQ_JOB_LEASE, sql, &s, "ttII", owner, token, now_us + lease_us, now_us);
+	if (rc == 0)
+		rc = SE_ENOTFOUND;
+	if (rc < 0)
+		goto out;
+	out->id = sqlite3_column_int64(s, 0);
+	sq_col_copy(s, 1, out->kind, sizeof(out->kind));
+	sq_col_copy(s, 2, out->subject_id, sizeof(out->subject_id));
+	out->run_at_us = sqlite3_column_int64(s, 3);
+	out->attempts = sqlite3_column_int(s, 4);
+	sq_col_copy(s, 5, out->lease_token, sizeof(out->lease_token));
+	out->lease_until_us = sqlite3_column_int64(s, 6);
+	sq_col_copy(s, 7, out->last_error, sizeof(out->last_error));
+	/* RETURNING rows are all computed before the first one is returned: the update is done. */
+	sq_reset(s);
+	s = NULL;
+	rc = sq_commit(c);
+out:
+	sq_reset(s);
+	if (rc)
+		sq_rollback(c);
+	return rc;
+}
+
+int store_job_finish(struct store *st, int64_t job_id, const char *lease_token)
+{
+	static const char sql[] = "DELETE FROM jobs WHERE id = ?1 AND lease_token = ?2";
+	struct sq_conn *c = sq_conn_get(st);
+	int rc;
+
+	if (!c)
+		return SE_EDB;
+	rc = sq_run(c, SQ_JOB_FINISH, sql, "It", job_id, lease_token);
+	if (rc == 0 && sqlite3_changes(c->db) == 0)
+		rc = SE_ELEASE;
+	return rc;
+}
+
+int store_job_retry(struct store *st, int64_t job_id, const char *lease_token, int64_t run_at_us,
+		    const char *last_error)
+{
+	static const char sql[] = "UPDATE jobs SET lease_owner = NULL, lease_token = NULL, "
+				  "lease_until = NULL, run_at = ?3, last_error = ?4, "
+				  "attempts = attempts + 1 WHERE id = ?1 AND lease_token = ?2";
+	struct sq_conn *c = sq_conn_get(st);
+	int rc;
+
+	if (!c)
+		return SE_EDB;
+	rc = sq_run(c, SQ_JOB_RETRY, sql, "ItIt", job_id, lease_token, run_at_us, last_error);
+	if (rc == 0 && sqlite3_changes(c->db) == 0)
+		rc = SE_ELEASE;
+	return rc;
+}
+
+int store_job_count(struct store *st, const char *kind, const char *subject_id, int64_t *count)
+{
+	static const char sql[] = "SELECT COUNT(*) FROM jobs WHERE subject_id = ?2 AND kind = ?1";
+	struct sq_conn *c = sq_conn_get(st);
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*count = 0;
+	if (!c)
+		return SE_EDB;
+	rc = sq_query(c, SQ_JOB_COUNT, sql, &s, "tt", kind, subject_id);
+	if (rc == 1) {
+		*count = sqlite3_column_int64(s, 0);
+		rc = 0;
+	}
+	sq_reset(s);
+	return rc;
+}

@@ -1,0 +1,81 @@
+/* Private keys at rest. The store only ever sees sealed bytes (lib/secretbox.h) and never logs
+ * them: sq_err reports SQLite's message, which does not include bound values. */
+#include "store/sqlite_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/error.h"
+#include "lib/timeutil.h"
+
+int store_private_key_put(struct store *st, const char *key_id, const char *owner_id,
+			  const char *key_type, const unsigned char *sealed, size_t sealed_len)
+{
+	static const char sql[] = "INSERT INTO private_keys(id, owner_id, key_type, sealed, "
+				  "created_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+	struct sq_conn *c;
+
+	if (!sealed || sealed_len == 0)
+		return SE_EINVAL;
+	c = sq_conn_get(st);
+	if (!c)
+		return SE_EDB;
+	return sq_run(c, SQ_KEY_INSERT, sql, "tttbI", key_id, owner_id, key_type,
+		      (const void *)sealed, sealed_len, time_now_us());
+}
+
+int store_private_key_get(struct store *st, const char *key_id, unsigned char **sealed,
+			  size_t *sealed_len)
+{
+	struct sq_conn *c = sq_conn_get(st);
+	sqlite3_stmt *s = NULL;
+	const void *blob;
+	size_t n;
+	int rc;
+
+	*sealed = NULL;
+	*sealed_len = 0;
+	if (!c)
+		return SE_EDB;
+	rc = sq_query(c, SQ_KEY_GET, "SELECT sealed FROM private_keys WHERE id = ?1", &s, "t",
+		      key_id);
+	if (rc == 0)
+		rc = SE_ENOTFOUND;
+	if (rc < 0)
+		goto out;
+	blob = sqlite3_column_blob(s, 0);
+	n = (size_t)sqlite3_column_bytes(s, 0);
+	*sealed = malloc(n ? n : 1);
+	if (!*sealed) {
+		rc = SE_ENOMEM;
+		goto out;
+	}
+	if (n)
+		memcpy(*sealed, blob, n);
+	*sealed_len = n;
+	rc = 0;
+out:
+	sq_reset(s);
+	return rc;
+}
+
+int store_private_key_delete(struct store *st, const char *key_id)
+{
+	struct sq_conn *c = sq_conn_get(st);
+	int rc;
+
+	if (!c)
+		return SE_EDB;
+	rc = sq_run(c, SQ_KEY_DELETE, "DELETE FROM private_keys WHERE id = ?1", "t", key_id);
+	if (rc == 0 && sqlite3_changes(c->db) == 0)
+		rc = SE_ENOTFOUND;
+	return rc;
+}
+
+int sq_keys_delete_for_hostname(struct sq_conn *c, const char *hostname_id)
+{
+	static const char sql[] = "DELETE FROM private_keys WHERE owner_id IN "
+				  "(SELECT id FROM cert_packs WHERE hostname_id = ?1)";
+
+	return sq_run(c, SQ_KEYS_DELETE_FOR_HOSTNAME, sql, "t", hostname_id);
+}

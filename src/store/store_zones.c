@@ -1,0 +1,122 @@
+/* Zones, their hostname counters, and the API tokens that grant access to them. */
+#include "store/sqlite_int.h"
+
+#include "lib/error.h"
+
+#define ZONE_COLUMNS "id, name, cname_target, quota, hostname_count, created_at"
+
+static void zone_read(sqlite3_stmt *s, struct store_zone *out)
+{
+	sq_col_copy(s, 0, out->id, sizeof(out->id));
+	sq_col_copy(s, 1, out->name, sizeof(out->name));
+	sq_col_copy(s, 2, out->cname_target, sizeof(out->cname_target));
+	out->quota = sqlite3_column_int64(s, 3);
+	out->hostname_count = sqlite3_column_int64(s, 4);
+	out->created_at_us = sqlite3_column_int64(s, 5);
+}
+
+int store_zone_create(struct store *st, const struct store_zone *zone)
+{
+	static const char sql[] = "INSERT INTO zones(id, name, cname_target, quota, "
+				  "hostname_count, created_at) VALUES (?1, ?2, ?3, ?4, 0, ?5)";
+	struct sq_conn *c = sq_conn_get(st);
+
+	if (!c)
+		return SE_EDB;
+	return sq_run(c, SQ_ZONE_INSERT, sql, "tttII", zone->id, zone->name, zone->cname_target,
+		      zone->quota, zone->created_at_us);
+}
+
+/* Shared by get and find: one row by ID_OR_NAME with the statement SQL. */
+static int zone_lookup(struct store *st, enum sq_stmt_id id, const char *sql, const char *arg,
+		       struct store_zone *out)
+{
+	struct sq_conn *c = sq_conn_get(st);
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (!c)
+		return SE_EDB;
+	rc = sq_query(c, id, sql, &s, "t", arg);
+	if (rc == 1) {
+		zone_read(s, out);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = SE_ENOTFOUND;
+	}
+	sq_reset(s);
+	return rc;
+}
+
+int store_zone_get(struct store *st, const char *zone_id, struct store_zone *out)
+{
+	return zone_lookup(st, SQ_ZONE_GET, "SELECT " ZONE_COLUMNS " FROM zones WHERE id = ?1",
+			   zone_id, out);
+}
+
+int store_zone_find_by_name(struct store *st, const char *name, struct store_zone *out)
+{
+	return zone_lookup(st, SQ_ZONE_FIND, "SELECT " ZONE_COLUMNS " FROM zones WHERE name = ?1",
+			   name, out);
+}
+
+int sq_zone_count_add(struct sq_conn *c, const char *zone_id, int delta)
+{
+	/* The quota check and the increment are one statement: no count of rows, no race. */
+	static const char inc[] = "UPDATE zones SET hostname_count = hostname_count + 1 "
+				  "WHERE id = ?1 AND hostname_count < quota";
+	static const char dec[] = "UPDATE zones SET hostname_count = hostname_count - 1 "
+				  "WHERE id = ?1 AND hostname_count > 0";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (delta < 0)
+		return sq_run(c, SQ_ZONE_COUNT_DEC, dec, "t", zone_id);
+	rc = sq_run(c, SQ_ZONE_COUNT_INC, inc, "t", zone_id);
+	if (rc || sqlite3_changes(c->db) > 0)
+		return rc;
+	/* Nothing changed: either the zone is full or it does not exist. */
+	rc = sq_query(c, SQ_ZONE_EXISTS, "SELECT 1 FROM zones WHERE id = ?1", &s, "t", zone_id);
+	sq_reset(s);
+	if (rc >= 0)
+		rc = rc == 1 ? SE_EQUOTA : SE_ENOTFOUND;
+	return rc;
+}
+
+int store_token_create(struct store *st, const struct store_token *token)
+{
+	static const char sql[] = "INSERT INTO api_tokens(id, zone_id, token_sha256, email, "
+				  "created_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+	struct sq_conn *c = sq_conn_get(st);
+
+	if (!c)
+		return SE_EDB;
+	/* A missing zone is a foreign-key violation, which sq_err maps to SE_ENOTFOUND. */
+	return sq_run(c, SQ_TOKEN_INSERT, sql, "ttttI", token->id, token->zone_id,
+		      token->token_sha256, token->email, token->created_at_us);
+}
+
+int store_token_find(struct store *st, const char *token_sha256, struct store_token *out)
+{
+	static const char sql[] = "SELECT id, zone_id, token_sha256, email, created_at "
+				  "FROM api_tokens WHERE token_sha256 = ?1";
+	struct sq_conn *c = sq_conn_get(st);
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (!c)
+		return SE_EDB;
+	rc = sq_query(c, SQ_TOKEN_FIND, sql, &s, "t", token_sha256);
+	if (rc == 1) {
+		sq_col_copy(s, 0, out->id, sizeof(out->id));
+		sq_col_copy(s, 1, out->zone_id, sizeof(out->zone_id));
+		sq_col_copy(s, 2, out->token_sha256, sizeof(out->token_sha256));
+		sq_col_copy(s, 3, out->email, sizeof(out->email));
+		out->created_at_us = sqlite3_column_int64(s, 4);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = SE_ENOTFOUND;
+	}
+	sq_reset(s);
+	return rc;
+}

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/error.h"
+#include "lib/fileio.h"
 #include "lib/log.h"
 
 static int join(char *out, size_t cap, const char *dir, const char *name)
@@ -22,33 +23,7 @@ static int join(char *out, size_t cap, const char *dir, const char *name)
 	return n < 0 || (size_t)n >= cap ? SE_EINVAL : 0;
 }
 
-static int write_all(int fd, const unsigned char *buf, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, buf, n);
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return SE_EIO;
-		buf += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int fsync_path(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc = 0;
-
-	if (fd < 0)
-		return SE_EIO;
-	if (fsync(fd) != 0)
-		rc = SE_EIO;
-	close(fd);
-	return rc;
-}
 
 /* Creates DIR/F->name with F->mode exactly (umask ignored) and makes its contents durable. */
 static int write_one(const char *dir, const struct ca_file *f)
@@ -64,7 +39,7 @@ static int write_one(const char *dir, const struct ca_file *f)
 		return SE_EIO;
 	rc = fchmod(fd, (mode_t)f->mode) == 0 ? 0 : SE_EIO;
 	if (rc == 0)
-		rc = write_all(fd, f->data, f->len);
+		rc = fileio_write_all(fd, f->data, f->len);
 	if (rc == 0 && fsync(fd) != 0)
 		rc = SE_EIO;
 	if (close(fd) != 0 && rc == 0)
@@ -99,7 +74,7 @@ int ca_files_commit(const char *data_dir, const struct ca_file *files, size_t n)
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = write_one(tmp, &files[i]);
 	/* 0755: root.pem is meant to be handed to clients; the keys keep their own 0600 */
-	if (rc == 0 && (chmod(tmp, 0755) != 0 || fsync_path(tmp) != 0))
+	if (rc == 0 && (chmod(tmp, 0755) != 0 || fileio_fsync_dir(tmp) != 0))
 		rc = SE_EIO;
 	if (rc == 0 && rename(tmp, final) != 0)
 		rc = (errno == EEXIST || errno == ENOTEMPTY) ? SE_EEXISTS : SE_EIO;
@@ -107,7 +82,7 @@ int ca_files_commit(const char *data_dir, const struct ca_file *files, size_t n)
 		remove_tmp(tmp, files, n);
 		return rc;
 	}
-	return fsync_path(data_dir);
+	return fileio_fsync_dir(data_dir);
 }
 
 int ca_files_read(const char *path, unsigned char **buf, size_t *len)

@@ -26,6 +26,7 @@
  * Thread safety: no mutable static state. psl_builtin() returns the list compiled into libpsl,
  * read-only and shared; libidn2 calls only touch their arguments. */
 #include "lib/hostname.h"
+#include "lib/reason.h"
 
 #include <arpa/inet.h>
 #include <idn2.h>
@@ -48,17 +49,6 @@ static const char *const reserved_tlds[] = {"test",      "example", "invalid",
 					    "localhost", "local",   "onion"};
 static const char *const example_domains[] = {"example.com", "example.net", "example.org"};
 
-__attribute__((format(printf, 3, 4))) static void say(char *reason, size_t reason_len,
-						      const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!reason || reason_len == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(reason, reason_len, fmt, ap);
-	va_end(ap);
-}
 
 static int is_ldh(unsigned char c)
 {
@@ -76,25 +66,25 @@ static int has_non_ascii(const char *s)
 
 static enum hostname_verdict too_long(char *reason, size_t reason_len)
 {
-	say(reason, reason_len, "hostname is longer than %d characters", HOSTNAME_MAX);
+	reason_set(reason, reason_len, "hostname is longer than %d characters", HOSTNAME_MAX);
 	return HOSTNAME_INVALID;
 }
 
 static enum hostname_verdict long_label(char *reason, size_t reason_len)
 {
-	say(reason, reason_len, "hostname has a label longer than %d characters", LABEL_MAX);
+	reason_set(reason, reason_len, "hostname has a label longer than %d characters", LABEL_MAX);
 	return HOSTNAME_INVALID;
 }
 
 static enum hostname_verdict bad_hyphen(char *reason, size_t reason_len)
 {
-	say(reason, reason_len, "hostname labels cannot start or end with a hyphen");
+	reason_set(reason, reason_len, "hostname labels cannot start or end with a hyphen");
 	return HOSTNAME_INVALID;
 }
 
 static enum hostname_verdict misplaced_wildcard(char *reason, size_t reason_len)
 {
-	say(reason, reason_len, "a wildcard '*' is only allowed as the whole first label");
+	reason_set(reason, reason_len, "a wildcard '*' is only allowed as the whole first label");
 	return HOSTNAME_INVALID;
 }
 
@@ -103,11 +93,11 @@ static enum hostname_verdict bad_char(unsigned char c, char *reason, size_t reas
 	if (c == '*')
 		return misplaced_wildcard(reason, reason_len);
 	if (c == ' ')
-		say(reason, reason_len, "hostname contains a space");
+		reason_set(reason, reason_len, "hostname contains a space");
 	else if (c < 0x20 || c == 0x7f)
-		say(reason, reason_len, "hostname contains the control character 0x%02x", c);
+		reason_set(reason, reason_len, "hostname contains the control character 0x%02x", c);
 	else
-		say(reason, reason_len, "hostname contains the character '%c'", c);
+		reason_set(reason, reason_len, "hostname contains the character '%c'", c);
 	return HOSTNAME_INVALID;
 }
 
@@ -117,7 +107,7 @@ static enum hostname_verdict prepare(const char *name, char *buf, char *reason, 
 	size_t n;
 
 	if (!name || !name[0]) {
-		say(reason, reason_len, "hostname is empty");
+		reason_set(reason, reason_len, "hostname is empty");
 		return HOSTNAME_INVALID;
 	}
 	n = strnlen(name, RAW_MAX + 1);
@@ -126,7 +116,7 @@ static enum hostname_verdict prepare(const char *name, char *buf, char *reason, 
 	if (name[n - 1] == '.')
 		n--;
 	if (n == 0) {
-		say(reason, reason_len, "hostname is empty");
+		reason_set(reason, reason_len, "hostname is empty");
 		return HOSTNAME_INVALID;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -150,7 +140,7 @@ static enum hostname_verdict idn_failure(int rc, char *reason, size_t reason_len
 	case IDN2_HYPHEN_STARTEND:
 		return bad_hyphen(reason, reason_len);
 	default:
-		say(reason, reason_len, "hostname is not a valid internationalized domain name: %s",
+		reason_set(reason, reason_len, "hostname is not a valid internationalized domain name: %s",
 		    idn2_strerror(rc));
 		return HOSTNAME_NON_ASCII;
 	}
@@ -245,10 +235,10 @@ static int match_ip(char *buf, enum mode mode, enum hostname_verdict *v, char *r
 	/* inet_aton also takes "127.1", "0x7f.1" or "010.0.0.1": getaddrinfo would read those as
 	 * addresses, so they are IP addresses in disguise, never host names. */
 	if (mode == MODE_CUSTOM) {
-		say(reason, reason_len, "IP addresses are not allowed");
+		reason_set(reason, reason_len, "IP addresses are not allowed");
 		*v = HOSTNAME_INVALID;
 	} else if (family == 0) {
-		say(reason, reason_len,
+		reason_set(reason, reason_len,
 		    "IPv4 addresses must be four decimal numbers without leading zeros");
 		*v = HOSTNAME_INVALID;
 	} else {
@@ -270,7 +260,7 @@ static enum hostname_verdict check_alabel(const char *p, size_t n, char *reason,
 	label[n] = '\0';
 	rc = idn2_lookup_u8((const uint8_t *)label, (uint8_t **)&out, IDN_FLAGS);
 	if (rc != IDN2_OK || strcmp(out, label) != 0) {
-		say(reason, reason_len, "hostname label '%s' is not a valid IDN A-label: %s", label,
+		reason_set(reason, reason_len, "hostname label '%s' is not a valid IDN A-label: %s", label,
 		    rc != IDN2_OK ? idn2_strerror(rc) : "not in canonical form");
 		v = HOSTNAME_NON_ASCII;
 	}
@@ -283,7 +273,7 @@ static enum hostname_verdict check_label(const char *p, size_t n, int first, int
 					 char *reason, size_t reason_len)
 {
 	if (n == 0) {
-		say(reason, reason_len, "hostname contains an empty label");
+		reason_set(reason, reason_len, "hostname contains an empty label");
 		return HOSTNAME_INVALID;
 	}
 	if (first && n == 1 && p[0] == '*') {
@@ -332,7 +322,7 @@ static enum hostname_verdict check_labels(const char *name, int *wildcard, char 
 	}
 	/* The last label of an IP that was not caught as one ("1.2.3.4444"): never a TLD. */
 	if (all_digits(p)) {
-		say(reason, reason_len, "the last label of a hostname cannot be all-numeric");
+		reason_set(reason, reason_len, "the last label of a hostname cannot be all-numeric");
 		return HOSTNAME_INVALID;
 	}
 	return HOSTNAME_OK;
@@ -376,20 +366,20 @@ static enum hostname_verdict check_policy(const char *name, char *reason, size_t
 
 	for (size_t i = 0; i < sizeof(reserved_tlds) / sizeof(reserved_tlds[0]); i++) {
 		if (strcmp(tld, reserved_tlds[i]) == 0) {
-			say(reason, reason_len, "the top-level domain '%s' is reserved", tld);
+			reason_set(reason, reason_len, "the top-level domain '%s' is reserved", tld);
 			return HOSTNAME_RESERVED_TLD;
 		}
 	}
 	for (size_t i = 0; i < sizeof(example_domains) / sizeof(example_domains[0]); i++) {
 		if (ends_with_domain(name, example_domains[i])) {
-			say(reason, reason_len, "%s is reserved for documentation",
+			reason_set(reason, reason_len, "%s is reserved for documentation",
 			    example_domains[i]);
 			return HOSTNAME_EXAMPLE_DOMAIN;
 		}
 	}
 	/* A single label is a public suffix too, through the list's implicit "*" rule. */
 	if (!psl || !psl_registrable_domain(psl, name)) {
-		say(reason, reason_len, "publicsuffix: cannot derive eTLD+1 for domain %s", name);
+		reason_set(reason, reason_len, "publicsuffix: cannot derive eTLD+1 for domain %s", name);
 		return HOSTNAME_NO_REGISTRABLE;
 	}
 	return HOSTNAME_OK;
@@ -416,7 +406,7 @@ enum hostname_verdict hostname_normalize(const char *name, int allow_wildcard,
 	if (v != HOSTNAME_OK)
 		return v;
 	if (wildcard && !allow_wildcard) {
-		say(reason, reason_len, "wildcard hostnames are not allowed");
+		reason_set(reason, reason_len, "wildcard hostnames are not allowed");
 		return HOSTNAME_WILDCARD;
 	}
 	return HOSTNAME_OK;
@@ -435,7 +425,7 @@ enum hostname_verdict hostname_normalize_origin(const char *name, char out[HOSTN
 		return v;
 	memcpy(out, buf, strlen(buf) + 1);
 	if (wildcard) {
-		say(reason, reason_len, "an origin cannot be a wildcard");
+		reason_set(reason, reason_len, "an origin cannot be a wildcard");
 		return HOSTNAME_WILDCARD;
 	}
 	return HOSTNAME_OK;

@@ -2,6 +2,7 @@
  * (another scheme, user information, a path, a query or a fragment) is refused rather than
  * ignored, so that an operator never believes a path is honoured when it is not. */
 #include "lib/origin.h"
+#include "lib/reason.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,17 +13,6 @@
 #define HOST_TEXT_MAX 1024
 #define SCHEME_SHOWN  16
 
-__attribute__((format(printf, 3, 4))) static void say(char *reason, size_t reason_len,
-						      const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!reason || reason_len == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(reason, reason_len, fmt, ap);
-	va_end(ap);
-}
 
 /* Skips an "https://" or "http://" prefix of *TEXT and sets *TLS. */
 static enum hostname_verdict parse_scheme(const char **text, int *tls, char *reason,
@@ -38,7 +28,7 @@ static enum hostname_verdict parse_scheme(const char **text, int *tls, char *rea
 	if (n == 5 && strncasecmp(*text, "https", 5) == 0) {
 		*tls = 1;
 	} else if (!(n == 4 && strncasecmp(*text, "http", 4) == 0)) {
-		say(reason, reason_len, "unsupported scheme '%.*s', use https:// or http://",
+		reason_set(reason, reason_len, "unsupported scheme '%.*s', use https:// or http://",
 		    n > SCHEME_SHOWN ? SCHEME_SHOWN : (int)n, *text);
 		return HOSTNAME_INVALID;
 	}
@@ -60,7 +50,7 @@ static enum hostname_verdict reject_url_parts(const char *rest, char *reason, si
 		what = "a fragment";
 	if (!what)
 		return HOSTNAME_OK;
-	say(reason, reason_len, "an origin cannot contain %s", what);
+	reason_set(reason, reason_len, "an origin cannot contain %s", what);
 	return HOSTNAME_INVALID;
 }
 
@@ -83,7 +73,7 @@ static enum hostname_verdict parse_port(const char *s, unsigned *port, char *rea
 	*port = (unsigned)v;
 	return HOSTNAME_OK;
 bad:
-	say(reason, reason_len, "invalid port");
+	reason_set(reason, reason_len, "invalid port");
 	return HOSTNAME_INVALID;
 }
 
@@ -100,7 +90,7 @@ static enum hostname_verdict split_host_port(const char *rest, char *host, const
 		const char *close = strchr(rest, ']');
 
 		if (!close || (close[1] != '\0' && close[1] != ':')) {
-			say(reason, reason_len, "malformed IPv6 address in brackets");
+			reason_set(reason, reason_len, "malformed IPv6 address in brackets");
 			return HOSTNAME_INVALID;
 		}
 		if (close[1] == ':')
@@ -110,7 +100,7 @@ static enum hostname_verdict split_host_port(const char *rest, char *host, const
 	}
 	n = colon ? (size_t)(colon - rest) : strlen(rest);
 	if (n > HOST_TEXT_MAX) {
-		say(reason, reason_len, "hostname is longer than %d characters", HOSTNAME_MAX);
+		reason_set(reason, reason_len, "hostname is longer than %d characters", HOSTNAME_MAX);
 		return HOSTNAME_INVALID;
 	}
 	memcpy(host, rest, n);
@@ -132,7 +122,7 @@ enum hostname_verdict origin_parse(const char *text, struct origin *out, char *r
 
 	memset(out, 0, sizeof(*out));
 	if (!text || !text[0]) {
-		say(reason, reason_len, "origin is empty");
+		reason_set(reason, reason_len, "origin is empty");
 		return HOSTNAME_INVALID;
 	}
 	v = parse_scheme(&rest, &o.tls, reason, reason_len);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lib/error.h"
+#include "lib/fileio.h"
 #include "lib/ids.h"
 #include "lib/log.h"
 
@@ -22,50 +23,7 @@
 #define TAG_LEN    16
 #define HEADER_LEN (1 + NONCE_LEN)
 
-static int write_all(int fd, const unsigned char *buf, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, buf, n);
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return SE_EIO;
-		buf += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Makes the new directory entry of PATH durable; without it a crash could lose a key that
- * already sealed rows. */
-static int fsync_parent(const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	size_t n = slash ? (size_t)(slash - path) : 0;
-	int fd, rc = 0;
-
-	if (!slash) {
-		dir[0] = '.';
-		n = 1;
-	} else if (n == 0) {
-		dir[0] = '/';
-		n = 1;
-	} else if (n >= sizeof(dir)) {
-		return SE_EIO;
-	} else {
-		memcpy(dir, path, n);
-	}
-	dir[n] = '\0';
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return SE_EIO;
-	if (fsync(fd) != 0)
-		rc = SE_EIO;
-	close(fd);
-	return rc;
-}
 
 /* Writes a fresh random key to PATH, which must not exist. Losing a race to another process
  * creating the same file is fine: the caller reads whichever key won. */
@@ -82,14 +40,14 @@ static int create_key(const char *path)
 		rc = errno == EEXIST ? 0 : SE_EIO;
 		goto out;
 	}
-	rc = write_all(fd, key, sizeof(key));
+	rc = fileio_write_all(fd, key, sizeof(key));
 	if (rc == 0 && fsync(fd) != 0)
 		rc = SE_EIO;
 	if (close(fd) != 0 && rc == 0)
 		rc = SE_EIO;
 	fd = -1;
 	if (rc == 0)
-		rc = fsync_parent(path);
+		rc = fileio_fsync_parent(path);
 	else
 		unlink(path); /* a short key file would make every later start fail */
 out:

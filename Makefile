@@ -1,12 +1,12 @@
 # saasedge build. `make` builds build/saasedge; see README.md for the other targets.
 
 CC      ?= cc
-PKGS    := openssl libcurl jansson sqlite3 libmicrohttpd libidn2 libpsl inih
+PKGS    := openssl libcurl jansson sqlite3 libmicrohttpd libidn2 libpsl inih libcares
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wvla
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -pthread $(WARN) -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lm
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -pthread -lm
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SRC      := $(shell find src -name '*.c' | sort)
@@ -60,7 +60,9 @@ tests/sdk/node_modules/.package-lock.json: tests/sdk/package.json tests/sdk/pack
 	@scripts/install-deps
 	npm ci --prefix tests/sdk --no-audit --no-fund
 
-run: all
+run:
+	@scripts/install-deps
+	$(MAKE) all
 	./build/saasedge serve --dev
 
 unit: $(UNIT_BIN)

@@ -20,8 +20,13 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=build/bench/%)
 PYTHON  := /usr/bin/python3
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+FUZZ_CFLAGS := $(filter-out -O2,$(CFLAGS)) -O1 -fsanitize=address,undefined
 
-.PHONY: all asan deps run test unit integration integration-asan bench bench-smoke clean format
+.PHONY: all asan deps run test unit integration integration-asan fuzz fuzz-smoke bench bench-smoke \
+	clean format
 all: build/saasedge
 
 build/saasedge: $(OBJ)
@@ -48,7 +53,16 @@ build/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
 
--include $(OBJ:.o=.d) $(SOBJ:.o=.d)
+# libFuzzer targets (clang) for the parsers of outside input, linked with all of src but main.
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+-include $(OBJ:.o=.d) $(SOBJ:.o=.d) $(FUZZ_OBJ:.o=.d)
 
 # Installs the Debian packages the build, the tests and the benchmarks need. Idempotent: it
 # touches the network only when a package is missing.
@@ -77,9 +91,20 @@ integration-asan: asan
 test: deps
 	$(MAKE) all asan
 	$(MAKE) unit
+	$(MAKE) fuzz-smoke
 	$(MAKE) integration
 	$(MAKE) integration-asan
 	$(MAKE) bench-smoke
+
+# FUZZ_SECONDS per target; corpora grow in build/fuzz/corpus, seeds stay in tests/fuzz/corpus.
+FUZZ_SECONDS ?= 300
+fuzz: $(FUZZ_BIN)
+	@set -e; for t in $(FUZZ_BIN); do n=$${t##*/fuzz_}; mkdir -p build/fuzz/corpus/$$n; \
+	  echo "== $$t ($(FUZZ_SECONDS) s)"; \
+	  $$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus/$$n tests/fuzz/corpus/$$n; done
+
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=10
 
 bench: all $(BENCH_BIN)
 	bench/run-all

@@ -16,6 +16,8 @@ static const char usage[] =
     "                                                   create a zone, print its id\n"
     "  token create --zone ID [--email EMAIL] --data DIR\n"
     "                                                   create an API token, print it once\n"
+    "  cert import --hostname NAME --cert FILE --key FILE [--zone ID] --data DIR\n"
+    "                                                   store a certificate for the edge\n"
     "  version                                          print the version\n"
     "  help                                             print this text\n";
 
@@ -35,7 +37,8 @@ static const struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } commands[] = {
-    {"serve", cli_serve},       {"zone", cli_zone}, {"token", cli_token}, {"version", cmd_version},
+    {"serve", cli_serve},       {"zone", cli_zone}, {"token", cli_token},
+    {"cert", cli_cert}, {"version", cmd_version},
     {"--version", cmd_version}, {"help", cmd_help}, {"--help", cmd_help}, {"-h", cmd_help},
 };
 

@@ -16,4 +16,12 @@ void api_fallback_origin_delete(struct api_request *req, struct api_response *re
 
 void api_quota_get(struct api_request *req, struct api_response *res);
 
+void api_custom_cert_put(struct api_request *req, struct api_response *res);
+void api_custom_cert_delete(struct api_request *req, struct api_response *res);
+
+void api_csr_create(struct api_request *req, struct api_response *res);
+void api_csr_list(struct api_request *req, struct api_response *res);
+void api_csr_get(struct api_request *req, struct api_response *res);
+void api_csr_delete(struct api_request *req, struct api_response *res);
+
 #endif

@@ -6,6 +6,7 @@
 
 #include "api/envelope.h"
 #include "lib/config.h"
+#include "lib/secretbox.h"
 #include "store/store.h"
 
 struct api_request {
@@ -15,9 +16,11 @@ struct api_request {
 	size_t body_len;
 	const struct config *cfg;
 	struct store *store;
+	const struct secretbox *box; /* seals CSR and uploaded keys */
 	struct store_token token; /* the authenticated caller */
 	char zone_id[33];         /* from the path, already checked against the token */
 	char object_id[128];      /* the path segment after custom_hostnames/, when present */
+	char sub_ids[2][64];      /* further "{id}" segments (certificate pack, certificate) */
 	void *conn;               /* the HTTP library's connection, for api_query */
 };
 

@@ -27,16 +27,34 @@ char *api_path_normalize(char *path)
 
 /* One row per path shape; "{id}" is any other segment. */
 struct route {
-	const char *tail; /* after /zones/{zone}/custom_hostnames */
+	const char *tail; /* after /zones/{zone}/<collection> */
 	api_handler get, post, put, patch, del;
 };
 
+/* Rows are tried in order: literal segments before "{id}" ones. */
 static const struct route routes[] = {
 	{"", api_hostname_list, api_hostname_create, NULL, NULL, NULL},
 	{"/fallback_origin", api_fallback_origin_get, NULL, api_fallback_origin_put, NULL,
 	 api_fallback_origin_delete},
 	{"/quota", api_quota_get, NULL, NULL, NULL, NULL},
+	{"/{id}/certificate_pack/{id}/certificates/{id}", NULL, NULL, api_custom_cert_put, NULL,
+	 api_custom_cert_delete},
 	{"/{id}", api_hostname_get, NULL, NULL, api_hostname_edit, api_hostname_delete},
+};
+
+static const struct route csr_routes[] = {
+	{"", api_csr_list, api_csr_create, NULL, NULL, NULL},
+	{"/{id}", api_csr_get, NULL, NULL, NULL, api_csr_delete},
+};
+
+/* The collections under /zones/{zone}: NAME is the path segment with its slash. */
+static const struct collection {
+	const char *name;
+	const struct route *routes;
+	size_t n;
+} collections[] = {
+	{"/custom_hostnames", routes, sizeof(routes) / sizeof(routes[0])},
+	{"/custom_csrs", csr_routes, sizeof(csr_routes) / sizeof(csr_routes[0])},
 };
 
 static api_handler pick(const struct route *r, const char *method)
@@ -54,17 +72,62 @@ static api_handler pick(const struct route *r, const char *method)
 	return NULL;
 }
 
-/* Matches TAIL (what follows custom_hostnames) against the table, literals before "{id}". */
-static const struct route *match(const char *tail, struct api_request *req)
+/* The "{id}" captures of a match: object_id, then sub_ids. */
+static int capture(struct api_request *req, int nth, const char *seg, size_t len)
 {
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (strcmp(routes[i].tail, tail) == 0)
-			return &routes[i];
+	char *dst = nth == 0 ? req->object_id : req->sub_ids[nth - 1];
+	size_t cap = nth == 0 ? sizeof(req->object_id) : sizeof(req->sub_ids[0]);
+
+	if (nth > 2 || len == 0 || len >= cap)
+		return 0;
+	memcpy(dst, seg, len);
+	dst[len] = '\0';
+	return 1;
+}
+
+/* 1 when TAIL has PATTERN's segments, "{id}" standing for any one segment (captured). */
+static int pattern_match(const char *pattern, const char *tail, struct api_request *req)
+{
+	int nth = 0;
+
+	while (*pattern && *tail) {
+		const char *pend = strchrnul(pattern + 1, '/'), *tend = strchrnul(tail + 1, '/');
+		size_t plen = (size_t)(pend - pattern), tlen = (size_t)(tend - tail);
+
+		if (plen == 5 && strncmp(pattern, "/{id}", 5) == 0) {
+			if (!capture(req, nth++, tail + 1, tlen - 1))
+				return 0;
+		} else if (plen != tlen || strncmp(pattern, tail, plen) != 0) {
+			return 0;
+		}
+		pattern = pend;
+		tail = tend;
 	}
-	if (tail[0] == '/' && tail[1] && !strchr(tail + 1, '/') &&
-	    strlen(tail + 1) < sizeof(req->object_id)) {
-		snprintf(req->object_id, sizeof(req->object_id), "%s", tail + 1);
-		return &routes[sizeof(routes) / sizeof(routes[0]) - 1];
+	return *pattern == '\0' && *tail == '\0';
+}
+
+/* Matches TAIL (what follows the collection) against its table. */
+static const struct route *match(const struct collection *col, const char *tail,
+				 struct api_request *req)
+{
+	for (size_t i = 0; i < col->n; i++) {
+		if (pattern_match(col->routes[i].tail, tail, req))
+			return &col->routes[i];
+	}
+	return NULL;
+}
+
+/* The collection AFTER_ZONE starts with, and *TAIL what follows it; NULL when none. */
+static const struct collection *collection_of(const char *after_zone, const char **tail)
+{
+	for (size_t i = 0; i < sizeof(collections) / sizeof(collections[0]); i++) {
+		size_t len = strlen(collections[i].name);
+
+		if (strncmp(after_zone, collections[i].name, len) == 0 &&
+		    (after_zone[len] == '\0' || after_zone[len] == '/')) {
+			*tail = after_zone + len;
+			return &collections[i];
+		}
 	}
 	return NULL;
 }
@@ -87,7 +150,8 @@ api_handler api_route(struct api_request *req, struct api_response *res)
 {
 	const char *p = req->path;
 	char full[512];
-	const char *zone, *after_zone;
+	const char *zone, *after_zone, *tail = NULL;
+	const struct collection *col;
 	size_t zone_len;
 
 	snprintf(full, sizeof(full), PREFIX "%s", req->path);
@@ -96,8 +160,8 @@ api_handler api_route(struct api_request *req, struct api_response *res)
 	zone = p + 7;
 	after_zone = strchrnul(zone, '/');
 	zone_len = (size_t)(after_zone - zone);
-	if (strncmp(after_zone, "/custom_hostnames", 17) != 0 ||
-	    (after_zone[17] != '\0' && after_zone[17] != '/'))
+	col = collection_of(after_zone, &tail);
+	if (!col)
 		goto no_route;
 	if (zone_len != 32)
 		goto bad_zone;
@@ -111,7 +175,7 @@ api_handler api_route(struct api_request *req, struct api_response *res)
 		api_fail(res, API_ERR_AUTH_ZONE, NULL);
 		return NULL;
 	}
-	const struct route *r = match(after_zone + 17, req);
+	const struct route *r = match(col, tail, req);
 	if (!r)
 		goto no_route;
 	api_handler h = pick(r, req->method);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/custom_cert_input.h"
 #include "api/handlers.h"
 #include "api/hostname_input.h"
 #include "api/hostname_json.h"
@@ -38,10 +39,10 @@ static int hostname_id(struct api_request *req, struct api_response *res)
 	return 0;
 }
 
-static void respond_hostname(struct api_response *res, unsigned status,
+static void respond_hostname(struct store *req_store, struct api_response *res, unsigned status,
 			     const struct store_hostname *h)
 {
-	json_t *obj = hostname_to_json(h);
+	json_t *obj = hostname_to_json(req_store, h);
 
 	if (!obj)
 		api_fail(res, API_ERR_INTERNAL, NULL);
@@ -57,6 +58,59 @@ static void fail_quota(struct api_request *req, struct api_response *res)
 	if (store_zone_get(req->store, req->zone_id, &zone) == 0)
 		snprintf(allocated, sizeof(allocated), "%lld", (long long)zone.quota);
 	api_fail(res, API_ERR_QUOTA, allocated);
+}
+
+/* Answers with the hostname as stored now (the upload path writes in several steps). */
+static void respond_stored(struct api_request *req, struct api_response *res, unsigned status,
+			   const char *id)
+{
+	struct store_hostname h = {0};
+	int rc = store_hostname_get(req->store, req->zone_id, id, &h);
+
+	if (rc)
+		api_fail_store(res, rc, API_ERR_NOT_FOUND);
+	else
+		respond_hostname(req->store, res, status, &h);
+	store_hostname_dispose(&h);
+}
+
+/* Checks the certificate upload in BODY's ssl for H and makes it H's pack. CREATED says H was
+ * just inserted without ssl: it is removed again if the pack cannot be stored, so that a
+ * failed request leaves nothing. Nothing is written before every check has passed. */
+static int store_upload(struct api_request *req, struct api_response *res, const json_t *body,
+			struct store_hostname *h, int creating)
+{
+	struct custom_upload up;
+	struct store_custom_pack pack;
+	int rc;
+
+	if (custom_upload_parse(json_object_get(body, "ssl"), h->hostname, h->ssl.bundle_method,
+				req, &up, res))
+		return -1;
+	rc = custom_upload_to_pack(&up, &pack);
+	if (rc == 0 && creating) {
+		h->ssl.enabled = 0; /* the pack comes in the next transaction */
+		rc = store_hostname_create(req->store, h);
+		if (rc == SE_EQUOTA) {
+			fail_quota(req, res);
+			goto out;
+		}
+	}
+	if (rc == 0) {
+		rc = store_custom_pack_attach(req->store, h, &pack);
+		if (rc && creating)
+			store_hostname_delete(req->store, h->zone_id, h->id);
+	}
+	if (rc) {
+		api_fail_store(res, rc, API_ERR_NOT_FOUND);
+		goto out;
+	}
+	log_info("msg=\"custom certificate uploaded\" zone=%s id=%s hostname=%s pack=%s certs=%zu "
+		 "csr=%s", h->zone_id, h->id, h->hostname, pack.pack_id, pack.n_certs,
+		 up.csr_id[0] ? up.csr_id : "-");
+out:
+	custom_upload_dispose(&up);
+	return rc ? -1 : 0;
 }
 
 /* Fills the fields a new hostname gets before the body is applied. */
@@ -84,6 +138,11 @@ void api_hostname_create(struct api_request *req, struct api_response *res)
 	}
 	if (hostname_input_apply(body, req->cfg, 1, &h, &restart, res))
 		goto out;
+	if (h.ssl.custom) {
+		if (store_upload(req, res, body, &h, 1) == 0)
+			respond_stored(req, res, 201, h.id);
+		goto out;
+	}
 	if (h.ssl.enabled && ids_uuid(h.ssl.pack_id)) {
 		api_fail(res, API_ERR_INTERNAL, NULL);
 		goto out;
@@ -94,7 +153,7 @@ void api_hostname_create(struct api_request *req, struct api_response *res)
 	else if (rc)
 		api_fail_store(res, rc, API_ERR_NOT_FOUND);
 	else
-		respond_hostname(res, 201, &h);
+		respond_hostname(req->store, res, 201, &h);
 	if (!rc)
 		log_info("msg=\"custom hostname created\" zone=%s id=%s hostname=%s", h.zone_id,
 			 h.id, h.hostname);
@@ -121,7 +180,7 @@ void api_hostname_list(struct api_request *req, struct api_response *res)
 	}
 	array = json_array();
 	for (size_t i = 0; i < count; i++)
-		json_array_append_new(array, hostname_to_json(&items[i]));
+		json_array_append_new(array, hostname_to_json(req->store, &items[i]));
 	store_hostname_list_free(items, count);
 	api_respond_list(res, array, &q.page, total);
 }
@@ -137,7 +196,7 @@ void api_hostname_get(struct api_request *req, struct api_response *res)
 	if (rc)
 		api_fail_store(res, rc, API_ERR_NOT_FOUND);
 	else
-		respond_hostname(res, 200, &h);
+		respond_hostname(req->store, res, 200, &h);
 	store_hostname_dispose(&h);
 }
 
@@ -154,10 +213,16 @@ void api_hostname_edit(struct api_request *req, struct api_response *res)
 		api_fail_store(res, rc, API_ERR_NOT_FOUND);
 		goto out;
 	}
-	int had_pack = h.ssl.pack_id[0] != '\0';
+	int was_custom = h.ssl.custom;
 	if (hostname_input_apply(body, req->cfg, 0, &h, &restart, res))
 		goto out;
-	if (h.ssl.enabled && !had_pack && ids_uuid(h.ssl.pack_id)) {
+	if (h.ssl.custom && custom_cert_in_request(json_object_get(body, "ssl"))) {
+		if (store_upload(req, res, body, &h, 0) == 0)
+			respond_stored(req, res, 202, h.id);
+		goto out;
+	}
+	/* No pack id: a first ssl, or the new managed pack replacing an uploaded certificate. */
+	if (h.ssl.enabled && !h.ssl.pack_id[0] && ids_uuid(h.ssl.pack_id)) {
 		api_fail(res, API_ERR_INTERNAL, NULL);
 		goto out;
 	}
@@ -166,10 +231,15 @@ void api_hostname_edit(struct api_request *req, struct api_response *res)
 		snprintf(h.status, sizeof(h.status), "pending");
 	h.updated_at_us = time_now_us();
 	rc = store_hostname_update(req->store, &h, restart);
+	/* The uploaded certificate goes at once rather than when the managed one is active: a
+	 * PATCH that asks for a managed certificate no longer wants the uploaded one. */
+	if (rc == 0 && was_custom && !h.ssl.custom &&
+	    store_custom_packs_drop(req->store, h.id, h.ssl.pack_id))
+		log_warn("msg=\"old custom pack not removed\" zone=%s id=%s", h.zone_id, h.id);
 	if (rc)
 		api_fail_store(res, rc, API_ERR_NOT_FOUND);
 	else
-		respond_hostname(res, 202, &h);
+		respond_hostname(req->store, res, 202, &h);
 out:
 	json_decref(body);
 	store_hostname_dispose(&h);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "api/auth.h"
+#include "api/expiry_watch.h"
 #include "api/ratelimit.h"
 #include "api/router.h"
 #include "lib/error.h"
@@ -22,6 +23,8 @@ struct api_server {
 	struct MHD_Daemon *daemon;
 	const struct config *cfg;
 	struct store *store;
+	const struct secretbox *box;
+	struct expiry_watch *expiry; /* uploaded certificates' status by date */
 	struct api_ratelimit *ratelimit;
 	int listen_fd;
 	unsigned port;
@@ -72,7 +75,7 @@ static void handle(struct api_server *srv, struct MHD_Connection *conn, const ch
 		   const char *method, struct pending_request *pr, struct api_response *res)
 {
 	struct api_request req = {.method = method, .cfg = srv->cfg, .store = srv->store,
-				  .conn = conn, .body = pr->body, .body_len = pr->len};
+				  .box = srv->box, .conn = conn, .body = pr->body, .body_len = pr->len};
 	struct api_credentials creds = {
 		.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
 		.auth_key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Auth-Key"),
@@ -212,7 +215,8 @@ out:
 	return rc;
 }
 
-int api_server_start(const struct config *cfg, struct store *st, struct api_server **out)
+int api_server_start(const struct config *cfg, struct store *st, const struct secretbox *box,
+		     struct api_server **out)
 {
 	struct api_server *srv = calloc(1, sizeof(*srv));
 	int rc;
@@ -221,6 +225,7 @@ int api_server_start(const struct config *cfg, struct store *st, struct api_serv
 		return SE_ENOMEM;
 	srv->cfg = cfg;
 	srv->store = st;
+	srv->box = box;
 	srv->listen_fd = -1;
 	srv->ratelimit = api_ratelimit_create(cfg->api.rate_limit, cfg->api.rate_burst);
 	if (!srv->ratelimit) {
@@ -237,6 +242,11 @@ int api_server_start(const struct config *cfg, struct store *st, struct api_serv
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
 	if (!srv->daemon) {
 		rc = SE_EIO;
+		goto fail;
+	}
+	rc = expiry_watch_start(st, 60, &srv->expiry);
+	if (rc) {
+		MHD_stop_daemon(srv->daemon);
 		goto fail;
 	}
 	*out = srv;
@@ -259,6 +269,7 @@ void api_server_stop(struct api_server *srv)
 	if (!srv)
 		return;
 	MHD_stop_daemon(srv->daemon);
+	expiry_watch_stop(srv->expiry);
 	close(srv->listen_fd);
 	api_ratelimit_destroy(srv->ratelimit);
 	free(srv);

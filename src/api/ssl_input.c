@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/custom_cert_input.h"
 #include "api/ssl_settings.h"
 
 static const char *const dcv_methods[] = {"http", "txt", "email", "cname"};
@@ -11,9 +12,6 @@ static const char *const bundle_methods[] = {"ubiquitous", "optimal", "force"};
 /* Names a provider may ask for without configuring them: the public ACME CAs Cloudflare offers
  * and saasedge's own CA. Other names must be configured as ca.<name>. */
 static const char *const builtin_cas[] = {"internal", "lets_encrypt", "google", "ssl_com"};
-/* Custom certificates arrive with their own issue; until then saying so beats ignoring them. */
-static const char *const custom_cert_fields[] = {"custom_certificate", "custom_key",
-						 "custom_csr_id", "custom_cert_bundle"};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -56,14 +54,6 @@ static int parse_request(const json_t *ssl, const struct config *cfg, struct ssl
 	const json_t *v;
 	char why[160];
 
-	for (size_t i = 0; i < COUNT(custom_cert_fields); i++) {
-		if (member(ssl, custom_cert_fields[i])) {
-			snprintf(why, sizeof(why), "ssl.%s: custom certificates are not supported yet",
-				 custom_cert_fields[i]);
-			api_fail(res, API_ERR_SSL_INVALID, why);
-			return -1;
-		}
-	}
 	if ((v = member(ssl, "method"))) {
 		if (!json_is_string(v) ||
 		    !in_list(json_string_value(v), dcv_methods, COUNT(dcv_methods)))
@@ -131,6 +121,21 @@ static int merge_settings(struct store_ssl *s, const json_t *given, struct api_r
 	return 0;
 }
 
+/* The custom-certificate form of S; UPLOAD says a new certificate comes with the request. */
+static void set_custom(struct store_ssl *s, const char *bundle_method, int upload)
+{
+	if (bundle_method || !s->bundle_method[0])
+		snprintf(s->bundle_method, sizeof(s->bundle_method), "%s",
+			 bundle_method ? bundle_method : "ubiquitous");
+	if (!upload)
+		return;
+	s->enabled = 1;
+	s->custom = 1;
+	s->method[0] = s->type[0] = s->certificate_authority[0] = '\0';
+	s->wildcard = 0;
+	snprintf(s->status, sizeof(s->status), "pending_deployment");
+}
+
 int ssl_input_apply(const json_t *ssl, const struct config *cfg, int wildcard_host,
 		    struct store_ssl *s, int *restart, struct api_response *res)
 {
@@ -142,6 +147,21 @@ int ssl_input_apply(const json_t *ssl, const struct config *cfg, int wildcard_ho
 		return api_fail(res, API_ERR_SSL_INVALID, "ssl must be an object"), -1;
 	if (parse_request(ssl, cfg, &rq, res) || merge_settings(s, rq.settings, res))
 		return -1;
+	if (custom_cert_in_request(ssl) || (s->custom && !rq.method)) {
+		/* An upload, or settings of an uploaded certificate: no DCV and no CA. The
+		 * certificate itself is checked by custom_cert_input.h. */
+		set_custom(s, rq.bundle_method, custom_cert_in_request(ssl));
+		return 0;
+	}
+	if (s->custom) {
+		/* A DCV method on an uploaded certificate: back to a managed one, in a new pack
+		 * that the caller creates (s->pack_id cleared). */
+		was_enabled = 0;
+		s->custom = 0;
+		s->pack_id[0] = '\0';
+		s->custom_csr_id[0] = '\0';
+		s->uploaded_on_us = 0;
+	}
 
 	/* Copies: the defaults below may point into S, which is rewritten further down. */
 	char ca[sizeof(s->certificate_authority)], method[sizeof(s->method)];

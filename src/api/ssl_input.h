@@ -9,7 +9,10 @@
 #include "store/store.h"
 
 /* Applies SSL (a JSON value from the body) to S, the hostname's current certificate
- * configuration (zeroed when it has none). WILDCARD_HOST says the hostname starts with "*.".
+ * configuration (zeroed when it has none). An upload (custom_cert_input.h) makes S custom with
+ * status pending_deployment and no restart; the certificate itself is checked by the caller. A
+ * DCV method on a custom S makes it managed again with s->pack_id cleared (the caller makes a
+ * new pack). WILDCARD_HOST says the hostname starts with "*.".
  * On success returns 0 and sets *RESTART when validation must (re)start: then s->status holds the
  * status to restart from. On bad input fills RES and returns -1, leaving S in an unspecified
  * state that the caller must not store. */

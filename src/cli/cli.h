@@ -21,6 +21,8 @@ int cli_token(int argc, char **argv);
 /* `saasedge serve [--config FILE] [--dev] [--data DIR] [--KEY=VALUE ...]`: runs until SIGINT or
  * SIGTERM. */
 int cli_serve(int argc, char **argv);
+/* `saasedge cert import --hostname NAME --cert FILE --key FILE [--zone ID] --data DIR` */
+int cli_cert(int argc, char **argv);
 
 /* ---- shared by the subcommands (cli_common.c) --------------------------------------------- */
 

@@ -5,6 +5,8 @@
 
 #include "api/api.h"
 #include "cli/cli.h"
+#include "edge/edge.h"
+#include "issuer/issuer.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/secretbox.h"
@@ -21,6 +23,8 @@ struct serve_state {
 	int box_loaded;
 	struct store *st;
 	struct api_server *api;
+	struct issuer *issuer;
+	struct edge *edge;
 	struct dev_info dev;
 };
 
@@ -52,7 +56,7 @@ static int load_master_key(struct serve_state *s)
 
 static int start_api(struct serve_state *s)
 {
-	int rc = api_server_start(&s->cfg, s->st, &s->api);
+	int rc = api_server_start(&s->cfg, s->st, &s->box, &s->api);
 
 	if (rc == SE_EADDRINUSE)
 		cli_error("cannot listen on %s: address already in use", s->cfg.api.listen);
@@ -75,6 +79,17 @@ static int start(struct serve_state *s)
 		rc = dev_bootstrap(&s->cfg, s->st, &s->dev);
 	if (rc == CLI_EXIT_OK)
 		rc = start_api(s);
+	if (rc == CLI_EXIT_OK && config_has_role(&s->cfg, "issuer") &&
+	    issuer_start(&s->cfg, s->st, &s->box, &s->issuer) != 0) {
+		cli_error("cannot start the issuer (see the log above)");
+		rc = CLI_EXIT_FAIL;
+	}
+	if (rc == CLI_EXIT_OK && config_has_role(&s->cfg, "edge") &&
+	    edge_start(&s->cfg, s->st, &s->box, &s->edge) != 0) {
+		cli_error("cannot start the edge on %s and %s (see the log above)",
+			  s->cfg.edge.https_listen, s->cfg.edge.http_listen);
+		rc = CLI_EXIT_FAIL;
+	}
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	api_url(s->cfg.api.listen, api_server_port(s->api), url, sizeof(url));
@@ -90,6 +105,10 @@ static void stop(struct serve_state *s)
 {
 	api_server_stop(s->api);
 	s->api = NULL;
+	edge_stop(s->edge);
+	s->edge = NULL;
+	issuer_stop(s->issuer);
+	s->issuer = NULL;
 	store_close(s->st);
 	s->st = NULL;
 	if (s->box_loaded)

@@ -70,6 +70,61 @@ static const struct key keys[] = {
 	 .help = "hostnames per zone from --dev or zone create"},
 	{.name = "issuance.default_ca", .type = KEY_STRING, FIELD(issuance.default_ca),
 	 .def = "internal", .meta = "NAME", .help = "\"internal\" or the name of a ca.<name>"},
+	{.name = "roles", .type = KEY_STRING, FIELD(roles), .def = "api,issuer,edge,dns",
+	 .meta = "LIST", .help = "roles this process runs: api, issuer, edge, dns"},
+	{.name = "issuance.validation_timeout", .type = KEY_INT,
+	 FIELD(issuance.validation_timeout), .min = 1, .max = 31536000, .def = "86400",
+	 .meta = "SECONDS", .help = "pending_validation longer than this: validation_timed_out"},
+	{.name = "issuance.issuance_timeout", .type = KEY_INT, FIELD(issuance.issuance_timeout),
+	 .min = 1, .max = 31536000, .def = "3600", .meta = "SECONDS",
+	 .help = "pending_issuance longer than this: issuance_timed_out"},
+	{.name = "issuance.internal_validity", .type = KEY_INT,
+	 FIELD(issuance.internal_validity), .min = 60, .max = 315360000, .def = "31536000",
+	 .meta = "SECONDS", .help = "lifetime of internal CA certificates"},
+	{.name = "issuance.renew_before", .type = KEY_INT, FIELD(issuance.renew_before),
+	 .min = 1, .max = 315360000, .def = "2592000", .meta = "SECONDS",
+	 .help = "renew this long before not_after"},
+	{.name = "issuance.ca_attempts", .type = KEY_INT, FIELD(issuance.ca_attempts), .min = 1,
+	 .max = 1000, .def = "5", .help = "failed orders at one CA before trying the next"},
+	{.name = "issuer.workers", .type = KEY_INT, FIELD(issuer.workers), .min = 1, .max = 256,
+	 .def = "2", .help = "issuer worker threads"},
+	{.name = "dns.resolver", .type = KEY_STRING, FIELD(dns.resolver), .def = "",
+	 .meta = "HOST:PORT", .help = "DNS server for DCV lookups; \"\" = the system's"},
+	{.name = "edge.https_listen", .type = KEY_STRING, FIELD(edge.https_listen), .def = ":443",
+	 .dev_def = "127.0.0.1:8443", .meta = "HOST:PORT", .help = "edge HTTPS listener"},
+	{.name = "edge.http_listen", .type = KEY_STRING, FIELD(edge.http_listen), .def = ":80",
+	 .dev_def = "127.0.0.1:8080", .meta = "HOST:PORT", .help = "edge HTTP listener"},
+	{.name = "edge.workers", .type = KEY_INT, FIELD(edge.workers), .min = 0, .max = 256,
+	 .def = "0", .help = "edge event-loop threads, 0 = one per core"},
+	{.name = "edge.cache_bytes", .type = KEY_INT, FIELD(edge.cache_bytes), .min = 65536,
+	 .max = INT64_C(68719476736), .def = "67108864", .meta = "BYTES",
+	 .help = "edge certificate cache size"},
+	{.name = "edge.negative_ttl", .type = KEY_INT, FIELD(edge.negative_ttl), .min = 1,
+	 .max = 86400, .def = "30", .meta = "SECONDS", .help = "how long an unknown name is cached"},
+	{.name = "edge.header_timeout", .type = KEY_INT, FIELD(edge.header_timeout), .min = 1,
+	 .max = 3600, .def = "10", .meta = "SECONDS",
+	 .help = "time for a client to send a request head (slowloris guard)"},
+	{.name = "edge.idle_timeout", .type = KEY_INT, FIELD(edge.idle_timeout), .min = 1,
+	 .max = 86400, .def = "60", .meta = "SECONDS", .help = "idle client connections close"},
+	{.name = "edge.connect_timeout", .type = KEY_INT, FIELD(edge.connect_timeout), .min = 1,
+	 .max = 600, .def = "5", .meta = "SECONDS", .help = "origin connect timeout"},
+	{.name = "edge.read_timeout", .type = KEY_INT, FIELD(edge.read_timeout), .min = 1,
+	 .max = 3600, .def = "60", .meta = "SECONDS", .help = "origin response timeout (504)"},
+	{.name = "edge.max_header_bytes", .type = KEY_INT, FIELD(edge.max_header_bytes),
+	 .min = 1024, .max = 1048576, .def = "16384", .meta = "BYTES",
+	 .help = "largest request head"},
+	{.name = "edge.max_headers", .type = KEY_INT, FIELD(edge.max_headers), .min = 8,
+	 .max = 1000, .def = "100", .help = "most request header fields"},
+	{.name = "edge.max_connections", .type = KEY_INT, FIELD(edge.max_connections), .min = 1,
+	 .max = 10000000, .def = "10000", .help = "client connections at once"},
+	{.name = "edge.default_certificate", .type = KEY_PATH, FIELD(edge.default_certificate),
+	 .def = "", .meta = "FILE", .help = "PEM cert+key for unknown SNI; \"\" = alert"},
+	{.name = "edge.ticket_rotation", .type = KEY_INT, FIELD(edge.ticket_rotation), .min = 60,
+	 .max = 604800, .def = "43200", .meta = "SECONDS",
+	 .help = "age at which a new session-ticket key is made"},
+	{.name = "edge.trust_bundle", .type = KEY_PATH, FIELD(edge.trust_bundle),
+	 .def = "/etc/ssl/certs/ca-certificates.crt", .meta = "FILE",
+	 .help = "PEM CAs an uploaded custom certificate must chain to"},
 };
 /* clang-format on */
 
@@ -661,4 +716,19 @@ void config_print_help(void *out)
 			 ca_fields[i].meta);
 		fprintf(f, "  %-28s %s\n", flag, ca_fields[i].help);
 	}
+}
+
+int config_has_role(const struct config *cfg, const char *role)
+{
+	size_t n = strlen(role);
+
+	for (const char *p = cfg->roles; *p;) {
+		size_t len = strcspn(p, ",");
+
+		if (len == n && strncmp(p, role, n) == 0)
+			return 1;
+		p += len;
+		p += *p == ',';
+	}
+	return 0;
 }

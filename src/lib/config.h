@@ -37,9 +37,38 @@ struct config {
 		int64_t default_quota;        /* api.default_quota: hostnames per new zone */
 	} api;
 
+	char roles[64]; /* roles: comma-separated subset of api,issuer,edge,dns */
 	struct {
 		char default_ca[64]; /* issuance.default_ca: "internal" or a configured CA name */
+		int64_t validation_timeout; /* issuance.validation_timeout: seconds */
+		int64_t issuance_timeout;   /* issuance.issuance_timeout: seconds */
+		int64_t internal_validity;  /* issuance.internal_validity: seconds */
+		int64_t renew_before;       /* issuance.renew_before: seconds before not_after */
+		int64_t ca_attempts;        /* issuance.ca_attempts: failures before the next CA */
 	} issuance;
+	struct {
+		int workers; /* issuer.workers: threads leasing hostname jobs */
+	} issuer;
+	struct {
+		char resolver[CONFIG_ADDR_LEN]; /* dns.resolver: HOST:PORT for DCV lookups, "" system */
+	} dns;
+	struct {
+		char https_listen[CONFIG_ADDR_LEN]; /* edge.https_listen: HOST:PORT, ":443" */
+		char http_listen[CONFIG_ADDR_LEN];  /* edge.http_listen */
+		int workers;                        /* edge.workers: loops, 0 = one per core */
+		int64_t cache_bytes;                /* edge.cache_bytes: certificate cache */
+		int64_t negative_ttl;               /* edge.negative_ttl: seconds */
+		int64_t header_timeout;             /* edge.header_timeout: seconds */
+		int64_t idle_timeout;               /* edge.idle_timeout: seconds */
+		int64_t connect_timeout;            /* edge.connect_timeout: seconds */
+		int64_t read_timeout;               /* edge.read_timeout: seconds */
+		int64_t max_header_bytes;           /* edge.max_header_bytes */
+		int64_t max_headers;                /* edge.max_headers */
+		int64_t max_connections;            /* edge.max_connections */
+		char default_certificate[PATH_MAX]; /* edge.default_certificate: PEM, "" none */
+		int64_t ticket_rotation;            /* edge.ticket_rotation: seconds */
+		char trust_bundle[PATH_MAX]; /* edge.trust_bundle: CAs uploaded certificates chain to */
+	} edge;
 
 	struct config_ca cas[CONFIG_MAX_CAS];
 	size_t n_cas;
@@ -67,6 +96,8 @@ int config_flag_takes_value(const char *arg);
 /* Prints one line per key (name, default, help) to F: the body of `saasedge serve --help`. */
 void config_print_help(void *f);
 
+/* 1 when ROLE ("api", "issuer", "edge", "dns") is in cfg->roles, else 0. */
+int config_has_role(const struct config *cfg, const char *role);
 /* The configured CA called NAME, or NULL. */
 const struct config_ca *config_find_ca(const struct config *cfg, const char *name);
 

@@ -132,9 +132,78 @@ static const char migration_1[] =
 	" created_at INTEGER NOT NULL);";
 /* clang-format on */
 
+/* The issuer's durable state (issue 3): DCV challenge responses that the edge and the dns role
+ * answer, one ACME account per configured CA, and each pack's issuance progress as a JSON
+ * document that only the issuer reads (its shape is the issuer's business, not the schema's). */
+/* clang-format off */
+static const char migration_issuer[] =
+	"CREATE TABLE challenges ("
+	" kind TEXT NOT NULL,"
+	" token TEXT NOT NULL,"
+	" hostname TEXT NOT NULL,"
+	" pack_id TEXT NOT NULL REFERENCES cert_packs(id) ON DELETE CASCADE,"
+	" response TEXT NOT NULL,"
+	" expires_at INTEGER NOT NULL,"
+	" PRIMARY KEY (kind, token));"
+	"CREATE INDEX challenges_pack ON challenges(pack_id);"
+
+	"CREATE TABLE acme_accounts ("
+	" ca TEXT PRIMARY KEY,"
+	" key_id TEXT NOT NULL,"
+	" kid TEXT NOT NULL DEFAULT '',"
+	" created_at INTEGER NOT NULL);"
+
+	"CREATE TABLE issuance_state ("
+	" pack_id TEXT PRIMARY KEY REFERENCES cert_packs(id) ON DELETE CASCADE,"
+	" state TEXT NOT NULL,"
+	" updated_at INTEGER NOT NULL);";
+/* clang-format on */
+
+/* Custom CSRs and uploaded certificates (issue 5). A CSR's key lives in private_keys with the
+ * CSR as owner, so deleting a hostname never takes it; a custom pack says so (custom = 1), when
+ * it was uploaded and through which CSR, for the API and the expiry watch. */
+/* clang-format off */
+static const char migration_custom_certs[] =
+	"CREATE TABLE custom_csrs ("
+	" rid INTEGER PRIMARY KEY,"
+	" id TEXT NOT NULL UNIQUE,"
+	" zone_id TEXT NOT NULL REFERENCES zones(id) ON DELETE CASCADE,"
+	" key_id TEXT NOT NULL,"
+	" key_type TEXT NOT NULL,"
+	" common_name TEXT NOT NULL,"
+	" country TEXT NOT NULL,"
+	" state TEXT NOT NULL,"
+	" locality TEXT NOT NULL,"
+	" organization TEXT NOT NULL,"
+	" organizational_unit TEXT NOT NULL DEFAULT '',"
+	" sans TEXT NOT NULL,"
+	" csr TEXT NOT NULL,"
+	" name TEXT,"
+	" description TEXT,"
+	" created_at INTEGER NOT NULL);"
+	"CREATE INDEX custom_csrs_zone ON custom_csrs(zone_id);"
+	"ALTER TABLE cert_packs ADD COLUMN custom INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE cert_packs ADD COLUMN uploaded_on INTEGER;"
+	"ALTER TABLE cert_packs ADD COLUMN custom_csr_id TEXT;"
+	"CREATE INDEX certificates_key ON certificates(private_key_id);";
+/* clang-format on */
+
+/* TLS session-ticket keys shared by every edge (each edge decrypts every edge's tickets); the
+ * key material is sealed like private keys, with "ticket:<name>" as AAD. */
+/* clang-format off */
+static const char migration_ticket_keys[] =
+	"CREATE TABLE ticket_keys ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" name TEXT NOT NULL UNIQUE,"
+	" sealed BLOB NOT NULL,"
+	" created_at INTEGER NOT NULL);";
+/* clang-format on */
 
 static const char *const migrations[] = {
     migration_1,
+    migration_issuer,
+    migration_custom_certs,
+    migration_ticket_keys,
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -61,6 +61,7 @@ enum sq_stmt_id {
 	SQ_EDGE_HOST,
 	SQ_EDGE_PACK,
 	SQ_EDGE_CERTS,
+	SQ_EVENTS_LAST,
 	SQ_CHALLENGE_PUT,
 	SQ_CHALLENGE_GET,
 	SQ_CHALLENGE_DELETE_PACK,
@@ -76,6 +77,31 @@ enum sq_stmt_id {
 	SQ_ACME_ACCOUNT_GET,
 	SQ_ACME_ACCOUNT_PUT,
 	SQ_PACK_CERTS,
+	SQ_CSR_INSERT,
+	SQ_CSR_KEY_INSERT,
+	SQ_CSR_KEY_DELETE,
+	SQ_CUSTOM_KEY_INSERT,
+	SQ_CUSTOM_CERT_INSERT,
+	SQ_CSR_GET,
+	SQ_CSR_COUNT,
+	SQ_CSR_PAGE_ASC,
+	SQ_CSR_PAGE_DESC,
+	SQ_CSR_IN_USE,
+	SQ_CSR_DELETE,
+	SQ_CUSTOM_HOST_CHECK,
+	SQ_CUSTOM_KEYS_DROP,
+	SQ_CUSTOM_PACKS_DROP,
+	SQ_CUSTOM_PACK_INSERT,
+	SQ_CUSTOM_HOST_SET,
+	SQ_CUSTOM_JOBS_DROP,
+	SQ_CUSTOM_WATCH,
+	SQ_CUSTOM_CERT_FIND,
+	SQ_CUSTOM_CERT_KEY_DELETE,
+	SQ_CUSTOM_CERT_DELETE,
+	SQ_CUSTOM_PACK_TOUCH,
+	SQ_CUSTOM_HOST_SEQ,
+	SQ_TICKET_KEY_INSERT,
+	SQ_TICKET_KEYS_RECENT,
 	SQ_STMT_COUNT
 };
 
@@ -199,7 +225,8 @@ int sq_keys_delete_for_hostname(struct sq_conn *c, const char *hostname_id);
 	"h.custom_origin_server, h.custom_origin_sni, h.verification_errors, h.created_at, "       \
 	"h.updated_at, h.change_seq, h.ssl_enabled, h.ssl_pack_id, p.status, h.ssl_method, "       \
 	"h.ssl_type, h.ssl_bundle_method, h.ssl_ca, h.ssl_wildcard, h.ssl_settings, "              \
-	"p.validation_records, p.validation_errors"
+	"p.validation_records, p.validation_errors, COALESCE(p.custom, 0), "                      \
+	"COALESCE(p.uploaded_on, 0), COALESCE(p.custom_csr_id, '')"
 #define SQ_HOSTNAME_FROM "hostnames h LEFT JOIN cert_packs p ON p.id = h.ssl_pack_id"
 
 /* Fills OUT (zeroed first) from the current row of S; SE_ENOMEM leaves OUT disposed. */

@@ -72,6 +72,11 @@ struct store_ssl {
 	char *settings_json;           /* owned; JSON object text ("{}" when none) */
 	char *validation_records_json; /* owned; JSON array text, or NULL */
 	char *validation_errors_json;  /* owned; JSON array text, or NULL */
+	/* An uploaded certificate (store_custom_pack_attach) rather than an issued one: method,
+	 * type and certificate_authority are then "" and the issuer leaves the pack alone. */
+	int custom;
+	int64_t uploaded_on_us;
+	char custom_csr_id[37]; /* the CSR whose key the certificate uses, "" when none */
 };
 
 struct store_hostname {
@@ -269,6 +274,7 @@ struct store_issuance_step {
 	const char *hostname_status;
 	const char *verification_errors_json;
 	enum store_job_action job;
+	int64_t lease_until_us; /* STORE_JOB_KEEP: the lease is extended to this time */
 	int64_t run_at_us;      /* STORE_JOB_RETRY */
 	const char *last_error; /* STORE_JOB_RETRY; may be NULL */
 };
@@ -325,6 +331,8 @@ struct store_event {
 /* Fills up to MAX events with seq > AFTER_SEQ in order into OUT; *count is how many. */
 int store_events_since(struct store *st, int64_t after_seq, struct store_event *out, size_t max,
 		       size_t *count);
+/* The newest event's sequence number (0 when there is none): where a new reader starts. */
+int store_events_last_seq(struct store *st, int64_t *seq);
 
 /* ---- jobs with leases (consumed by the issuer) -------------------------------------------- */
 
@@ -352,6 +360,21 @@ int store_job_retry(struct store *st, int64_t job_id, const char *lease_token, i
 /* Number of jobs of KIND about SUBJECT_ID (for tests and diagnostics). */
 int store_job_count(struct store *st, const char *kind, const char *subject_id, int64_t *count);
 
+/* ---- TLS session-ticket keys (shared by every edge) ---------------------------------------- */
+
+struct store_ticket_key {
+	char name[33];         /* 32 hex: the 16-byte key name tickets carry */
+	unsigned char *sealed; /* owned; sealed with lib/secretbox.h, AAD "ticket:<name>" */
+	size_t sealed_len;
+	int64_t created_at_us;
+};
+
+/* Appends a key. SE_EEXISTS when the name is taken. */
+int store_ticket_key_put(struct store *st, const struct store_ticket_key *key);
+/* The MAX newest keys, newest first, into OUT (caller frees each sealed); *count is how many. */
+int store_ticket_keys_recent(struct store *st, struct store_ticket_key *out, size_t max,
+			     size_t *count);
+
 /* ---- private keys at rest ----------------------------------------------------------------- */
 
 /* Stores SEALED (already encrypted with lib/secretbox.h; the store never sees a plaintext key)
@@ -362,5 +385,103 @@ int store_private_key_put(struct store *st, const char *key_id, const char *owne
 int store_private_key_get(struct store *st, const char *key_id, unsigned char **sealed,
 			  size_t *sealed_len);
 int store_private_key_delete(struct store *st, const char *key_id);
+
+
+/* ---- custom CSRs and uploaded certificates (src/store/store_csrs.c, store_custom_packs.c) --- */
+
+/* A certificate signing request made for a customer; its private key (sealed, AAD = key_id)
+ * is a private_keys row owned by the CSR and never leaves the server. */
+struct store_csr {
+	char id[37];
+	char zone_id[33];
+	char key_id[37];
+	char key_type[8]; /* "rsa2048" | "p256v1" */
+	char common_name[256]; /* at most 64 characters; sized like a hostname */
+	char country[3];
+	char state[129];
+	char locality[129];
+	char organization[129];
+	char organizational_unit[129];
+	char *sans_json;   /* owned; JSON array of strings, as given */
+	char *csr_pem;     /* owned */
+	char *name;        /* owned; NULL when not given */
+	char *description; /* owned; NULL when not given */
+	int64_t created_at_us;
+};
+
+/* Frees the heap strings of C (not C); safe on a zeroed record. */
+void store_csr_dispose(struct store_csr *c);
+void store_csr_list_free(struct store_csr *items, size_t n);
+
+/* Inserts CSR and its sealed key (KEY_TYPE "ecdsa" | "rsa", borrowed) in one transaction.
+ * SE_ENOTFOUND when the zone does not exist. */
+int store_csr_create(struct store *st, const struct store_csr *csr, const char *key_type,
+		     const unsigned char *sealed_key, size_t sealed_len);
+/* Fills OUT (caller disposes). SE_ENOTFOUND when no such CSR in ZONE_ID. */
+int store_csr_get(struct store *st, const char *zone_id, const char *id, struct store_csr *out);
+/* Up to LIMIT CSRs of ZONE_ID after OFFSET in creation order (DESCENDING reverses it) into
+ * *items (caller frees with store_csr_list_free); *total counts them all. */
+int store_csr_list(struct store *st, const char *zone_id, int descending, int64_t offset,
+		   int64_t limit, struct store_csr **items, size_t *count, int64_t *total);
+/* Deletes the CSR and destroys its key. SE_EBUSY while a certificate uses the key;
+ * SE_ENOTFOUND when absent. */
+int store_csr_delete(struct store *st, const char *zone_id, const char *id);
+
+/* One uploaded certificate: CERT's buffers are borrowed. SEALED_KEY (AAD = the key id in
+ * cert.private_key_id) is NULL when the key is a CSR's, already stored. */
+struct store_custom_cert {
+	struct store_certificate cert;
+	const char *pem_key_type; /* "ecdsa" | "rsa": the private_keys row's type */
+	const unsigned char *sealed_key;
+	size_t sealed_len;
+};
+
+struct store_custom_pack {
+	char pack_id[37];
+	const char *custom_csr_id; /* NULL or "" when the keys came with the upload */
+	int64_t uploaded_on_us;
+	size_t n_certs; /* 1 or 2 (one ECDSA and one RSA) */
+	struct store_custom_cert certs[2];
+};
+
+/* Makes P the hostname's current pack in one transaction: H's mutable fields are written (as
+ * store_hostname_update does, ssl taken as custom with H's bundle_method and settings), every
+ * other pack of the hostname is dropped with the keys it owns, P is inserted with status
+ * pending_deployment, its keys and certificates, the hostname's jobs are dropped (nothing to
+ * issue) and a "certificate.stored" event bumps change_seq, written back to H. Borrows all.
+ * SE_ENOTFOUND when the hostname is gone. */
+int store_custom_pack_attach(struct store *st, struct store_hostname *h,
+			     const struct store_custom_pack *p);
+
+/* Drops the packs of HOSTNAME_ID other than KEEP_PACK_ID, with the keys they own (a CSR's key
+ * stays): after a PATCH went back from an uploaded certificate to a managed one. */
+int store_custom_packs_drop(struct store *st, const char *hostname_id, const char *keep_pack_id);
+
+/* Replaces certificate CERT_ID of the custom pack PACK_ID of hostname HOSTNAME_ID in ZONE_ID by
+ * NC (borrowed; its cert.id is new) in one transaction: the old certificate and the key the pack
+ * owned for it go, NC and its sealed key come, the pack is pending_deployment again with a new
+ * uploaded_on, and a "certificate.stored" event bumps the hostname's change_seq. SE_ENOTFOUND
+ * when there is no such certificate; SE_EINVAL when NC's key family is not the old one's. */
+int store_custom_cert_replace(struct store *st, const char *zone_id, const char *hostname_id,
+			      const char *pack_id, const char *cert_id,
+			      const struct store_custom_cert *nc);
+/* Removes certificate CERT_ID (and the key the pack owned for it) from that pack, with the same
+ * event. SE_EBUSY when it is the pack's last certificate; SE_ENOTFOUND when there is none. */
+int store_custom_cert_delete(struct store *st, const char *zone_id, const char *hostname_id,
+			     const char *pack_id, const char *cert_id);
+
+/* A custom pack the expiry watch looks at: its status and the earliest not_after of its
+ * certificates. */
+struct store_custom_watch {
+	char pack_id[37];
+	char status[32];
+	int64_t not_after_us;
+};
+
+/* Up to MAX custom packs whose status must move: pending_deployment or active ones whose
+ * earliest certificate expires before NOW_US + WINDOW_US, and pending_expiration ones expired at
+ * NOW_US, into OUT; *n is how many. */
+int store_custom_packs_expiring(struct store *st, int64_t now_us, int64_t window_us,
+				struct store_custom_watch *out, size_t max, size_t *n);
 
 #endif

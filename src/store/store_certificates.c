@@ -69,8 +69,9 @@ static int event_and_bump(struct sq_conn *c, const struct sq_event *ev)
 
 	rc = sq_event_append(c, ev, &seq);
 	if (rc == 0)
-		rc = sq_run(c, SQ_CERT_HOST_SEQ, "UPDATE hostnames SET change_seq = ?2 WHERE id = ?1",
-			    "tI", ev->subject_id, seq);
+		rc = sq_run(c, SQ_CERT_HOST_SEQ,
+			    "UPDATE hostnames SET change_seq = ?2 WHERE id = ?1", "tI",
+			    ev->subject_id, seq);
 	return rc;
 }
 
@@ -81,7 +82,8 @@ static int cert_replace_old(struct sq_conn *c, const struct store_certificate *c
 	    "DELETE FROM private_keys WHERE id IN (SELECT private_key_id FROM certificates "
 	    "WHERE pack_id = ?1 AND key_type = ?2 AND private_key_id IS NOT NULL "
 	    "AND private_key_id <> ?3)";
-	static const char del_cert[] = "DELETE FROM certificates WHERE pack_id = ?1 AND key_type = ?2";
+	static const char del_cert[] =
+	    "DELETE FROM certificates WHERE pack_id = ?1 AND key_type = ?2";
 	int rc;
 
 	rc = sq_run(c, SQ_CERT_OLD_KEY_DELETE, del_key, "ttt", cert->pack_id, cert->key_type,
@@ -98,10 +100,9 @@ static int cert_insert(struct sq_conn *c, const struct store_certificate *cert)
 				  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 	int64_t created = cert->created_at_us ? cert->created_at_us : time_now_us();
 
-	return sq_run(c, SQ_CERT_INSERT, sql, "tttbbtIItI", cert->id, cert->pack_id,
-		      cert->key_type, (const void *)cert->leaf_der, cert->leaf_len,
-		      (const void *)cert->chain_der, cert->chain_len, cert->serial,
-		      cert->not_before_us, cert->not_after_us,
+	return sq_run(c, SQ_CERT_INSERT, sql, "tttbbtIItI", cert->id, cert->pack_id, cert->key_type,
+		      (const void *)cert->leaf_der, cert->leaf_len, (const void *)cert->chain_der,
+		      cert->chain_len, cert->serial, cert->not_before_us, cert->not_after_us,
 		      cert->private_key_id[0] ? cert->private_key_id : NULL, created);
 }
 
@@ -109,7 +110,8 @@ int store_certificate_put(struct store *st, const struct store_certificate *cert
 {
 	struct sq_conn *c = NULL;
 	struct pack_owner po;
-	struct sq_event ev = {po.zone_id, po.hostname_id, "certificate.stored", po.hostname, "", ""};
+	struct sq_event ev = {po.zone_id, po.hostname_id, "certificate.stored", po.hostname, "",
+			      ""};
 	int rc;
 
 	memset(&po, 0, sizeof(po));
@@ -142,8 +144,8 @@ int store_pack_set_status(struct store *st, const char *pack_id, const char *exp
 				  "COALESCE(?3, validation_errors), updated_at = ?4 WHERE id = ?1";
 	struct sq_conn *c = NULL;
 	struct pack_owner po;
-	struct sq_event ev = {po.zone_id, po.hostname_id, "ssl.status", po.hostname, po.status,
-			      status};
+	struct sq_event ev = {po.zone_id,  po.hostname_id, "ssl.status",
+			      po.hostname, po.status,      status};
 	int rc;
 
 	memset(&po, 0, sizeof(po));
@@ -302,4 +304,20 @@ int store_edge_lookup(struct store *st, const char *name, struct store_edge_entr
 		store_edge_entry_dispose(out);
 	}
 	return rc;
+}
+
+int store_events_last_seq(struct store *st, int64_t *seq)
+{
+	struct sq_conn *c = sq_conn_get(st);
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*seq = 0;
+	if (!c)
+		return SE_EDB;
+	rc = sq_query(c, SQ_EVENTS_LAST, "SELECT COALESCE(MAX(seq), 0) FROM events", &s, "");
+	if (rc == 1)
+		*seq = sqlite3_column_int64(s, 0);
+	sq_reset(s);
+	return rc < 0 ? rc : 0;
 }

@@ -52,6 +52,9 @@ static void ssl_read(sqlite3_stmt *s, struct store_ssl *ssl)
 	sq_col_copy(s, 17, ssl->bundle_method, sizeof(ssl->bundle_method));
 	sq_col_copy(s, 18, ssl->certificate_authority, sizeof(ssl->certificate_authority));
 	ssl->wildcard = sqlite3_column_int(s, 19);
+	ssl->custom = sqlite3_column_int(s, 23);
+	ssl->uploaded_on_us = sqlite3_column_int64(s, 24);
+	sq_col_copy(s, 25, ssl->custom_csr_id, sizeof(ssl->custom_csr_id));
 }
 
 int sq_hostname_read(sqlite3_stmt *s, struct store_hostname *out)

@@ -197,7 +197,7 @@ BAD_PATCHES = [
     ("wildcard-http", {"ssl": {**HTTP_DV, "wildcard": True}}, 400, 1448),
     ("bad-min-tls", {"ssl": {"settings": {"min_tls_version": "0.9"}}}, 400, 1425),
     ("bad-http2", {"ssl": {"settings": {"http2": "sometimes"}}}, 400, 1422),
-    ("custom-certificate", {"ssl": {"custom_certificate": "x", "custom_key": "y"}}, 400, 1434),
+    ("custom-certificate", {"ssl": {"custom_certificate": "x", "custom_key": "y"}}, 400, 1426),
     ("ssl-not-object", {"ssl": "txt"}, 400, 1434),
     ("metadata-array", {"custom_metadata": ["a"]}, 400, 1401),
     ("metadata-too-big", {"custom_metadata": {"k": "v" * 5000}}, 400, 1401),

@@ -188,11 +188,13 @@ static void test_open_migrates_and_reopens(void **state)
 {
 	struct fixture *fx = *state;
 	struct stat sb;
+	int version = store_schema_version(fx->st);
 
-	assert_int_equal(store_schema_version(fx->st), 1);
+	/* Every migration ran (the count grows as migrations are appended) and was recorded. */
+	assert_true(version >= 1);
+	assert_int_equal(sql_int(fx->st, "PRAGMA user_version"), version);
 	assert_int_equal(stat(fx->data_dir, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0700);
-	assert_int_equal(sql_int(fx->st, "PRAGMA user_version"), 1);
 	assert_int_equal(sql_int(fx->st, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
 					 " AND name IN ('zones', 'api_tokens', 'hostnames', "
 					 "'cert_packs', 'certificates', 'private_keys', 'jobs', "
@@ -201,7 +203,7 @@ static void test_open_migrates_and_reopens(void **state)
 	store_close(fx->st);
 	fx->st = NULL;
 	assert_int_equal(store_open(fx->data_dir, &fx->st), 0);
-	assert_int_equal(store_schema_version(fx->st), 1);
+	assert_int_equal(store_schema_version(fx->st), version);
 	/* The zone made before the reopen is still there: nothing was re-created. */
 	assert_int_equal(sql_int(fx->st, "SELECT COUNT(*) FROM zones"), 1);
 }
@@ -1047,7 +1049,7 @@ static void test_concurrent_open(void **state)
 		assert_int_equal(pthread_join(tid[i], NULL), 0);
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(o[i].rc, 0);
-		assert_int_equal(store_schema_version(o[i].st), 1);
+		assert_int_equal(store_schema_version(o[i].st), store_schema_version(fx->st));
 	}
 	store_close(o[0].st);
 	store_close(o[1].st);

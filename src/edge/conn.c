@@ -1,0 +1,412 @@
+/* Client connections: accept, TLS handshake, reading the request head under the slowloris
+ * deadline, local responses, timeouts and the deferred free. A connection is freed only at the
+ * end of a loop iteration, and only once no lookup job refers to it. */
+#include "edge/conn_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "lib/error.h"
+#include "lib/log.h"
+#include "lib/timeutil.h"
+
+#define CONN_EVENTS    (EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP)
+#define MAX_CERT_TRIES 3
+
+static void on_client_event(struct edge_io *io, uint32_t events)
+{
+	struct edge_conn *c = (struct edge_conn *)io;
+
+	if (!c->closed)
+		conn_drive(c);
+}
+
+static void set_deadline(struct edge_conn *c, int64_t seconds)
+{
+	c->deadline_us = time_now_us() + seconds * 1000000;
+}
+
+static void peer_text(const struct sockaddr_storage *ss, char *out, size_t len)
+{
+	if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, out, len);
+	else
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, out, len);
+}
+
+static unsigned local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return 0;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+static struct edge_conn *conn_new(struct edge_loop *l, int fd, int tls)
+{
+	struct edge *e = l->edge;
+	struct edge_conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->io.fd = fd;
+	c->io.on_event = on_client_event;
+	c->up.fd = -1;
+	c->loop = l;
+	c->tls = tls;
+	c->in.cap = (size_t)e->cfg->edge.max_header_bytes + 1;
+	c->in.data = malloc(c->in.cap);
+	if (!c->in.data || (tls && !(c->ssl = SSL_new(e->https_ctx)))) {
+		free(c->in.data);
+		free(c);
+		return NULL;
+	}
+	if (tls) {
+		SSL_set_fd(c->ssl, fd);
+		SSL_set_app_data(c->ssl, c);
+		SSL_set_accept_state(c->ssl);
+	}
+	c->state = tls ? CS_HANDSHAKE : CS_READ_HEAD;
+	c->local_port = local_port(fd);
+	set_deadline(c, e->cfg->edge.header_timeout);
+	c->next = l->conns;
+	if (l->conns)
+		l->conns->prev = c;
+	l->conns = c;
+	return c;
+}
+
+void edge_conn_accept(struct edge_loop *l, int lfd, int tls)
+{
+	struct edge *e = l->edge;
+
+	for (;;) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct edge_conn *c;
+		int one = 1;
+
+		if (fd < 0)
+			return;
+		if (atomic_fetch_add(&e->n_conns, 1) >= e->cfg->edge.max_connections ||
+		    !(c = conn_new(l, fd, tls))) {
+			atomic_fetch_sub(&e->n_conns, 1);
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		peer_text(&ss, c->peer_ip, sizeof(c->peer_ip));
+		if (edge_loop_add(l, &c->io, CONN_EVENTS) != 0) {
+			conn_close(c);
+			continue;
+		}
+		conn_drive(c);
+	}
+}
+
+void conn_close(struct edge_conn *c)
+{
+	struct edge_loop *l = c->loop;
+
+	if (c->closed)
+		return;
+	c->closed = 1;
+	edge_loop_del(l, &c->io);
+	edge_loop_del(l, &c->up);
+	if (c->ssl && SSL_is_init_finished(c->ssl))
+		SSL_shutdown(c->ssl); /* best effort close_notify; never waited for */
+	/* Unlinked from the live list now; freed by edge_conn_reap once no job refers to it. */
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		l->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->dead_next = l->dead;
+	l->dead = c;
+}
+
+static void conn_free(struct edge_conn *c)
+{
+	SSL_free(c->ssl);
+	SSL_free(c->up_ssl);
+	if (c->io.fd >= 0)
+		close(c->io.fd);
+	if (c->up.fd >= 0)
+		close(c->up.fd);
+	edge_entry_unref(c->entry);
+	free(c->in.data);
+	free(c->out.data);
+	free(c->head);
+	free(c->carry);
+	free(c->replay.data);
+	atomic_fetch_sub(&c->loop->edge->n_conns, 1);
+	free(c);
+}
+
+void edge_conn_reap(struct edge_loop *l)
+{
+	struct edge_conn **pp = &l->dead;
+
+	while (*pp) {
+		struct edge_conn *c = *pp;
+
+		if (c->jobs > 0) { /* a lookup still holds it: next time */
+			pp = &c->dead_next;
+			continue;
+		}
+		*pp = c->dead_next;
+		conn_free(c);
+	}
+}
+
+void edge_conn_free_all(struct edge_loop *l)
+{
+	while (l->conns)
+		conn_close(l->conns);
+	for (struct edge_conn *c = l->dead; c; c = c->dead_next)
+		c->jobs = 0; /* the lookup threads are stopped: no job will come back */
+	edge_conn_reap(l);
+}
+
+void conn_submit(struct edge_conn *c, struct lookup_job *job)
+{
+	job->loop = c->loop;
+	job->conn = c;
+	job->submitted_us = time_now_us();
+	c->jobs++;
+	lookup_submit(c->loop->edge->lookups, job);
+}
+
+void edge_conn_job_done(struct edge_loop *l, struct lookup_job *job)
+{
+	struct edge_conn *c = job->conn;
+
+	c->jobs--;
+	if (!c->closed && !atomic_load(&l->stop)) { /* a stopped loop only counts jobs back */
+		if (job->kind == LOOKUP_SNI) {      /* the handshake resumes on a cache hit now */
+			log_debug("edge msg=\"certificate lookup\" hostname=%s us=%lld rc=%d",
+				  job->name, (long long)(time_now_us() - job->submitted_us),
+				  job->rc);
+			conn_drive(c);
+		} else if (c->tls) {
+			proxy_job_done(c, job);
+		} else {
+			plain_job_done(c, job);
+		}
+	}
+	free(job);
+}
+
+/* The client's TLS side: SSL_get_error mapped to -1 (retry on an event) or -2. */
+static ssize_t ssl_result(SSL *ssl, int n)
+{
+	int err = SSL_get_error(ssl, n);
+
+	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+		return -1;
+	if (err == SSL_ERROR_ZERO_RETURN)
+		return 0;
+	ERR_clear_error();
+	return -2;
+}
+
+ssize_t conn_side_read(struct edge_conn *c, int up, char *p, size_t n)
+{
+	SSL *ssl = up ? c->up_ssl : c->ssl;
+	int fd = up ? c->up.fd : c->io.fd;
+	ssize_t r;
+
+	if (ssl) {
+		size_t got = 0;
+		int ok = SSL_read_ex(ssl, p, n, &got);
+
+		return ok ? (ssize_t)got : ssl_result(ssl, ok);
+	}
+	r = recv(fd, p, n, 0);
+	if (r < 0)
+		return errno == EAGAIN || errno == EINTR ? -1 : -2;
+	return r;
+}
+
+ssize_t conn_side_write(struct edge_conn *c, int up, const char *p, size_t n)
+{
+	SSL *ssl = up ? c->up_ssl : c->ssl;
+	int fd = up ? c->up.fd : c->io.fd;
+	ssize_t r;
+
+	if (ssl) {
+		size_t put = 0;
+		int ok = SSL_write_ex(ssl, p, n, &put);
+
+		return ok ? (ssize_t)put : ssl_result(ssl, ok);
+	}
+	r = send(fd, p, n, MSG_NOSIGNAL);
+	if (r < 0)
+		return errno == EAGAIN || errno == EINTR ? -1 : -2;
+	return r;
+}
+
+static void handshake(struct edge_conn *c)
+{
+	int n = SSL_do_handshake(c->ssl);
+	int err;
+
+	if (n == 1) {
+		c->state = CS_READ_HEAD;
+		return;
+	}
+	err = SSL_get_error(c->ssl, n);
+	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+		return;
+	if (err == SSL_ERROR_WANT_CLIENT_HELLO_CB && c->jobs == 0 &&
+	    c->cert_tries++ < MAX_CERT_TRIES) {
+		struct lookup_job *job = calloc(1, sizeof(*job));
+
+		if (job) {
+			job->kind = LOOKUP_SNI;
+			snprintf(job->name, sizeof(job->name), "%s", c->sni);
+			conn_submit(c, job);
+			return;
+		}
+	}
+	if (err == SSL_ERROR_WANT_CLIENT_HELLO_CB && c->jobs > 0)
+		return;
+	ERR_clear_error();
+	conn_close(c);
+}
+
+/* Writes c->out to the client; closes once it is all out. */
+static void flush_close(struct edge_conn *c)
+{
+	while (c->out.off < c->out.len) {
+		ssize_t n =
+		    conn_side_write(c, 0, c->out.data + c->out.off, c->out.len - c->out.off);
+
+		if (n == -1)
+			return;
+		if (n <= 0)
+			break;
+		c->out.off += (size_t)n;
+	}
+	conn_close(c);
+}
+
+void conn_read_head(struct edge_conn *c)
+{
+	int r;
+
+	for (;;) {
+		ssize_t n;
+
+		r = http_head_parse(c);
+		if (r != 0)
+			break;
+		if (c->in.len >= c->in.cap - 1) {
+			r = 431;
+			break;
+		}
+		n = conn_side_read(c, 0, c->in.data + c->in.len, c->in.cap - 1 - c->in.len);
+		if (n == -1)
+			return;
+		if (n <= 0) {
+			conn_close(c);
+			return;
+		}
+		if (c->in.len == 0) /* the head has begun: from now on it must come quickly */
+			set_deadline(c, c->loop->edge->cfg->edge.header_timeout);
+		c->in.len += (size_t)n;
+	}
+	if (r == 1) {
+		set_deadline(c, c->loop->edge->cfg->edge.idle_timeout);
+		if (c->tls)
+			proxy_start(c);
+		else
+			plain_start(c);
+	} else if (r == 431) {
+		conn_respond(c, 431, "Request Header Fields Too Large", NULL,
+			     "<h1>431 Request Header Fields Too Large</h1>\n", NULL);
+	} else {
+		conn_respond(c, 400, "Bad Request", NULL, "<h1>400 Bad Request</h1>\n", NULL);
+	}
+}
+
+void conn_drive(struct edge_conn *c)
+{
+	switch (c->state) {
+	case CS_HANDSHAKE:
+		handshake(c);
+		if (!c->closed && c->state == CS_READ_HEAD)
+			conn_read_head(c); /* the request may already be buffered */
+		break;
+	case CS_READ_HEAD:
+		conn_read_head(c);
+		break;
+	case CS_WAIT_JOB:
+		break;
+	case CS_CONNECTING:
+	case CS_UP_HANDSHAKE:
+	case CS_PROXY:
+		proxy_drive(c);
+		break;
+	case CS_FLUSH_CLOSE:
+		flush_close(c);
+		break;
+	}
+}
+
+void conn_respond(struct edge_conn *c, int status, const char *reason, const char *type,
+		  const char *body, const char *location)
+{
+	size_t blen = strlen(body);
+	size_t cap = blen + 512 + (location ? strlen(location) : 0);
+	char *p = malloc(cap);
+	int n;
+
+	if (!p) {
+		conn_close(c);
+		return;
+	}
+	n = snprintf(p, cap,
+		     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+		     "%s%s%sConnection: close\r\nServer: saasedge\r\n\r\n",
+		     status, reason, type ? type : "text/html; charset=utf-8", blen,
+		     location ? "Location: " : "", location ? location : "",
+		     location ? "\r\n" : "");
+	memcpy(p + n, body, blen);
+	free(c->out.data);
+	c->out.data = p;
+	c->out.len = (size_t)n + blen;
+	c->out.off = 0;
+	c->out.cap = cap;
+	c->state = CS_FLUSH_CLOSE;
+	edge_loop_del(c->loop, &c->up);
+	flush_close(c);
+}
+
+void edge_conn_sweep(struct edge_loop *l, int64_t now_us)
+{
+	struct edge_conn *c = l->conns, *next;
+
+	for (; c; c = next) {
+		next = c->next;
+		if (c->deadline_us > now_us)
+			continue;
+		if (c->state == CS_CONNECTING || c->state == CS_UP_HANDSHAKE ||
+		    c->state == CS_PROXY)
+			proxy_timeout(c);
+		else
+			conn_close(c);
+	}
+}

@@ -1,0 +1,108 @@
+/* Private to the connection files of src/edge (conn.c, http_req.c, proxy.c, http_plain.c, sni.c):
+ * one client connection and, while proxying, its origin connection. Only its loop's thread
+ * touches it; lookup jobs keep it alive (jobs > 0) until they are back. */
+#ifndef SAASEDGE_EDGE_CONN_INT_H
+#define SAASEDGE_EDGE_CONN_INT_H
+
+#include <http_parser.h>
+
+#include "edge/edge_int.h"
+
+enum conn_state {
+	CS_HANDSHAKE,    /* TLS handshake (may wait for a certificate lookup) */
+	CS_READ_HEAD,    /* reading the request head */
+	CS_WAIT_JOB,     /* a lookup job is out (Host, challenge, origin address) */
+	CS_CONNECTING,   /* non-blocking connect to the origin */
+	CS_UP_HANDSHAKE, /* TLS to the origin */
+	CS_PROXY,        /* relaying both ways */
+	CS_FLUSH_CLOSE,  /* writing a local response, then closing */
+};
+
+#define HTTP_MAX_FIELDS 1000
+
+struct http_head {
+	char method[16];
+	const char *url; /* into conn->in */
+	size_t url_len;
+	int minor; /* HTTP/1.MINOR */
+	size_t n_fields;
+	struct {
+		const char *name, *value;
+		size_t name_len, value_len;
+	} fields[HTTP_MAX_FIELDS];
+	char host[256];  /* Host without port, lower case */
+	size_t head_len; /* bytes of conn->in the head takes */
+};
+
+struct buf {
+	char *data;
+	size_t len, off, cap; /* unsent bytes are data[off..len) */
+};
+
+struct edge_conn {
+	struct edge_io io; /* the client socket */
+	struct edge_io up; /* the origin socket (fd -1 when none) */
+	struct edge_loop *loop;
+	struct edge_conn *prev, *next; /* the loop's list */
+	struct edge_conn *dead_next;
+	int tls; /* accepted on the HTTPS listener */
+	int closed;
+	int jobs; /* lookup jobs out: freeing waits for them */
+	enum conn_state state;
+	SSL *ssl;
+	SSL *up_ssl;
+	struct edge_entry *entry; /* the name served (SNI, or Host on the HTTP listener) */
+	int cert_tries;
+	char sni[256]; /* set by the ClientHello callback; "" without SNI */
+	char peer_ip[64];
+	unsigned local_port;
+	int64_t deadline_us;
+	int response_started; /* a byte of the origin's response went to the client */
+	int client_eof, up_eof;
+	struct buf in;          /* request head, then client → origin bytes */
+	struct buf out;         /* origin → client bytes, or a local response */
+	struct http_head *head; /* parsed head (heap: large) */
+	char up_host[256];      /* the origin's host (SNI, resolution) */
+	unsigned up_port;
+	int up_tls;
+	char pool_key[600]; /* the origin connection's key in the loop's keep-alive pool */
+	http_parser req_p;  /* framing of the request being relayed */
+	http_parser resp_p; /* framing of its response */
+	int req_done, resp_done;
+	char *carry; /* bytes after the request's end: the next request's start */
+	size_t carry_len;
+	struct buf replay; /* the request, while a pooled origin connection has not answered */
+};
+
+/* conn.c */
+void conn_close(struct edge_conn *c);
+void conn_drive(struct edge_conn *c);
+/* Replaces whatever is buffered for the client with a complete local response and closes
+ * after writing it. BODY is text/html unless TYPE says otherwise; LOCATION may be NULL. */
+void conn_respond(struct edge_conn *c, int status, const char *reason, const char *type,
+		  const char *body, const char *location);
+/* Sends JOB (heap, filled by the caller) to the lookup threads on behalf of C. */
+void conn_submit(struct edge_conn *c, struct lookup_job *job);
+/* Read/write on the client or origin side: > 0 bytes, 0 EOF, -1 would block, -2 error. */
+ssize_t conn_side_read(struct edge_conn *c, int up, char *p, size_t n);
+ssize_t conn_side_write(struct edge_conn *c, int up, const char *p, size_t n);
+
+/* Reads (more of) the next request head; called again after a response on a kept-alive
+ * connection. */
+void conn_read_head(struct edge_conn *c);
+
+/* http_req.c: parses the head in c->in once "\r\n\r\n" arrived. 1 complete, 0 need more,
+ * or an HTTP status to answer (400, 431). */
+int http_head_parse(struct edge_conn *c);
+
+/* proxy.c */
+void proxy_start(struct edge_conn *c);
+void proxy_job_done(struct edge_conn *c, struct lookup_job *job);
+void proxy_drive(struct edge_conn *c);
+void proxy_timeout(struct edge_conn *c);
+
+/* http_plain.c */
+void plain_start(struct edge_conn *c);
+void plain_job_done(struct edge_conn *c, struct lookup_job *job);
+
+#endif

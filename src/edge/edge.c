@@ -1,0 +1,213 @@
+/* The edge role: start and stop. Start-up binds the listeners of every loop, creates one SSL_CTX
+ * for the HTTPS listener and one client SSL_CTX for https origins, and loads no certificate:
+ * names are looked up on first use. */
+#include "edge/edge_int.h"
+
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "lib/error.h"
+#include "lib/log.h"
+
+#define LOOKUP_THREADS 2
+
+static void on_https_accept(struct edge_io *io, uint32_t events)
+{
+	struct edge_loop *l =
+	    (struct edge_loop *)((char *)io - offsetof(struct edge_loop, https_io));
+
+	edge_conn_accept(l, io->fd, 1);
+}
+
+static void on_http_accept(struct edge_io *io, uint32_t events)
+{
+	struct edge_loop *l =
+	    (struct edge_loop *)((char *)io - offsetof(struct edge_loop, http_io));
+
+	edge_conn_accept(l, io->fd, 0);
+}
+
+/* ADDR with its port replaced by PORT (the port the first loop got for ":0"). */
+static void with_port(const char *addr, int port, char *out, size_t len)
+{
+	const char *colon = strrchr(addr, ':');
+
+	snprintf(out, len, "%.*s:%d", colon ? (int)(colon - addr) : 0, addr, port);
+}
+
+static int listen_one(const char *addr, int *port, int *fd, struct edge_io *io,
+		      void (*cb)(struct edge_io *, uint32_t))
+{
+	char buf[CONFIG_ADDR_LEN + 8];
+	int got = 0, rc;
+
+	if (*port)
+		with_port(addr, *port, buf, sizeof(buf));
+	else
+		snprintf(buf, sizeof(buf), "%s", addr);
+	rc = edge_listen(buf, fd, &got);
+	if (rc == 0 && !*port)
+		*port = got;
+	io->fd = *fd;
+	io->on_event = cb;
+	return rc;
+}
+
+static int loop_listen(struct edge *e, struct edge_loop *l)
+{
+	int rc;
+
+	rc = listen_one(e->cfg->edge.https_listen, &e->https_port, &l->https_fd, &l->https_io,
+			on_https_accept);
+	if (rc == 0)
+		rc = listen_one(e->cfg->edge.http_listen, &e->http_port, &l->http_fd, &l->http_io,
+				on_http_accept);
+	if (rc == 0)
+		rc = edge_loop_add(l, &l->https_io, EPOLLIN);
+	if (rc == 0)
+		rc = edge_loop_add(l, &l->http_io, EPOLLIN);
+	if (rc)
+		log_error("edge msg=\"cannot listen\" https=%s http=%s error=%s",
+			  e->cfg->edge.https_listen, e->cfg->edge.http_listen, se_errname(rc));
+	return rc;
+}
+
+/* edge.default_certificate: one PEM file with the certificate, its chain and the key. */
+static int load_default(struct edge *e)
+{
+	const char *path = e->cfg->edge.default_certificate;
+	FILE *f;
+	X509 *x;
+	int rc = SE_ECONFIG;
+
+	if (!path[0])
+		return 0;
+	f = fopen(path, "r");
+	if (!f)
+		goto out;
+	e->default_leaf = PEM_read_X509(f, NULL, NULL, NULL);
+	e->default_chain = sk_X509_new_null();
+	while (e->default_chain && (x = PEM_read_X509(f, NULL, NULL, NULL)))
+		sk_X509_push(e->default_chain, x);
+	ERR_clear_error();
+	rewind(f);
+	e->default_key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	if (e->default_leaf && e->default_key &&
+	    X509_check_private_key(e->default_leaf, e->default_key) == 1)
+		rc = 0;
+out:
+	ERR_clear_error();
+	if (rc)
+		log_error("edge msg=\"cannot load edge.default_certificate\" path=%s", path);
+	return rc;
+}
+
+static int origin_ctx_create(struct edge *e)
+{
+	e->origin_ctx = SSL_CTX_new(TLS_client_method());
+	if (!e->origin_ctx)
+		return SE_ECRYPTO;
+	SSL_CTX_set_min_proto_version(e->origin_ctx, TLS1_2_VERSION);
+	SSL_CTX_set_mode(e->origin_ctx,
+			 SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* Origins commonly use self-signed or private-CA certificates (Cloudflare's "Full" mode):
+	 * the connection is encrypted but the origin's certificate is not verified. */
+	SSL_CTX_set_verify(e->origin_ctx, SSL_VERIFY_NONE, NULL);
+	return 0;
+}
+
+static int workers(const struct config *cfg)
+{
+	long n = cfg->edge.workers;
+
+	if (n <= 0)
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : (int)n;
+}
+
+static int start_loops(struct edge *e)
+{
+	int rc = 0;
+
+	e->n_loops = workers(e->cfg);
+	e->loops = calloc((size_t)e->n_loops, sizeof(*e->loops));
+	if (!e->loops)
+		return SE_ENOMEM;
+	for (int i = 0; rc == 0 && i < e->n_loops; i++) {
+		rc = edge_loop_init(&e->loops[i], e);
+		if (rc == 0)
+			rc = loop_listen(e, &e->loops[i]);
+	}
+	for (int i = 0; rc == 0 && i < e->n_loops; i++)
+		rc = edge_loop_start(&e->loops[i]);
+	return rc;
+}
+
+int edge_start(const struct config *cfg, struct store *st, const struct secretbox *box,
+	       struct edge **out)
+{
+	struct edge *e = calloc(1, sizeof(*e));
+	int rc;
+
+	*out = NULL;
+	if (!e)
+		return SE_ENOMEM;
+	e->cfg = cfg;
+	e->st = st;
+	e->box = box;
+	atomic_init(&e->n_conns, 0);
+	rc = load_default(e);
+	if (rc == 0)
+		rc = cert_cache_create((size_t)cfg->edge.cache_bytes, &e->cache);
+	if (rc == 0)
+		rc = edge_tls_ctx_create(e, &e->https_ctx);
+	if (rc == 0)
+		rc = tickets_init(e, e->https_ctx);
+	if (rc == 0)
+		rc = origin_ctx_create(e);
+	if (rc == 0)
+		rc = resolver_create(cfg->dns.resolver, &e->resolver);
+	if (rc == 0)
+		rc = lookup_pool_start(e, LOOKUP_THREADS, &e->lookups);
+	if (rc == 0)
+		rc = change_feed_start(e, &e->feed);
+	if (rc == 0)
+		rc = start_loops(e);
+	if (rc) {
+		edge_stop(e);
+		return rc;
+	}
+	log_info("edge msg=\"edge serving\" https_port=%d http_port=%d workers=%d cache_bytes=%lld",
+		 e->https_port, e->http_port, e->n_loops, (long long)cfg->edge.cache_bytes);
+	*out = e;
+	return 0;
+}
+
+void edge_stop(struct edge *e)
+{
+	if (!e)
+		return;
+	for (int i = 0; e->loops && i < e->n_loops; i++)
+		edge_loop_halt(&e->loops[i]);
+	change_feed_stop(e->feed);
+	lookup_pool_stop(e->lookups); /* finishes queued jobs into the halted loops' lists */
+	for (int i = 0; e->loops && i < e->n_loops; i++) {
+		if (e->loops[i].epfd > 0 || e->loops[i].wake_fd > 0)
+			edge_loop_dispose(&e->loops[i]);
+	}
+	free(e->loops);
+	SSL_CTX_free(e->https_ctx);
+	SSL_CTX_free(e->origin_ctx);
+	tickets_dispose(e);
+	X509_free(e->default_leaf);
+	EVP_PKEY_free(e->default_key);
+	sk_X509_pop_free(e->default_chain, X509_free);
+	cert_cache_destroy(e->cache);
+	resolver_destroy(e->resolver);
+	free(e);
+}

@@ -1,0 +1,245 @@
+/* Private to src/edge: the types its files share. One concept per file:
+ *   loop.c        epoll loop per worker thread, cross-thread completions, safe frees
+ *   listener.c    SO_REUSEPORT sockets
+ *   entry.c       a served name's parsed certificates, keys and settings (refcounted)
+ *   cert_cache.c  the bounded LRU of entries (and negative entries) by name
+ *   lookup.c      threads that read the store and decode certificates off the loops
+ *   sni.c         the ClientHello callback: certificate choice and per-name TLS settings
+ *   conn.c        a client connection: accept, TLS, timeouts, close
+ *   http_req.c    request head parsing (nodejs http-parser) and limits
+ *   proxy.c       relaying a request to the origin and the response back
+ *   http_plain.c  the HTTP listener: ACME http-01, ownership tokens, redirects
+ *   change_feed.c the store's events → cache invalidation */
+#ifndef SAASEDGE_EDGE_EDGE_INT_H
+#define SAASEDGE_EDGE_EDGE_INT_H
+
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "edge/edge.h"
+
+/* ---- entries (entry.c) -------------------------------------------------------------------- */
+
+enum { ENTRY_EC = 0, ENTRY_RSA = 1 };
+
+/* What the edge knows about one name: immutable once built, shared by reference between the
+ * cache and the connections that use it, so an evicted entry lives until its last user ends. */
+struct edge_entry {
+	atomic_int refs;
+	char name[256];     /* the name looked up (the SNI or Host): the cache key */
+	int negative;       /* 1: no such hostname */
+	int64_t expires_us; /* negative entries only */
+	size_t bytes;       /* charged to the cache */
+	char hostname[256]; /* the stored hostname (may be "*.parent" for key "a.parent") */
+	char hostname_id[37];
+	char pack_id[37];
+	char pack_status[32];
+	char ownership_token[37];
+	char origin[300];     /* custom origin, else the zone's fallback; "" none */
+	char origin_sni[256]; /* custom_origin_sni, "" none */
+	X509 *leaf[2];        /* [ENTRY_EC], [ENTRY_RSA]; NULL when that type is missing */
+	STACK_OF(X509) * chain[2];
+	EVP_PKEY *key[2];
+	int min_version; /* TLS1_2_VERSION unless settings say otherwise */
+	int no_tls13;
+	char *ciphers; /* OpenSSL cipher list (TLS 1.2), NULL = default */
+	atomic_int activation_sent;
+	/* cache links, guarded by the cache lock */
+	struct edge_entry *hnext, *prev, *next;
+};
+
+/* Builds the entry KEY from a store record (borrowed), unsealing keys with BOX. Any thread.
+ * *out has one reference for the caller. */
+int edge_entry_build(const char *key, const struct store_edge_entry *rec,
+		     const struct secretbox *box, struct edge_entry **out);
+/* A negative entry for KEY, expiring at EXPIRES_US. */
+int edge_entry_negative(const char *key, int64_t expires_us, struct edge_entry **out);
+/* 1 when E has at least one certificate to serve. */
+int edge_entry_servable(const struct edge_entry *e);
+void edge_entry_ref(struct edge_entry *e);
+/* Drops one reference; the last frees the entry. NULL-safe. */
+void edge_entry_unref(struct edge_entry *e);
+
+/* ---- the cache (cert_cache.c) -------------------------------------------------------------- */
+
+struct cert_cache;
+
+int cert_cache_create(size_t max_bytes, struct cert_cache **out);
+void cert_cache_destroy(struct cert_cache *c);
+/* The live entry for NAME with a reference for the caller (edge_entry_unref), or NULL on a miss
+ * (expired negative entries are misses). Any thread. */
+struct edge_entry *cert_cache_get(struct cert_cache *c, const char *name);
+/* Inserts E (the cache takes its own reference), replacing an entry of the same key and
+ * evicting the least recently used ones beyond the byte budget. */
+void cert_cache_put(struct cert_cache *c, struct edge_entry *e);
+/* Drops the entries whose key or hostname is NAME; for "*.parent" also every key directly under
+ * parent (they may have resolved to the wildcard or to nothing). */
+void cert_cache_invalidate(struct cert_cache *c, const char *name);
+size_t cert_cache_bytes(struct cert_cache *c);
+
+/* ---- loops (loop.c) ----------------------------------------------------------------------- */
+
+struct edge_loop;
+struct edge_conn;
+
+/* What an fd registered with a loop dispatches to. */
+struct edge_io {
+	int fd;
+	void (*on_event)(struct edge_io *io, uint32_t events);
+};
+
+/* A job for the lookup threads; completed jobs come back to their loop. */
+enum lookup_kind { LOOKUP_SNI, LOOKUP_HOST, LOOKUP_CHALLENGE, LOOKUP_RESOLVE, LOOKUP_ACTIVATE };
+
+struct lookup_job {
+	enum lookup_kind kind;
+	char name[256];               /* SNI / Host / challenge token / origin host / pack id */
+	unsigned port;                /* LOOKUP_RESOLVE */
+	struct edge_loop *loop;       /* where the result goes (NULL: nowhere, e.g. ACTIVATE) */
+	struct edge_conn *conn;       /* kept alive until the job is back (conn->jobs) */
+	int rc;                       /* 0 or SE_E* */
+	int64_t submitted_us;         /* when it left the loop (miss-latency log line) */
+	char response[512];           /* LOOKUP_CHALLENGE */
+	struct sockaddr_storage addr; /* LOOKUP_RESOLVE */
+	socklen_t addr_len;
+	struct lookup_job *next;
+};
+
+struct edge_loop {
+	struct edge *edge;
+	int epfd;
+	int wake_fd; /* eventfd: completions ready, or stop */
+	struct edge_io wake_io;
+	pthread_t thread;
+	int started;
+	atomic_int stop;
+	pthread_mutex_t lock; /* guards done */
+	struct lookup_job *done;
+	struct edge_conn *conns; /* every live connection of this loop */
+	struct edge_conn *dead;  /* closed, freed at the end of the iteration */
+	int https_fd, http_fd;
+	struct edge_io https_io, http_io;
+	int64_t last_sweep_us;
+	struct origin_idle *idle; /* keep-alive origin connections (origin_pool.c) */
+	int n_idle;
+};
+
+int edge_loop_init(struct edge_loop *l, struct edge *e);
+int edge_loop_start(struct edge_loop *l);
+/* Stops and joins the thread (no more events; completions still queue). */
+void edge_loop_halt(struct edge_loop *l);
+/* Halts if needed, then frees every connection, pending completion and fd. */
+void edge_loop_dispose(struct edge_loop *l);
+int edge_loop_add(struct edge_loop *l, struct edge_io *io, uint32_t events);
+int edge_loop_mod(struct edge_loop *l, struct edge_io *io, uint32_t events);
+void edge_loop_del(struct edge_loop *l, struct edge_io *io);
+/* Hands a finished job back to its loop (any thread). */
+void edge_loop_complete(struct edge_loop *l, struct lookup_job *job);
+
+/* ---- keep-alive connections to origins (origin_pool.c), loop thread only ----------------- */
+
+struct origin_idle;
+
+/* The pool key of an origin connection into OUT. */
+void origin_pool_key(const char *host, unsigned port, int tls, const char *sni, char *out,
+		     size_t len);
+/* Takes an idle connection for KEY that is still open: 1 with *fd and *ssl (NULL for plain)
+ * now owned by the caller, 0 when there is none. */
+int origin_pool_take(struct edge_loop *l, const char *key, int *fd, SSL **ssl);
+/* Gives FD and SSL (may be NULL) to the pool, which closes them when full or expired. */
+void origin_pool_put(struct edge_loop *l, const char *key, int fd, SSL *ssl);
+/* Closes the expired idle connections, or all of them with ALL. */
+void origin_pool_sweep(struct edge_loop *l, int64_t now_us, int all);
+
+/* ---- the lookup threads (lookup.c) --------------------------------------------------------- */
+
+struct lookup_pool;
+
+int lookup_pool_start(struct edge *e, int threads, struct lookup_pool **out);
+void lookup_pool_stop(struct lookup_pool *p);
+/* Queues JOB (ownership passes to the pool, and back to JOB->loop when done). */
+void lookup_submit(struct lookup_pool *p, struct lookup_job *job);
+
+/* ---- origin name resolution (resolver.c): c-ares, cached by TTL; lookup threads only ------- */
+
+struct resolver;
+
+/* SERVERS: "HOST:PORT[,…]" (dns.resolver) or "" for the system's configuration. */
+int resolver_create(const char *servers, struct resolver **out);
+void resolver_destroy(struct resolver *r);
+/* NAME's first address with PORT into *OUT; SE_ENOTFOUND when it does not resolve. Blocks the
+ * calling (lookup) thread for at most a few seconds. */
+int resolver_resolve(struct resolver *r, const char *name, unsigned port,
+		     struct sockaddr_storage *out, socklen_t *len);
+/* Frees the calling thread's c-ares channel. */
+void resolver_thread_cleanup(struct resolver *r);
+
+/* ---- session tickets (tickets.c) ------------------------------------------------------------ */
+
+struct edge_tickets;
+
+/* Loads (or creates) the shared ticket keys and installs the ticket callback on CTX. */
+int tickets_init(struct edge *e, SSL_CTX *ctx);
+/* Re-reads the keys from the store, adding a new one when the newest is due for rotation. */
+void tickets_refresh(struct edge *e);
+void tickets_dispose(struct edge *e);
+
+/* ---- the change feed (change_feed.c) ------------------------------------------------------- */
+
+struct change_feed;
+
+int change_feed_start(struct edge *e, struct change_feed **out);
+void change_feed_stop(struct change_feed *f);
+
+/* ---- the role ------------------------------------------------------------------------------ */
+
+struct edge {
+	const struct config *cfg;
+	struct store *st;
+	const struct secretbox *box;
+	SSL_CTX *https_ctx;
+	SSL_CTX *origin_ctx; /* client side, for https origins */
+	X509 *default_leaf;
+	EVP_PKEY *default_key;
+	STACK_OF(X509) * default_chain;
+	struct cert_cache *cache;
+	struct resolver *resolver;
+	struct edge_tickets *tickets;
+	struct lookup_pool *lookups;
+	struct change_feed *feed;
+	struct edge_loop *loops;
+	int n_loops;
+	int https_port, http_port;
+	atomic_long n_conns;
+};
+
+/* ---- listeners (listener.c) ---------------------------------------------------------------- */
+
+/* A non-blocking SO_REUSEPORT listening socket on ADDR ("HOST:PORT", ":PORT", "[v6]:PORT").
+ * *port receives the bound port. SE_ECONFIG for a bad address, SE_EADDRINUSE. */
+int edge_listen(const char *addr, int *fd, int *port);
+
+/* ---- TLS (sni.c) --------------------------------------------------------------------------- */
+
+/* The HTTPS listener's SSL_CTX with the ClientHello callback installed. */
+int edge_tls_ctx_create(struct edge *e, SSL_CTX **out);
+
+/* ---- connections (conn.c, http_req.c, proxy.c, http_plain.c) ------------------------------- */
+
+void edge_conn_accept(struct edge_loop *l, int lfd, int tls);
+/* A lookup job of the connection came back. */
+void edge_conn_job_done(struct edge_loop *l, struct lookup_job *job);
+/* Closes timed-out connections. */
+void edge_conn_sweep(struct edge_loop *l, int64_t now_us);
+/* Frees every connection of L (loop stopped). */
+void edge_conn_free_all(struct edge_loop *l);
+/* Frees the connections closed during this iteration. */
+void edge_conn_reap(struct edge_loop *l);
+
+#endif

@@ -1,0 +1,168 @@
+/* One epoll loop per worker thread. Lookup threads hand finished jobs back through a locked list
+ * and an eventfd; connections closed during an iteration are freed at its end, never inside
+ * their own callback. */
+#include "edge/edge_int.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "lib/keys.h"
+#include "lib/error.h"
+#include "lib/log.h"
+#include "lib/timeutil.h"
+
+#define LOOP_EVENTS  128
+#define LOOP_TICK_MS 250
+#define SWEEP_US     (250 * 1000)
+
+static void drain_done(struct edge_loop *l)
+{
+	struct lookup_job *job, *rev = NULL;
+
+	pthread_mutex_lock(&l->lock);
+	job = l->done;
+	l->done = NULL;
+	pthread_mutex_unlock(&l->lock);
+	while (job) { /* the list is newest first: replay in arrival order */
+		struct lookup_job *next = job->next;
+
+		job->next = rev;
+		rev = job;
+		job = next;
+	}
+	while (rev) {
+		struct lookup_job *next = rev->next;
+
+		edge_conn_job_done(l, rev);
+		rev = next;
+	}
+}
+
+static void on_wake(struct edge_io *io, uint32_t events)
+{
+	struct edge_loop *l =
+	    (struct edge_loop *)((char *)io - offsetof(struct edge_loop, wake_io));
+	uint64_t v;
+
+	while (read(l->wake_fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+		;
+	drain_done(l);
+}
+
+static void *loop_main(void *arg)
+{
+	struct edge_loop *l = arg;
+	struct epoll_event evs[LOOP_EVENTS];
+
+	while (!atomic_load(&l->stop)) {
+		int n = epoll_wait(l->epfd, evs, LOOP_EVENTS, LOOP_TICK_MS);
+		int64_t now;
+
+		for (int i = 0; i < n; i++) {
+			struct edge_io *io = evs[i].data.ptr;
+
+			io->on_event(io, evs[i].events);
+		}
+		now = time_now_us();
+		if (now - l->last_sweep_us >= SWEEP_US) {
+			l->last_sweep_us = now;
+			edge_conn_sweep(l, now);
+			origin_pool_sweep(l, now, 0);
+		}
+		edge_conn_reap(l);
+	}
+	keys_thread_cleanup();
+	return NULL;
+}
+
+int edge_loop_init(struct edge_loop *l, struct edge *e)
+{
+	memset(l, 0, sizeof(*l));
+	l->edge = e;
+	l->https_fd = l->http_fd = -1;
+	pthread_mutex_init(&l->lock, NULL);
+	atomic_init(&l->stop, 0);
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	l->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (l->epfd < 0 || l->wake_fd < 0)
+		return SE_EIO;
+	l->wake_io.fd = l->wake_fd;
+	l->wake_io.on_event = on_wake;
+	return edge_loop_add(l, &l->wake_io, EPOLLIN);
+}
+
+int edge_loop_start(struct edge_loop *l)
+{
+	if (pthread_create(&l->thread, NULL, loop_main, l) != 0)
+		return SE_ENOMEM;
+	l->started = 1;
+	return 0;
+}
+
+static void wake(struct edge_loop *l)
+{
+	uint64_t one = 1;
+
+	if (write(l->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("edge msg=\"cannot wake a loop\" errno=%d", errno);
+}
+
+void edge_loop_complete(struct edge_loop *l, struct lookup_job *job)
+{
+	pthread_mutex_lock(&l->lock);
+	job->next = l->done;
+	l->done = job;
+	pthread_mutex_unlock(&l->lock);
+	wake(l);
+}
+
+void edge_loop_halt(struct edge_loop *l)
+{
+	if (l->started) {
+		atomic_store(&l->stop, 1);
+		wake(l);
+		pthread_join(l->thread, NULL);
+		l->started = 0;
+	}
+}
+
+void edge_loop_dispose(struct edge_loop *l)
+{
+	edge_loop_halt(l);
+	drain_done(l);
+	edge_conn_free_all(l);
+	origin_pool_sweep(l, 0, 1);
+	if (l->https_fd >= 0)
+		close(l->https_fd);
+	if (l->http_fd >= 0)
+		close(l->http_fd);
+	if (l->wake_fd >= 0)
+		close(l->wake_fd);
+	if (l->epfd >= 0)
+		close(l->epfd);
+	pthread_mutex_destroy(&l->lock);
+}
+
+int edge_loop_add(struct edge_loop *l, struct edge_io *io, uint32_t events)
+{
+	struct epoll_event ev = {.events = events, .data.ptr = io};
+
+	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, io->fd, &ev) == 0 ? 0 : SE_EIO;
+}
+
+int edge_loop_mod(struct edge_loop *l, struct edge_io *io, uint32_t events)
+{
+	struct epoll_event ev = {.events = events, .data.ptr = io};
+
+	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, io->fd, &ev) == 0 ? 0 : SE_EIO;
+}
+
+void edge_loop_del(struct edge_loop *l, struct edge_io *io)
+{
+	if (io->fd >= 0)
+		epoll_ctl(l->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+}

@@ -1,0 +1,177 @@
+/* Certificate selection in the ClientHello callback: read SNI, find the name's entry in the
+ * cache (or hand the name to a lookup thread and retry the callback once it is back), pick the
+ * ECDSA certificate when the client's signature algorithms allow it and RSA otherwise, set the
+ * pre-parsed certificate, chain and key (a few µs), and apply the name's TLS settings. */
+#include "edge/conn_int.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/error.h"
+#include "lib/log.h"
+
+#define EXT_SERVER_NAME 0
+#define EXT_SIGALGS     13
+
+/* The host_name of the server_name extension, lower case without a trailing dot, into OUT.
+ * 0 when found, -1 when absent or malformed. */
+static int read_sni(SSL *ssl, char *out, size_t len)
+{
+	const unsigned char *p;
+	size_t n, name_len;
+
+	if (!SSL_client_hello_get0_ext(ssl, EXT_SERVER_NAME, &p, &n) || n < 5)
+		return -1;
+	/* list length (2), name type (1) = host_name 0, name length (2), name */
+	if (((size_t)p[0] << 8 | p[1]) != n - 2 || p[2] != 0)
+		return -1;
+	name_len = (size_t)p[3] << 8 | p[4];
+	if (name_len == 0 || name_len + 5 > n || name_len >= len)
+		return -1;
+	for (size_t i = 0; i < name_len; i++) {
+		if (p[5 + i] == 0)
+			return -1;
+		out[i] = (char)tolower(p[5 + i]);
+	}
+	out[name_len] = '\0';
+	if (out[name_len - 1] == '.')
+		out[name_len - 1] = '\0';
+	return 0;
+}
+
+/* 1 when the client's signature_algorithms offer an ECDSA scheme (or are absent: a TLS 1.2
+ * client without the extension accepts ECDSA with SHA-1 by default when it offered ECDSA
+ * suites, and picking ECDSA wrongly only costs that client a retry with another server). */
+static int client_takes_ecdsa(SSL *ssl)
+{
+	const unsigned char *p;
+	size_t n;
+
+	if (!SSL_client_hello_get0_ext(ssl, EXT_SIGALGS, &p, &n))
+		return 1;
+	if (n < 2)
+		return 0;
+	for (size_t i = 2; i + 1 < n; i += 2) {
+		/* ecdsa_secp256r1_sha256 0x0403, _secp384r1_sha384 0x0503, _secp521r1_sha512
+		 * 0x0603, ecdsa_sha1 0x0203, ecdsa_sha224 0x0303 */
+		if (p[i + 1] == 0x03 && p[i] >= 0x02 && p[i] <= 0x06)
+			return 1;
+	}
+	return 0;
+}
+
+static int apply_settings(SSL *ssl, const struct edge_entry *e)
+{
+	if (e->min_version > TLS1_2_VERSION && !SSL_set_min_proto_version(ssl, e->min_version))
+		return -1;
+	if (e->no_tls13)
+		SSL_set_options(ssl, SSL_OP_NO_TLSv1_3);
+	if (e->ciphers && !SSL_set_cipher_list(ssl, e->ciphers))
+		ERR_clear_error(); /* an unknown list keeps the defaults rather than failing */
+	return 0;
+}
+
+/* Queues pending_deployment → active once per entry: the edge can serve the pack now. */
+static void maybe_activate(struct edge_conn *c, struct edge_entry *e)
+{
+	struct lookup_job *job;
+
+	if (strcmp(e->pack_status, "pending_deployment") != 0 ||
+	    atomic_exchange(&e->activation_sent, 1))
+		return;
+	job = calloc(1, sizeof(*job));
+	if (!job)
+		return;
+	job->kind = LOOKUP_ACTIVATE;
+	snprintf(job->name, sizeof(job->name), "%s", e->pack_id);
+	lookup_submit(c->loop->edge->lookups, job); /* no loop: nothing comes back */
+}
+
+static int use_default(SSL *ssl, struct edge *edge, int *al)
+{
+	if (!edge->default_leaf) {
+		*al = SSL_AD_UNRECOGNIZED_NAME;
+		return SSL_CLIENT_HELLO_ERROR;
+	}
+	if (!SSL_use_cert_and_key(ssl, edge->default_leaf, edge->default_key, edge->default_chain,
+				  1)) {
+		ERR_clear_error();
+		*al = SSL_AD_INTERNAL_ERROR;
+		return SSL_CLIENT_HELLO_ERROR;
+	}
+	return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+static int serve_entry(SSL *ssl, struct edge_conn *c, struct edge_entry *e, int *al)
+{
+	int slot = ENTRY_RSA;
+
+	if (e->leaf[ENTRY_EC] && (!e->leaf[ENTRY_RSA] || client_takes_ecdsa(ssl)))
+		slot = ENTRY_EC;
+	if (apply_settings(ssl, e) != 0 ||
+	    !SSL_use_cert_and_key(ssl, e->leaf[slot], e->key[slot], e->chain[slot], 1)) {
+		ERR_clear_error();
+		*al = SSL_AD_INTERNAL_ERROR;
+		return SSL_CLIENT_HELLO_ERROR;
+	}
+	maybe_activate(c, e);
+	return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+static int client_hello_cb(SSL *ssl, int *al, void *arg)
+{
+	struct edge *edge = arg;
+	struct edge_conn *c = SSL_get_app_data(ssl);
+	struct edge_entry *e;
+
+	if (read_sni(ssl, c->sni, sizeof(c->sni)) != 0) {
+		c->sni[0] = '\0';
+		return use_default(ssl, edge, al);
+	}
+	e = cert_cache_get(edge->cache, c->sni);
+	if (!e)
+		return SSL_CLIENT_HELLO_RETRY; /* conn.c sends the name to a lookup thread */
+	if (!edge_entry_servable(e)) {
+		edge_entry_unref(e);
+		return use_default(ssl, edge, al);
+	}
+	edge_entry_unref(c->entry);
+	c->entry = e; /* the connection keeps the entry (origin, settings) */
+	return serve_entry(ssl, c, e, al);
+}
+
+/* ALPN: http/1.1 when offered (HTTP/2 is not served yet, whatever ssl.settings.http2 says);
+ * without a match no protocol is selected and the client falls back to HTTP/1.1. */
+static int alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+		   const unsigned char *in, unsigned int inlen, void *arg)
+{
+	static const unsigned char h1[] = "\x08http/1.1";
+	unsigned char *sel = NULL;
+	unsigned char sel_len = 0;
+
+	if (SSL_select_next_proto(&sel, &sel_len, h1, sizeof(h1) - 1, in, inlen) !=
+	    OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_NOACK;
+	*out = sel;
+	*outlen = sel_len;
+	return SSL_TLSEXT_ERR_OK;
+}
+
+int edge_tls_ctx_create(struct edge *e, SSL_CTX **out)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	*out = NULL;
+	if (!ctx)
+		return SE_ECRYPTO;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+				  SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_client_hello_cb(ctx, client_hello_cb, e);
+	SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, NULL);
+	*out = ctx;
+	return 0;
+}

@@ -1,0 +1,473 @@
+/* Issuance from an ACME CA, one exchange per step: order (two orders, ECDSA and RSA, and their
+ * authorizations; the challenge responses stored and shown) → preflight (our own TXT lookup, so
+ * no CA validation is spent on a record that is not there) → accept → poll → finalize (CSR,
+ * certificate download) → done. Order URLs, challenges and progress live in the pack's state
+ * document, so any worker of any process resumes where the last write left off. */
+#include "issuer/issuer_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/error.h"
+#include "lib/keys.h"
+#include "lib/log.h"
+#include "lib/timeutil.h"
+#include "lib/x509_info.h"
+
+static const char *const key_types[ISSUER_MAX_ORDERS] = {"ecdsa", "rsa"};
+
+/* The next configured ACME CA after CURRENT (wrapping), or NULL when there is no other. */
+static const char *next_ca(const struct config *cfg, const char *current)
+{
+	size_t i = 0;
+
+	if (cfg->n_cas < 2)
+		return NULL;
+	while (i < cfg->n_cas && strcmp(cfg->cas[i].name, current) != 0)
+		i++;
+	return cfg->cas[(i + 1) % cfg->n_cas].name;
+}
+
+/* The CA failed this pack's order: back to a new order after a backoff, at the next configured
+ * CA once this one failed issuance.ca_attempts times. */
+static void ca_failure(struct pack_work *w, struct step_out *out, const char *msg,
+		       int64_t retry_after_s)
+{
+	int64_t failures = state_int(w->state, "ca_failures") + 1;
+	const char *ca = state_str(w->state, "ca");
+	const char *next = NULL;
+
+	if (failures >= w->is->cfg->issuance.ca_attempts)
+		next = next_ca(w->is->cfg, ca);
+	log_warn("msg=\"acme order failed\" hostname=%s ca=%s failures=%lld%s%s detail=\"%s\"",
+		 w->subj.hostname, ca, (long long)failures, next ? " next_ca=" : "",
+		 next ? next : "", msg);
+	if (next) {
+		state_set_str(w->state, "ca", next);
+		failures = 0;
+	}
+	state_set_int(w->state, "ca_failures", failures);
+	state_set_str(w->state, "step", "order");
+	json_object_del(w->state, "orders");
+	json_object_del(w->state, "chals");
+	step_fail_later(w, out, msg, retry_after_s);
+}
+
+static struct acme_client *client_of(struct pack_work *w, struct step_out *out)
+{
+	struct acme_problem p;
+	struct acme_client *c = acme_accounts_client(w->is, state_str(w->state, "ca"), &p);
+
+	if (!c)
+		ca_failure(w, out, p.detail, p.retry_after_s);
+	return c;
+}
+
+static void problem_msg(const struct acme_problem *p, const char *what, char *msg, size_t len)
+{
+	snprintf(msg, len, "%s: %s", what, p->detail[0] ? p->detail : "CA error");
+}
+
+/* ---- order --------------------------------------------------------------------------------- */
+
+static int chal_seen(json_t *chals, const char *authz_url)
+{
+	size_t i;
+	json_t *ch;
+
+	json_array_foreach(chals, i, ch)
+	{
+		if (strcmp(json_string_value(json_object_get(ch, "authz")), authz_url) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Adds the challenge of AUTHZ_URL that the hostname's method needs to CHALS and RECORDS. 0, or
+ * SE_EIO with MSG when the CA cannot be used for it. */
+static int chal_add(struct pack_work *w, struct acme_client *c, const char *authz_url,
+		    json_t *chals, json_t *records, char *msg, size_t msg_len)
+{
+	const char *type = strcmp(w->subj.method, "txt") == 0 ? "dns-01" : "http-01";
+	char value[ACME_KEY_AUTHZ_MAX], name[300];
+	struct acme_problem p;
+	struct acme_authz az;
+	size_t k;
+	int rc;
+
+	rc = acme_authz_fetch(c, authz_url, &az, &p);
+	if (rc) {
+		problem_msg(&p, "fetching an authorization", msg, msg_len);
+		return rc;
+	}
+	if (strcmp(az.status, "valid") == 0)
+		return 0;
+	if (strcmp(az.status, "pending") != 0) {
+		snprintf(msg, msg_len, "authorization for %s is %s", az.identifier, az.status);
+		return SE_EIO;
+	}
+	for (k = 0; k < az.n_ch && strcmp(az.ch[k].type, type) != 0; k++)
+		;
+	if (k == az.n_ch) {
+		snprintf(msg, msg_len, "the CA offers no %s challenge for %s", type, az.identifier);
+		return SE_EIO;
+	}
+	if (strcmp(type, "dns-01") == 0) {
+		rc = acme_dns01_txt_value(c, az.ch[k].token, value, sizeof(value));
+		snprintf(name, sizeof(name), "_acme-challenge.%s", az.identifier);
+		if (rc == 0)
+			json_array_append_new(records, dcv_record_txt(name, value));
+	} else {
+		rc = acme_key_authorization(c, az.ch[k].token, value, sizeof(value));
+		snprintf(name, sizeof(name), "%s", az.identifier);
+		if (rc == 0)
+			rc = dcv_http_challenge_put(w, az.identifier, az.ch[k].token, value);
+		if (rc == 0)
+			json_array_append_new(
+			    records, dcv_record_http(az.identifier, az.ch[k].token, value));
+	}
+	if (rc) {
+		snprintf(msg, msg_len, "preparing the %s challenge: %s", type, se_strerror(rc));
+		return rc;
+	}
+	json_array_append_new(chals, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "authz", authz_url,
+					       "url", az.ch[k].url, "type", type, "name", name,
+					       "value", value, "accepted", 0));
+	return 0;
+}
+
+/* Orders one key type at a time, ECDSA first: by the time the RSA order is made, the CA
+ * usually reuses the authorizations just validated (Let's Encrypt keeps them for 30 days), so
+ * the customer publishes one set of records, and a DNS answer never has to carry both sets. */
+static int order_step(struct pack_work *w, struct step_out *out)
+{
+	const char *names[2] = {w->names[0], w->names[1]};
+	json_t *orders = json_object_get(w->state, "orders");
+	json_t *chals = json_array(), *records = json_array(), *az = json_array();
+	struct acme_client *c = client_of(w, out);
+	size_t idx = json_array_size(orders);
+	struct acme_problem p;
+	struct acme_order o;
+	char msg[700] = "";
+	int rc = 0;
+
+	if (!c || !chals || !records || !az)
+		goto out;
+	if (!orders) {
+		orders = json_array();
+		json_object_set_new(w->state, "orders", orders);
+	}
+	if (idx >= ISSUER_MAX_ORDERS) { /* every order made: finish the last one */
+		state_set_str(w->state, "step", "finalize");
+		out->next = STEP_NOW;
+		goto out;
+	}
+	if (acme_order_create(c, names, w->n_names, NULL, &o, &p)) {
+		problem_msg(&p, "creating the order", msg, sizeof(msg));
+		ca_failure(w, out, msg, p.retry_after_s);
+		goto out;
+	}
+	for (size_t a = 0; a < o.n_authz && !msg[0]; a++) {
+		json_array_append_new(az, json_string(o.authz[a]));
+		if (!chal_seen(chals, o.authz[a]) &&
+		    chal_add(w, c, o.authz[a], chals, records, msg, sizeof(msg))) {
+			ca_failure(w, out, msg, -1);
+			goto out;
+		}
+	}
+	json_array_append_new(orders,
+			      json_pack("{s:s, s:s, s:s, s:O, s:b}", "key", key_types[idx], "url",
+					o.url, "finalize", o.finalize, "authz", az, "stored", 0));
+	json_object_set(w->state, "chals", chals);
+	state_set_int(w->state, "tries", 0);
+	out->next = STEP_NOW;
+	if (json_array_size(chals) == 0) { /* every authorization is already valid */
+		state_set_str(w->state, "step", "finalize");
+		if (!state_int(w->state, "istart"))
+			state_set_int(w->state, "istart", time_now_us());
+		out->pack_status = "pending_issuance";
+		goto out;
+	}
+	if (!state_int(w->state, "vstart"))
+		state_set_int(w->state, "vstart", time_now_us());
+	json_object_set_new(w->state, "records_written", json_true());
+	state_set_str(w->state, "step",
+		      strcmp(w->subj.method, "txt") == 0 ? "preflight" : "accept");
+	out->records = dcv_records_dump(records);
+	records = NULL;
+	out->pack_status = "pending_validation";
+	if (!out->records)
+		rc = SE_ENOMEM;
+out:
+	json_decref(az);
+	json_decref(chals);
+	json_decref(records);
+	return rc;
+}
+
+/* ---- preflight, accept, poll --------------------------------------------------------------- */
+
+/* Our own lookup of every TXT value the CA will look for, grouped by name. */
+static int preflight_step(struct pack_work *w, struct step_out *out)
+{
+	json_t *chals = json_object_get(w->state, "chals");
+	const char *vals[ACME_MAX_AUTHZ * ISSUER_MAX_ORDERS];
+	char msg[600];
+	size_t i, j;
+	json_t *ch, *other;
+
+	json_array_foreach(chals, i, ch)
+	{
+		const char *name = json_string_value(json_object_get(ch, "name"));
+		size_t n = 0;
+
+		json_array_foreach(chals, j, other)
+		{
+			if (n < sizeof(vals) / sizeof(vals[0]) &&
+			    strcmp(json_string_value(json_object_get(other, "name")), name) == 0)
+				vals[n++] = json_string_value(json_object_get(other, "value"));
+		}
+		if (dcv_txt_check(w->is->cfg->dns.resolver, name, vals, n, msg, sizeof(msg))) {
+			step_fail_later(w, out, msg, -1);
+			return 0;
+		}
+	}
+	state_set_str(w->state, "step", "accept");
+	state_set_int(w->state, "tries", 0);
+	out->errors = strdup("");
+	out->next = STEP_NOW;
+	return out->errors ? 0 : SE_ENOMEM;
+}
+
+static int accept_step(struct pack_work *w, struct step_out *out)
+{
+	json_t *chals = json_object_get(w->state, "chals");
+	struct acme_client *c = client_of(w, out);
+	struct acme_problem p;
+	char msg[700];
+	size_t i;
+	json_t *ch;
+
+	if (!c)
+		return 0;
+	json_array_foreach(chals, i, ch)
+	{
+		if (json_is_true(json_object_get(ch, "accepted")))
+			continue;
+		if (acme_challenge_accept(c, json_string_value(json_object_get(ch, "url")), NULL,
+					  &p)) {
+			problem_msg(&p, "asking the CA to validate", msg, sizeof(msg));
+			step_fail_later(w, out, msg, p.retry_after_s);
+			return 0;
+		}
+		json_object_set_new(ch, "accepted", json_true());
+	}
+	state_set_str(w->state, "step", "poll");
+	state_set_int(w->state, "tries", 0);
+	out->next = STEP_LATER;
+	out->delay_us = 100000;
+	out->hold = 1;
+	return 0;
+}
+
+static int poll_step(struct pack_work *w, struct step_out *out)
+{
+	json_t *chals = json_object_get(w->state, "chals");
+	struct acme_client *c = client_of(w, out);
+	int64_t retry_after = -1;
+	struct acme_problem p;
+	struct acme_authz az;
+	int waiting = 0;
+	char msg[800];
+	size_t i;
+	json_t *ch;
+
+	if (!c)
+		return 0;
+	json_array_foreach(chals, i, ch)
+	{
+		if (acme_authz_fetch(c, json_string_value(json_object_get(ch, "authz")), &az, &p)) {
+			problem_msg(&p, "polling an authorization", msg, sizeof(msg));
+			step_fail_later(w, out, msg, p.retry_after_s);
+			return 0;
+		}
+		if (strcmp(az.status, "valid") == 0)
+			continue;
+		if (strcmp(az.status, "pending") != 0) {
+			const char *detail = "";
+
+			for (size_t k = 0; k < az.n_ch; k++) {
+				if (az.ch[k].error_detail[0])
+					detail = az.ch[k].error_detail;
+			}
+			snprintf(msg, sizeof(msg), "the CA could not validate %s: %s",
+				 az.identifier, detail[0] ? detail : az.status);
+			ca_failure(w, out, msg, -1);
+			return 0;
+		}
+		waiting = 1;
+		if (az.retry_after_s > retry_after)
+			retry_after = az.retry_after_s;
+	}
+	if (waiting) {
+		int tries = (int)state_int(w->state, "tries");
+
+		state_set_int(w->state, "tries", tries + 1);
+		out->next = STEP_LATER;
+		out->delay_us = retry_after > 0 ? retry_after * 1000000
+						: step_backoff_us(tries, 100000, 5000000);
+		out->hold = 1;
+		return 0;
+	}
+	state_set_str(w->state, "step", "finalize");
+	state_set_int(w->state, "istart", time_now_us());
+	state_set_int(w->state, "tries", 0);
+	state_set_str(w->state, "last_problem", "");
+	out->pack_status = "pending_issuance";
+	out->errors = strdup("");
+	out->next = STEP_NOW;
+	return out->errors ? 0 : SE_ENOMEM;
+}
+
+/* ---- finalize and download ----------------------------------------------------------------- */
+
+static int finalize_order(struct pack_work *w, struct acme_client *c, json_t *ord,
+			  struct acme_order *o, struct acme_problem *p)
+{
+	const char *names[2] = {w->names[0], w->names[1]};
+	unsigned char *csr = NULL;
+	size_t len = 0;
+	EVP_PKEY *key = NULL;
+	int rc;
+
+	rc = pack_key_load(w, json_string_value(json_object_get(ord, "key")), &key);
+	if (rc == 0)
+		rc = keys_build_csr(key, names, w->n_names, NULL, &csr, &len);
+	if (rc == 0)
+		rc = acme_order_finalize(c, o->finalize, csr, len, o, p);
+	OPENSSL_free(csr);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
+static int download(struct pack_work *w, struct acme_client *c, json_t *ord,
+		    const struct acme_order *o, struct acme_problem *p)
+{
+	unsigned char **ders = NULL, *chain = NULL;
+	size_t *lens = NULL, count = 0, len = 0, chain_len = 0;
+	char *pem = NULL;
+	int rc;
+
+	rc = acme_certificate_download(c, o->certificate, &pem, &len, p);
+	if (rc == 0)
+		rc = cert_chain_from_pem(pem, len, &ders, &lens, &count);
+	for (size_t i = 1; rc == 0 && i < count; i++)
+		chain_len += lens[i];
+	if (rc == 0 && chain_len && !(chain = malloc(chain_len)))
+		rc = SE_ENOMEM;
+	for (size_t i = 1, off = 0; rc == 0 && i < count; off += lens[i], i++)
+		memcpy(chain + off, ders[i], lens[i]);
+	if (rc == 0)
+		rc = pack_cert_store(w, json_string_value(json_object_get(ord, "key")), ders[0],
+				     lens[0], chain, chain_len);
+	if (rc == 0)
+		json_object_set_new(ord, "stored", json_true());
+	free(chain);
+	cert_chain_free(ders, lens, count);
+	free(pem);
+	return rc;
+}
+
+/* One order towards its certificate. 1 when it is stored, 0 when it needs more time, < 0 when
+ * the step failed (OUT says how). */
+static int order_advance(struct pack_work *w, struct acme_client *c, json_t *ord,
+			 struct step_out *out)
+{
+	struct acme_problem p;
+	struct acme_order o;
+	char msg[800];
+	int rc;
+
+	if (json_is_true(json_object_get(ord, "stored")))
+		return 1;
+	rc = acme_order_fetch(c, json_string_value(json_object_get(ord, "url")), &o, &p);
+	if (rc == 0 && strcmp(o.status, "ready") == 0)
+		rc = finalize_order(w, c, ord, &o, &p);
+	if (rc == 0 && strcmp(o.status, "valid") == 0 && o.certificate[0]) {
+		rc = download(w, c, ord, &o, &p);
+		if (rc == 0)
+			return 1;
+	}
+	if (rc) {
+		problem_msg(&p, "finalizing the order", msg, sizeof(msg));
+		if (acme_problem_is(&p, "orderNotReady") || p.status == 0 || p.status >= 500)
+			step_fail_later(w, out, msg, p.retry_after_s);
+		else
+			ca_failure(w, out, msg, p.retry_after_s);
+		return -1;
+	}
+	if (strcmp(o.status, "invalid") == 0 || strcmp(o.status, "pending") == 0) {
+		snprintf(msg, sizeof(msg), "the CA's order is %s%s%s", o.status,
+			 o.error_detail[0] ? ": " : "", o.error_detail);
+		ca_failure(w, out, msg, -1);
+		return -1;
+	}
+	out->next = STEP_LATER;
+	out->delay_us = o.retry_after_s > 0 ? o.retry_after_s * 1000000 : 200000;
+	out->hold = 1;
+	return 0;
+}
+
+static int finalize_step(struct pack_work *w, struct step_out *out)
+{
+	json_t *orders = json_object_get(w->state, "orders");
+	struct acme_client *c = client_of(w, out);
+	int all = 1;
+	size_t i;
+	json_t *ord;
+
+	if (!c)
+		return 0;
+	json_array_foreach(orders, i, ord)
+	{
+		int r = order_advance(w, c, ord, out);
+
+		if (r < 0)
+			return 0;
+		all &= r;
+	}
+	if (!all)
+		return 0;
+	if (json_array_size(orders) < ISSUER_MAX_ORDERS) {
+		state_set_str(w->state, "step", "order");
+		out->next = STEP_NOW;
+		return 0;
+	}
+	renewal_schedule(w, out);
+	store_challenge_delete_pack(w->is->st, w->subj.pack_id);
+	log_info("msg=\"certificates issued\" hostname=%s pack=%s ca=%s", w->subj.hostname,
+		 w->subj.pack_id, state_str(w->state, "ca"));
+	return 0;
+}
+
+int issue_acme_step(struct pack_work *w, struct step_out *out)
+{
+	const char *step = state_str(w->state, "step");
+
+	if (strcmp(w->subj.method, "txt") != 0 && strcmp(w->subj.method, "http") != 0) {
+		/* cname needs the dns role (delegated dns-01), which this build lacks. */
+		step_fail_later(w, out, "this DCV method is not available yet; use txt or http",
+				-1);
+		return 0;
+	}
+	if (strcmp(step, "preflight") == 0)
+		return preflight_step(w, out);
+	if (strcmp(step, "accept") == 0)
+		return accept_step(w, out);
+	if (strcmp(step, "poll") == 0)
+		return poll_step(w, out);
+	if (strcmp(step, "finalize") == 0)
+		return finalize_step(w, out);
+	return order_step(w, out);
+}

@@ -1,0 +1,112 @@
+/* The issuer's workers. Each thread polls the jobs table (the store is the only meeting point
+ * between roles, so there is no other wake-up), leases the earliest due job and hands it to the
+ * pack state machine. Threads share nothing but the read-only config, the CA and the per-CA
+ * ACME clients: no global lock is held while a step runs. */
+#include "issuer/issuer.h"
+
+#include <ares.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "issuer/issuer_int.h"
+#include "lib/error.h"
+#include "lib/keys.h"
+#include "lib/log.h"
+#include "lib/timeutil.h"
+
+#define POLL_IDLE_NS (150L * 1000000) /* between polls of an empty queue */
+
+static void *worker_main(void *arg)
+{
+	struct issuer_worker *wa = arg;
+	struct issuer *is = wa->is;
+	char owner[96];
+
+	snprintf(owner, sizeof(owner), "issuer:%ld:%d", (long)getpid(), wa->index);
+	while (!is->stopping) {
+		struct store_job job;
+		int rc;
+
+		memset(&job, 0, sizeof(job));
+		rc = store_job_lease(is->st, owner, time_now_us(), ISSUER_LEASE_US, &job);
+		if (rc == SE_ENOTFOUND || rc) {
+			struct timespec ts = {0, POLL_IDLE_NS};
+
+			if (rc != SE_ENOTFOUND)
+				log_warn("msg=\"job lease failed\" err=%s", se_errname(rc));
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		if (strcmp(job.kind, "hostname") == 0)
+			pack_machine_run(is, &job);
+		else
+			store_job_retry(is->st, job.id, job.lease_token,
+					time_now_us() + 3600LL * 1000000, "unknown job kind");
+	}
+	keys_thread_cleanup();
+	return NULL;
+}
+
+int issuer_start(const struct config *cfg, struct store *st, const struct secretbox *box,
+		 struct issuer **out)
+{
+	struct issuer *is = calloc(1, sizeof(*is));
+	int rc;
+
+	*out = NULL;
+	if (!is)
+		return SE_ENOMEM;
+	is->cfg = cfg;
+	is->st = st;
+	is->box = box;
+	/* Both libraries' global set-up is not thread-safe: done here, before any worker. */
+	if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
+		free(is);
+		return SE_EIO;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	for (size_t i = 0; i < cfg->n_cas && i < CONFIG_MAX_CAS; i++) {
+		is->acme[i].cfg = &cfg->cas[i];
+		pthread_mutex_init(&is->acme[i].lock, NULL);
+		is->n_acme++;
+	}
+	rc = ca_open(cfg->data_dir, box, &is->ca);
+	if (rc) {
+		log_error("msg=\"issuer cannot open the internal CA\" err=%s", se_errname(rc));
+		goto fail;
+	}
+	for (int i = 0; i < cfg->issuer.workers && i < 256; i++) {
+		is->workers[i].is = is;
+		is->workers[i].index = i;
+		if (pthread_create(&is->threads[i], NULL, worker_main, &is->workers[i]) != 0) {
+			rc = SE_ENOMEM;
+			goto fail;
+		}
+		is->n_threads++;
+	}
+	log_info("msg=\"issuer started\" workers=%d default_ca=%s", is->n_threads,
+		 cfg->issuance.default_ca);
+	*out = is;
+	return 0;
+fail:
+	issuer_stop(is);
+	return rc;
+}
+
+void issuer_stop(struct issuer *is)
+{
+	if (!is)
+		return;
+	is->stopping = 1;
+	for (int i = 0; i < is->n_threads; i++)
+		pthread_join(is->threads[i], NULL);
+	acme_accounts_dispose(is);
+	ca_close(is->ca);
+	ares_library_cleanup();
+	curl_global_cleanup();
+	free(is);
+}

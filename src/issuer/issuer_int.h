@@ -1,0 +1,177 @@
+/* Shared by the files of src/issuer: the issuer's context, one leased job's working set, and
+ * the steps of the certificate state machine. Nothing outside src/issuer includes this. */
+#ifndef SAASEDGE_ISSUER_ISSUER_INT_H
+#define SAASEDGE_ISSUER_ISSUER_INT_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "acme/acme.h"
+#include "ca/ca.h"
+#include "lib/config.h"
+#include "lib/secretbox.h"
+#include "store/store.h"
+
+/* Short, and extended by every step written: a crashed worker's packs wait at most this long
+ * for another worker. One step (a few CA exchanges) stays well within it. */
+#define ISSUER_LEASE_US       (15LL * 1000000)
+#define ISSUER_STEP_BUDGET_US (10LL * 1000000) /* chain steps within one lease this long */
+/* Waits up to this long (polling a CA) happen inside the lease. */
+#define ISSUER_SHORT_WAIT_US 500000
+#define ISSUER_MAX_ORDERS    2 /* one per key type */
+
+/* One configured ACME CA: its client is made on first use (account key created or unsealed,
+ * account registered) and then shared by every worker. */
+struct issuer_acme_ca {
+	const struct config_ca *cfg;
+	pthread_mutex_t lock; /* guards the lazy creation below */
+	struct acme_client *client;
+	EVP_PKEY *account_key;
+};
+
+struct issuer_worker {
+	struct issuer *is;
+	int index; /* names the lease owner "issuer:<pid>:<index>" */
+};
+
+struct issuer {
+	const struct config *cfg;
+	struct store *st;
+	const struct secretbox *box;
+	struct ca *ca;
+	struct issuer_acme_ca acme[CONFIG_MAX_CAS];
+	size_t n_acme;
+	pthread_t threads[256];
+	struct issuer_worker workers[256];
+	int n_threads;
+	atomic_int stopping; /* set by issuer_stop, read by every worker */
+};
+
+/* What a step decided: written by pack_machine.c in one fenced transaction. */
+enum step_next {
+	STEP_NOW,   /* go on with the next step at once */
+	STEP_LATER, /* wait DELAY_US (backoff or polling) */
+	STEP_DONE,  /* nothing more to do for this job */
+};
+
+struct step_out {
+	const char *pack_status; /* NULL: unchanged */
+	char *records;           /* malloc'd JSON array text, or NULL: unchanged */
+	char *errors; /* malloc'd JSON array text, "" (malloc'd) clears, NULL unchanged */
+	enum step_next next;
+	int64_t delay_us;
+	int hold; /* STEP_LATER: wait inside the lease (short CA polls) instead of releasing it */
+	char last_error[256];
+};
+
+/* One leased job: the pack's subject and its state document (owned, edited by the steps). */
+struct pack_work {
+	struct issuer *is;
+	struct store_job job;
+	struct store_issuance_subject subj;
+	json_t *state;
+	char names[2][260]; /* names of the certificate: the host, maybe "*.host" */
+	size_t n_names;
+	int64_t ownership_retry_us; /* > 0: ownership still pending, look again this soon */
+};
+
+/* ---- pack_machine.c ------------------------------------------------------------------------ */
+
+/* Advances the hostname job JOB (leased by the caller) as far as it can go now. */
+void pack_machine_run(struct issuer *is, const struct store_job *job);
+
+/* Helpers the steps share. */
+const char *state_str(json_t *state, const char *key);
+int64_t state_int(json_t *state, const char *key);
+void state_set_str(json_t *state, const char *key, const char *value);
+void state_set_int(json_t *state, const char *key, int64_t value);
+/* OUT->errors = [{"message": MSG}] and a LATER retry with backoff (honouring RETRY_AFTER_S when
+ * >= 0); MSG must hold no secret. */
+void step_fail_later(struct pack_work *w, struct step_out *out, const char *msg,
+		     int64_t retry_after_s);
+/* Exponential backoff with jitter for the TRIES-th retry, BASE_US doubling up to CAP_US. */
+int64_t step_backoff_us(int tries, int64_t base_us, int64_t cap_us);
+
+/* ---- pack_keys.c: ECDSA + RSA keys of a pack, generated and sealed once -------------------- */
+
+int pack_keys_step(struct pack_work *w, struct step_out *out);
+/* The key of TYPE ("ecdsa"/"rsa") of the pack, unsealed; caller frees with EVP_PKEY_free. */
+int pack_key_load(struct pack_work *w, const char *type, EVP_PKEY **out);
+/* Stores LEAF (+ CHAIN, DER certificates back to back) as the pack's certificate of TYPE. */
+int pack_cert_store(struct pack_work *w, const char *type, const unsigned char *leaf,
+		    size_t leaf_len, const unsigned char *chain, size_t chain_len);
+
+/* ---- issue_acme.c / issue_internal.c: the steps of each CA kind ---------------------------- */
+
+int issue_acme_step(struct pack_work *w, struct step_out *out);
+int issue_internal_step(struct pack_work *w, struct step_out *out);
+
+/* ---- dcv_http.c ----------------------------------------------------------------------------- */
+
+/* 0 when http://HOST/.well-known/acme-challenge/TOKEN, fetched from the edge's HTTP port at
+ * HOST's address, answers EXPECTED; otherwise SE_ENOTFOUND or SE_EIO with MSG a sentence for
+ * validation_errors. Blocks the calling worker up to a few seconds. */
+int dcv_http_check(const struct config *cfg, const char *host, const char *token,
+		   const char *expected, char *msg, size_t msg_len);
+
+/* ---- ownership.c --------------------------------------------------------------------------- */
+
+/* 0 when the hostname's ownership is proven (TXT token or CNAME to the zone's target);
+ * otherwise SE_ENOTFOUND with MSG a sentence for verification_errors. */
+int ownership_check(struct pack_work *w, char *msg, size_t msg_len);
+
+/* ---- renewal.c ----------------------------------------------------------------------------- */
+
+/* The pack's certificates are issued: pending_deployment, job due again at renewal time. */
+void renewal_schedule(struct pack_work *w, struct step_out *out);
+/* Step "done": wait for the renewal time, then restart the pack's steps as a renewal. */
+int renewal_step(struct pack_work *w, struct step_out *out);
+/* 1 while the pack is being renewed (its certificates still serve). */
+int renewal_active(struct pack_work *w);
+/* Drops the status changes of a renewal but its end, so the pack stays deployable. */
+void renewal_filter(struct pack_work *w, struct step_out *out);
+/* A renewal ran out of time: keep serving, try again later (errors stay shown). */
+void renewal_failed(struct pack_work *w, struct step_out *out);
+
+/* ---- acme_accounts.c ----------------------------------------------------------------------- */
+
+/* The ready client (account registered) of configured CA NAME, or NULL with P filled (or
+ * P->detail saying the CA is not configured). Borrowed from IS. */
+struct acme_client *acme_accounts_client(struct issuer *is, const char *name,
+					 struct acme_problem *p);
+void acme_accounts_dispose(struct issuer *is);
+
+/* ---- dcv_records.c ------------------------------------------------------------------------- */
+
+/* New JSON objects for validation_records (caller owns the reference). */
+json_t *dcv_record_txt(const char *name, const char *value);
+json_t *dcv_record_http(const char *host, const char *token, const char *body);
+/* Stores the http-01 response BODY for TOKEN so that the edge answers it for the pack. */
+int dcv_http_challenge_put(struct pack_work *w, const char *host, const char *token,
+			   const char *body);
+/* JSON text of RECORDS (malloc'd, NULL on failure); takes the reference. */
+char *dcv_records_dump(json_t *records);
+
+/* ---- dcv_txt.c ----------------------------------------------------------------------------- */
+
+#define DCV_TXT_MAX 16
+
+struct dcv_txt {
+	char values[DCV_TXT_MAX][256];
+	size_t n;
+};
+
+/* The TXT records of NAME as RESOLVER ("HOST:PORT", "" = system) answers them. SE_ENOTFOUND
+ * for NXDOMAIN or no TXT, SE_EIO when no answer came (DETAIL says why). */
+int dcv_txt_lookup(const char *resolver, const char *name, struct dcv_txt *out, char *detail,
+		   size_t detail_len);
+/* Runs the c-ares CHANNEL (an ares_channel) until *DONE is set by a callback. */
+void dcv_channel_wait(void *channel, int *done);
+/* 0 when every value of EXPECTED (N) is among NAME's TXT records; otherwise SE_ENOTFOUND or
+ * SE_EIO with MSG a sentence for validation_errors. */
+int dcv_txt_check(const char *resolver, const char *name, const char *const *expected, size_t n,
+		  char *msg, size_t msg_len);
+
+#endif

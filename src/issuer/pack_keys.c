@@ -1,0 +1,114 @@
+/* The two private keys of a pack (ECDSA P-256 primary, RSA-2048 fallback) and the certificates
+ * issued to them. Keys are generated here, on a worker thread (RSA takes up to 200 ms), sealed
+ * under the master key with the key id as AAD, and owned by the pack so that deleting the
+ * hostname deletes them. */
+#include "issuer/issuer_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/error.h"
+#include "lib/ids.h"
+#include "lib/keys.h"
+#include "lib/timeutil.h"
+#include "lib/x509_info.h"
+
+static int key_make(struct pack_work *w, enum key_type type, json_t *keys)
+{
+	unsigned char *sealed = NULL;
+	EVP_PKEY *pkey = NULL;
+	char id[37];
+	size_t len = 0;
+	int rc;
+
+	rc = ids_uuid(id);
+	if (rc == 0)
+		rc = keys_generate(type, &pkey);
+	if (rc == 0)
+		rc = keys_seal(w->is->box, pkey, id, &sealed, &len);
+	if (rc == 0)
+		rc = store_private_key_put(w->is->st, id, w->subj.pack_id, keys_type_name(type),
+					   sealed, len);
+	if (rc == 0)
+		json_object_set_new(keys, keys_type_name(type), json_string(id));
+	free(sealed);
+	EVP_PKEY_free(pkey);
+	return rc;
+}
+
+int pack_keys_step(struct pack_work *w, struct step_out *out)
+{
+	json_t *keys = json_object();
+	int rc;
+
+	if (!keys)
+		return SE_ENOMEM;
+	rc = key_make(w, KEY_ECDSA_P256, keys);
+	if (rc == 0)
+		rc = key_make(w, KEY_RSA_2048, keys);
+	if (rc) {
+		json_decref(keys);
+		return rc;
+	}
+	json_object_set_new(w->state, "keys", keys);
+	state_set_str(w->state, "step", "order");
+	out->next = STEP_NOW;
+	return 0;
+}
+
+int pack_key_load(struct pack_work *w, const char *type, EVP_PKEY **out)
+{
+	json_t *keys = json_object_get(w->state, "keys");
+	const char *id = json_string_value(json_object_get(keys, type));
+	unsigned char *sealed = NULL;
+	enum key_type kt;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	if (!id)
+		return SE_ENOTFOUND;
+	rc = keys_type_parse(type, &kt);
+	if (rc == 0)
+		rc = store_private_key_get(w->is->st, id, &sealed, &len);
+	if (rc == 0)
+		rc = keys_unseal(w->is->box, kt, sealed, len, id, out);
+	free(sealed);
+	return rc;
+}
+
+int pack_cert_store(struct pack_work *w, const char *type, const unsigned char *leaf,
+		    size_t leaf_len, const unsigned char *chain, size_t chain_len)
+{
+	json_t *keys = json_object_get(w->state, "keys");
+	const char *key_id = json_string_value(json_object_get(keys, type));
+	struct store_certificate c;
+	struct cert_info info;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	memset(&info, 0, sizeof(info));
+	rc = cert_info_from_der(leaf, leaf_len, &info);
+	if (rc == 0)
+		rc = ids_uuid(c.id);
+	if (rc)
+		goto out;
+	snprintf(c.pack_id, sizeof(c.pack_id), "%s", w->subj.pack_id);
+	snprintf(c.key_type, sizeof(c.key_type), "%s", type);
+	snprintf(c.private_key_id, sizeof(c.private_key_id), "%s", key_id ? key_id : "");
+	snprintf(c.serial, sizeof(c.serial), "%s", info.serial);
+	c.leaf_der = (unsigned char *)leaf;
+	c.leaf_len = leaf_len;
+	c.chain_der = (unsigned char *)chain;
+	c.chain_len = chain_len;
+	c.not_before_us = info.not_before_us;
+	c.not_after_us = info.not_after_us;
+	c.created_at_us = time_now_us();
+	rc = store_certificate_put(w->is->st, &c);
+	if (rc == 0 && (state_int(w->state, "not_after") == 0 ||
+			info.not_after_us < state_int(w->state, "not_after")))
+		state_set_int(w->state, "not_after", info.not_after_us);
+out:
+	cert_info_dispose(&info);
+	return rc;
+}

@@ -1,0 +1,354 @@
+/* The certificate state machine of a pack, one durable step at a time. A worker holding a
+ * hostname job loads the pack's state document, runs the step it names, and writes the new
+ * document, the pack's status and records, and the job's next run in one fenced transaction
+ * (store_issuance_write). A crash between two writes repeats at most one step, and every step
+ * is safe to repeat: keys and orders made by a lost step are orphans, never duplicates in use.
+ *
+ * Steps: keys → (ACME) order → preflight → accept → poll → finalize → done, or
+ *        keys → (internal) check → issue → done; timeouts end in *_timed_out. */
+#include "issuer/issuer_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/error.h"
+#include "lib/ids.h"
+#include "lib/log.h"
+#include "lib/timeutil.h"
+
+const char *state_str(json_t *state, const char *key)
+{
+	const char *v = json_string_value(json_object_get(state, key));
+
+	return v ? v : "";
+}
+
+int64_t state_int(json_t *state, const char *key)
+{
+	return (int64_t)json_integer_value(json_object_get(state, key));
+}
+
+void state_set_str(json_t *state, const char *key, const char *value)
+{
+	json_object_set_new(state, key, json_string(value));
+}
+
+void state_set_int(json_t *state, const char *key, int64_t value)
+{
+	json_object_set_new(state, key, json_integer((json_int_t)value));
+}
+
+int64_t step_backoff_us(int tries, int64_t base_us, int64_t cap_us)
+{
+	uint32_t r = 0;
+	int64_t d = base_us;
+
+	for (int i = 0; i < tries && d < cap_us; i++)
+		d *= 2;
+	if (d > cap_us)
+		d = cap_us;
+	/* ±20% jitter so that packs failing together do not retry in lockstep. */
+	ids_random(&r, sizeof(r));
+	return d - d / 5 + (int64_t)(r % (uint32_t)(2 * (d / 5) + 1));
+}
+
+static char *errors_json(const char *msg)
+{
+	json_t *a = json_pack("[{s:s}]", "message", msg);
+	char *s = a ? json_dumps(a, JSON_COMPACT) : NULL;
+
+	json_decref(a);
+	return s;
+}
+
+void step_fail_later(struct pack_work *w, struct step_out *out, const char *msg,
+		     int64_t retry_after_s)
+{
+	int tries = (int)state_int(w->state, "tries");
+	/* The lease is released while waiting (out->hold stays 0): a failed check frees its
+	 * worker for other packs. */
+	int64_t delay = step_backoff_us(tries, 250000, 60LL * 1000000);
+
+	if (retry_after_s >= 0 && retry_after_s * 1000000 > delay)
+		delay = retry_after_s * 1000000;
+	state_set_int(w->state, "tries", tries + 1);
+	state_set_str(w->state, "last_problem", msg);
+	free(out->errors);
+	out->errors = errors_json(msg);
+	out->next = STEP_LATER;
+	out->delay_us = delay;
+	snprintf(out->last_error, sizeof(out->last_error), "%s", msg);
+}
+
+/* What the configuration of the hostname is: a change of any part means a new certificate. */
+static void signature_of(const struct store_issuance_subject *s, char *out, size_t len)
+{
+	snprintf(out, len, "%s|%s|%d", s->method, s->certificate_authority, s->wildcard);
+}
+
+static int state_load(struct pack_work *w)
+{
+	char sig[128];
+	json_t *st = NULL;
+
+	signature_of(&w->subj, sig, sizeof(sig));
+	if (w->subj.state_json)
+		st = json_loads(w->subj.state_json, 0, NULL);
+	/* A pack sent back to initializing after its records were shown (PATCH with a new method
+	 * or a recheck of a timed-out pack) starts over, as does one whose settings changed. */
+	if (st && (strcmp(state_str(st, "sig"), sig) != 0 ||
+		   (strcmp(w->subj.pack_status, "initializing") == 0 &&
+		    json_is_true(json_object_get(st, "records_written"))))) {
+		json_decref(st);
+		st = NULL;
+		store_challenge_delete_pack(w->is->st, w->subj.pack_id);
+	}
+	if (!st) {
+		const char *ca = w->subj.certificate_authority[0] ? w->subj.certificate_authority
+								  : w->is->cfg->issuance.default_ca;
+		st = json_pack("{s:s, s:s, s:s}", "sig", sig, "step", "keys", "ca", ca);
+	}
+	w->state = st;
+	return st ? 0 : SE_ENOMEM;
+}
+
+static void names_of(struct pack_work *w)
+{
+	const char *h = w->subj.hostname;
+
+	w->n_names = 1;
+	snprintf(w->names[0], sizeof(w->names[0]), "%s", h);
+	if (w->subj.wildcard && strncmp(h, "*.", 2) != 0) {
+		snprintf(w->names[1], sizeof(w->names[1]), "*.%s", h);
+		w->n_names = 2;
+	}
+}
+
+static int in_phase(const char *step, const char *const *list)
+{
+	for (; *list; list++) {
+		if (strcmp(step, *list) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* 1 when the pack ran out of time in its current phase; OUT then says so. */
+static int timed_out(struct pack_work *w, struct step_out *out)
+{
+	static const char *const validating[] = {"preflight", "accept", "poll", "check", NULL};
+	static const char *const issuing[] = {"finalize", "issue", NULL};
+	const struct config *cfg = w->is->cfg;
+	const char *step = state_str(w->state, "step");
+	int64_t now = time_now_us();
+	char msg[600];
+
+	if (in_phase(step, validating) && state_int(w->state, "vstart") &&
+	    now - state_int(w->state, "vstart") > cfg->issuance.validation_timeout * 1000000) {
+		snprintf(msg, sizeof(msg), "validation timed out after %lld s: %s",
+			 (long long)cfg->issuance.validation_timeout,
+			 state_str(w->state, "last_problem")[0]
+			     ? state_str(w->state, "last_problem")
+			     : "the CA did not validate");
+		out->pack_status = "validation_timed_out";
+	} else if (in_phase(step, issuing) && state_int(w->state, "istart") &&
+		   now - state_int(w->state, "istart") > cfg->issuance.issuance_timeout * 1000000) {
+		snprintf(msg, sizeof(msg), "issuance timed out after %lld s: %s",
+			 (long long)cfg->issuance.issuance_timeout,
+			 state_str(w->state, "last_problem")[0]
+			     ? state_str(w->state, "last_problem")
+			     : "the CA did not issue");
+		out->pack_status = "issuance_timed_out";
+	} else {
+		return 0;
+	}
+	out->errors = errors_json(msg);
+	if (renewal_active(w)) {
+		renewal_failed(w, out);
+		return 1;
+	}
+	out->next = STEP_DONE;
+	state_set_str(w->state, "step", "timed_out");
+	log_info("msg=\"pack timed out\" hostname=%s pack=%s status=%s", w->subj.hostname,
+		 w->subj.pack_id, out->pack_status);
+	return 1;
+}
+
+static int step_run(struct pack_work *w, struct step_out *out)
+{
+	const char *step = state_str(w->state, "step");
+
+	if (timed_out(w, out))
+		return 0;
+	if (strcmp(step, "keys") == 0)
+		return pack_keys_step(w, out);
+	if (strcmp(step, "done") == 0)
+		return renewal_step(w, out);
+	if (strcmp(step, "timed_out") == 0) {
+		out->next = STEP_DONE;
+		return 0;
+	}
+	if (strcmp(state_str(w->state, "ca"), "internal") == 0)
+		return issue_internal_step(w, out);
+	return issue_acme_step(w, out);
+}
+
+/* Writes OUT with the state; 1 to go on with the next step in this lease, 0 to stop. */
+static int step_write(struct pack_work *w, struct step_out *out, int64_t t0)
+{
+	struct store_issuance_step s = {
+	    .job_id = w->job.id,
+	    .lease_token = w->job.lease_token,
+	    .hostname_id = w->subj.hostname_id,
+	    .pack_id = w->subj.pack_id,
+	    .pack_status = out->pack_status,
+	    .validation_records_json = out->records,
+	    .validation_errors_json = out->errors,
+	    .last_error = out->last_error[0] ? out->last_error : NULL,
+	};
+	int64_t now = time_now_us();
+	char *state = json_dumps(w->state, JSON_COMPACT);
+	int rc;
+
+	if (!state)
+		return 0;
+	s.state_json = state;
+	if (out->next == STEP_DONE && w->ownership_retry_us) {
+		/* The certificate is settled but ownership is not: keep looking. */
+		s.job = STORE_JOB_RETRY;
+		s.run_at_us = now + w->ownership_retry_us;
+	} else if (out->next == STEP_DONE) {
+		s.job = STORE_JOB_FINISH;
+	} else if ((out->next == STEP_LATER &&
+		    (!out->hold || out->delay_us > ISSUER_SHORT_WAIT_US)) ||
+		   now - t0 > ISSUER_STEP_BUDGET_US || w->is->stopping) {
+		s.job = STORE_JOB_RETRY;
+		s.run_at_us = now + (out->next == STEP_LATER ? out->delay_us : 0);
+		if (w->ownership_retry_us && s.run_at_us > now + w->ownership_retry_us)
+			s.run_at_us = now + w->ownership_retry_us;
+	} else {
+		s.job = STORE_JOB_KEEP;
+		s.lease_until_us = now + ISSUER_LEASE_US;
+	}
+	rc = store_issuance_write(w->is->st, &s);
+	free(state);
+	if (rc == SE_ELEASE) {
+		log_info("msg=\"lease lost, step dropped\" hostname=%s pack=%s", w->subj.hostname,
+			 w->subj.pack_id);
+		return 0;
+	}
+	if (rc) {
+		log_warn("msg=\"issuer write failed\" hostname=%s err=%s", w->subj.hostname,
+			 se_errname(rc));
+		store_job_retry(w->is->st, w->job.id, w->job.lease_token,
+				now + step_backoff_us(w->job.attempts, 500000, 30000000),
+				se_strerror(rc));
+		return 0;
+	}
+	if (out->pack_status)
+		log_info("msg=\"ssl status\" hostname=%s pack=%s status=%s", w->subj.hostname,
+			 w->subj.pack_id, out->pack_status);
+	if (s.job == STORE_JOB_KEEP && out->next == STEP_LATER) {
+		/* A short wait (polling the CA) keeps the lease: re-leasing would cost a poll
+		 * interval and a worker hand-over for nothing. */
+		struct timespec ts = {0, (long)out->delay_us * 1000};
+
+		nanosleep(&ts, NULL);
+	}
+	return s.job == STORE_JOB_KEEP;
+}
+
+static void out_dispose(struct step_out *out)
+{
+	free(out->records);
+	free(out->errors);
+	memset(out, 0, sizeof(*out));
+}
+
+/* Checks a pending hostname's ownership once per lease and writes the outcome. 0, or < 0 when
+ * the write failed (the lease is gone: stop). */
+static int ownership_step(struct pack_work *w)
+{
+	struct store_issuance_step s = {
+	    .job_id = w->job.id,
+	    .lease_token = w->job.lease_token,
+	    .hostname_id = w->subj.hostname_id,
+	    .job = STORE_JOB_KEEP,
+	    .lease_until_us = time_now_us() + ISSUER_LEASE_US,
+	};
+	char msg[700], *errors = NULL;
+	int rc;
+
+	if (strcmp(w->subj.hostname_status, "pending") != 0)
+		return 0;
+	if (ownership_check(w, msg, sizeof(msg)) == 0) {
+		s.hostname_status = "active";
+		s.verification_errors_json = "";
+	} else {
+		errors = errors_json(msg);
+		s.verification_errors_json = errors;
+		w->ownership_retry_us = step_backoff_us(w->job.attempts, 1000000, 300000000);
+	}
+	rc = store_issuance_write(w->is->st, &s);
+	if (rc == 0 && s.hostname_status)
+		log_info("msg=\"hostname ownership verified\" hostname=%s", w->subj.hostname);
+	free(errors);
+	return rc;
+}
+
+void pack_machine_run(struct issuer *is, const struct store_job *job)
+{
+	struct pack_work w;
+	int64_t t0 = time_now_us();
+	int rc, go_on = 1;
+
+	memset(&w, 0, sizeof(w));
+	w.is = is;
+	w.job = *job;
+	rc = store_issuance_subject(is->st, job->subject_id, &w.subj);
+	if (rc == SE_ENOTFOUND) {
+		store_job_finish(is->st, job->id, job->lease_token);
+		goto out;
+	}
+	if (rc == 0 && ownership_step(&w))
+		goto out;
+	if (rc == 0 && !w.subj.pack_id[0]) { /* no certificate: only ownership to follow */
+		if (w.ownership_retry_us)
+			store_job_retry(is->st, job->id, job->lease_token,
+					t0 + w.ownership_retry_us, "ownership pending");
+		else
+			store_job_finish(is->st, job->id, job->lease_token);
+		goto out;
+	}
+	if (rc == 0)
+		rc = state_load(&w);
+	if (rc) {
+		store_job_retry(is->st, job->id, job->lease_token,
+				t0 + step_backoff_us(job->attempts, 500000, 30000000),
+				se_strerror(rc));
+		goto out;
+	}
+	names_of(&w);
+	while (go_on && !is->stopping) {
+		struct step_out out;
+
+		memset(&out, 0, sizeof(out));
+		rc = step_run(&w, &out);
+		renewal_filter(&w, &out);
+		if (rc) {
+			char msg[128];
+
+			snprintf(msg, sizeof(msg), "internal error: %s", se_strerror(rc));
+			log_warn("msg=\"issuer step failed\" hostname=%s step=%s err=%s",
+				 w.subj.hostname, state_str(w.state, "step"), se_errname(rc));
+			step_fail_later(&w, &out, msg, -1);
+		}
+		go_on = step_write(&w, &out, t0);
+		out_dispose(&out);
+	}
+out:
+	json_decref(w.state);
+	store_issuance_subject_dispose(&w.subj);
+}

@@ -1,0 +1,98 @@
+/* Renewal. An issued pack keeps its hostname job, due again at not_after - renew_before (minus
+ * up to a tenth of renew_before as jitter, so certificates issued together do not renew in one
+ * burst). Renewal runs in the same pack: new keys, a new order or DCV check, and the new
+ * certificates replace the old ones per key type in one store write each, so the edge serves
+ * the old certificates until the new ones exist. Meanwhile the pack keeps its status (the edge
+ * only serves deployable packs); problems show in validation_errors and are retried. */
+#include "issuer/issuer_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/error.h"
+#include "lib/ids.h"
+#include "lib/log.h"
+#include "lib/timeutil.h"
+
+#define RENEW_RETRY_US (3600LL * 1000000) /* after a failed renewal attempt */
+
+static int64_t renew_at(struct pack_work *w)
+{
+	int64_t before = w->is->cfg->issuance.renew_before * 1000000;
+	int64_t not_after = state_int(w->state, "not_after");
+	uint32_t r = 0;
+
+	ids_random(&r, sizeof(r));
+	return not_after - before - (int64_t)(r % (uint32_t)(before / 10 + 1));
+}
+
+static void wait_until_us(struct step_out *out, int64_t when)
+{
+	int64_t now = time_now_us();
+
+	out->next = STEP_LATER;
+	out->delay_us = when > now ? when - now : 0;
+}
+
+void renewal_schedule(struct pack_work *w, struct step_out *out)
+{
+	int64_t when = renew_at(w);
+
+	state_set_str(w->state, "step", "done");
+	state_set_int(w->state, "renew_at", when);
+	json_object_del(w->state, "renewal");
+	out->pack_status = "pending_deployment";
+	free(out->errors);
+	out->errors = strdup("");
+	wait_until_us(out, when);
+}
+
+int renewal_step(struct pack_work *w, struct step_out *out)
+{
+	int64_t when = state_int(w->state, "renew_at");
+	json_t *fresh;
+
+	if (!when || time_now_us() < when) {
+		if (when)
+			wait_until_us(out, when);
+		else
+			out->next = STEP_DONE; /* issued before renewal existed, or imported */
+		return 0;
+	}
+	fresh = json_pack("{s:s, s:s, s:s, s:b}", "sig", state_str(w->state, "sig"), "step", "keys",
+			  "ca", state_str(w->state, "ca"), "renewal", 1);
+	if (!fresh)
+		return SE_ENOMEM;
+	/* The internal CA asks for the same TXT value again, so a record left in place renews. */
+	if (state_str(w->state, "dcv_value")[0])
+		state_set_str(fresh, "dcv_value", state_str(w->state, "dcv_value"));
+	json_decref(w->state);
+	w->state = fresh;
+	log_info("msg=\"renewal started\" hostname=%s pack=%s", w->subj.hostname, w->subj.pack_id);
+	out->next = STEP_NOW;
+	return 0;
+}
+
+int renewal_active(struct pack_work *w)
+{
+	return json_is_true(json_object_get(w->state, "renewal"));
+}
+
+void renewal_filter(struct pack_work *w, struct step_out *out)
+{
+	if (!renewal_active(w) || !out->pack_status)
+		return;
+	if (strcmp(out->pack_status, "pending_deployment") != 0)
+		out->pack_status = NULL;
+}
+
+void renewal_failed(struct pack_work *w, struct step_out *out)
+{
+	int64_t when = time_now_us() + RENEW_RETRY_US;
+
+	state_set_str(w->state, "step", "done");
+	state_set_int(w->state, "renew_at", when);
+	out->pack_status = NULL;
+	wait_until_us(out, when);
+}

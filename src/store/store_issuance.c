@@ -1,0 +1,304 @@
+/* The issuer's durable progress: what a hostname job works on, one fenced step of a pack, the
+ * ACME accounts and the certificates of a pack. Every step is one IMMEDIATE transaction that
+ * first proves the job lease still holds, so a worker whose lease was taken over (or dropped by
+ * a PATCH recheck) writes nothing. */
+#include "store/sqlite_int.h"
+
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/error.h"
+#include "lib/timeutil.h"
+
+/* "" clears a JSON column, NULL keeps it. */
+#define JSON_ARG(col, n)                                                                           \
+	col " = CASE WHEN ?" n " IS NULL THEN " col " WHEN ?" n " = '' THEN NULL "                 \
+	    "ELSE ?" n " END"
+
+void store_issuance_subject_dispose(struct store_issuance_subject *s)
+{
+	free(s->state_json);
+	s->state_json = NULL;
+}
+
+int store_issuance_subject(struct store *st, const char *hostname_id,
+			   struct store_issuance_subject *out)
+{
+	static const char sql[] =
+	    "SELECT h.id, h.zone_id, h.hostname, h.status, h.ownership_token, "
+	    "CASE WHEN h.ssl_enabled AND COALESCE(p.custom, 0) = 0 THEN COALESCE(h.ssl_pack_id, "
+	    "'') "
+	    "ELSE '' END, "
+	    "COALESCE(p.status, ''), h.ssl_method, h.ssl_ca, h.ssl_wildcard, s.state "
+	    "FROM hostnames h LEFT JOIN cert_packs p ON p.id = h.ssl_pack_id "
+	    "LEFT JOIN issuance_state s ON s.pack_id = h.ssl_pack_id WHERE h.id = ?1";
+	struct sq_conn *c = sq_conn_get(st);
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!c)
+		return SE_EDB;
+	rc = sq_query(c, SQ_ISSUANCE_GET, sql, &s, "t", hostname_id);
+	if (rc == 0)
+		rc = SE_ENOTFOUND;
+	if (rc < 0)
+		goto out;
+	sq_col_copy(s, 0, out->hostname_id, sizeof(out->hostname_id));
+	sq_col_copy(s, 1, out->zone_id, sizeof(out->zone_id));
+	sq_col_copy(s, 2, out->hostname, sizeof(out->hostname));
+	sq_col_copy(s, 3, out->hostname_status, sizeof(out->hostname_status));
+	sq_col_copy(s, 4, out->ownership_token, sizeof(out->ownership_token));
+	sq_col_copy(s, 5, out->pack_id, sizeof(out->pack_id));
+	sq_col_copy(s, 6, out->pack_status, sizeof(out->pack_status));
+	sq_col_copy(s, 7, out->method, sizeof(out->method));
+	sq_col_copy(s, 8, out->certificate_authority, sizeof(out->certificate_authority));
+	out->wildcard = sqlite3_column_int(s, 9);
+	rc = sq_col_dup(s, 10, &out->state_json);
+out:
+	sq_reset(s);
+	return rc;
+}
+
+/* Proves the lease and applies the job action first, so a lost lease writes nothing. */
+static int job_apply(struct sq_conn *c, const struct store_issuance_step *st)
+{
+	static const char extend[] = "UPDATE jobs SET lease_until = ?3 WHERE id = ?1 AND "
+				     "lease_token = ?2";
+	static const char retry[] = "UPDATE jobs SET lease_owner = NULL, lease_token = NULL, "
+				    "lease_until = NULL, run_at = ?3, last_error = ?4, "
+				    "attempts = attempts + 1 WHERE id = ?1 AND lease_token = ?2";
+	static const char finish[] = "DELETE FROM jobs WHERE id = ?1 AND lease_token = ?2";
+	int rc;
+
+	switch (st->job) {
+	case STORE_JOB_KEEP:
+		rc = sq_run(c, SQ_ISSUANCE_LEASE_CHECK, extend, "ItI", st->job_id, st->lease_token,
+			    st->lease_until_us);
+		break;
+	case STORE_JOB_RETRY:
+		rc = sq_run(c, SQ_ISSUANCE_JOB_RETRY, retry, "ItIt", st->job_id, st->lease_token,
+			    st->run_at_us, st->last_error);
+		break;
+	case STORE_JOB_FINISH:
+	default:
+		rc = sq_run(c, SQ_ISSUANCE_JOB_FINISH, finish, "It", st->job_id, st->lease_token);
+		break;
+	}
+	if (rc == 0 && sqlite3_changes(c->db) == 0)
+		rc = SE_ELEASE;
+	return rc;
+}
+
+struct owner {
+	char zone_id[33];
+	char hostname[256];
+	char host_status[24];
+	char pack_status[32];
+};
+
+static int owner_load(struct sq_conn *c, const struct store_issuance_step *st, struct owner *o)
+{
+	static const char sql[] = "SELECT h.zone_id, h.hostname, h.status, COALESCE(p.status, '') "
+				  "FROM hostnames h LEFT JOIN cert_packs p ON p.id = ?2 "
+				  "AND p.hostname_id = h.id WHERE h.id = ?1";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = sq_query(c, SQ_ISSUANCE_PACK, sql, &s, "tt", st->hostname_id,
+		      st->pack_id ? st->pack_id : "");
+	if (rc == 1) {
+		sq_col_copy(s, 0, o->zone_id, sizeof(o->zone_id));
+		sq_col_copy(s, 1, o->hostname, sizeof(o->hostname));
+		sq_col_copy(s, 2, o->host_status, sizeof(o->host_status));
+		sq_col_copy(s, 3, o->pack_status, sizeof(o->pack_status));
+		rc = 0;
+	} else if (rc == 0) {
+		rc = SE_ENOTFOUND;
+	}
+	sq_reset(s);
+	return rc;
+}
+
+static int event_bump(struct sq_conn *c, const struct store_issuance_step *st,
+		      const struct owner *o, const char *kind, const char *old, const char *new)
+{
+	struct sq_event ev = {o->zone_id, st->hostname_id, kind, o->hostname, old, new};
+	int64_t seq = 0;
+	int rc;
+
+	rc = sq_event_append(c, &ev, &seq);
+	if (rc == 0)
+		rc = sq_run(c, SQ_ISSUANCE_HOST_SEQ,
+			    "UPDATE hostnames SET change_seq = ?2 WHERE id = ?1", "tI",
+			    st->hostname_id, seq);
+	return rc;
+}
+
+static int pack_apply(struct sq_conn *c, const struct store_issuance_step *st,
+		      const struct owner *o, int64_t now)
+{
+	static const char put[] = "INSERT INTO issuance_state(pack_id, state, updated_at) "
+				  "VALUES (?1, ?2, ?3) ON CONFLICT(pack_id) DO UPDATE SET "
+				  "state = excluded.state, updated_at = excluded.updated_at";
+	/* clang-format off */
+	static const char upd[] =
+	    "UPDATE cert_packs SET status = COALESCE(?2, status), "
+	    JSON_ARG("validation_records", "3") ", "
+	    JSON_ARG("validation_errors", "4") ", "
+	    "updated_at = ?5 WHERE id = ?1";
+	/* clang-format on */
+	int rc = 0;
+
+	if (!o->pack_status[0])
+		return SE_ENOTFOUND; /* the pack was replaced or deleted meanwhile */
+	if (st->state_json)
+		rc = sq_run(c, SQ_ISSUANCE_PUT, put, "ttI", st->pack_id, st->state_json, now);
+	if (rc == 0 &&
+	    (st->pack_status || st->validation_records_json || st->validation_errors_json))
+		rc = sq_run(c, SQ_ISSUANCE_PACK_SET, upd, "ttttI", st->pack_id, st->pack_status,
+			    st->validation_records_json, st->validation_errors_json, now);
+	if (rc == 0 && st->pack_status && strcmp(st->pack_status, o->pack_status) != 0)
+		rc = event_bump(c, st, o, "ssl.status", o->pack_status, st->pack_status);
+	return rc;
+}
+
+static int host_apply(struct sq_conn *c, const struct store_issuance_step *st,
+		      const struct owner *o, int64_t now)
+{
+	/* clang-format off */
+	static const char upd[] =
+	    "UPDATE hostnames SET status = COALESCE(?2, status), "
+	    JSON_ARG("verification_errors", "3") ", "
+	    "updated_at = ?4 WHERE id = ?1";
+	/* clang-format on */
+	int rc;
+
+	rc = sq_run(c, SQ_ISSUANCE_HOST_SET, upd, "tttI", st->hostname_id, st->hostname_status,
+		    st->verification_errors_json, now);
+	if (rc == 0 && st->hostname_status && strcmp(st->hostname_status, o->host_status) != 0)
+		rc = event_bump(c, st, o, "hostname.status", o->host_status, st->hostname_status);
+	return rc;
+}
+
+int store_issuance_write(struct store *st, const struct store_issuance_step *step)
+{
+	struct sq_conn *c = sq_conn_get(st);
+	struct owner o;
+	int64_t now = time_now_us();
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	if (!c)
+		return SE_EDB;
+	rc = sq_begin(c);
+	if (rc)
+		return rc;
+	rc = job_apply(c, step);
+	if (rc == 0)
+		rc = owner_load(c, step, &o);
+	if (rc == 0 && step->pack_id)
+		rc = pack_apply(c, step, &o, now);
+	if (rc == 0 && (step->hostname_status || step->verification_errors_json))
+		rc = host_apply(c, step, &o, now);
+	if (rc == 0)
+		rc = sq_commit(c);
+	if (rc)
+		sq_rollback(c);
+	return rc;
+}
+
+int store_acme_account_get(struct store *st, const char *ca_name, char key_id[37], char *kid,
+			   size_t kid_len)
+{
+	struct sq_conn *c = sq_conn_get(st);
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (!c)
+		return SE_EDB;
+	rc = sq_query(c, SQ_ACME_ACCOUNT_GET, "SELECT key_id, kid FROM acme_accounts WHERE ca = ?1",
+		      &s, "t", ca_name);
+	if (rc == 1) {
+		sq_col_copy(s, 0, key_id, 37);
+		sq_col_copy(s, 1, kid, kid_len);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = SE_ENOTFOUND;
+	}
+	sq_reset(s);
+	return rc;
+}
+
+int store_acme_account_put(struct store *st, const char *ca_name, const char *key_id,
+			   const char *kid)
+{
+	static const char sql[] = "INSERT OR REPLACE INTO acme_accounts(ca, key_id, kid, "
+				  "created_at) VALUES (?1, ?2, ?3, ?4)";
+	struct sq_conn *c = sq_conn_get(st);
+
+	if (!c)
+		return SE_EDB;
+	return sq_run(c, SQ_ACME_ACCOUNT_PUT, sql, "tttI", ca_name, key_id, kid, time_now_us());
+}
+
+static int blob_dup(sqlite3_stmt *s, int col, unsigned char **out, size_t *len)
+{
+	const void *p = sqlite3_column_blob(s, col);
+	size_t n = (size_t)sqlite3_column_bytes(s, col);
+
+	*out = NULL;
+	*len = 0;
+	if (!p || n == 0)
+		return 0;
+	*out = malloc(n);
+	if (!*out)
+		return SE_ENOMEM;
+	memcpy(*out, p, n);
+	*len = n;
+	return 0;
+}
+
+int store_pack_certificates(struct store *st, const char *pack_id, struct store_certificate out[2],
+			    size_t *n)
+{
+	static const char sql[] = "SELECT id, key_type, leaf, chain, serial, not_before, "
+				  "not_after, COALESCE(private_key_id, ''), created_at "
+				  "FROM certificates WHERE pack_id = ?1 ORDER BY key_type LIMIT 2";
+	struct sq_conn *c = sq_conn_get(st);
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*n = 0;
+	memset(out, 0, 2 * sizeof(*out));
+	if (!c)
+		return SE_EDB;
+	for (rc = sq_query(c, SQ_PACK_CERTS, sql, &s, "t", pack_id); rc == 1 && *n < 2;
+	     rc = sq_step(c, s, "pack_certificates")) {
+		struct store_certificate *o = &out[*n];
+
+		sq_col_copy(s, 0, o->id, sizeof(o->id));
+		snprintf(o->pack_id, sizeof(o->pack_id), "%s", pack_id);
+		sq_col_copy(s, 1, o->key_type, sizeof(o->key_type));
+		sq_col_copy(s, 4, o->serial, sizeof(o->serial));
+		o->not_before_us = sqlite3_column_int64(s, 5);
+		o->not_after_us = sqlite3_column_int64(s, 6);
+		sq_col_copy(s, 7, o->private_key_id, sizeof(o->private_key_id));
+		o->created_at_us = sqlite3_column_int64(s, 8);
+		(*n)++;
+		rc = blob_dup(s, 2, &o->leaf_der, &o->leaf_len);
+		if (rc == 0)
+			rc = blob_dup(s, 3, &o->chain_der, &o->chain_len);
+		if (rc)
+			break;
+	}
+	sq_reset(s);
+	if (rc < 0) {
+		for (size_t i = 0; i < *n; i++)
+			store_certificate_dispose(&out[i]);
+		*n = 0;
+		return rc;
+	}
+	return 0;
+}

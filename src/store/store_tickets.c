@@ -1,0 +1,69 @@
+/* TLS session-ticket keys: appended by whichever edge rotates first, read by every edge. The
+ * store only sees sealed bytes. */
+#include "store/sqlite_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/error.h"
+
+int store_ticket_key_put(struct store *st, const struct store_ticket_key *key)
+{
+	static const char sql[] =
+	    "INSERT INTO ticket_keys(name, sealed, created_at) VALUES (?1, ?2, ?3)";
+	struct sq_conn *c = sq_conn_get(st);
+
+	if (!c)
+		return SE_EDB;
+	if (!key->sealed || !key->sealed_len || strlen(key->name) != 32)
+		return SE_EINVAL;
+	return sq_run(c, SQ_TICKET_KEY_INSERT, sql, "tbI", key->name, (const void *)key->sealed,
+		      key->sealed_len, key->created_at_us);
+}
+
+static int read_key(sqlite3_stmt *s, struct store_ticket_key *k)
+{
+	const void *blob = sqlite3_column_blob(s, 1);
+	size_t n = (size_t)sqlite3_column_bytes(s, 1);
+
+	memset(k, 0, sizeof(*k));
+	sq_col_copy(s, 0, k->name, sizeof(k->name));
+	k->created_at_us = sqlite3_column_int64(s, 2);
+	k->sealed = malloc(n ? n : 1);
+	if (!k->sealed)
+		return SE_ENOMEM;
+	if (n)
+		memcpy(k->sealed, blob, n);
+	k->sealed_len = n;
+	return 0;
+}
+
+int store_ticket_keys_recent(struct store *st, struct store_ticket_key *out, size_t max,
+			     size_t *count)
+{
+	static const char sql[] = "SELECT name, sealed, created_at FROM ticket_keys "
+				  "ORDER BY id DESC LIMIT ?1";
+	struct sq_conn *c = sq_conn_get(st);
+	sqlite3_stmt *s = NULL;
+	size_t n = 0;
+	int rc;
+
+	*count = 0;
+	if (!c)
+		return SE_EDB;
+	for (rc = sq_query(c, SQ_TICKET_KEYS_RECENT, sql, &s, "I", (int64_t)max);
+	     rc == 1 && n < max; rc = sq_step(c, s, "ticket_keys")) {
+		rc = read_key(s, &out[n]);
+		if (rc)
+			break;
+		n++;
+	}
+	sq_reset(s);
+	if (rc < 0) {
+		for (size_t i = 0; i < n; i++)
+			free(out[i].sealed);
+		return rc;
+	}
+	*count = n;
+	return 0;
+}

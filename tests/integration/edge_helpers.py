@@ -1,0 +1,213 @@
+"""Helpers for the edge tests: a throwaway CA made with the openssl CLI, `saasedge cert import`,
+`openssl s_client` and curl against the edge's listeners, and small origins (an echoing HTTP
+server, a port that refuses, a port that accepts and never answers)."""
+
+import hashlib
+import json
+import re
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from conftest import free_port, port_answers, run_cli, wait_until
+
+
+def _openssl(*args, cwd):
+    subprocess.run(["openssl", *map(str, args)], cwd=cwd, check=True, capture_output=True,
+                   timeout=60)
+
+
+class TestCA:
+    """An ECDSA root in DIR; leaf() issues ECDSA or RSA leaves for names."""
+
+    __test__ = False  # not a test class
+
+    def __init__(self, directory):
+        self.dir = Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.n = 0
+        _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                 "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=saasedge test CA",
+                 "-days", "2", cwd=self.dir)
+        self.ca_pem = self.dir / "ca.pem"
+
+    def leaf(self, names, kind="ec"):
+        """-> (chain path (leaf + CA), key path, serial in upper-case hex)."""
+        self.n += 1
+        base = f"leaf{self.n}"
+        if kind == "ec":
+            _openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                     "-out", f"{base}.key", cwd=self.dir)
+        else:
+            _openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+                     "-out", f"{base}.key", cwd=self.dir)
+        _openssl("req", "-new", "-key", f"{base}.key", "-subj", f"/CN={names[0]}",
+                 "-out", f"{base}.csr", cwd=self.dir)
+        (self.dir / f"{base}.ext").write_text(
+            "subjectAltName=" + ",".join(f"DNS:{n}" for n in names) + "\n")
+        _openssl("x509", "-req", "-in", f"{base}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                 "-CAcreateserial", "-days", "1", "-extfile", f"{base}.ext",
+                 "-out", f"{base}.crt", cwd=self.dir)
+        chain = self.dir / f"{base}.chain"
+        chain.write_text((self.dir / f"{base}.crt").read_text() + self.ca_pem.read_text())
+        serial = subprocess.run(["openssl", "x509", "-noout", "-serial", "-in", f"{base}.crt"],
+                                cwd=self.dir, capture_output=True, text=True, check=True)
+        return chain, self.dir / f"{base}.key", serial.stdout.strip().split("=")[1].upper()
+
+
+def import_cert(data, hostname, chain, key, zone=None, check=True):
+    args = ["cert", "import", "--hostname", hostname, "--cert", chain, "--key", key]
+    if zone:
+        args += ["--zone", zone]
+    return run_cli(*args, data=data, check=check)
+
+
+def edge_ports(server):
+    """(https port, http port) of SERVER's current run, read from its command line, once both
+    answer (the server is "ready" when its API answers; the edge starts just after)."""
+    cmd = " ".join(map(str, server.runs[-1]["cmd"]))
+    https = int(re.search(r"--edge\.https_listen[= ]127\.0\.0\.1:(\d+)", cmd).group(1))
+    http = int(re.search(r"--edge\.http_listen[= ]127\.0\.0\.1:(\d+)", cmd).group(1))
+    wait_until(lambda: port_answers(https) and port_answers(http), 20, "the edge's listeners")
+    return https, http
+
+
+def s_client(port, servername=None, *extra, timeout=10):
+    """Runs `openssl s_client`; -> (handshake ok, leaf serial or None, output)."""
+    cmd = ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", *extra]
+    if servername:
+        cmd += ["-servername", servername]
+    else:
+        cmd += ["-noservername"]
+    p = subprocess.run(cmd, input="", capture_output=True, text=True, timeout=timeout)
+    out = p.stdout + p.stderr
+    m = re.search(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", out, re.S)
+    serial = None
+    if m:
+        x = subprocess.run(["openssl", "x509", "-noout", "-serial"], input=m.group(0),
+                           capture_output=True, text=True, check=True)
+        serial = x.stdout.strip().split("=")[1].upper()
+    ok = serial is not None and "Cipher is (NONE)" not in out
+    return ok, serial, out
+
+
+def curl(port, name, path="/", *extra, timeout=20, scheme="https"):
+    """curl through the edge -> CompletedProcess; -w prints the status on the last line."""
+    cmd = ["curl", "-sS", "-k", "--max-time", str(timeout - 2), "--resolve",
+           f"{name}:{port}:127.0.0.1", "-w", "\n%{http_code}", *extra,
+           f"{scheme}://{name}:{port}{path}"]
+    return subprocess.run(cmd, capture_output=True, timeout=timeout)
+
+
+def split_status(p):
+    body, _, code = p.stdout.rpartition(b"\n")
+    return int(code or 0), body
+
+
+class _Echo(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def _body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            data = b""
+            while True:
+                size = int(self.rfile.readline().split(b";")[0], 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return data
+                data += self.rfile.read(size)
+                self.rfile.readline()
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def _answer(self):
+        body = self._body()
+        if self.path.startswith("/chunked"):
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for i in range(5):
+                piece = f"chunk-{i}\n".encode()
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.write(b"0\r\n\r\n")
+            return
+        info = {
+            "method": self.command, "path": self.path, "host": self.headers.get("Host"),
+            "xff": self.headers.get("X-Forwarded-For"),
+            "proto": self.headers.get("X-Forwarded-Proto"),
+            "te": self.headers.get("Transfer-Encoding"),
+            "body_len": len(body), "body_sha256": hashlib.sha256(body).hexdigest(),
+            "peer_port": self.client_address[1],
+            "sni": getattr(self.server, "last_sni", None),
+        }
+        out = json.dumps(info).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    do_GET = do_POST = do_PUT = _answer
+
+
+class EchoOrigin:
+    """An HTTP/1.1 origin on a free loopback port that answers JSON describing the request;
+    with TLS=(cert chain path, key path) it speaks HTTPS and records the SNI it was sent."""
+
+    def __init__(self, tls=None):
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+        self.server.last_sni = None
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(str(tls[0]), str(tls[1]))
+
+            def remember(sock, name, _ctx):
+                self.server.last_sni = name
+
+            ctx.sni_callback = remember
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class HangingOrigin:
+    """Accepts connections (through the backlog) and never answers."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+
+    def close(self):
+        self.sock.close()
+
+
+def refusing_port():
+    return free_port()
+
+
+def wait_served(port, name, serial, timeout, *extra):
+    """Polls s_client until NAME's leaf has SERIAL; -> seconds it took."""
+    start = time.monotonic()
+    last = None
+    while time.monotonic() - start < timeout:
+        ok, got, _ = s_client(port, name, *extra)
+        if ok and got == serial:
+            return time.monotonic() - start
+        last = got
+        time.sleep(0.05)
+    raise AssertionError(f"{name} not served with serial {serial} within {timeout}s "
+                         f"(last: {last})")

@@ -1,0 +1,132 @@
+"""Real peers for the issuance tests: pebble-challtestsrv (the customers' DNS) and Pebble (the
+ACME CA), on loopback ports picked at run time, each with its own files under a temporary
+directory. Both are the Debian `pebble` package's binaries (see the project's testing notes)."""
+
+import json
+import os
+import shutil
+import ssl
+import subprocess
+import urllib.request
+
+import pytest
+
+from conftest import free_port, port_answers, serve_help, wait_until
+
+PEBBLE = shutil.which("pebble") or "/usr/bin/pebble"
+CHALLTESTSRV = shutil.which("pebble-challtestsrv") or "/usr/bin/pebble-challtestsrv"
+
+
+def require_pebble():
+    for b in (PEBBLE, CHALLTESTSRV):
+        if not os.access(b, os.X_OK):
+            pytest.fail(f"{b} missing: run `make deps` (Debian package pebble)", pytrace=False)
+
+
+class ChallTestSrv:
+    """The customers' DNS: every name answers A 127.0.0.1; TXT and CNAME set per test."""
+
+    def __init__(self, workdir):
+        require_pebble()
+        self.dns_port = free_port()
+        self.mgmt_port = free_port()
+        self.log = open(workdir / "challtestsrv.log", "wb")
+        self.proc = subprocess.Popen(
+            [CHALLTESTSRV, "-dns01", f"127.0.0.1:{self.dns_port}", "-management",
+             f"127.0.0.1:{self.mgmt_port}", "-http01", "", "-https01", "", "-tlsalpn01", "",
+             "-defaultIPv6", ""],
+            stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        wait_until(lambda: port_answers(self.mgmt_port), 15, "challtestsrv management port")
+
+    @property
+    def resolver(self):
+        return f"127.0.0.1:{self.dns_port}"
+
+    def _post(self, path, body):
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.mgmt_port}{path}", data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            assert r.status == 200, f"challtestsrv {path} -> {r.status}"
+
+    def set_txt(self, name, value):
+        self._post("/set-txt", {"host": name.rstrip(".") + ".", "value": value})
+
+    def clear_txt(self, name):
+        self._post("/clear-txt", {"host": name.rstrip(".") + "."})
+
+    def set_cname(self, name, target):
+        self._post("/set-cname", {"host": name.rstrip(".") + ".",
+                                  "target": target.rstrip(".") + "."})
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.log.close()
+
+
+class Pebble:
+    """Pebble with its own TLS certificate (made with the openssl CLI), validating against
+    CHALLTESTSRV's DNS and connecting to HTTP_PORT/TLS_PORT for http-01/tls-alpn-01."""
+
+    def __init__(self, workdir, challtestsrv, http_port, tls_port, env=None):
+        require_pebble()
+        self.dir = workdir / f"pebble-{free_port()}"
+        self.dir.mkdir()
+        self.cert = self.dir / "cert.pem"
+        key = self.dir / "key.pem"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+             "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(key), "-out", str(self.cert),
+             "-days", "7", "-subj", "/CN=localhost", "-addext",
+             "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+            check=True, capture_output=True)
+        self.port = free_port()
+        self.mgmt_port = free_port()
+        cfg = {"pebble": {
+            "listenAddress": f"127.0.0.1:{self.port}",
+            "managementListenAddress": f"127.0.0.1:{self.mgmt_port}",
+            "certificate": str(self.cert), "privateKey": str(key),
+            "httpPort": http_port, "tlsPort": tls_port, "ocspResponderURL": "",
+            "externalAccountBindingRequired": False}}
+        cfg_path = self.dir / "pebble.json"
+        cfg_path.write_text(json.dumps(cfg))
+        penv = dict(os.environ, PEBBLE_VA_NOSLEEP="1")
+        penv.update(env or {})
+        self.log = open(self.dir / "pebble.log", "wb")
+        self.proc = subprocess.Popen(
+            [PEBBLE, "-config", str(cfg_path), "-dnsserver", challtestsrv.resolver,
+             "-strict", "false"],
+            stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=penv)
+        wait_until(lambda: port_answers(self.port) and port_answers(self.mgmt_port), 20,
+                   "pebble to listen")
+
+    @property
+    def directory(self):
+        return f"https://127.0.0.1:{self.port}/dir"
+
+    def saasedge_args(self, name="pebble", default=True):
+        args = [f"--ca.{name}.directory", self.directory, f"--ca.{name}.ca_bundle",
+                str(self.cert)]
+        if default:
+            args += ["--issuance.default_ca", name]
+        return args
+
+    def _mgmt(self, path):
+        ctx = ssl.create_default_context(cafile=str(self.cert))
+        with urllib.request.urlopen(f"https://127.0.0.1:{self.mgmt_port}{path}", context=ctx,
+                                    timeout=10) as r:
+            return r.read().decode()
+
+    def root_pem(self):
+        return self._mgmt("/roots/0")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.log.close()
+
+
+def edge_http_key():
+    """The config key of the edge's HTTP listener when this build has an edge, else None."""
+    return "edge.http_listen" if "edge.http_listen" in serve_help() else None

@@ -1,0 +1,161 @@
+"""The edge's TLS side: certificate choice by SNI and signature algorithms, unknown names, a
+certificate replaced in the store served without a restart, per-hostname TLS settings, and
+pending_deployment becoming active once the edge serves it."""
+
+import pytest
+
+from conftest import Deployment, finish_servers, uniq, wait_until
+from edge_helpers import TestCA, edge_ports, import_cert, s_client, wait_served
+
+RSA_13 = ("-sigalgs", "RSA-PSS+SHA256:RSA-PSS+SHA384", "-tls1_3")
+RSA_12 = ("-sigalgs", "RSA+SHA256", "-tls1_2")
+
+
+@pytest.fixture(scope="module")
+def edge(tmp_path_factory):
+    root = tmp_path_factory.mktemp("edge_tls")
+    d = Deployment(root)
+    d.start(roles="api,edge", extra_args=["--edge.workers=2"])
+    d.ca = TestCA(root / "ca")
+    d.creds = d.zone()
+    d.https, d.http = edge_ports(d.server)
+    yield d
+    finish_servers(d.servers)
+
+
+def hostname_with_ssl(edge):
+    api = edge.api(edge.creds)
+    name = uniq("tls")
+    h = api.create(name, ssl={"method": "http", "type": "dv"})
+    return api, name, h
+
+
+def test_ecdsa_by_default_rsa_for_rsa_only_clients(edge):
+    api, name, h = hostname_with_ssl(edge)
+    ec_chain, ec_key, ec_serial = edge.ca.leaf([name], "ec")
+    rsa_chain, rsa_key, rsa_serial = edge.ca.leaf([name], "rsa")
+    import_cert(edge.data, name, ec_chain, ec_key)
+    import_cert(edge.data, name, rsa_chain, rsa_key)
+
+    wait_served(edge.https, name, ec_serial, 5)
+    ok, serial, out = s_client(edge.https, name, *RSA_13)
+    assert ok and serial == rsa_serial, out
+    ok, serial, out = s_client(edge.https, name, *RSA_12)
+    assert ok and serial == rsa_serial, out
+    ok, serial, out = s_client(edge.https, name, "-tls1_2")
+    assert ok and serial == ec_serial, out
+
+
+def test_unknown_or_missing_sni_is_rejected(edge):
+    for name in (uniq("nobody"), None):
+        ok, serial, out = s_client(edge.https, name)
+        assert not ok and serial is None, out
+        assert "alert" in out and "unrecognized name" in out, out
+
+
+def test_known_hostname_without_certificate_is_rejected(edge):
+    _, name, _ = hostname_with_ssl(edge)
+    ok, serial, out = s_client(edge.https, name)
+    assert not ok and serial is None, out
+
+
+def test_new_and_replaced_certificate_served_within_a_second(edge):
+    api, name, h = hostname_with_ssl(edge)
+    # Cached as "nothing to serve" first, so that the import must reach the edge by the feed.
+    assert not s_client(edge.https, name)[0]
+    chain, key, serial = edge.ca.leaf([name], "ec")
+    import_cert(edge.data, name, chain, key)
+    took = wait_served(edge.https, name, serial, 5)
+    assert took < 1.0, f"new certificate served after {took:.2f}s"
+
+    chain2, key2, serial2 = edge.ca.leaf([name], "ec")
+    assert serial2 != serial
+    import_cert(edge.data, name, chain2, key2)
+    took = wait_served(edge.https, name, serial2, 5)
+    assert took < 1.0, f"replaced certificate served after {took:.2f}s"
+
+
+def test_pending_deployment_becomes_active_once_served(edge):
+    api, name, h = hostname_with_ssl(edge)
+    chain, key, serial = edge.ca.leaf([name], "ec")
+    import_cert(edge.data, name, chain, key)
+    assert api.fetch(h["id"])["ssl"]["status"] == "pending_deployment"
+    wait_served(edge.https, name, serial, 5)
+    wait_until(lambda: api.fetch(h["id"])["ssl"]["status"] == "active", 5,
+               "ssl.status active after the edge served the certificate")
+
+
+def test_min_tls_version_13_refuses_tls12(edge):
+    api, name, h = hostname_with_ssl(edge)
+    chain, key, serial = edge.ca.leaf([name], "ec")
+    import_cert(edge.data, name, chain, key)
+    wait_served(edge.https, name, serial, 5, "-tls1_2")
+    api.edit(h["id"], {"ssl": {"method": "http", "type": "dv",
+                               "settings": {"min_tls_version": "1.3"}}})
+
+    def tls12_refused():
+        return not s_client(edge.https, name, "-tls1_2")[0]
+
+    wait_until(tls12_refused, 5, "TLS 1.2 refused after min_tls_version 1.3")
+    ok, got, out = s_client(edge.https, name, "-tls1_3")
+    assert ok and got == serial, out
+
+
+def test_wildcard_hostname_serves_its_subdomains(edge):
+    api = edge.api(edge.creds)
+    parent = uniq("wild")
+    name = "*." + parent
+    api.create(name, ssl={"method": "txt", "type": "dv", "wildcard": True})
+    chain, key, serial = edge.ca.leaf([name], "ec")
+    import_cert(edge.data, name, chain, key)
+    wait_served(edge.https, "a." + parent, serial, 5)
+    ok, got, out = s_client(edge.https, "b." + parent)
+    assert ok and got == serial, out
+    # Only one label: a.b.<parent> is not covered.
+    assert not s_client(edge.https, "a.b." + parent)[0]
+
+
+def test_import_rejects_mismatched_key_and_uncovered_name(edge):
+    _, name, _ = hostname_with_ssl(edge)
+    chain, key, _ = edge.ca.leaf([name], "ec")
+    _, other_key, _ = edge.ca.leaf([name], "ec")
+    p = import_cert(edge.data, name, chain, other_key, check=False)
+    assert p.returncode != 0 and "does not match" in p.stderr
+    other_chain, other_key2, _ = edge.ca.leaf([uniq("other")], "ec")
+    p = import_cert(edge.data, name, other_chain, other_key2, check=False)
+    assert p.returncode != 0 and "does not cover" in p.stderr
+    ghost = uniq("ghost")
+    ghost_chain, ghost_key, _ = edge.ca.leaf([ghost], "ec")
+    p = import_cert(edge.data, ghost, ghost_chain, ghost_key, check=False)
+    assert p.returncode != 0 and "no hostname" in p.stderr
+
+
+
+def test_alpn_offers_http11_only(edge):
+    api, name, h = hostname_with_ssl(edge)
+    chain, key, serial = edge.ca.leaf([name], "ec")
+    import_cert(edge.data, name, chain, key)
+    wait_served(edge.https, name, serial, 5)
+    ok, _, out = s_client(edge.https, name, "-alpn", "h2,http/1.1")
+    assert ok and "ALPN protocol: http/1.1" in out, out
+    ok, _, out = s_client(edge.https, name, "-alpn", "h2")
+    assert ok and "No ALPN negotiated" in out, out
+
+
+def test_session_tickets_resume_across_edges(edge, tmp_path):
+    """Ticket keys live in the store: a second edge on the same store resumes the first's
+    sessions."""
+    api, name, h = hostname_with_ssl(edge)
+    chain, key, serial = edge.ca.leaf([name], "ec")
+    import_cert(edge.data, name, chain, key)
+    wait_served(edge.https, name, serial, 5)
+    first_https = edge.https
+    second = edge.start(roles="api,edge", extra_args=["--edge.workers=1"])
+    second_https, _ = edge_ports(second)
+    sess = tmp_path / "sess.pem"
+    ok, _, out = s_client(first_https, name, "-tls1_2", "-sess_out", str(sess))
+    assert ok and sess.exists(), out
+    for port in (first_https, second_https):
+        ok, got, out = s_client(port, name, "-tls1_2", "-sess_in", str(sess))
+        assert ok, out
+        assert "Reused, TLSv1.2" in out, f"not resumed on port {port}:\n{out}"

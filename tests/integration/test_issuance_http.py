@@ -1,0 +1,74 @@
+"""http-01 end to end: the issuer stores the key authorization, saasedge's edge answers
+/.well-known/acme-challenge/<token> on its HTTP listener, Pebble fetches it there (the name
+resolves to 127.0.0.1 through pebble-challtestsrv), and the edge then serves the new pack."""
+
+import pytest
+
+from conftest import free_port, uniq
+from issuance_helpers import (check_ssl_fields, create_ssl, stored_certificates, verify_chain,
+                              wait_records, wait_status)
+from peers import ChallTestSrv, Pebble, edge_http_key
+
+
+@pytest.fixture
+def peers(tmp_path):
+    if not edge_http_key():
+        pytest.skip("this build has no edge (edge.http_listen) to answer http-01")
+    http_port, https_port = free_port(), free_port()
+    dns = ChallTestSrv(tmp_path)
+    pebble = Pebble(tmp_path, dns, http_port=http_port, tls_port=https_port)
+    yield dns, pebble, http_port, https_port
+    pebble.stop()
+    dns.stop()
+
+
+def test_http_via_acme_through_the_edge(deploy, peers, tmp_path):
+    dns, pebble, http_port, https_port = peers
+    d = deploy()
+    creds = d.zone()
+    d.start(roles="api,issuer,edge", extra_args=[
+        "--dns.resolver", dns.resolver, *pebble.saasedge_args(),
+        f"--edge.http_listen=127.0.0.1:{http_port}",
+        f"--edge.https_listen=127.0.0.1:{https_port}"])
+    api = d.api(creds)
+    host = uniq("http")
+    h = create_ssl(api, host, "http")
+    records = wait_records(api, h["id"])
+    for r in records:
+        assert r["http_url"].startswith(f"http://{host}/.well-known/acme-challenge/"), r
+        assert r["http_body"].startswith(r["http_url"].rsplit("/", 1)[1] + "."), r
+
+    h = wait_status(api, h["id"], ("pending_deployment", "active"))
+
+    check_ssl_fields(h, [host])
+    root = pebble.root_pem()
+    for leaf, chain in stored_certificates(d.data, h["ssl"]["id"]).values():
+        verify_chain(tmp_path, root, leaf, chain, host)
+
+
+def test_http_via_internal_ca_through_the_edge(deploy, tmp_path):
+    if not edge_http_key():
+        pytest.skip("this build has no edge (edge.http_listen) to answer http-01")
+    dns = ChallTestSrv(tmp_path)  # every name: A 127.0.0.1, where the edge listens
+    try:
+        d = deploy()
+        creds = d.zone()
+        d.start(roles="api,issuer,edge", extra_args=[
+            "--dns.resolver", dns.resolver, "--issuance.default_ca", "internal",
+            f"--edge.http_listen=127.0.0.1:{free_port()}",
+            f"--edge.https_listen=127.0.0.1:{free_port()}"])
+        api = d.api(creds)
+        host = uniq("ihttp")
+        h = create_ssl(api, host, "http")
+        records = wait_records(api, h["id"])
+        assert records[0]["http_url"].startswith(
+            f"http://{host}/.well-known/acme-challenge/"), records
+
+        h = wait_status(api, h["id"], ("pending_deployment", "active"))
+
+        check_ssl_fields(h, [host])
+        root = (d.data / "ca" / "root.pem").read_text()
+        for leaf, chain in stored_certificates(d.data, h["ssl"]["id"]).values():
+            verify_chain(tmp_path, root, leaf, chain, host)
+    finally:
+        dns.stop()

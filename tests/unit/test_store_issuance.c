@@ -1,0 +1,269 @@
+/* Unit tests of the issuer's part of the store: DCV challenge responses, fenced issuance steps,
+ * ACME accounts and a pack's certificates. Every test gets a fresh data directory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/error.h"
+#include "lib/ids.h"
+#include "lib/log.h"
+#include "lib/timeutil.h"
+#include "store/store.h"
+
+struct fixture {
+	char root[64];
+	struct store *st;
+	struct store_zone zone;
+	struct store_hostname host; /* with a pack, its job due now */
+};
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	struct store_hostname *h;
+	char data[96];
+
+	assert_non_null(fx);
+	snprintf(fx->root, sizeof(fx->root), "/tmp/test_store_issuance.XXXXXX");
+	assert_non_null(mkdtemp(fx->root));
+	snprintf(data, sizeof(data), "%s/data", fx->root);
+	assert_int_equal(store_open(data, &fx->st), 0);
+	assert_int_equal(ids_hex32(fx->zone.id), 0);
+	snprintf(fx->zone.name, sizeof(fx->zone.name), "provider.example");
+	fx->zone.quota = 10;
+	fx->zone.created_at_us = time_now_us();
+	assert_int_equal(store_zone_create(fx->st, &fx->zone), 0);
+
+	h = &fx->host;
+	assert_int_equal(ids_uuid(h->id), 0);
+	snprintf(h->zone_id, sizeof(h->zone_id), "%s", fx->zone.id);
+	snprintf(h->hostname, sizeof(h->hostname), "app.customer.example");
+	snprintf(h->status, sizeof(h->status), "pending");
+	assert_int_equal(ids_uuid(h->ownership_token), 0);
+	h->created_at_us = h->updated_at_us = time_now_us();
+	h->ssl.enabled = 1;
+	assert_int_equal(ids_uuid(h->ssl.pack_id), 0);
+	snprintf(h->ssl.status, sizeof(h->ssl.status), "initializing");
+	snprintf(h->ssl.method, sizeof(h->ssl.method), "txt");
+	snprintf(h->ssl.type, sizeof(h->ssl.type), "dv");
+	snprintf(h->ssl.bundle_method, sizeof(h->ssl.bundle_method), "ubiquitous");
+	snprintf(h->ssl.certificate_authority, sizeof(h->ssl.certificate_authority), "internal");
+	assert_int_equal(store_hostname_create(fx->st, h), 0);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	store_close(fx->st);
+	nftw(fx->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(fx);
+	return 0;
+}
+
+static void lease(struct fixture *fx, struct store_job *job)
+{
+	memset(job, 0, sizeof(*job));
+	assert_int_equal(store_job_lease(fx->st, "test", time_now_us(), 10000000, job), 0);
+	assert_string_equal(job->subject_id, fx->host.id);
+}
+
+static void test_challenges(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_challenge ch = {.kind = "http-01", .token = "tok-1"}, got;
+
+	snprintf(ch.hostname, sizeof(ch.hostname), "%s", fx->host.hostname);
+	snprintf(ch.pack_id, sizeof(ch.pack_id), "%s", fx->host.ssl.pack_id);
+	snprintf(ch.response, sizeof(ch.response), "tok-1.thumb");
+	ch.expires_us = time_now_us() + 60000000;
+	assert_int_equal(store_challenge_put(fx->st, &ch), 0);
+	assert_int_equal(store_challenge_get(fx->st, "http-01", "tok-1", &got), 0);
+	assert_string_equal(got.response, "tok-1.thumb");
+	assert_string_equal(got.pack_id, fx->host.ssl.pack_id);
+	assert_int_equal(store_challenge_get(fx->st, "dns-01", "tok-1", &got), SE_ENOTFOUND);
+
+	/* Replaced in place; an expired one is not answered. */
+	ch.expires_us = time_now_us() - 1;
+	assert_int_equal(store_challenge_put(fx->st, &ch), 0);
+	assert_int_equal(store_challenge_get(fx->st, "http-01", "tok-1", &got), SE_ENOTFOUND);
+
+	/* A challenge of a pack that does not exist is refused. */
+	snprintf(ch.pack_id, sizeof(ch.pack_id), "00000000-0000-4000-8000-000000000000");
+	assert_int_equal(store_challenge_put(fx->st, &ch), SE_ENOTFOUND);
+
+	snprintf(ch.pack_id, sizeof(ch.pack_id), "%s", fx->host.ssl.pack_id);
+	ch.expires_us = time_now_us() + 60000000;
+	assert_int_equal(store_challenge_put(fx->st, &ch), 0);
+	assert_int_equal(store_challenge_delete_pack(fx->st, fx->host.ssl.pack_id), 0);
+	assert_int_equal(store_challenge_get(fx->st, "http-01", "tok-1", &got), SE_ENOTFOUND);
+
+	/* Deleting the hostname takes its challenges with the pack. */
+	assert_int_equal(store_challenge_put(fx->st, &ch), 0);
+	assert_int_equal(store_hostname_delete(fx->st, fx->zone.id, fx->host.id), 0);
+	assert_int_equal(store_challenge_get(fx->st, "http-01", "tok-1", &got), SE_ENOTFOUND);
+}
+
+static void test_step_is_fenced(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_issuance_subject subj;
+	struct store_hostname h;
+	struct store_job job;
+	struct store_issuance_step s = {
+	    .hostname_id = fx->host.id,
+	    .pack_id = fx->host.ssl.pack_id,
+	    .state_json = "{\"step\":\"check\"}",
+	    .pack_status = "pending_validation",
+	    .validation_records_json = "[{\"txt_name\":\"_acme-challenge.x\"}]",
+	    .validation_errors_json = "[{\"message\":\"not yet\"}]",
+	    .job = STORE_JOB_KEEP,
+	};
+
+	lease(fx, &job);
+	s.job_id = job.id;
+	s.lease_token = "0123456789abcdef0123456789abcdef";
+	s.lease_until_us = time_now_us() + 10000000;
+	assert_int_equal(store_issuance_write(fx->st, &s), SE_ELEASE);
+	assert_int_equal(store_issuance_subject(fx->st, fx->host.id, &subj), 0);
+	assert_null(subj.state_json); /* the stale write changed nothing */
+	assert_string_equal(subj.pack_status, "initializing");
+	store_issuance_subject_dispose(&subj);
+
+	s.lease_token = job.lease_token;
+	assert_int_equal(store_issuance_write(fx->st, &s), 0);
+	assert_int_equal(store_issuance_subject(fx->st, fx->host.id, &subj), 0);
+	assert_string_equal(subj.state_json, "{\"step\":\"check\"}");
+	assert_string_equal(subj.pack_status, "pending_validation");
+	assert_string_equal(subj.method, "txt");
+	store_issuance_subject_dispose(&subj);
+	assert_int_equal(store_hostname_get(fx->st, fx->zone.id, fx->host.id, &h), 0);
+	assert_string_equal(h.ssl.validation_errors_json, "[{\"message\":\"not yet\"}]");
+	assert_true(h.change_seq > fx->host.change_seq); /* the status change is in the feed */
+	store_hostname_dispose(&h);
+
+	/* "" clears a JSON column, NULL keeps it; RETRY releases the lease. */
+	s.state_json = NULL;
+	s.pack_status = NULL;
+	s.validation_records_json = NULL;
+	s.validation_errors_json = "";
+	s.hostname_status = "active";
+	s.job = STORE_JOB_RETRY;
+	s.run_at_us = time_now_us() + 60000000;
+	assert_int_equal(store_issuance_write(fx->st, &s), 0);
+	assert_int_equal(store_hostname_get(fx->st, fx->zone.id, fx->host.id, &h), 0);
+	assert_null(h.ssl.validation_errors_json);
+	assert_non_null(h.ssl.validation_records_json);
+	assert_string_equal(h.status, "active");
+	store_hostname_dispose(&h);
+	/* The lease is gone: the old token no longer writes, and nothing is due. */
+	s.job = STORE_JOB_KEEP;
+	assert_int_equal(store_issuance_write(fx->st, &s), SE_ELEASE);
+	assert_int_equal(store_job_lease(fx->st, "t", time_now_us(), 1000000, &job), SE_ENOTFOUND);
+}
+
+static void test_finish_and_recheck(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_job job, again;
+	int64_t n = -1;
+	struct store_issuance_step s = {
+	    .hostname_id = fx->host.id,
+	    .pack_id = fx->host.ssl.pack_id,
+	    .state_json = "{}",
+	};
+
+	lease(fx, &job);
+	/* A PATCH recheck reschedules the job: the holder's token stops working. */
+	assert_int_equal(store_hostname_update(fx->st, &fx->host, 1), 0);
+	s.job_id = job.id;
+	s.lease_token = job.lease_token;
+	s.job = STORE_JOB_FINISH;
+	assert_int_equal(store_issuance_write(fx->st, &s), SE_ELEASE);
+	lease(fx, &again);
+	s.job_id = again.id;
+	s.lease_token = again.lease_token;
+	assert_int_equal(store_issuance_write(fx->st, &s), 0);
+	assert_int_equal(store_job_count(fx->st, "hostname", fx->host.id, &n), 0);
+	assert_int_equal(n, 0);
+}
+
+static void test_acme_accounts(void **state)
+{
+	struct fixture *fx = *state;
+	char key_id[37], kid[256];
+
+	assert_int_equal(store_acme_account_get(fx->st, "pebble", key_id, kid, sizeof(kid)),
+			 SE_ENOTFOUND);
+	assert_int_equal(store_acme_account_put(fx->st, "pebble", "k1", ""), 0);
+	assert_int_equal(store_acme_account_put(fx->st, "pebble", "k1", "https://ca/acct/1"), 0);
+	assert_int_equal(store_acme_account_get(fx->st, "pebble", key_id, kid, sizeof(kid)), 0);
+	assert_string_equal(key_id, "k1");
+	assert_string_equal(kid, "https://ca/acct/1");
+}
+
+static void test_pack_certificates(void **state)
+{
+	struct fixture *fx = *state;
+	unsigned char leaf[] = {0x30, 0x03, 0x02, 0x01, 0x01}, chain[] = {0x30, 0x00};
+	struct store_certificate c = {0}, out[2];
+	const char *types[] = {"rsa", "ecdsa", "rsa"};
+	size_t n = 9;
+
+	assert_int_equal(store_pack_certificates(fx->st, fx->host.ssl.pack_id, out, &n), 0);
+	assert_int_equal(n, 0);
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(ids_uuid(c.id), 0);
+		snprintf(c.pack_id, sizeof(c.pack_id), "%s", fx->host.ssl.pack_id);
+		snprintf(c.key_type, sizeof(c.key_type), "%s", types[i]);
+		snprintf(c.serial, sizeof(c.serial), "0%zu", i);
+		c.leaf_der = leaf;
+		c.leaf_len = sizeof(leaf);
+		c.chain_der = chain;
+		c.chain_len = sizeof(chain);
+		c.not_after_us = (int64_t)i;
+		assert_int_equal(store_certificate_put(fx->st, &c), 0);
+	}
+	assert_int_equal(store_pack_certificates(fx->st, fx->host.ssl.pack_id, out, &n), 0);
+	assert_int_equal(n, 2); /* one per key type, the RSA one replaced, ECDSA first */
+	assert_string_equal(out[0].key_type, "ecdsa");
+	assert_string_equal(out[1].key_type, "rsa");
+	assert_string_equal(out[1].serial, "02");
+	assert_int_equal(out[0].leaf_len, sizeof(leaf));
+	assert_memory_equal(out[0].leaf_der, leaf, sizeof(leaf));
+	assert_int_equal(out[1].chain_len, sizeof(chain));
+	store_certificate_dispose(&out[0]);
+	store_certificate_dispose(&out[1]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_challenges, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_step_is_fenced, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_finish_and_recheck, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_acme_accounts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pack_certificates, setup, teardown),
+	};
+
+	log_threshold = LOG_WARN;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -6,6 +6,7 @@
 
 #include "lib/ids.h"
 #include "lib/origin.h"
+#include "lib/strlist.h"
 
 static const char *const ssl_statuses[] = {
 	"initializing", "pending_validation", "deleted", "pending_issuance",
@@ -30,16 +31,6 @@ static const struct {
 	{"hostname", STORE_ORDER_HOSTNAME},
 	{"created_at", STORE_ORDER_CREATED},
 };
-
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-static int in_list(const char *s, const char *const *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(s, list[i]) == 0)
-			return 1;
-	return 0;
-}
 
 static int bad_param(struct api_response *res, const char *name, const char *value,
 		     const char *expected)
@@ -115,12 +106,12 @@ static int parse_status_filters(const struct api_request *req, struct list_query
 	const char *v;
 
 	if ((v = api_query(req, "ssl_status"))) {
-		if (!in_list(v, ssl_statuses, COUNT(ssl_statuses)))
+		if (!strlist_contains(ssl_statuses, STRLIST_LEN(ssl_statuses), v))
 			return bad_param(res, "ssl_status", v, "an ssl.status value");
 		q->filter.ssl_status = v;
 	}
 	if ((v = api_query(req, "hostname_status"))) {
-		if (!in_list(v, hostname_statuses, COUNT(hostname_statuses)))
+		if (!strlist_contains(hostname_statuses, STRLIST_LEN(hostname_statuses), v))
 			return bad_param(res, "hostname_status", v, "a hostname status value");
 		q->filter.hostname_status = v;
 	}
@@ -146,9 +137,9 @@ static int parse_order(const struct api_request *req, struct list_query *q,
 	size_t i;
 
 	if ((v = api_query(req, "order"))) {
-		for (i = 0; i < COUNT(orders) && strcmp(v, orders[i].name) != 0; i++)
+		for (i = 0; i < STRLIST_LEN(orders) && strcmp(v, orders[i].name) != 0; i++)
 			;
-		if (i == COUNT(orders))
+		if (i == STRLIST_LEN(orders))
 			return bad_param(res, "order", v, "ssl, ssl_status, hostname or created_at");
 		q->filter.order = orders[i].order;
 	}
@@ -173,7 +164,7 @@ static int parse_id(const struct api_request *req, struct list_query *q,
 
 	if (!v)
 		return 0;
-	for (size_t i = 0; i < COUNT(others); i++)
+	for (size_t i = 0; i < STRLIST_LEN(others); i++)
 		if (api_query(req, others[i]))
 			return api_fail(res, API_ERR_ID_WITH_FILTERS, NULL), -1;
 	if (!ids_is_uuid(v))

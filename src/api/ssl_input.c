@@ -6,22 +6,13 @@
 
 #include "api/custom_cert_input.h"
 #include "api/ssl_settings.h"
+#include "lib/strlist.h"
 
 static const char *const dcv_methods[] = {"http", "txt", "email", "cname"};
 static const char *const bundle_methods[] = {"ubiquitous", "optimal", "force"};
 /* Names a provider may ask for without configuring them: the public ACME CAs Cloudflare offers
  * and saasedge's own CA. Other names must be configured as ca.<name>. */
 static const char *const builtin_cas[] = {"internal", "lets_encrypt", "google", "ssl_com"};
-
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-static int in_list(const char *s, const char *const *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(s, list[i]) == 0)
-			return 1;
-	return 0;
-}
 
 const char *ssl_default_ca(const struct config *cfg)
 {
@@ -30,7 +21,8 @@ const char *ssl_default_ca(const struct config *cfg)
 
 static int ca_known(const struct config *cfg, const char *name)
 {
-	return in_list(name, builtin_cas, COUNT(builtin_cas)) || config_find_ca(cfg, name);
+	return strlist_contains(builtin_cas, STRLIST_LEN(builtin_cas), name) ||
+	       config_find_ca(cfg, name);
 }
 
 /* A member that is JSON null counts as absent: clients serialise unset optionals as null. */
@@ -56,7 +48,7 @@ static int parse_request(const json_t *ssl, const struct config *cfg, struct ssl
 
 	if ((v = member(ssl, "method"))) {
 		if (!json_is_string(v) ||
-		    !in_list(json_string_value(v), dcv_methods, COUNT(dcv_methods)))
+		    !strlist_contains(dcv_methods, STRLIST_LEN(dcv_methods), json_string_value(v)))
 			return api_fail(res, API_ERR_DCV_METHOD, NULL), -1;
 		rq->method = json_string_value(v);
 	}
@@ -69,7 +61,7 @@ static int parse_request(const json_t *ssl, const struct config *cfg, struct ssl
 		return api_fail(res, API_ERR_DCV_BOTH_REQUIRED, NULL), -1;
 	if ((v = member(ssl, "bundle_method"))) {
 		if (!json_is_string(v) ||
-		    !in_list(json_string_value(v), bundle_methods, COUNT(bundle_methods)))
+		    !strlist_contains(bundle_methods, STRLIST_LEN(bundle_methods), json_string_value(v)))
 			return api_fail(res, API_ERR_BUNDLE_METHOD, NULL), -1;
 		rq->bundle_method = json_string_value(v);
 	}

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "lib/strlist.h"
+
 /* Cloudflare's accepted cipher suites (OpenSSL spells them the same way). */
 static const char *const known_ciphers[] = {
 	"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305",
@@ -29,12 +31,7 @@ static const struct {
 
 static int one_of(const json_t *v, const char *const *allowed, size_t n)
 {
-	if (!json_is_string(v))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(json_string_value(v), allowed[i]) == 0)
-			return 1;
-	return 0;
+	return json_is_string(v) && strlist_contains(allowed, n, json_string_value(v));
 }
 
 static int check_ciphers(const json_t *v, struct api_response *res)

@@ -78,6 +78,15 @@ static long edge_port(const struct config *cfg)
 int dcv_http_check(const struct config *cfg, const char *host, const char *token,
 		   const char *expected, char *msg, size_t msg_len)
 {
+	char path[300];
+
+	snprintf(path, sizeof(path), "/.well-known/acme-challenge/%s", token);
+	return dcv_http_fetch_check(cfg, host, path, expected, msg, msg_len);
+}
+
+int dcv_http_fetch_check(const struct config *cfg, const char *host, const char *path,
+			 const char *expected, char *msg, size_t msg_len)
+{
 	char url[600], ip[INET_ADDRSTRLEN], resolve[400], body[BODY_MAX] = "";
 	struct curl_slist *rl = NULL;
 	long port = edge_port(cfg), status = 0;
@@ -85,8 +94,7 @@ int dcv_http_check(const struct config *cfg, const char *host, const char *token
 	CURLcode cc;
 	int rc = SE_EIO;
 
-	snprintf(url, sizeof(url), "http://%s:%ld/.well-known/acme-challenge/%s", host, port,
-		 token);
+	snprintf(url, sizeof(url), "http://%s:%ld%s", host, port, path);
 	if (address_of(cfg, host, ip, sizeof(ip))) {
 		snprintf(msg, msg_len, "%s has no A record: point it at the edge", host);
 		return SE_ENOTFOUND;
@@ -102,20 +110,19 @@ int dcv_http_check(const struct config *cfg, const char *host, const char *token
 	curl_easy_setopt(curl, CURLOPT_RESOLVE, rl);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
 	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, body);
 	cc = curl_easy_perform(curl);
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 	if (cc != CURLE_OK) {
-		snprintf(msg, msg_len, "fetching http://%s/.well-known/acme-challenge/%s: %s", host,
-			 token, curl_easy_strerror(cc));
+		snprintf(msg, msg_len, "fetching http://%s%s: %s", host, path,
+			 curl_easy_strerror(cc));
 	} else if (status != 200 || strcmp(body, expected) != 0) {
-		snprintf(
-		    msg, msg_len,
-		    "http://%s/.well-known/acme-challenge/%s answered %ld without the expected "
-		    "body: point %s at the edge",
-		    host, token, status, host);
+		snprintf(msg, msg_len,
+			 "http://%s%s answered %ld without the expected body: point %s at the edge",
+			 host, path, status, host);
 		rc = SE_ENOTFOUND;
 	} else {
 		rc = 0;

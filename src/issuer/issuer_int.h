@@ -115,10 +115,14 @@ int issue_internal_step(struct pack_work *w, struct step_out *out);
  * validation_errors. Blocks the calling worker up to a few seconds. */
 int dcv_http_check(const struct config *cfg, const char *host, const char *token,
 		   const char *expected, char *msg, size_t msg_len);
+/* The same for any PATH on HOST (the ownership token's URL). */
+int dcv_http_fetch_check(const struct config *cfg, const char *host, const char *path,
+			 const char *expected, char *msg, size_t msg_len);
 
 /* ---- ownership.c --------------------------------------------------------------------------- */
 
-/* 0 when the hostname's ownership is proven (TXT token or CNAME to the zone's target);
+/* 0 when the hostname's ownership is proven (TXT token, HTTP token served by the edge, or CNAME
+ * to the zone's target);
  * otherwise SE_ENOTFOUND with MSG a sentence for verification_errors. */
 int ownership_check(struct pack_work *w, char *msg, size_t msg_len);
 

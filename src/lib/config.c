@@ -70,8 +70,8 @@ static const struct key keys[] = {
 	 .help = "hostnames per zone from --dev or zone create"},
 	{.name = "issuance.default_ca", .type = KEY_STRING, FIELD(issuance.default_ca),
 	 .def = "internal", .meta = "NAME", .help = "\"internal\" or the name of a ca.<name>"},
-	{.name = "roles", .type = KEY_STRING, FIELD(roles), .def = "api,issuer,edge,dns",
-	 .meta = "LIST", .help = "roles this process runs: api, issuer, edge, dns"},
+	{.name = "roles", .type = KEY_STRING, FIELD(roles), .def = "api,issuer,edge",
+	 .meta = "LIST", .help = "roles this process runs: api, issuer, edge"},
 	{.name = "issuance.validation_timeout", .type = KEY_INT,
 	 FIELD(issuance.validation_timeout), .min = 1, .max = 31536000, .def = "86400",
 	 .meta = "SECONDS", .help = "pending_validation longer than this: validation_timed_out"},
@@ -629,6 +629,28 @@ static int load_file(struct config *cfg, const char *path, char *err, size_t err
 
 /* ---- loading ------------------------------------------------------------------------------ */
 
+/* A misspelt role would otherwise start a process that silently does nothing. */
+static int check_roles(const char *roles, char *err, size_t err_len)
+{
+	static const char *const known[] = {"api", "issuer", "edge"};
+
+	for (const char *p = roles; *p;) {
+		size_t len = strcspn(p, ",");
+		size_t i;
+
+		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			if (strlen(known[i]) == len && strncmp(p, known[i], len) == 0)
+				break;
+		if (i == sizeof(known) / sizeof(known[0]))
+			return fail(err, err_len, SE_ECONFIG,
+				    "roles: unknown role '%.*s' (known: api, issuer, edge)", (int)len,
+				    p);
+		p += len;
+		p += *p == ',';
+	}
+	return roles[0] ? 0 : fail(err, err_len, SE_ECONFIG, "roles must name at least one role");
+}
+
 static int finish(struct config *cfg, char *err, size_t err_len)
 {
 	const char *def_ca = cfg->issuance.default_ca;
@@ -650,7 +672,7 @@ static int finish(struct config *cfg, char *err, size_t err_len)
 		return fail(err, err_len, SE_ECONFIG,
 			    "issuance.default_ca is %s but no ca.%s.directory is configured",
 			    def_ca, def_ca);
-	return 0;
+	return check_roles(cfg->roles, err, err_len);
 }
 
 int config_load(struct config *cfg, int argc, char **argv, char *err, size_t err_len)

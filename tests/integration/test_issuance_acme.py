@@ -9,7 +9,7 @@ from issuance_helpers import (check_ssl_fields, create_ssl, drive_txt, key_algor
                               publish_txt,
                               start_issuer, stored_certificates, verify_chain, wait_records,
                               wait_status)
-from peers import ChallTestSrv, Pebble, edge_http_key
+from peers import ChallTestSrv, Pebble
 
 DONE = ("pending_deployment", "active")
 
@@ -109,11 +109,3 @@ def test_preflight_error_shown_then_cleared(deploy, peers):
     publish_txt(dns, records)
     h, _ = drive_txt(api, dns, h["id"])
     assert not h["ssl"].get("validation_errors"), h["ssl"]
-
-
-def test_http_via_acme(deploy, peers, tmp_path):
-    key = edge_http_key()
-    if not key:
-        pytest.skip("this build has no edge (edge.http_listen) to answer http-01")
-    pytest.skip("http-01 end to end needs Pebble's httpPort on the edge port: see "
-                "test_issuance_http.py")

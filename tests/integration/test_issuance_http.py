@@ -72,3 +72,25 @@ def test_http_via_internal_ca_through_the_edge(deploy, tmp_path):
             verify_chain(tmp_path, root, leaf, chain, host)
     finally:
         dns.stop()
+
+
+def test_ownership_by_http_token_through_the_edge(deploy, tmp_path):
+    if not edge_http_key():
+        pytest.skip("this build has no edge (edge.http_listen) to serve the ownership token")
+    dns = ChallTestSrv(tmp_path)  # every name: A 127.0.0.1, where the edge listens
+    try:
+        d = deploy()
+        creds = d.zone()
+        d.start(roles="api,issuer,edge", extra_args=[
+            "--dns.resolver", dns.resolver,
+            f"--edge.http_listen=127.0.0.1:{free_port()}",
+            f"--edge.https_listen=127.0.0.1:{free_port()}"])
+        api = d.api(creds)
+        h = api.create(uniq("ownhttp"))
+        assert h["status"] == "pending"
+
+        from conftest import wait_until
+        wait_until(lambda: api.fetch(h["id"])["status"] == "active", 30,
+                   "hostname active through its HTTP ownership token", interval=0.05)
+    finally:
+        dns.stop()

@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from conftest import ASAN, uniq, wait_until
+from conftest import uniq, wait_until
 from issuance_helpers import (ISSUE_TIMEOUT, create_ssl, drive_txt, publish_txt, start_issuer,
-                              stored_certificates, wait_records)
+                              stored_certificates)
 from peers import ChallTestSrv, Pebble
 
 DONE = ("pending_deployment", "active")

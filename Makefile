@@ -53,6 +53,11 @@ build/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
 
+# Fills a store through src/store for the start-up benchmark, so it links the project's code.
+build/bench/populate_store: bench/populate_store.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 # libFuzzer targets (clang) for the parsers of outside input, linked with all of src but main.
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -211,7 +211,7 @@ void store_edge_entry_dispose(struct store_edge_entry *e);
  * no hostname has that name; n_certs is 0 when it has nothing deployable. */
 int store_edge_lookup(struct store *st, const char *name, struct store_edge_entry *out);
 
-/* ---- DCV challenge responses (written by the issuer; answered by the edge and the dns role) --- */
+/* ---- DCV challenge responses (written by the issuer; answered by the edge) ------------------ */
 
 struct store_challenge {
 	char token[128];    /* http-01 / tls-alpn-01 token; for dns-01 the TXT owner name */

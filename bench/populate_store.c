@@ -27,6 +27,7 @@
 #include "lib/secretbox.h"
 #include "lib/timeutil.h"
 #include "lib/x509_info.h"
+#include "cli/cli.h"
 #include "store/store.h"
 
 /* One certificate and key read once, stored for every hostname. */
@@ -99,35 +100,9 @@ static int zone_make(struct store *st, const char *domain, int64_t quota, char *
 	return rc;
 }
 
-/* A hostname with ssl on and its pack already active (as after a first served handshake). */
-static const char *origin_opt = ""; /* --origin, "" for none */
+/* --origin, "" for none. Packs are created active, as after a first served handshake. */
+static const char *origin_opt = "";
 
-static int host_make(struct store *st, const char *zone, const char *name, struct store_hostname *h)
-{
-	int rc;
-
-	memset(h, 0, sizeof(*h));
-	snprintf(h->zone_id, sizeof(h->zone_id), "%s", zone);
-	snprintf(h->hostname, sizeof(h->hostname), "%s", name);
-	snprintf(h->status, sizeof(h->status), "active");
-	snprintf(h->custom_origin_server, sizeof(h->custom_origin_server), "%s", origin_opt);
-	h->created_at_us = h->updated_at_us = time_now_us();
-	h->ssl.enabled = 1;
-	snprintf(h->ssl.status, sizeof(h->ssl.status), "active");
-	snprintf(h->ssl.method, sizeof(h->ssl.method), "http");
-	snprintf(h->ssl.type, sizeof(h->ssl.type), "dv");
-	snprintf(h->ssl.bundle_method, sizeof(h->ssl.bundle_method), "ubiquitous");
-	rc = ids_uuid(h->id);
-	if (rc == 0)
-		rc = ids_uuid(h->ownership_token);
-	if (rc == 0)
-		rc = ids_uuid(h->ssl.pack_id);
-	if (rc == 0 && !(h->ssl.settings_json = strdup("{}")))
-		rc = SE_ENOMEM;
-	if (rc == 0)
-		rc = store_hostname_create(st, h);
-	return rc;
-}
 
 /* Seals P's key bound to a fresh key id (as the issuer does) and stores it with the leaf. */
 static int cert_put(struct store *st, const struct secretbox *box, const char *pack,
@@ -170,7 +145,7 @@ static int populate(struct store *st, const struct secretbox *box, const char *z
 
 	for (long i = 0; i < n && rc == 0; i++) {
 		snprintf(name, sizeof(name), "h%ld.%s", i, domain);
-		rc = host_make(st, zone, name, &h);
+		rc = cli_cert_hostname_create(st, zone, name, "active", origin_opt, &h);
 		for (int k = 0; k < n_pairs && rc == 0 && i < with_certs; k++)
 			rc = cert_put(st, box, h.ssl.pack_id, &pairs[k]);
 		store_hostname_dispose(&h);
@@ -193,7 +168,7 @@ static int list_line(struct store *st, const struct secretbox *box, const char *
 	if (sscanf(line, "%255s %1023s %1023s %1023s %1023s", name, ec, eck, rsa, rsak) == 5 &&
 	    pair_load(&p[0], KEY_ECDSA_P256, ec, eck) == 0 &&
 	    pair_load(&p[1], KEY_RSA_2048, rsa, rsak) == 0)
-		rc = host_make(st, zone, name, &h);
+		rc = cli_cert_hostname_create(st, zone, name, "active", origin_opt, &h);
 	for (int k = 0; k < 2 && rc == 0; k++)
 		rc = cert_put(st, box, h.ssl.pack_id, &p[k]);
 	store_hostname_dispose(&h);

@@ -23,6 +23,11 @@ int cli_token(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 /* `saasedge cert import --hostname NAME --cert FILE --key FILE [--zone ID] --data DIR` */
 int cli_cert(int argc, char **argv);
+/* Creates NAME in ZONE_ID with ssl on (http, dv) and a fresh pack in PACK_STATUS, routed to
+ * ORIGIN ("" = the zone's fallback origin), as an import does. Fills H, which the caller
+ * disposes with store_hostname_dispose. Also used by bench/populate_store. */
+int cli_cert_hostname_create(struct store *st, const char *zone_id, const char *name,
+			     const char *pack_status, const char *origin, struct store_hostname *h);
 
 /* ---- shared by the subcommands (cli_common.c) --------------------------------------------- */
 

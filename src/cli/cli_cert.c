@@ -185,21 +185,21 @@ static int validate(const struct import *im)
 	return CLI_EXIT_OK;
 }
 
-/* A new hostname in ZONE with ssl on and a fresh pack (pending_deployment). */
-static int host_create(struct store *st, struct import *im)
+int cli_cert_hostname_create(struct store *st, const char *zone_id, const char *name,
+			     const char *pack_status, const char *origin, struct store_hostname *h)
 {
-	struct store_hostname *h = &im->host;
 	int rc;
 
 	memset(h, 0, sizeof(*h));
-	snprintf(h->zone_id, sizeof(h->zone_id), "%s", im->zone_opt);
-	snprintf(h->hostname, sizeof(h->hostname), "%s", im->hostname);
+	snprintf(h->zone_id, sizeof(h->zone_id), "%s", zone_id);
+	snprintf(h->hostname, sizeof(h->hostname), "%s", name);
 	snprintf(h->status, sizeof(h->status), "active");
+	snprintf(h->custom_origin_server, sizeof(h->custom_origin_server), "%s", origin);
 	h->created_at_us = time_now_us();
 	h->updated_at_us = h->created_at_us;
 	h->ssl.enabled = 1;
-	h->ssl.wildcard = hostname_is_wildcard(im->hostname);
-	snprintf(h->ssl.status, sizeof(h->ssl.status), "pending_deployment");
+	h->ssl.wildcard = hostname_is_wildcard(name);
+	snprintf(h->ssl.status, sizeof(h->ssl.status), "%s", pack_status);
 	snprintf(h->ssl.method, sizeof(h->ssl.method), "http");
 	snprintf(h->ssl.type, sizeof(h->ssl.type), "dv");
 	snprintf(h->ssl.bundle_method, sizeof(h->ssl.bundle_method), "ubiquitous");
@@ -223,7 +223,8 @@ static int host_find(struct store *st, struct import *im)
 	int rc = store_edge_lookup(st, im->hostname, &e);
 
 	if (rc == SE_ENOTFOUND && im->zone_opt)
-		return host_create(st, im);
+		return cli_cert_hostname_create(st, im->zone_opt, im->hostname,
+						 "pending_deployment", "", &im->host);
 	if (rc == SE_ENOTFOUND)
 		cli_error("no hostname %s: create it first, or give --zone ID", im->hostname);
 	if (rc)

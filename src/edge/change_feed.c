@@ -1,6 +1,7 @@
 /* The change feed: a thread reads the store's events every 200 ms and drops the cache entries
  * of the hostnames they name, so that the next handshake reloads them (new or renewed
- * certificates, deleted hostnames, changed settings or origins) without a restart. It starts at
+ * certificates, deleted hostnames, changed settings or origins) without a restart. A pack that
+ * became pending_deployment is loaded at once and made active: this edge can serve it. It starts at
  * the newest event: the cache is empty at start, so nothing older can be stale. */
 #include "edge/edge_int.h"
 
@@ -25,6 +26,18 @@ struct change_feed {
 	struct store_event events[FEED_BATCH];
 };
 
+/* Asks a lookup thread to load HOSTNAME and mark its pack active (lookup.c). */
+static void deploy_soon(struct edge *e, const char *hostname)
+{
+	struct lookup_job *job = calloc(1, sizeof(*job));
+
+	if (!job)
+		return; /* the first handshake will activate it */
+	job->kind = LOOKUP_DEPLOY;
+	snprintf(job->name, sizeof(job->name), "%s", hostname);
+	lookup_submit(e->lookups, job); /* no loop: nothing comes back */
+}
+
 /* Reads every event after last_seq, in batches. */
 static void poll_once(struct change_feed *f)
 {
@@ -38,6 +51,8 @@ static void poll_once(struct change_feed *f)
 
 			if (ev->hostname[0])
 				cert_cache_invalidate(f->edge->cache, ev->hostname);
+			if (ev->hostname[0] && strcmp(ev->new_status, "pending_deployment") == 0)
+				deploy_soon(f->edge, ev->hostname);
 			f->last_seq = ev->seq;
 		}
 	} while (n == FEED_BATCH);

@@ -95,7 +95,14 @@ struct edge_io {
 };
 
 /* A job for the lookup threads; completed jobs come back to their loop. */
-enum lookup_kind { LOOKUP_SNI, LOOKUP_HOST, LOOKUP_CHALLENGE, LOOKUP_RESOLVE, LOOKUP_ACTIVATE };
+enum lookup_kind {
+	LOOKUP_SNI,
+	LOOKUP_HOST,
+	LOOKUP_CHALLENGE,
+	LOOKUP_RESOLVE,
+	LOOKUP_ACTIVATE, /* name = pack id: pending_deployment → active */
+	LOOKUP_DEPLOY,   /* name = hostname just issued: load it, then activate its pack */
+};
 
 struct lookup_job {
 	enum lookup_kind kind;

@@ -52,6 +52,29 @@ static int lookup_name(struct edge *e, const char *name)
 	return rc;
 }
 
+/* The change feed saw NAME's pack become pending_deployment: once this edge has loaded its
+ * certificates, it can serve them, so the pack is active without waiting for a first visitor. */
+static int deploy_name(struct edge *e, const char *name)
+{
+	struct edge_entry *entry = cert_cache_get(e->cache, name);
+	int rc = 0;
+
+	if (!entry) {
+		rc = lookup_name(e, name);
+		entry = rc == 0 ? cert_cache_get(e->cache, name) : NULL;
+	}
+	if (entry && !entry->negative && (entry->leaf[0] || entry->leaf[1]) &&
+	    strcmp(entry->pack_status, "pending_deployment") == 0 &&
+	    !atomic_exchange(&entry->activation_sent, 1)) {
+		rc = store_pack_set_status(e->st, entry->pack_id, "pending_deployment", "active",
+					   NULL);
+		if (rc == 0)
+			log_info("edge msg=\"certificate deployed\" pack=%s", entry->pack_id);
+	}
+	edge_entry_unref(entry);
+	return rc;
+}
+
 static void run(struct edge *e, struct lookup_job *job)
 {
 	struct store_challenge ch;
@@ -78,6 +101,9 @@ static void run(struct edge *e, struct lookup_job *job)
 		    store_pack_set_status(e->st, job->name, "pending_deployment", "active", NULL);
 		if (job->rc == 0)
 			log_info("edge msg=\"certificate deployed\" pack=%s", job->name);
+		break;
+	case LOOKUP_DEPLOY:
+		job->rc = deploy_name(e, job->name);
 		break;
 	}
 }

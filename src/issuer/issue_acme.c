@@ -71,6 +71,12 @@ static void problem_msg(const struct acme_problem *p, const char *what, char *ms
 
 /* ---- order --------------------------------------------------------------------------------- */
 
+/* The RFC 9773 certID of the certificate of KEY_TYPE that this renewal replaces, or NULL. */
+static const char *replaced_cert(struct pack_work *w, const char *key_type)
+{
+	return json_string_value(json_object_get(json_object_get(w->state, "replaces"), key_type));
+}
+
 static int chal_seen(json_t *chals, const char *authz_url)
 {
 	size_t i;
@@ -163,7 +169,9 @@ static int order_step(struct pack_work *w, struct step_out *out)
 		out->next = STEP_NOW;
 		goto out;
 	}
-	if (acme_order_create(c, names, w->n_names, NULL, &o, &p)) {
+	if (acme_order_create(c, names, w->n_names, replaced_cert(w, key_types[idx]), &o, &p)) {
+		/* RFC 9773: a CA refusing the "replaces" field gets the order again without it. */
+		json_object_del(w->state, "replaces");
 		problem_msg(&p, "creating the order", msg, sizeof(msg));
 		ca_failure(w, out, msg, p.retry_after_s);
 		goto out;

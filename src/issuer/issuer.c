@@ -18,7 +18,20 @@
 #include "lib/log.h"
 #include "lib/timeutil.h"
 
-#define POLL_IDLE_NS (150L * 1000000) /* between polls of an empty queue */
+/* Jobs written by another process are found by polling at this interval; this process's own
+ * creates and rechecks wake the workers at once (store_jobs_wait). */
+#define POLL_IDLE_US (150LL * 1000)
+
+/* Sleeps until NEXT_RUN_AT (0: no job waiting), POLL_IDLE_US at most, or until this process
+ * schedules a job after generation SEEN was read. */
+static void wait_for_work(struct issuer *is, uint64_t seen, int64_t next_run_at)
+{
+	int64_t wait = POLL_IDLE_US;
+
+	if (next_run_at > 0 && next_run_at - time_now_us() < wait)
+		wait = next_run_at - time_now_us();
+	store_jobs_wait(is->st, seen, wait);
+}
 
 static void *worker_main(void *arg)
 {
@@ -28,17 +41,25 @@ static void *worker_main(void *arg)
 
 	snprintf(owner, sizeof(owner), "issuer:%ld:%d", (long)getpid(), wa->index);
 	while (!is->stopping) {
+		uint64_t seen = store_jobs_generation(is->st);
 		struct store_job job;
+		int64_t run_at = 0, now = time_now_us();
 		int rc;
 
-		memset(&job, 0, sizeof(job));
-		rc = store_job_lease(is->st, owner, time_now_us(), ISSUER_LEASE_US, &job);
-		if (rc == SE_ENOTFOUND || rc) {
-			struct timespec ts = {0, POLL_IDLE_NS};
-
+		/* Read first: an idle queue is looked at without taking SQLite's write lock. */
+		rc = store_job_next_due(is->st, now, &run_at);
+		if (rc == 0 && run_at > now) {
+			wait_for_work(is, seen, run_at);
+			continue;
+		}
+		if (rc == 0) {
+			memset(&job, 0, sizeof(job));
+			rc = store_job_lease(is->st, owner, now, ISSUER_LEASE_US, &job);
+		}
+		if (rc) {
 			if (rc != SE_ENOTFOUND)
 				log_warn("msg=\"job lease failed\" err=%s", se_errname(rc));
-			nanosleep(&ts, NULL);
+			wait_for_work(is, seen, 0);
 			continue;
 		}
 		if (strcmp(job.kind, "hostname") == 0)
@@ -88,6 +109,9 @@ int issuer_start(const struct config *cfg, struct store *st, const struct secret
 		}
 		is->n_threads++;
 	}
+	rc = key_pool_start(is);
+	if (rc)
+		goto fail;
 	log_info("msg=\"issuer started\" workers=%d default_ca=%s", is->n_threads,
 		 cfg->issuance.default_ca);
 	*out = is;
@@ -104,6 +128,7 @@ void issuer_stop(struct issuer *is)
 	is->stopping = 1;
 	for (int i = 0; i < is->n_threads; i++)
 		pthread_join(is->threads[i], NULL);
+	key_pool_stop(is);
 	acme_accounts_dispose(is);
 	ca_close(is->ca);
 	ares_library_cleanup();

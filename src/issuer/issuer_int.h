@@ -11,6 +11,7 @@
 #include "acme/acme.h"
 #include "ca/ca.h"
 #include "lib/config.h"
+#include "lib/keys.h"
 #include "lib/secretbox.h"
 #include "store/store.h"
 
@@ -46,6 +47,8 @@ struct issuer {
 	pthread_t threads[256];
 	struct issuer_worker workers[256];
 	int n_threads;
+	pthread_t pool_threads[8]; /* key_pool.c's fillers */
+	int n_pool_threads;
 	atomic_int stopping; /* set by issuer_stop, read by every worker */
 };
 
@@ -103,6 +106,15 @@ int pack_key_load(struct pack_work *w, const char *type, EVP_PKEY **out);
 int pack_cert_store(struct pack_work *w, const char *type, const unsigned char *leaf,
 		    size_t leaf_len, const unsigned char *chain, size_t chain_len);
 
+/* ---- key_pool.c: RSA keys generated ahead of need, on idle CPU ---------------------------- */
+
+/* Starts the filler thread when issuer.key_pool > 0. */
+int key_pool_start(struct issuer *is);
+/* Joins the filler; the caller has set is->stopping. */
+void key_pool_stop(struct issuer *is);
+/* Gives W's pack a pooled key of TYPE: its id in KEY_ID; SE_ENOTFOUND when the pool is empty. */
+int key_pool_claim(struct pack_work *w, enum key_type type, char key_id[37]);
+
 /* ---- issue_acme.c / issue_internal.c: the steps of each CA kind ---------------------------- */
 
 int issue_acme_step(struct pack_work *w, struct step_out *out);
@@ -138,6 +150,20 @@ int renewal_active(struct pack_work *w);
 void renewal_filter(struct pack_work *w, struct step_out *out);
 /* A renewal ran out of time: keep serving, try again later (errors stay shown). */
 void renewal_failed(struct pack_work *w, struct step_out *out);
+
+/* ---- renewal_ari.c: RFC 9773 renewal windows ---------------------------------------------- */
+
+/* A time in [START_US, END_US) drawn from RAND (uniformly for a uniform RAND). */
+int64_t renewal_ari_pick(int64_t start_us, int64_t end_us, uint64_t rand);
+/* After issuance: when to first ask the pack's CA for renewal information (never for the
+ * internal CA). Sets state "ari_check_at". */
+void renewal_ari_schedule(struct pack_work *w);
+/* When the check is due, asks the CA and moves state "renew_at" into its window; a CA without
+ * renewalInfo is not asked again. Never fails: problems are logged and retried later. */
+void renewal_ari_check(struct pack_work *w);
+/* At the start of a renewal: FRESH's "replaces" = {key type: certID} of the pack's current
+ * certificates, named in the new orders (RFC 9773 §5), when the CA offers renewalInfo. */
+int renewal_ari_replaces(struct pack_work *w, json_t *fresh);
 
 /* ---- acme_accounts.c ----------------------------------------------------------------------- */
 

@@ -1,9 +1,10 @@
 /* Renewal. An issued pack keeps its hostname job, due again at not_after - renew_before (minus
  * up to a tenth of renew_before as jitter, so certificates issued together do not renew in one
- * burst). Renewal runs in the same pack: new keys, a new order or DCV check, and the new
- * certificates replace the old ones per key type in one store write each, so the edge serves
- * the old certificates until the new ones exist. Meanwhile the pack keeps its status (the edge
- * only serves deployable packs); problems show in validation_errors and are retried. */
+ * burst), or inside the CA's renewal window when it offers one (renewal_ari.c). Renewal runs in the
+ * same pack: new keys, a new order or DCV check, and the new certificates replace the old ones per
+ * key type in one store write each, so the edge serves the old certificates until the new ones
+ * exist. Meanwhile the pack keeps its status (the edge only serves deployable packs); problems show
+ * in validation_errors and are retried. */
 #include "issuer/issuer_int.h"
 
 #include <stdio.h>
@@ -35,35 +36,55 @@ static void wait_until_us(struct step_out *out, int64_t when)
 	out->delay_us = when > now ? when - now : 0;
 }
 
+/* Wakes the job at the renewal time, or earlier to ask the CA for its renewal window. */
+static void wait_renewal(struct pack_work *w, struct step_out *out)
+{
+	int64_t when = state_int(w->state, "renew_at");
+	int64_t check = state_int(w->state, "ari_check_at");
+
+	wait_until_us(out, check > 0 && check < when ? check : when);
+}
+
 void renewal_schedule(struct pack_work *w, struct step_out *out)
 {
-	int64_t when = renew_at(w);
-
 	state_set_str(w->state, "step", "done");
-	state_set_int(w->state, "renew_at", when);
+	state_set_int(w->state, "renew_at", renew_at(w));
 	json_object_del(w->state, "renewal");
+	json_object_del(w->state, "replaces");
+	renewal_ari_schedule(w);
 	out->pack_status = "pending_deployment";
 	free(out->errors);
 	out->errors = strdup("");
-	wait_until_us(out, when);
+	wait_renewal(w, out);
 }
 
 int renewal_step(struct pack_work *w, struct step_out *out)
 {
 	int64_t when = state_int(w->state, "renew_at");
 	json_t *fresh;
+	int rc;
 
-	if (!when || time_now_us() < when) {
-		if (when)
-			wait_until_us(out, when);
-		else
-			out->next = STEP_DONE; /* issued before renewal existed, or imported */
+	if (!when) {
+		out->next = STEP_DONE; /* issued before renewal existed, or imported */
+		return 0;
+	}
+	if (time_now_us() < when) {
+		renewal_ari_check(w);
+		when = state_int(w->state, "renew_at");
+	}
+	if (time_now_us() < when) {
+		wait_renewal(w, out);
 		return 0;
 	}
 	fresh = json_pack("{s:s, s:s, s:s, s:b}", "sig", state_str(w->state, "sig"), "step", "keys",
 			  "ca", state_str(w->state, "ca"), "renewal", 1);
 	if (!fresh)
 		return SE_ENOMEM;
+	rc = renewal_ari_replaces(w, fresh);
+	if (rc) {
+		json_decref(fresh);
+		return rc;
+	}
 	/* The internal CA asks for the same TXT value again, so a record left in place renews. */
 	if (state_str(w->state, "dcv_value")[0])
 		state_set_str(fresh, "dcv_value", state_str(w->state, "dcv_value"));

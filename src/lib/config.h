@@ -47,7 +47,8 @@ struct config {
 		int64_t ca_attempts;        /* issuance.ca_attempts: failures before the next CA */
 	} issuance;
 	struct {
-		int workers; /* issuer.workers: threads leasing hostname jobs */
+		int workers;      /* issuer.workers: threads leasing hostname jobs */
+		int64_t key_pool; /* issuer.key_pool: RSA keys generated ahead of need */
 	} issuer;
 	struct {
 		char resolver[CONFIG_ADDR_LEN]; /* dns.resolver: HOST:PORT for DCV lookups, "" system */

@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 #include <openssl/decoder.h>
 #include <openssl/err.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -76,6 +77,43 @@ int keys_generate(enum key_type type, EVP_PKEY **out)
 	if (!*out) {
 		ERR_clear_error();
 		return SE_ECRYPTO;
+	}
+	return 0;
+}
+
+/* OpenSSL calls this during generation (each prime candidate): 0 abandons it. */
+static int keygen_continue(EVP_PKEY_CTX *ctx)
+{
+	const atomic_int *stop = EVP_PKEY_CTX_get_app_data(ctx);
+
+	return !atomic_load(stop);
+}
+
+int keys_generate_unless(enum key_type type, const atomic_int *stop, EVP_PKEY **out)
+{
+	EVP_PKEY_CTX *ctx;
+	int ok;
+
+	*out = NULL;
+	if (type != KEY_ECDSA_P256 && type != KEY_RSA_2048)
+		return SE_EINVAL;
+	ctx = EVP_PKEY_CTX_new_from_name(NULL, type == KEY_RSA_2048 ? "RSA" : "EC", NULL);
+	ok = ctx && EVP_PKEY_keygen_init(ctx) > 0;
+	if (ok && type == KEY_RSA_2048)
+		ok = EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, 2048) > 0;
+	else if (ok)
+		ok = EVP_PKEY_CTX_set_group_name(ctx, "P-256") > 0;
+	if (ok) {
+		EVP_PKEY_CTX_set_app_data(ctx, (void *)stop);
+		EVP_PKEY_CTX_set_cb(ctx, keygen_continue);
+		ok = EVP_PKEY_generate(ctx, out) > 0;
+	}
+	EVP_PKEY_CTX_free(ctx);
+	if (!ok) {
+		EVP_PKEY_free(*out);
+		*out = NULL;
+		ERR_clear_error();
+		return atomic_load(stop) ? SE_EBUSY : SE_ECRYPTO;
 	}
 	return 0;
 }

@@ -7,6 +7,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "lib/secretbox.h"
@@ -26,6 +27,9 @@ int keys_type_of(const EVP_PKEY *pkey, enum key_type *out);
 /* A new ECDSA P-256 or RSA-2048 (e = 65537) key in *OUT; the caller frees it with EVP_PKEY_free.
  * SE_EINVAL for an unknown TYPE, SE_ECRYPTO when OpenSSL fails. */
 int keys_generate(enum key_type type, EVP_PKEY **out);
+/* keys_generate for background work that must not delay a shutdown: abandoned with SE_BUSY soon
+ * after *STOP becomes non-zero (OpenSSL's key generation callback looks at it). */
+int keys_generate_unless(enum key_type type, const atomic_int *stop, EVP_PKEY **out);
 
 /* The private key as DER (SEC1 ECPrivateKey or PKCS#1 RSAPrivateKey). *der is OPENSSL_malloc'd:
  * the caller wipes and frees it with OPENSSL_clear_free(*der, *len). */

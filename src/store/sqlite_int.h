@@ -102,6 +102,9 @@ enum sq_stmt_id {
 	SQ_CUSTOM_HOST_SEQ,
 	SQ_TICKET_KEY_INSERT,
 	SQ_TICKET_KEYS_RECENT,
+	SQ_JOB_NEXT_DUE,
+	SQ_KEY_POOL_COUNT,
+	SQ_KEY_POOL_CLAIM,
 	SQ_STMT_COUNT
 };
 
@@ -122,6 +125,7 @@ struct sq_conn {
 	sqlite3_stmt *stmts[SQ_STMT_COUNT];
 	struct sq_keyed_stmt keyed[SQ_KEYED_CACHE];
 	unsigned keyed_next; /* round-robin eviction cursor */
+	int jobs_scheduled;  /* the open transaction made a job due: wake the workers on commit */
 };
 
 struct store {
@@ -131,6 +135,11 @@ struct store {
 	pthread_mutex_t lock; /* guards conns */
 	struct sq_conn *conns;
 	int schema_version;
+	/* In-process wake-up of the issuer's workers when a job is scheduled here (other processes'
+	 * jobs are found by polling): a generation counter bumped after each such commit. */
+	pthread_mutex_t jobs_lock;
+	pthread_cond_t jobs_cond;
+	uint64_t jobs_generation;
 };
 
 /* ---- connections and statements (store_sqlite.c) ------------------------------------------ */
@@ -211,6 +220,9 @@ int sq_event_append(struct sq_conn *c, const struct sq_event *ev, int64_t *seq);
 /* store_jobs.c: makes the job KIND/SUBJECT_ID due at RUN_AT_US, creating it when missing and
  * otherwise dropping its lease (the holder's token stops working). */
 int sq_job_schedule(struct sq_conn *c, const char *kind, const char *subject_id, int64_t run_at_us);
+/* store_jobs.c: wakes this process's workers waiting in store_jobs_wait (sq_commit calls it after
+ * a transaction that scheduled a job). */
+void sq_jobs_notify(struct store *st);
 /* store_jobs.c: deletes every job about SUBJECT_ID. */
 int sq_jobs_delete_subject(struct sq_conn *c, const char *subject_id);
 

@@ -351,6 +351,14 @@ struct store_job {
  * LEASE_US microseconds, with a fresh lease token; SE_ENOTFOUND when nothing is due. */
 int store_job_lease(struct store *st, const char *owner, int64_t now_us, int64_t lease_us,
 		    struct store_job *out);
+/* The run_at of the earliest job without a live lease (due or not), read without taking the
+ * write lock; SE_ENOTFOUND when there is none. */
+int store_job_next_due(struct store *st, int64_t now_us, int64_t *run_at_us);
+/* Waiting for work: a worker reads the generation, looks for a job, and when there is none waits
+ * until a job is scheduled through this store (a create or a recheck in this process) after
+ * that read, or TIMEOUT_US passes (jobs written by other processes are found by polling). */
+uint64_t store_jobs_generation(struct store *st);
+void store_jobs_wait(struct store *st, uint64_t seen, int64_t timeout_us);
 /* Deletes the job if LEASE_TOKEN still holds it; SE_ELEASE otherwise. */
 int store_job_finish(struct store *st, int64_t job_id, const char *lease_token);
 /* Releases the lease, sets run_at and last_error and counts an attempt, if LEASE_TOKEN still
@@ -385,6 +393,15 @@ int store_private_key_put(struct store *st, const char *key_id, const char *owne
 int store_private_key_get(struct store *st, const char *key_id, unsigned char **sealed,
 			  size_t *sealed_len);
 int store_private_key_delete(struct store *st, const char *key_id);
+/* Keys generated ahead of need (the issuer's key pool) are private_keys rows owned by this
+ * pseudo-owner until a pack claims one. */
+#define STORE_KEY_POOL_OWNER "pool"
+/* Number of pooled keys of KEY_TYPE ("ecdsa" | "rsa"). */
+int store_key_pool_count(struct store *st, const char *key_type, int64_t *count);
+/* Gives one pooled key of KEY_TYPE to OWNER_ID and sets KEY_ID to it (its sealed bytes stay
+ * valid: they are bound to the key id, not the owner); SE_ENOTFOUND when the pool is empty. */
+int store_key_pool_claim(struct store *st, const char *key_type, const char *owner_id,
+			 char key_id[37]);
 
 
 /* ---- custom CSRs and uploaded certificates (src/store/store_csrs.c, store_custom_packs.c) --- */

@@ -3,6 +3,8 @@
  * taken over (or was dropped by a reschedule) cannot overwrite the newer holder's work. */
 #include "store/sqlite_int.h"
 
+#include <time.h>
+
 #include "lib/error.h"
 #include "lib/ids.h"
 #include "lib/timeutil.h"
@@ -20,6 +22,68 @@ int sq_job_schedule(struct sq_conn *c, const char *kind, const char *subject_id,
 	if (rc == 0 && sqlite3_changes(c->db) == 0)
 		rc = sq_run(c, SQ_JOB_INSERT, insert, "ttII", kind, subject_id, run_at_us,
 			    time_now_us());
+	if (rc == 0)
+		c->jobs_scheduled = 1;
+	return rc;
+}
+
+void sq_jobs_notify(struct store *st)
+{
+	pthread_mutex_lock(&st->jobs_lock);
+	st->jobs_generation++;
+	pthread_cond_broadcast(&st->jobs_cond);
+	pthread_mutex_unlock(&st->jobs_lock);
+}
+
+uint64_t store_jobs_generation(struct store *st)
+{
+	uint64_t g;
+
+	pthread_mutex_lock(&st->jobs_lock);
+	g = st->jobs_generation;
+	pthread_mutex_unlock(&st->jobs_lock);
+	return g;
+}
+
+void store_jobs_wait(struct store *st, uint64_t seen, int64_t timeout_us)
+{
+	struct timespec until;
+	int64_t end_us;
+
+	if (timeout_us <= 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &until);
+	end_us = (int64_t)until.tv_sec * 1000000 + until.tv_nsec / 1000 + timeout_us;
+	until.tv_sec = end_us / 1000000;
+	until.tv_nsec = (end_us % 1000000) * 1000;
+	pthread_mutex_lock(&st->jobs_lock);
+	while (st->jobs_generation == seen) {
+		if (pthread_cond_timedwait(&st->jobs_cond, &st->jobs_lock, &until) != 0)
+			break;
+	}
+	pthread_mutex_unlock(&st->jobs_lock);
+}
+
+int store_job_next_due(struct store *st, int64_t now_us, int64_t *run_at_us)
+{
+	/* The lease's own query, read-only: an idle queue costs no write lock. */
+	static const char sql[] = "SELECT run_at FROM jobs WHERE lease_until IS NULL OR "
+				  "lease_until < ?1 ORDER BY run_at, id LIMIT 1";
+	struct sq_conn *c = sq_conn_get(st);
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*run_at_us = 0;
+	if (!c)
+		return SE_EDB;
+	rc = sq_query(c, SQ_JOB_NEXT_DUE, sql, &s, "I", now_us);
+	if (rc == 1) {
+		*run_at_us = sqlite3_column_int64(s, 0);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = SE_ENOTFOUND;
+	}
+	sq_reset(s);
 	return rc;
 }
 

@@ -72,6 +72,53 @@ int store_private_key_delete(struct store *st, const char *key_id)
 	return rc;
 }
 
+int store_key_pool_count(struct store *st, const char *key_type, int64_t *count)
+{
+	static const char sql[] =
+	    "SELECT COUNT(*) FROM private_keys WHERE owner_id = '" STORE_KEY_POOL_OWNER
+	    "' AND key_type = ?1";
+	struct sq_conn *c = sq_conn_get(st);
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*count = 0;
+	if (!c)
+		return SE_EDB;
+	rc = sq_query(c, SQ_KEY_POOL_COUNT, sql, &s, "t", key_type);
+	if (rc == 1) {
+		*count = sqlite3_column_int64(s, 0);
+		rc = 0;
+	}
+	sq_reset(s);
+	return rc;
+}
+
+int store_key_pool_claim(struct store *st, const char *key_type, const char *owner_id,
+			 char key_id[37])
+{
+	/* One statement: two workers can never claim the same key. */
+	static const char sql[] =
+	    "UPDATE private_keys SET owner_id = ?2 WHERE id = "
+	    "(SELECT id FROM private_keys WHERE owner_id = '" STORE_KEY_POOL_OWNER
+	    "' AND key_type = ?1 LIMIT 1) RETURNING id";
+	struct sq_conn *c = sq_conn_get(st);
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	key_id[0] = '\0';
+	if (!c)
+		return SE_EDB;
+	rc = sq_query(c, SQ_KEY_POOL_CLAIM, sql, &s, "tt", key_type, owner_id);
+	if (rc == 1) {
+		sq_col_copy(s, 0, key_id, 37);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = SE_ENOTFOUND;
+	}
+	sq_reset(s);
+	return rc;
+}
+
 int sq_keys_delete_for_hostname(struct sq_conn *c, const char *hostname_id)
 {
 	static const char sql[] = "DELETE FROM private_keys WHERE owner_id IN "

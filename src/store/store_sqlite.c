@@ -193,11 +193,20 @@ int sq_begin_read(struct sq_conn *c)
 
 int sq_commit(struct sq_conn *c)
 {
-	return sq_run(c, SQ_COMMIT, "COMMIT", "");
+	int rc = sq_run(c, SQ_COMMIT, "COMMIT", "");
+
+	if (c->jobs_scheduled) {
+		c->jobs_scheduled = 0;
+		if (rc == 0)
+			sq_jobs_notify(c->st);
+	}
+	return rc;
 }
 
 void sq_rollback(struct sq_conn *c)
 {
+	if (c)
+		c->jobs_scheduled = 0;
 	/* After some errors (I/O, full disk, out of memory) SQLite has rolled back already. */
 	if (!c || sqlite3_get_autocommit(c->db))
 		return;
@@ -436,6 +445,8 @@ int store_open(const char *data_dir, struct store **out)
 	}
 	snprintf(st->path, len, "%s/%s", data_dir, DB_FILE);
 	pthread_mutex_init(&st->lock, NULL);
+	pthread_mutex_init(&st->jobs_lock, NULL);
+	pthread_cond_init(&st->jobs_cond, NULL);
 	if (pthread_key_create(&st->key, conn_thread_exit) != 0) {
 		rc = SE_ENOMEM;
 		goto out;
@@ -470,6 +481,8 @@ void store_close(struct store *st)
 		}
 		pthread_mutex_unlock(&st->lock);
 		pthread_mutex_destroy(&st->lock);
+		pthread_mutex_destroy(&st->jobs_lock);
+		pthread_cond_destroy(&st->jobs_cond);
 	}
 	free(st->path);
 	free(st);

@@ -183,6 +183,15 @@ def aux_listen_args():
     return args
 
 
+def quiet_args():
+    """Background work a test does not look at, off unless the test's own arguments (which come
+    later and win) turn it on: the issuer's RSA key pool would spend the idle CPU of every
+    server the suite starts."""
+    if re.search(r"\bissuer\.key_pool\b", serve_help()):
+        return ["--issuer.key_pool=0"]
+    return []
+
+
 def role_args(roles):
     """`--roles=ROLES` when this build knows the key (the API tests run the api role alone, so
     that no issuer moves ssl.status while they look at it)."""
@@ -228,7 +237,7 @@ class Server:
         cmd += ["--api.rate_limit", str(self.rate_limit)]
         if self.rate_burst is not None:
             cmd += ["--api.rate_burst", str(self.rate_burst)]
-        cmd += aux_listen_args() + role_args(self.roles) + self.extra_args
+        cmd += aux_listen_args() + role_args(self.roles) + quiet_args() + self.extra_args
         n = len(self.runs)
         err_path = self.log_dir / f"serve-{self.port}-{n}.stderr"
         out_path = self.log_dir / f"serve-{self.port}-{n}.stdout"

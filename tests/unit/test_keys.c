@@ -31,6 +31,37 @@ static EVP_PKEY *new_key(enum key_type type)
 	return k;
 }
 
+/* The key pool's generation: a raised stop flag abandons it (a shutdown never waits for an RSA
+ * key), a clear one gives the same keys as keys_generate. */
+static void test_generate_unless_stopped(void **state)
+{
+	atomic_int stop = 0;
+	EVP_PKEY *k = NULL;
+	struct timespec a, b;
+	char group[32];
+
+	(void)state;
+	assert_int_equal(keys_generate_unless(KEY_RSA_2048, &stop, &k), 0);
+	assert_int_equal(EVP_PKEY_get_base_id(k), EVP_PKEY_RSA);
+	assert_int_equal(EVP_PKEY_get_bits(k), 2048);
+	EVP_PKEY_free(k);
+	assert_int_equal(keys_generate_unless(KEY_ECDSA_P256, &stop, &k), 0);
+	assert_int_equal(EVP_PKEY_get_base_id(k), EVP_PKEY_EC);
+	assert_int_equal(EVP_PKEY_get_group_name(k, group, sizeof(group), NULL), 1);
+	assert_string_equal(group, "prime256v1");
+	EVP_PKEY_free(k);
+
+	stop = 1;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	k = (EVP_PKEY *)1;
+	assert_int_equal(keys_generate_unless(KEY_RSA_2048, &stop, &k), SE_EBUSY);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	assert_null(k);
+	/* Abandoned at the first prime candidate: far below one generation (0.1-0.5 s). */
+	assert_true((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 < 50);
+	assert_int_equal(ERR_peek_error(), 0);
+}
+
 static void test_generate_both_types(void **state)
 {
 	EVP_PKEY *ec = new_key(KEY_ECDSA_P256), *rsa = new_key(KEY_RSA_2048), *bad = NULL;
@@ -569,6 +600,7 @@ int main(void)
 	    cmocka_unit_test(test_csr_bad_names),
 	    cmocka_unit_test(test_cert_info_fields),
 	    cmocka_unit_test(test_pem_chain_split),
+	    cmocka_unit_test(test_generate_unless_stopped),
 	    cmocka_unit_test(test_measure),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,103 @@
+"""The issuer's RSA key pool (keys made ahead on idle CPU, claimed by new packs) and the edge's
+deployment of new certificates: a pack becomes active as soon as the edge has loaded it, before
+any visitor's handshake."""
+
+import sqlite3
+
+import pytest
+
+from conftest import free_port, uniq, wait_until
+from issuance_helpers import create_ssl, stored_certificates, wait_status
+from peers import ChallTestSrv, edge_http_key
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import (Encoding, PublicFormat,
+                                                          load_der_private_key)
+
+
+def pool_keys(data_dir):
+    db = sqlite3.connect(f"file:{data_dir}/saasedge.db?mode=ro", uri=True, timeout=5)
+    try:
+        return [row for row in db.execute(
+            "SELECT id, key_type, sealed FROM private_keys WHERE owner_id = 'pool'")]
+    finally:
+        db.close()
+
+
+def pack_key_ids(data_dir, pack_id):
+    db = sqlite3.connect(f"file:{data_dir}/saasedge.db?mode=ro", uri=True, timeout=5)
+    try:
+        return {t: k for t, k in db.execute(
+            "SELECT key_type, private_key_id FROM certificates WHERE pack_id = ?", (pack_id,))}
+    finally:
+        db.close()
+
+
+def rsa_public_key(leaf_der):
+    cert = x509.load_der_x509_certificate(leaf_der)
+    return cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+
+
+@pytest.fixture
+def edge_dns(tmp_path):
+    if not edge_http_key():
+        pytest.skip("this build has no edge (edge.http_listen) to answer http-01")
+    dns = ChallTestSrv(tmp_path)  # every name: A 127.0.0.1, where the edge listens
+    yield dns
+    dns.stop()
+
+
+def start(d, dns, pool):
+    d.start(roles="api,issuer,edge", extra_args=[
+        "--dns.resolver", dns.resolver, "--issuance.default_ca", "internal",
+        "--issuer.key_pool", str(pool), "--log.level", "info",
+        f"--edge.http_listen=127.0.0.1:{free_port()}",
+        f"--edge.https_listen=127.0.0.1:{free_port()}"])
+
+
+def test_pooled_rsa_keys_are_claimed_once_and_refilled(deploy, edge_dns):
+    d = deploy()
+    creds = d.zone()
+    start(d, edge_dns, pool=3)
+    wait_until(lambda: "key pool full" in d.server.stderr(), 120, "the key pool to fill")
+    pooled = {row[0] for row in pool_keys(d.data)}
+    assert len(pooled) >= 3
+    assert {row[1] for row in pool_keys(d.data)} == {"rsa"}
+    for _, _, sealed in pool_keys(d.data):
+        assert b"PRIVATE KEY" not in sealed  # sealed at rest, never PEM or bare DER
+        with pytest.raises(ValueError):
+            load_der_private_key(sealed, None)
+
+    api = d.api(creds)
+    hosts = [create_ssl(api, uniq("pool"), "http") for _ in range(2)]
+    done = [wait_status(api, h["id"], ("active",)) for h in hosts]
+
+    rsa_keys, rsa_publics = set(), set()
+    for h in done:
+        ids = pack_key_ids(d.data, h["ssl"]["id"])
+        assert set(ids) == {"ecdsa", "rsa"}
+        rsa_keys.add(ids["rsa"])
+        certs = stored_certificates(d.data, h["ssl"]["id"])
+        rsa_publics.add(rsa_public_key(certs["rsa"][0]))
+    # Each pack took its own pooled key: none shared, none left in the pool.
+    assert len(rsa_keys) == 2 and len(rsa_publics) == 2
+    assert rsa_keys <= pooled
+    assert not rsa_keys & {row[0] for row in pool_keys(d.data)}
+    # The pool is topped up again on idle CPU, and survives a restart.
+    wait_until(lambda: len(pool_keys(d.data)) >= 3, 120, "the key pool to refill")
+    before = {row[0] for row in pool_keys(d.data)}
+    d.server.restart()
+    assert before <= {row[0] for row in pool_keys(d.data)}
+
+
+def test_an_empty_pool_still_issues_and_a_new_pack_is_active_without_a_visitor(deploy, edge_dns):
+    d = deploy()
+    creds = d.zone()
+    start(d, edge_dns, pool=0)
+    api = d.api(creds)
+    h = create_ssl(api, uniq("nopool"), "http")
+    # No handshake is made here: the edge's change feed loads the new pack and activates it.
+    h = wait_status(api, h["id"], ("active",))
+    assert set(pack_key_ids(d.data, h["ssl"]["id"])) == {"ecdsa", "rsa"}
+    assert pool_keys(d.data) == []
+    assert "certificate deployed" in d.server.stderr()

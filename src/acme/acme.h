@@ -131,6 +131,10 @@ int acme_problem_is(const struct acme_problem *p, const char *short_type);
 int acme_directory_load(struct acme_client *c, struct acme_problem *p);
 /* 1 when the directory says externalAccountRequired, 0 otherwise (loads it when needed). */
 int acme_directory_eab_required(struct acme_client *c, struct acme_problem *p);
+/* The directory's meta.caaIdentities (the domains this CA recognises in CAA "issue" records)
+ * comma-separated into OUT, "" when it names none (loads the directory when needed). */
+int acme_directory_caa_identities(struct acme_client *c, char *out, size_t len,
+				  struct acme_problem *p);
 
 /* newAccount with termsOfServiceAgreed (agreeing is the operator's act of configuring the CA),
  * contact "mailto:EMAIL" when EMAIL is not NULL, and the external account binding when the

@@ -24,6 +24,7 @@ struct acme__directory {
 	char new_account[ACME_URL_MAX];
 	char new_order[ACME_URL_MAX];
 	char renewal_info[ACME_URL_MAX]; /* "" when the CA does not offer ARI */
+	char caa_identities[256];        /* meta.caaIdentities, comma-separated; "" none */
 };
 
 struct acme_client {

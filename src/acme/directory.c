@@ -1,10 +1,34 @@
 /* The CA's directory (RFC 8555 §7.1.1): fetched on first use, cached in the client, refreshed
  * on demand. Only the URLs saasedge uses are kept. */
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "acme/acme_int.h"
 #include "lib/error.h"
+
+/* Keeps the identities that fit whole; a CA naming more than 256 bytes of them is unheard of. */
+static void caa_identities_join(json_t *ids, char *out, size_t len)
+{
+	size_t i, used = 0;
+	json_t *id;
+
+	out[0] = '\0';
+	json_array_foreach(ids, i, id)
+	{
+		const char *v = json_string_value(id);
+		int n;
+
+		if (!v || !v[0] || strchr(v, ','))
+			continue;
+		n = snprintf(out + used, len - used, "%s%s", used ? "," : "", v);
+		if (n < 0 || (size_t)n >= len - used) {
+			out[used] = '\0';
+			break;
+		}
+		used += (size_t)n;
+	}
+}
 
 static int parse(json_t *doc, struct acme__directory *d, struct acme_problem *p)
 {
@@ -23,6 +47,8 @@ static int parse(json_t *doc, struct acme__directory *d, struct acme_problem *p)
 		rc = acme__json_str(doc, "renewalInfo", 0, d->renewal_info, sizeof(d->renewal_info),
 				    "directory", p);
 	d->eab_required = json_is_true(json_object_get(meta, "externalAccountRequired"));
+	caa_identities_join(json_object_get(meta, "caaIdentities"), d->caa_identities,
+			    sizeof(d->caa_identities));
 	d->loaded = rc == 0;
 	return rc;
 }
@@ -98,4 +124,20 @@ int acme_directory_eab_required(struct acme_client *c, struct acme_problem *p)
 	required = c->dir.eab_required;
 	pthread_mutex_unlock(&c->lock);
 	return required;
+}
+
+int acme_directory_caa_identities(struct acme_client *c, char *out, size_t len,
+				  struct acme_problem *p)
+{
+	int rc;
+
+	acme__problem_clear(p);
+	out[0] = '\0';
+	rc = ensure_loaded(c, p);
+	if (rc != 0)
+		return rc;
+	pthread_mutex_lock(&c->lock);
+	snprintf(out, len, "%s", c->dir.caa_identities);
+	pthread_mutex_unlock(&c->lock);
+	return 0;
 }

@@ -248,17 +248,38 @@ static int preflight_step(struct pack_work *w, struct step_out *out)
 	return out->errors ? 0 : SE_ENOMEM;
 }
 
+/* The CAA issuer domains of the pack's CA: configured, else from its directory. */
+static void caa_identities_of(struct pack_work *w, struct acme_client *c, char *out, size_t len)
+{
+	const char *ca = state_str(w->state, "ca");
+	struct acme_problem p;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < w->is->n_acme; i++)
+		if (strcmp(w->is->acme[i].cfg->name, ca) == 0)
+			snprintf(out, len, "%s", w->is->acme[i].cfg->caa_identities);
+	if (!out[0])
+		acme_directory_caa_identities(c, out, len, &p);
+}
+
 static int accept_step(struct pack_work *w, struct step_out *out)
 {
 	json_t *chals = json_object_get(w->state, "chals");
 	struct acme_client *c = client_of(w, out);
+	const char *names[2] = {w->names[0], w->names[1]};
 	struct acme_problem p;
-	char msg[700];
+	char msg[700], caa[256];
 	size_t i;
 	json_t *ch;
 
 	if (!c)
 		return 0;
+	/* Before the first challenge is accepted: a CAA refusal would cost a failed validation. */
+	caa_identities_of(w, c, caa, sizeof(caa));
+	if (dcv_caa_check(w->is->cfg->dns.resolver, names, w->n_names, caa, msg, sizeof(msg))) {
+		step_fail_later(w, out, msg, -1);
+		return 0;
+	}
 	json_array_foreach(chals, i, ch)
 	{
 		if (json_is_true(json_object_get(ch, "accepted")))

@@ -199,6 +199,15 @@ int dcv_txt_lookup(const char *resolver, const char *name, struct dcv_txt *out, 
 		   size_t detail_len);
 /* Runs the c-ares CHANNEL (an ares_channel) until *DONE is set by a callback. */
 void dcv_channel_wait(void *channel, int *done);
+
+/* ---- dcv_caa.c ----------------------------------------------------------------------------- */
+
+/* 0 when the CAA records of every name in NAMES ("*.x" for a wildcard) let a CA known by
+ * IDENTITIES (comma-separated CAA issuer domains; "" skips the check) issue; SE_EPERM with MSG
+ * saying which record to add, or SE_EIO with MSG when a lookup fails. Blocks a few seconds at
+ * most. */
+int dcv_caa_check(const char *resolver, const char *const *names, size_t n,
+		  const char *identities, char *msg, size_t msg_len);
 /* 0 when every value of EXPECTED (N) is among NAME's TXT records; otherwise SE_ENOTFOUND or
  * SE_EIO with MSG a sentence for validation_errors. */
 int dcv_txt_check(const char *resolver, const char *name, const char *const *expected, size_t n,

@@ -149,6 +149,8 @@ static const struct ca_field ca_fields[] = {
     {CA_FIELD(ca_bundle), "FILE", "PEM file trusted for the directory's TLS"},
     {CA_FIELD(eab_kid), "KID", "external account binding key id"},
     {CA_FIELD(eab_hmac), "KEY", "external account binding HMAC key (base64url)"},
+    {CA_FIELD(caa_identities), "DOMAINS",
+     "CAA issuer domains of this CA, comma-separated (default: the directory's)"},
 };
 
 #define N_CA_FIELDS (sizeof(ca_fields) / sizeof(ca_fields[0]))

@@ -19,6 +19,7 @@ struct config_ca {
 	char ca_bundle[PATH_MAX];
 	char eab_kid[256];
 	char eab_hmac[256];
+	char caa_identities[256]; /* CAA issuer domains of this CA, comma-separated; "" = ask */
 };
 
 struct config {

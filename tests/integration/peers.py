@@ -55,6 +55,13 @@ class ChallTestSrv:
     def clear_txt(self, name):
         self._post("/clear-txt", {"host": name.rstrip(".") + "."})
 
+    def add_caa(self, name, tag, value):
+        self._post("/add-caa", {"host": name.rstrip(".") + ".",
+                                "policies": [{"tag": tag, "value": value}]})
+
+    def clear_caa(self, name):
+        self._post("/clear-caa", {"host": name.rstrip(".") + "."})
+
     def set_cname(self, name, target):
         self._post("/set-cname", {"host": name.rstrip(".") + ".",
                                   "target": target.rstrip(".") + "."})

@@ -84,17 +84,37 @@ static int chal_seen(json_t *chals, const char *authz_url)
 	return 0;
 }
 
+/* The index in AZ of the challenge the hostname's method uses: dns-01 for txt, for http the first
+ * of issuance.http_challenges that AZ offers (TYPE receives its name); -1 when none is offered. */
+static int chal_pick(const struct pack_work *w, const struct acme_authz *az, char *type, size_t len)
+{
+	const char *p =
+	    strcmp(w->subj.method, "txt") == 0 ? "dns-01" : w->is->cfg->issuance.http_challenges;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		snprintf(type, len, "%.*s", (int)n, p);
+		for (size_t k = 0; k < az->n_ch; k++) {
+			if (strcmp(az->ch[k].type, type) == 0)
+				return (int)k;
+		}
+		p += n;
+		p += *p == ',';
+	}
+	snprintf(type, len, "%s", strcmp(w->subj.method, "txt") == 0 ? "dns-01" : "http");
+	return -1;
+}
+
 /* Adds the challenge of AUTHZ_URL that the hostname's method needs to CHALS and RECORDS. 0, or
  * SE_EIO with MSG when the CA cannot be used for it. */
 static int chal_add(struct pack_work *w, struct acme_client *c, const char *authz_url,
 		    json_t *chals, json_t *records, char *msg, size_t msg_len)
 {
-	const char *type = strcmp(w->subj.method, "txt") == 0 ? "dns-01" : "http-01";
-	char value[ACME_KEY_AUTHZ_MAX], name[300];
+	char value[ACME_KEY_AUTHZ_MAX], name[300], type[16];
 	struct acme_problem p;
 	struct acme_authz az;
-	size_t k;
-	int rc;
+	int k, rc;
 
 	rc = acme_authz_fetch(c, authz_url, &az, &p);
 	if (rc) {
@@ -107,9 +127,8 @@ static int chal_add(struct pack_work *w, struct acme_client *c, const char *auth
 		snprintf(msg, msg_len, "authorization for %s is %s", az.identifier, az.status);
 		return SE_EIO;
 	}
-	for (k = 0; k < az.n_ch && strcmp(az.ch[k].type, type) != 0; k++)
-		;
-	if (k == az.n_ch) {
+	k = chal_pick(w, &az, type, sizeof(type));
+	if (k < 0) {
 		snprintf(msg, msg_len, "the CA offers no %s challenge for %s", type, az.identifier);
 		return SE_EIO;
 	}
@@ -118,6 +137,12 @@ static int chal_add(struct pack_work *w, struct acme_client *c, const char *auth
 		snprintf(name, sizeof(name), "_acme-challenge.%s", az.identifier);
 		if (rc == 0)
 			json_array_append_new(records, dcv_record_txt(name, value));
+	} else if (strcmp(type, "tls-alpn-01") == 0) {
+		/* Nothing for the customer to publish but the CNAME: no validation record. */
+		rc = acme_key_authorization(c, az.ch[k].token, value, sizeof(value));
+		snprintf(name, sizeof(name), "%s", az.identifier);
+		if (rc == 0)
+			rc = dcv_challenge_put(w, type, az.identifier, az.identifier, value);
 	} else {
 		rc = acme_key_authorization(c, az.ch[k].token, value, sizeof(value));
 		snprintf(name, sizeof(name), "%s", az.identifier);
@@ -262,6 +287,8 @@ static int accept_step(struct pack_work *w, struct step_out *out)
 			return 0;
 		}
 		json_object_set_new(ch, "accepted", json_true());
+		log_info("msg=\"challenge accepted\" hostname=%s type=%s ca=%s", w->subj.hostname,
+			 json_string_value(json_object_get(ch, "type")), state_str(w->state, "ca"));
 	}
 	state_set_str(w->state, "step", "poll");
 	state_set_int(w->state, "tries", 0);

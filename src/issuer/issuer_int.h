@@ -155,6 +155,10 @@ json_t *dcv_record_http(const char *host, const char *token, const char *body);
 /* Stores the http-01 response BODY for TOKEN so that the edge answers it for the pack. */
 int dcv_http_challenge_put(struct pack_work *w, const char *host, const char *token,
 			   const char *body);
+/* Stores the response BODY of challenge KIND under TOKEN for the pack: the edge answers
+ * tls-alpn-01 by hostname, so its TOKEN is the hostname and its BODY the key authorization. */
+int dcv_challenge_put(struct pack_work *w, const char *kind, const char *host, const char *token,
+		      const char *body);
 /* JSON text of RECORDS (malloc'd, NULL on failure); takes the reference. */
 char *dcv_records_dump(json_t *records);
 

@@ -214,7 +214,8 @@ int store_edge_lookup(struct store *st, const char *name, struct store_edge_entr
 /* ---- DCV challenge responses (written by the issuer; answered by the edge) ------------------ */
 
 struct store_challenge {
-	char token[128];    /* http-01 / tls-alpn-01 token; for dns-01 the TXT owner name */
+	char token[128];    /* http-01 token; tls-alpn-01: the hostname (all the edge sees, the
+			     * SNI); dns-01: the TXT owner name */
 	char hostname[256]; /* the name being validated (without "*.") */
 	char kind[16];      /* "http-01" | "tls-alpn-01" | "dns-01" */
 	char pack_id[37];   /* the certificate pack the challenge belongs to */

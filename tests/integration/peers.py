@@ -55,6 +55,13 @@ class ChallTestSrv:
     def clear_txt(self, name):
         self._post("/clear-txt", {"host": name.rstrip(".") + "."})
 
+    def add_a(self, name, addresses):
+        self._post("/add-a", {"host": name.rstrip(".") + ".", "addresses": list(addresses)})
+
+    def clear_a(self, name):
+        """Back to the default answer, A 127.0.0.1."""
+        self._post("/clear-a", {"host": name.rstrip(".") + "."})
+
     def set_cname(self, name, target):
         self._post("/set-cname", {"host": name.rstrip(".") + ".",
                                   "target": target.rstrip(".") + "."})

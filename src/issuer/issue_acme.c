@@ -37,12 +37,21 @@ static void ca_failure(struct pack_work *w, struct step_out *out, const char *ms
 	int64_t failures = state_int(w->state, "ca_failures") + 1;
 	const char *ca = state_str(w->state, "ca");
 	const char *next = NULL;
+	char shown[900];
 
 	if (failures >= w->is->cfg->issuance.ca_attempts)
 		next = next_ca(w->is->cfg, ca);
 	log_warn("msg=\"acme order failed\" hostname=%s ca=%s failures=%lld%s%s detail=\"%s\"",
 		 w->subj.hostname, ca, (long long)failures, next ? " next_ca=" : "",
 		 next ? next : "", msg);
+	/* With several CAs the user needs to know which one failed, and where it goes next. */
+	if (w->is->cfg->n_cas > 1)
+		snprintf(shown, sizeof(shown),
+			 "certificate authority %s (failure %lld of %lld): %s%s%s", ca,
+			 (long long)failures, (long long)w->is->cfg->issuance.ca_attempts, msg,
+			 next ? "; moving to certificate authority " : "", next ? next : "");
+	else
+		snprintf(shown, sizeof(shown), "%s", msg);
 	if (next) {
 		state_set_str(w->state, "ca", next);
 		failures = 0;
@@ -51,7 +60,7 @@ static void ca_failure(struct pack_work *w, struct step_out *out, const char *ms
 	state_set_str(w->state, "step", "order");
 	json_object_del(w->state, "orders");
 	json_object_del(w->state, "chals");
-	step_fail_later(w, out, msg, retry_after_s);
+	step_fail_later(w, out, shown, retry_after_s);
 }
 
 static struct acme_client *client_of(struct pack_work *w, struct step_out *out)

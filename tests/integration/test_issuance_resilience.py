@@ -1,15 +1,16 @@
 """The issuer under stress from its peers and from crashes: a CA that rejects half of all nonces,
-and kill -9 of saasedge while 20 hostnames are in flight (all finish after a restart, each with
-exactly one certificate per key type)."""
+a first CA that never answers (the pack moves to the next one), and kill -9 of saasedge while
+hostnames are in flight (all finish after a restart, each with exactly one certificate per key
+type)."""
 
 import sqlite3
 import threading
 
 import pytest
 
-from conftest import uniq, wait_until
+from conftest import free_port, uniq, wait_until
 from issuance_helpers import (ISSUE_TIMEOUT, create_ssl, drive_txt, publish_txt, start_issuer,
-                              stored_certificates)
+                              stored_certificates, verify_chain)
 from peers import ChallTestSrv, Pebble
 
 DONE = ("pending_deployment", "active")
@@ -33,6 +34,47 @@ def test_badnonce_storm_still_issues(deploy, dns, tmp_path):
         for hid in hids:
             h, _ = drive_txt(api, dns, hid)
             assert set(stored_certificates(d.data, h["ssl"]["id"])) == {"ecdsa", "rsa"}
+    finally:
+        pebble.stop()
+
+
+def test_failing_ca_falls_back_to_the_next(deploy, dns, tmp_path):
+    pebble = Pebble(tmp_path, dns, 5002, 5001)
+    dead_port = free_port()  # nothing listens there: every request to this CA fails
+    try:
+        d = deploy()
+        creds = d.zone()
+        start_issuer(d, dns, ["--ca.dead.directory", f"https://127.0.0.1:{dead_port}/dir",
+                              *pebble.saasedge_args(default=False),
+                              "--issuance.default_ca", "dead", "--issuance.ca_attempts", "2"])
+        api = d.api(creds)
+        host = uniq("fallback")
+        hid = create_ssl(api, host, "txt")["id"]
+        messages = []
+
+        def moved():
+            h = api.fetch(hid)
+            for e in h["ssl"].get("validation_errors") or []:
+                if e["message"] not in messages:
+                    messages.append(e["message"])
+            return any("moving to certificate authority pebble" in m for m in messages)
+
+        wait_until(moved, ISSUE_TIMEOUT, "the pack to leave the failing CA", interval=0.05)
+        first = next(m for m in messages if "failure 1 of 2" in m)
+        assert first.startswith("certificate authority dead (failure 1 of 2): "), messages
+        assert f"127.0.0.1:{dead_port}" in first, messages
+
+        h, _ = drive_txt(api, dns, hid)
+
+        assert not h["ssl"].get("validation_errors"), h
+        certs = stored_certificates(d.data, h["ssl"]["id"])
+        assert set(certs) == {"ecdsa", "rsa"}, certs
+        root = pebble.root_pem()
+        for leaf, chain in certs.values():
+            verify_chain(tmp_path, root, leaf, chain, host)
+        log = d.server.stderr() + d.server.stdout()
+        assert "ca=dead failures=2 next_ca=pebble" in log, log[-3000:]
+        assert f"certificates issued\" hostname={host} pack={h['ssl']['id']} ca=pebble" in log
     finally:
         pebble.stop()
 

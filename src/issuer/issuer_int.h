@@ -126,6 +126,12 @@ int dcv_http_fetch_check(const struct config *cfg, const char *host, const char 
  * otherwise SE_ENOTFOUND with MSG a sentence for verification_errors. */
 int ownership_check(struct pack_work *w, char *msg, size_t msg_len);
 
+/* ---- pack_cleanup.c ----------------------------------------------------------------------- */
+
+/* Runs the "pack_cleanup" job JOB (leased by the caller): deactivates the ACME authorizations
+ * of a deleted pack, best effort, then finishes the job. */
+void pack_cleanup_run(struct issuer *is, const struct store_job *job);
+
 /* ---- renewal.c ----------------------------------------------------------------------------- */
 
 /* The pack's certificates are issued: pending_deployment, job due again at renewal time. */

@@ -120,7 +120,8 @@ int store_hostname_get(struct store *st, const char *zone_id, const char *id,
 int store_hostname_update(struct store *st, struct store_hostname *h, int restart_validation);
 
 /* Deletes a hostname with its certificate packs, certificates, keys and jobs, and appends a
- * "hostname.deleted" event. SE_ENOTFOUND when absent. */
+ * "hostname.deleted" event, and a "pack_cleanup" job per pack with issuer state (see
+ * store_job_payload). SE_ENOTFOUND when absent. */
 int store_hostname_delete(struct store *st, const char *zone_id, const char *id);
 
 enum store_hostname_order {
@@ -358,6 +359,10 @@ int store_job_finish(struct store *st, int64_t job_id, const char *lease_token);
  * holds it; SE_ELEASE otherwise. */
 int store_job_retry(struct store *st, int64_t job_id, const char *lease_token, int64_t run_at_us,
 		    const char *last_error);
+/* The document job JOB_ID carries (malloc'd, the caller frees it); SE_ENOTFOUND when none.
+ * Deleting a hostname leaves a "pack_cleanup" job (subject: the pack id) per pack that had
+ * issuer state, carrying that state. */
+int store_job_payload(struct store *st, int64_t job_id, char **out);
 /* Number of jobs of KIND about SUBJECT_ID (for tests and diagnostics). */
 int store_job_count(struct store *st, const char *kind, const char *subject_id, int64_t *count);
 

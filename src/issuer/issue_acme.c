@@ -29,6 +29,16 @@ static const char *next_ca(const struct config *cfg, const char *current)
 	return cfg->cas[(i + 1) % cfg->n_cas].name;
 }
 
+/* Drops the pack's orders: a new one after the backoff. */
+static void order_restart(struct pack_work *w, struct step_out *out, const char *msg,
+			  int64_t retry_after_s)
+{
+	state_set_str(w->state, "step", "order");
+	json_object_del(w->state, "orders");
+	json_object_del(w->state, "chals");
+	step_fail_later(w, out, msg, retry_after_s);
+}
+
 /* The CA failed this pack's order: back to a new order after a backoff, at the next configured
  * CA once this one failed issuance.ca_attempts times. */
 static void ca_failure(struct pack_work *w, struct step_out *out, const char *msg,
@@ -57,10 +67,27 @@ static void ca_failure(struct pack_work *w, struct step_out *out, const char *ms
 		failures = 0;
 	}
 	state_set_int(w->state, "ca_failures", failures);
-	state_set_str(w->state, "step", "order");
-	json_object_del(w->state, "orders");
-	json_object_del(w->state, "chals");
-	step_fail_later(w, out, shown, retry_after_s);
+	order_restart(w, out, shown, retry_after_s);
+}
+
+/* A CA exchange failed with P (MSG says so for validation_errors). A CA that lost its data
+ * answers accountDoesNotExist (register again, then a new order) or 404 for the order's URLs
+ * (a new order). Otherwise a CA failure when COUNTED, else the step is retried later. */
+static void exchange_failed(struct pack_work *w, struct step_out *out, const struct acme_problem *p,
+			    const char *msg, int counted)
+{
+	struct acme_problem again;
+
+	if (acme_problem_is(p, "accountDoesNotExist")) {
+		if (acme_accounts_register_again(w->is, state_str(w->state, "ca"), &again) == 0)
+			order_restart(w, out, msg, -1);
+		else
+			step_fail_later(w, out, msg, again.retry_after_s);
+	} else if (counted || p->status == 404) {
+		ca_failure(w, out, msg, p->retry_after_s);
+	} else {
+		step_fail_later(w, out, msg, p->retry_after_s);
+	}
 }
 
 static struct acme_client *client_of(struct pack_work *w, struct step_out *out)
@@ -116,18 +143,18 @@ static int chal_pick(const struct pack_work *w, const struct acme_authz *az, cha
 }
 
 /* Adds the challenge of AUTHZ_URL that the hostname's method needs to CHALS and RECORDS. 0, or
- * SE_EIO with MSG when the CA cannot be used for it. */
+ * SE_EIO with MSG when the CA cannot be used for it (P filled when the CA said why). */
 static int chal_add(struct pack_work *w, struct acme_client *c, const char *authz_url,
-		    json_t *chals, json_t *records, char *msg, size_t msg_len)
+		    json_t *chals, json_t *records, struct acme_problem *p, char *msg,
+		    size_t msg_len)
 {
 	char value[ACME_KEY_AUTHZ_MAX], name[300], type[16];
-	struct acme_problem p;
 	struct acme_authz az;
 	int k, rc;
 
-	rc = acme_authz_fetch(c, authz_url, &az, &p);
+	rc = acme_authz_fetch(c, authz_url, &az, p);
 	if (rc) {
-		problem_msg(&p, "fetching an authorization", msg, msg_len);
+		problem_msg(p, "fetching an authorization", msg, msg_len);
 		return rc;
 	}
 	if (strcmp(az.status, "valid") == 0)
@@ -199,14 +226,14 @@ static int order_step(struct pack_work *w, struct step_out *out)
 	}
 	if (acme_order_create(c, names, w->n_names, NULL, &o, &p)) {
 		problem_msg(&p, "creating the order", msg, sizeof(msg));
-		ca_failure(w, out, msg, p.retry_after_s);
+		exchange_failed(w, out, &p, msg, 1);
 		goto out;
 	}
 	for (size_t a = 0; a < o.n_authz && !msg[0]; a++) {
 		json_array_append_new(az, json_string(o.authz[a]));
 		if (!chal_seen(chals, o.authz[a]) &&
-		    chal_add(w, c, o.authz[a], chals, records, msg, sizeof(msg))) {
-			ca_failure(w, out, msg, -1);
+		    chal_add(w, c, o.authz[a], chals, records, &p, msg, sizeof(msg))) {
+			exchange_failed(w, out, &p, msg, 1);
 			goto out;
 		}
 	}
@@ -292,7 +319,7 @@ static int accept_step(struct pack_work *w, struct step_out *out)
 		if (acme_challenge_accept(c, json_string_value(json_object_get(ch, "url")), NULL,
 					  &p)) {
 			problem_msg(&p, "asking the CA to validate", msg, sizeof(msg));
-			step_fail_later(w, out, msg, p.retry_after_s);
+			exchange_failed(w, out, &p, msg, 0);
 			return 0;
 		}
 		json_object_set_new(ch, "accepted", json_true());
@@ -325,7 +352,7 @@ static int poll_step(struct pack_work *w, struct step_out *out)
 	{
 		if (acme_authz_fetch(c, json_string_value(json_object_get(ch, "authz")), &az, &p)) {
 			problem_msg(&p, "polling an authorization", msg, sizeof(msg));
-			step_fail_later(w, out, msg, p.retry_after_s);
+			exchange_failed(w, out, &p, msg, 0);
 			return 0;
 		}
 		if (strcmp(az.status, "valid") == 0)
@@ -437,10 +464,9 @@ static int order_advance(struct pack_work *w, struct acme_client *c, json_t *ord
 	}
 	if (rc) {
 		problem_msg(&p, "finalizing the order", msg, sizeof(msg));
-		if (acme_problem_is(&p, "orderNotReady") || p.status == 0 || p.status >= 500)
-			step_fail_later(w, out, msg, p.retry_after_s);
-		else
-			ca_failure(w, out, msg, p.retry_after_s);
+		exchange_failed(w, out, &p, msg,
+				!acme_problem_is(&p, "orderNotReady") && p.status != 0 &&
+				    p.status < 500);
 		return -1;
 	}
 	if (strcmp(o.status, "invalid") == 0 || strcmp(o.status, "pending") == 0) {

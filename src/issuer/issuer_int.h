@@ -151,6 +151,9 @@ void renewal_failed(struct pack_work *w, struct step_out *out);
  * P->detail saying the CA is not configured). Borrowed from IS. */
 struct acme_client *acme_accounts_client(struct issuer *is, const char *name,
 					 struct acme_problem *p);
+/* The CA NAME answered accountDoesNotExist (it lost its data, e.g. a test CA restarted):
+ * reloads its directory and registers the account key again, keeping the new account URL. */
+int acme_accounts_register_again(struct issuer *is, const char *name, struct acme_problem *p);
 void acme_accounts_dispose(struct issuer *is);
 
 /* ---- dcv_records.c ------------------------------------------------------------------------- */

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import free_port, uniq, wait_until
 from issuance_helpers import (ISSUE_TIMEOUT, create_ssl, drive_txt, publish_txt, start_issuer,
-                              stored_certificates, verify_chain)
+                              stored_certificates, verify_chain, wait_records)
 from peers import ChallTestSrv, Pebble
 
 DONE = ("pending_deployment", "active")
@@ -75,6 +75,39 @@ def test_failing_ca_falls_back_to_the_next(deploy, dns, tmp_path):
         log = d.server.stderr() + d.server.stdout()
         assert "ca=dead failures=2 next_ca=pebble" in log, log[-3000:]
         assert f"certificates issued\" hostname={host} pack={h['ssl']['id']} ca=pebble" in log
+    finally:
+        pebble.stop()
+
+
+def test_pebble_restarted_mid_order(deploy, dns, tmp_path):
+    """Pebble loses its accounts, orders and root while a hostname waits for its TXT record:
+    the issuer registers again, orders again, and the certificates chain to the new root."""
+    pebble = Pebble(tmp_path, dns, 5002, 5001)
+    try:
+        d = deploy()
+        creds = d.zone()
+        start_issuer(d, dns, pebble.saasedge_args())
+        api = d.api(creds)
+        host = uniq("restart")
+        hid = create_ssl(api, host, "txt")["id"]
+        old_records = wait_records(api, hid)
+        assert api.fetch(hid)["ssl"]["status"] == "pending_validation"
+        old_root = pebble.root_pem()
+
+        pebble.kill_and_restart()
+        new_root = pebble.root_pem()
+        assert new_root != old_root
+        publish_txt(dns, old_records)  # the customer publishes what was shown before
+
+        h, seen = drive_txt(api, dns, hid)
+
+        assert any(r not in old_records for r in seen), "no new order after the restart"
+        certs = stored_certificates(d.data, h["ssl"]["id"])
+        assert set(certs) == {"ecdsa", "rsa"}, certs
+        for leaf, chain in certs.values():
+            verify_chain(tmp_path, new_root, leaf, chain, host)
+        log = d.server.stderr() + d.server.stdout()
+        assert "acme account registered again\" ca=pebble" in log, log[-3000:]
     finally:
         pebble.stop()
 

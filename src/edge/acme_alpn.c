@@ -31,10 +31,6 @@ int acme_alpn_offered(SSL *ssl)
 
 int acme_alpn_client_hello(SSL *ssl, struct edge_conn *c, int *al)
 {
-	if (!c->sni[0]) {
-		*al = SSL_AD_UNRECOGNIZED_NAME;
-		return SSL_CLIENT_HELLO_ERROR;
-	}
 	if (c->acme_alpn != ACME_ALPN_READY) {
 		c->acme_alpn = ACME_ALPN_WANTED;
 		return SSL_CLIENT_HELLO_RETRY; /* conn.c sends the name to a lookup thread */

@@ -113,9 +113,10 @@ void plain_job_done(struct edge_conn *c, struct lookup_job *job);
 /* acme_alpn.c: tls-alpn-01. */
 /* 1 when the ClientHello's ALPN list is exactly "acme-tls/1". */
 int acme_alpn_offered(SSL *ssl);
-/* The ClientHello callback for such a client: RETRY until the lookup is back (C->acme_alpn
- * says conn.c to submit a LOOKUP_ALPN job), then the challenge certificate, or an alert when
- * no challenge is pending for the SNI. */
+/* The ClientHello callback for such a client once its SNI is in c->sni (sni.c serves a client
+ * without SNI as any other): RETRY until the lookup is back (C->acme_alpn tells conn.c to submit
+ * a LOOKUP_ALPN job), then the challenge certificate, or an alert when no challenge is pending
+ * for the SNI. */
 int acme_alpn_client_hello(SSL *ssl, struct edge_conn *c, int *al);
 /* The ALPN answer for such a client: acme-tls/1. */
 int acme_alpn_select(const unsigned char **out, unsigned char *outlen, const unsigned char *in,

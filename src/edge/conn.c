@@ -146,6 +146,8 @@ static void conn_free(struct edge_conn *c)
 	if (c->up.fd >= 0)
 		close(c->up.fd);
 	edge_entry_unref(c->entry);
+	X509_free(c->alpn_cert);
+	EVP_PKEY_free(c->alpn_key);
 	free(c->in.data);
 	free(c->out.data);
 	free(c->head);
@@ -195,7 +197,10 @@ void edge_conn_job_done(struct edge_loop *l, struct lookup_job *job)
 
 	c->jobs--;
 	if (!c->closed && !atomic_load(&l->stop)) { /* a stopped loop only counts jobs back */
-		if (job->kind == LOOKUP_SNI) {      /* the handshake resumes on a cache hit now */
+		if (job->kind == LOOKUP_ALPN) {
+			acme_alpn_job_done(c, job);
+			conn_drive(c);
+		} else if (job->kind == LOOKUP_SNI) { /* the handshake resumes on a hit now */
 			log_debug("edge msg=\"certificate lookup\" hostname=%s us=%lld rc=%d",
 				  job->name, (long long)(time_now_us() - job->submitted_us),
 				  job->rc);
@@ -206,6 +211,7 @@ void edge_conn_job_done(struct edge_loop *l, struct lookup_job *job)
 			plain_job_done(c, job);
 		}
 	}
+	acme_alpn_job_dispose(job);
 	free(job);
 }
 
@@ -263,6 +269,10 @@ static void handshake(struct edge_conn *c)
 	int n = SSL_do_handshake(c->ssl);
 	int err;
 
+	if (n == 1 && c->acme_alpn) { /* the CA has seen the certificate: nothing more */
+		conn_close(c);
+		return;
+	}
 	if (n == 1) {
 		c->state = CS_READ_HEAD;
 		return;
@@ -275,7 +285,7 @@ static void handshake(struct edge_conn *c)
 		struct lookup_job *job = calloc(1, sizeof(*job));
 
 		if (job) {
-			job->kind = LOOKUP_SNI;
+			job->kind = c->acme_alpn ? LOOKUP_ALPN : LOOKUP_SNI;
 			snprintf(job->name, sizeof(job->name), "%s", c->sni);
 			conn_submit(c, job);
 			return;

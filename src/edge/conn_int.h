@@ -20,6 +20,8 @@ enum conn_state {
 
 #define HTTP_MAX_FIELDS 1000
 
+enum { ACME_ALPN_NONE, ACME_ALPN_WANTED, ACME_ALPN_READY };
+
 struct http_head {
 	char method[16];
 	const char *url; /* into conn->in */
@@ -53,6 +55,9 @@ struct edge_conn {
 	SSL *up_ssl;
 	struct edge_entry *entry; /* the name served (SNI, or Host on the HTTP listener) */
 	int cert_tries;
+	int acme_alpn;   /* ACME_ALPN_*: a CA's tls-alpn-01 validation, not a visitor */
+	X509 *alpn_cert; /* its challenge certificate and key (owned), NULL when none */
+	EVP_PKEY *alpn_key;
 	char sni[256]; /* set by the ClientHello callback; "" without SNI */
 	char peer_ip[64];
 	unsigned local_port;
@@ -104,5 +109,24 @@ void proxy_timeout(struct edge_conn *c);
 /* http_plain.c */
 void plain_start(struct edge_conn *c);
 void plain_job_done(struct edge_conn *c, struct lookup_job *job);
+
+/* acme_alpn.c: tls-alpn-01. */
+/* 1 when the ClientHello's ALPN list is exactly "acme-tls/1". */
+int acme_alpn_offered(SSL *ssl);
+/* The ClientHello callback for such a client once its SNI is in c->sni (sni.c serves a client
+ * without SNI as any other): RETRY until the lookup is back (C->acme_alpn tells conn.c to submit
+ * a LOOKUP_ALPN job), then the challenge certificate, or an alert when no challenge is pending
+ * for the SNI. */
+int acme_alpn_client_hello(SSL *ssl, struct edge_conn *c, int *al);
+/* The ALPN answer for such a client: acme-tls/1. */
+int acme_alpn_select(const unsigned char **out, unsigned char *outlen, const unsigned char *in,
+		     unsigned int inlen);
+/* Lookup thread: the stored key authorization for JOB->name, a fresh P-256 key and the RFC 8737
+ * certificate into JOB (rc SE_ENOTFOUND when no challenge is pending). */
+void acme_alpn_lookup(struct edge *e, struct lookup_job *job);
+/* Loop thread: C takes the certificate and key of its finished JOB. */
+void acme_alpn_job_done(struct edge_conn *c, struct lookup_job *job);
+/* Frees what JOB still owns. */
+void acme_alpn_job_dispose(struct lookup_job *job);
 
 #endif

@@ -9,6 +9,7 @@
  *   http_req.c    request head parsing (nodejs http-parser) and limits
  *   proxy.c       relaying a request to the origin and the response back
  *   http_plain.c  the HTTP listener: ACME http-01, ownership tokens, redirects
+ *   acme_alpn.c   ACME tls-alpn-01 on the HTTPS listener
  *   change_feed.c the store's events → cache invalidation */
 #ifndef SAASEDGE_EDGE_EDGE_INT_H
 #define SAASEDGE_EDGE_EDGE_INT_H
@@ -102,6 +103,7 @@ enum lookup_kind {
 	LOOKUP_RESOLVE,
 	LOOKUP_ACTIVATE, /* name = pack id: pending_deployment → active */
 	LOOKUP_DEPLOY,   /* name = hostname just issued: load it, then activate its pack */
+	LOOKUP_ALPN,     /* tls-alpn-01 certificate for the SNI */
 };
 
 struct lookup_job {
@@ -115,6 +117,8 @@ struct lookup_job {
 	char response[512];           /* LOOKUP_CHALLENGE */
 	struct sockaddr_storage addr; /* LOOKUP_RESOLVE */
 	socklen_t addr_len;
+	X509 *alpn_cert; /* LOOKUP_ALPN: owned by the job until the connection takes it */
+	EVP_PKEY *alpn_key;
 	struct lookup_job *next;
 };
 

@@ -1,7 +1,7 @@
 /* Lookup threads: everything that may block (the store, key decoding, DNS) runs here, so a
  * certificate miss or an origin name never stalls the other connections of a loop. A job comes
  * back to its loop through edge_loop_complete. */
-#include "edge/edge_int.h"
+#include "edge/conn_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +91,9 @@ static void run(struct edge *e, struct lookup_job *job)
 		job->rc = store_challenge_get(e->st, "http-01", job->name, &ch);
 		if (job->rc == 0)
 			snprintf(job->response, sizeof(job->response), "%s", ch.response);
+		break;
+	case LOOKUP_ALPN:
+		acme_alpn_lookup(e, job);
 		break;
 	case LOOKUP_RESOLVE:
 		job->rc =

@@ -129,6 +129,8 @@ static int client_hello_cb(SSL *ssl, int *al, void *arg)
 		c->sni[0] = '\0';
 		return use_default(ssl, edge, al);
 	}
+	if (c->acme_alpn || acme_alpn_offered(ssl))
+		return acme_alpn_client_hello(ssl, c, al);
 	e = cert_cache_get(edge->cache, c->sni);
 	if (!e)
 		return SSL_CLIENT_HELLO_RETRY; /* conn.c sends the name to a lookup thread */
@@ -150,6 +152,8 @@ static int alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	unsigned char *sel = NULL;
 	unsigned char sel_len = 0;
 
+	if (((struct edge_conn *)SSL_get_app_data(ssl))->acme_alpn)
+		return acme_alpn_select(out, outlen, in, inlen);
 	if (SSL_select_next_proto(&sel, &sel_len, h1, sizeof(h1) - 1, in, inlen) !=
 	    OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_NOACK;

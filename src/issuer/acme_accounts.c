@@ -127,6 +127,33 @@ struct acme_client *acme_accounts_client(struct issuer *is, const char *name,
 	return c;
 }
 
+int acme_accounts_register_again(struct issuer *is, const char *name, struct acme_problem *p)
+{
+	struct issuer_acme_ca *ca = find_ca(is, name);
+	char kid[ACME_URL_MAX], old_kid[ACME_URL_MAX], key_id[37];
+	int rc = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->retry_after_s = -1;
+	if (!ca)
+		return SE_ENOTFOUND;
+	pthread_mutex_lock(&ca->lock);
+	if (ca->client) {
+		/* A CA that lost our account may have restarted with new URLs too. */
+		rc = acme_directory_load(ca->client, p);
+		if (rc == 0)
+			rc = acme_account_register(ca->client, NULL, kid, sizeof(kid), p);
+		if (rc == 0)
+			rc = store_acme_account_get(is->st, name, key_id, old_kid, sizeof(old_kid));
+		if (rc == 0)
+			rc = store_acme_account_put(is->st, name, key_id, kid);
+		if (rc == 0)
+			log_warn("msg=\"acme account registered again\" ca=%s", name);
+	}
+	pthread_mutex_unlock(&ca->lock);
+	return rc;
+}
+
 void acme_accounts_dispose(struct issuer *is)
 {
 	for (size_t i = 0; i < is->n_acme; i++) {

@@ -24,14 +24,21 @@ json_t *dcv_record_http(const char *host, const char *token, const char *body)
 int dcv_http_challenge_put(struct pack_work *w, const char *host, const char *token,
 			   const char *body)
 {
+	return dcv_challenge_put(w, "http-01", host, token, body);
+}
+
+int dcv_challenge_put(struct pack_work *w, const char *kind, const char *host, const char *token,
+		      const char *body)
+{
 	struct store_challenge ch;
 
 	memset(&ch, 0, sizeof(ch));
-	if (strlen(token) >= sizeof(ch.token) || strlen(body) >= sizeof(ch.response))
+	if (strlen(token) >= sizeof(ch.token) || strlen(body) >= sizeof(ch.response) ||
+	    strlen(kind) >= sizeof(ch.kind))
 		return SE_ETOOBIG;
 	snprintf(ch.token, sizeof(ch.token), "%s", token);
 	snprintf(ch.hostname, sizeof(ch.hostname), "%s", host);
-	snprintf(ch.kind, sizeof(ch.kind), "http-01");
+	snprintf(ch.kind, sizeof(ch.kind), "%s", kind);
 	snprintf(ch.pack_id, sizeof(ch.pack_id), "%s", w->subj.pack_id);
 	snprintf(ch.response, sizeof(ch.response), "%s", body);
 	/* Kept until the pack's validation could still run, plus a day of slack. */

@@ -29,6 +29,16 @@ static const char *next_ca(const struct config *cfg, const char *current)
 	return cfg->cas[(i + 1) % cfg->n_cas].name;
 }
 
+/* Drops the pack's orders: a new one after the backoff. */
+static void order_restart(struct pack_work *w, struct step_out *out, const char *msg,
+			  int64_t retry_after_s)
+{
+	state_set_str(w->state, "step", "order");
+	json_object_del(w->state, "orders");
+	json_object_del(w->state, "chals");
+	step_fail_later(w, out, msg, retry_after_s);
+}
+
 /* The CA failed this pack's order: back to a new order after a backoff, at the next configured
  * CA once this one failed issuance.ca_attempts times. */
 static void ca_failure(struct pack_work *w, struct step_out *out, const char *msg,
@@ -37,21 +47,47 @@ static void ca_failure(struct pack_work *w, struct step_out *out, const char *ms
 	int64_t failures = state_int(w->state, "ca_failures") + 1;
 	const char *ca = state_str(w->state, "ca");
 	const char *next = NULL;
+	char shown[900];
 
 	if (failures >= w->is->cfg->issuance.ca_attempts)
 		next = next_ca(w->is->cfg, ca);
 	log_warn("msg=\"acme order failed\" hostname=%s ca=%s failures=%lld%s%s detail=\"%s\"",
 		 w->subj.hostname, ca, (long long)failures, next ? " next_ca=" : "",
 		 next ? next : "", msg);
+	/* With several CAs the user needs to know which one failed, and where it goes next. */
+	if (w->is->cfg->n_cas > 1)
+		snprintf(shown, sizeof(shown),
+			 "certificate authority %s (failure %lld of %lld): %s%s%s", ca,
+			 (long long)failures, (long long)w->is->cfg->issuance.ca_attempts, msg,
+			 next ? "; moving to certificate authority " : "", next ? next : "");
+	else
+		snprintf(shown, sizeof(shown), "%s", msg);
 	if (next) {
 		state_set_str(w->state, "ca", next);
 		failures = 0;
 	}
 	state_set_int(w->state, "ca_failures", failures);
-	state_set_str(w->state, "step", "order");
-	json_object_del(w->state, "orders");
-	json_object_del(w->state, "chals");
-	step_fail_later(w, out, msg, retry_after_s);
+	order_restart(w, out, shown, retry_after_s);
+}
+
+/* A CA exchange failed with P (MSG says so for validation_errors). A CA that lost its data
+ * answers accountDoesNotExist (register again, then a new order) or 404 for the order's URLs
+ * (a new order). Otherwise a CA failure when COUNTED, else the step is retried later. */
+static void exchange_failed(struct pack_work *w, struct step_out *out, const struct acme_problem *p,
+			    const char *msg, int counted)
+{
+	struct acme_problem again;
+
+	if (acme_problem_is(p, "accountDoesNotExist")) {
+		if (acme_accounts_register_again(w->is, state_str(w->state, "ca"), &again) == 0)
+			order_restart(w, out, msg, -1);
+		else
+			step_fail_later(w, out, msg, again.retry_after_s);
+	} else if (counted || p->status == 404) {
+		ca_failure(w, out, msg, p->retry_after_s);
+	} else {
+		step_fail_later(w, out, msg, p->retry_after_s);
+	}
 }
 
 static struct acme_client *client_of(struct pack_work *w, struct step_out *out)
@@ -90,21 +126,41 @@ static int chal_seen(json_t *chals, const char *authz_url)
 	return 0;
 }
 
-/* Adds the challenge of AUTHZ_URL that the hostname's method needs to CHALS and RECORDS. 0, or
- * SE_EIO with MSG when the CA cannot be used for it. */
-static int chal_add(struct pack_work *w, struct acme_client *c, const char *authz_url,
-		    json_t *chals, json_t *records, char *msg, size_t msg_len)
+/* The index in AZ of the challenge the hostname's method uses: dns-01 for txt, for http the first
+ * of issuance.http_challenges that AZ offers (TYPE receives its name); -1 when none is offered. */
+static int chal_pick(const struct pack_work *w, const struct acme_authz *az, char *type, size_t len)
 {
-	const char *type = strcmp(w->subj.method, "txt") == 0 ? "dns-01" : "http-01";
-	char value[ACME_KEY_AUTHZ_MAX], name[300];
-	struct acme_problem p;
-	struct acme_authz az;
-	size_t k;
-	int rc;
+	const char *p =
+	    strcmp(w->subj.method, "txt") == 0 ? "dns-01" : w->is->cfg->issuance.http_challenges;
 
-	rc = acme_authz_fetch(c, authz_url, &az, &p);
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		snprintf(type, len, "%.*s", (int)n, p);
+		for (size_t k = 0; k < az->n_ch; k++) {
+			if (strcmp(az->ch[k].type, type) == 0)
+				return (int)k;
+		}
+		p += n;
+		p += *p == ',';
+	}
+	snprintf(type, len, "%s", strcmp(w->subj.method, "txt") == 0 ? "dns-01" : "http");
+	return -1;
+}
+
+/* Adds the challenge of AUTHZ_URL that the hostname's method needs to CHALS and RECORDS. 0, or
+ * SE_EIO with MSG when the CA cannot be used for it (P filled when the CA said why). */
+static int chal_add(struct pack_work *w, struct acme_client *c, const char *authz_url,
+		    json_t *chals, json_t *records, struct acme_problem *p, char *msg,
+		    size_t msg_len)
+{
+	char value[ACME_KEY_AUTHZ_MAX], name[300], type[16];
+	struct acme_authz az;
+	int k, rc;
+
+	rc = acme_authz_fetch(c, authz_url, &az, p);
 	if (rc) {
-		problem_msg(&p, "fetching an authorization", msg, msg_len);
+		problem_msg(p, "fetching an authorization", msg, msg_len);
 		return rc;
 	}
 	if (strcmp(az.status, "valid") == 0)
@@ -113,9 +169,8 @@ static int chal_add(struct pack_work *w, struct acme_client *c, const char *auth
 		snprintf(msg, msg_len, "authorization for %s is %s", az.identifier, az.status);
 		return SE_EIO;
 	}
-	for (k = 0; k < az.n_ch && strcmp(az.ch[k].type, type) != 0; k++)
-		;
-	if (k == az.n_ch) {
+	k = chal_pick(w, &az, type, sizeof(type));
+	if (k < 0) {
 		snprintf(msg, msg_len, "the CA offers no %s challenge for %s", type, az.identifier);
 		return SE_EIO;
 	}
@@ -124,6 +179,12 @@ static int chal_add(struct pack_work *w, struct acme_client *c, const char *auth
 		snprintf(name, sizeof(name), "_acme-challenge.%s", az.identifier);
 		if (rc == 0)
 			json_array_append_new(records, dcv_record_txt(name, value));
+	} else if (strcmp(type, "tls-alpn-01") == 0) {
+		/* Nothing for the customer to publish but the CNAME: no validation record. */
+		rc = acme_key_authorization(c, az.ch[k].token, value, sizeof(value));
+		snprintf(name, sizeof(name), "%s", az.identifier);
+		if (rc == 0)
+			rc = dcv_challenge_put(w, type, az.identifier, az.identifier, value);
 	} else {
 		rc = acme_key_authorization(c, az.ch[k].token, value, sizeof(value));
 		snprintf(name, sizeof(name), "%s", az.identifier);
@@ -173,14 +234,14 @@ static int order_step(struct pack_work *w, struct step_out *out)
 		/* RFC 9773: a CA refusing the "replaces" field gets the order again without it. */
 		json_object_del(w->state, "replaces");
 		problem_msg(&p, "creating the order", msg, sizeof(msg));
-		ca_failure(w, out, msg, p.retry_after_s);
+		exchange_failed(w, out, &p, msg, 1);
 		goto out;
 	}
 	for (size_t a = 0; a < o.n_authz && !msg[0]; a++) {
 		json_array_append_new(az, json_string(o.authz[a]));
 		if (!chal_seen(chals, o.authz[a]) &&
-		    chal_add(w, c, o.authz[a], chals, records, msg, sizeof(msg))) {
-			ca_failure(w, out, msg, -1);
+		    chal_add(w, c, o.authz[a], chals, records, &p, msg, sizeof(msg))) {
+			exchange_failed(w, out, &p, msg, 1);
 			goto out;
 		}
 	}
@@ -287,10 +348,12 @@ static int accept_step(struct pack_work *w, struct step_out *out)
 		if (acme_challenge_accept(c, json_string_value(json_object_get(ch, "url")), NULL,
 					  &p)) {
 			problem_msg(&p, "asking the CA to validate", msg, sizeof(msg));
-			step_fail_later(w, out, msg, p.retry_after_s);
+			exchange_failed(w, out, &p, msg, 0);
 			return 0;
 		}
 		json_object_set_new(ch, "accepted", json_true());
+		log_info("msg=\"challenge accepted\" hostname=%s type=%s ca=%s", w->subj.hostname,
+			 json_string_value(json_object_get(ch, "type")), state_str(w->state, "ca"));
 	}
 	state_set_str(w->state, "step", "poll");
 	state_set_int(w->state, "tries", 0);
@@ -318,7 +381,7 @@ static int poll_step(struct pack_work *w, struct step_out *out)
 	{
 		if (acme_authz_fetch(c, json_string_value(json_object_get(ch, "authz")), &az, &p)) {
 			problem_msg(&p, "polling an authorization", msg, sizeof(msg));
-			step_fail_later(w, out, msg, p.retry_after_s);
+			exchange_failed(w, out, &p, msg, 0);
 			return 0;
 		}
 		if (strcmp(az.status, "valid") == 0)
@@ -430,10 +493,9 @@ static int order_advance(struct pack_work *w, struct acme_client *c, json_t *ord
 	}
 	if (rc) {
 		problem_msg(&p, "finalizing the order", msg, sizeof(msg));
-		if (acme_problem_is(&p, "orderNotReady") || p.status == 0 || p.status >= 500)
-			step_fail_later(w, out, msg, p.retry_after_s);
-		else
-			ca_failure(w, out, msg, p.retry_after_s);
+		exchange_failed(w, out, &p, msg,
+				!acme_problem_is(&p, "orderNotReady") && p.status != 0 &&
+				    p.status < 500);
 		return -1;
 	}
 	if (strcmp(o.status, "invalid") == 0 || strcmp(o.status, "pending") == 0) {

@@ -64,6 +64,8 @@ static void *worker_main(void *arg)
 		}
 		if (strcmp(job.kind, "hostname") == 0)
 			pack_machine_run(is, &job);
+		else if (strcmp(job.kind, "pack_cleanup") == 0)
+			pack_cleanup_run(is, &job);
 		else
 			store_job_retry(is->st, job.id, job.lease_token,
 					time_now_us() + 3600LL * 1000000, "unknown job kind");

@@ -138,6 +138,12 @@ int dcv_http_fetch_check(const struct config *cfg, const char *host, const char 
  * otherwise SE_ENOTFOUND with MSG a sentence for verification_errors. */
 int ownership_check(struct pack_work *w, char *msg, size_t msg_len);
 
+/* ---- pack_cleanup.c ----------------------------------------------------------------------- */
+
+/* Runs the "pack_cleanup" job JOB (leased by the caller): deactivates the ACME authorizations
+ * of a deleted pack, best effort, then finishes the job. */
+void pack_cleanup_run(struct issuer *is, const struct store_job *job);
+
 /* ---- renewal.c ----------------------------------------------------------------------------- */
 
 /* The pack's certificates are issued: pending_deployment, job due again at renewal time. */
@@ -171,6 +177,9 @@ int renewal_ari_replaces(struct pack_work *w, json_t *fresh);
  * P->detail saying the CA is not configured). Borrowed from IS. */
 struct acme_client *acme_accounts_client(struct issuer *is, const char *name,
 					 struct acme_problem *p);
+/* The CA NAME answered accountDoesNotExist (it lost its data, e.g. a test CA restarted):
+ * reloads its directory and registers the account key again, keeping the new account URL. */
+int acme_accounts_register_again(struct issuer *is, const char *name, struct acme_problem *p);
 void acme_accounts_dispose(struct issuer *is);
 
 /* ---- dcv_records.c ------------------------------------------------------------------------- */
@@ -181,6 +190,10 @@ json_t *dcv_record_http(const char *host, const char *token, const char *body);
 /* Stores the http-01 response BODY for TOKEN so that the edge answers it for the pack. */
 int dcv_http_challenge_put(struct pack_work *w, const char *host, const char *token,
 			   const char *body);
+/* Stores the response BODY of challenge KIND under TOKEN for the pack: the edge answers
+ * tls-alpn-01 by hostname, so its TOKEN is the hostname and its BODY the key authorization. */
+int dcv_challenge_put(struct pack_work *w, const char *kind, const char *host, const char *token,
+		      const char *body);
 /* JSON text of RECORDS (malloc'd, NULL on failure); takes the reference. */
 char *dcv_records_dump(json_t *records);
 

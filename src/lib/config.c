@@ -86,6 +86,9 @@ static const struct key keys[] = {
 	 .help = "renew this long before not_after"},
 	{.name = "issuance.ca_attempts", .type = KEY_INT, FIELD(issuance.ca_attempts), .min = 1,
 	 .max = 1000, .def = "5", .help = "failed orders at one CA before trying the next"},
+	{.name = "issuance.http_challenges", .type = KEY_STRING,
+	 FIELD(issuance.http_challenges), .def = "http-01,tls-alpn-01", .meta = "LIST",
+	 .help = "ACME challenges for method http, preferred first: http-01, tls-alpn-01"},
 	{.name = "issuer.workers", .type = KEY_INT, FIELD(issuer.workers), .min = 1, .max = 256,
 	 .def = "2", .help = "issuer worker threads"},
 	{.name = "issuer.key_pool", .type = KEY_INT, FIELD(issuer.key_pool), .min = 0,
@@ -656,6 +659,28 @@ static int check_roles(const char *roles, char *err, size_t err_len)
 	return roles[0] ? 0 : fail(err, err_len, SE_ECONFIG, "roles must name at least one role");
 }
 
+/* issuance.http_challenges: a non-empty list of http-01 and tls-alpn-01. */
+static int check_http_challenges(const char *list, char *err, size_t err_len)
+{
+	const char *p = list;
+
+	while (*p) {
+		size_t len = strcspn(p, ",");
+
+		if (!(len == 7 && strncmp(p, "http-01", 7) == 0) &&
+		    !(len == 11 && strncmp(p, "tls-alpn-01", 11) == 0))
+			return fail(err, err_len, SE_ECONFIG,
+				    "issuance.http_challenges: unknown challenge '%.*s' (known: "
+				    "http-01, tls-alpn-01)",
+				    (int)len, p);
+		p += len;
+		p += *p == ',';
+	}
+	return list[0] ? 0
+		       : fail(err, err_len, SE_ECONFIG,
+			      "issuance.http_challenges must name at least one challenge");
+}
+
 static int finish(struct config *cfg, char *err, size_t err_len)
 {
 	const char *def_ca = cfg->issuance.default_ca;
@@ -677,6 +702,8 @@ static int finish(struct config *cfg, char *err, size_t err_len)
 		return fail(err, err_len, SE_ECONFIG,
 			    "issuance.default_ca is %s but no ca.%s.directory is configured",
 			    def_ca, def_ca);
+	if (check_http_challenges(cfg->issuance.http_challenges, err, err_len))
+		return SE_ECONFIG;
 	return check_roles(cfg->roles, err, err_len);
 }
 

@@ -46,6 +46,9 @@ struct config {
 		int64_t internal_validity;  /* issuance.internal_validity: seconds */
 		int64_t renew_before;       /* issuance.renew_before: seconds before not_after */
 		int64_t ca_attempts;        /* issuance.ca_attempts: failures before the next CA */
+		/* issuance.http_challenges: ACME challenges for method http, preferred first
+		 * ("http-01", "tls-alpn-01", comma-separated) */
+		char http_challenges[64];
 	} issuance;
 	struct {
 		int workers;      /* issuer.workers: threads leasing hostname jobs */

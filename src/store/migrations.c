@@ -199,11 +199,16 @@ static const char migration_ticket_keys[] =
 	" created_at INTEGER NOT NULL);";
 /* clang-format on */
 
+/* A job may carry a document for its worker: a deleted pack's issuer state goes to the issuer
+ * in a "pack_cleanup" job, so it can release what the CA still holds for the pack. */
+static const char migration_job_payload[] = "ALTER TABLE jobs ADD COLUMN payload TEXT;";
+
 static const char *const migrations[] = {
     migration_1,
     migration_issuer,
     migration_custom_certs,
     migration_ticket_keys,
+    migration_job_payload,
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -48,6 +48,8 @@ enum sq_stmt_id {
 	SQ_JOB_RETRY,
 	SQ_JOB_COUNT,
 	SQ_JOBS_DELETE_SUBJECT,
+	SQ_JOBS_CLEANUP_PACKS,
+	SQ_JOB_PAYLOAD,
 	SQ_KEY_INSERT,
 	SQ_KEY_GET,
 	SQ_KEY_DELETE,
@@ -225,6 +227,9 @@ int sq_job_schedule(struct sq_conn *c, const char *kind, const char *subject_id,
 void sq_jobs_notify(struct store *st);
 /* store_jobs.c: deletes every job about SUBJECT_ID. */
 int sq_jobs_delete_subject(struct sq_conn *c, const char *subject_id);
+/* store_jobs.c: a "pack_cleanup" job, due now, for each pack of HOSTNAME_ID that has issuer
+ * state, carrying that state (the packs are about to be deleted). */
+int sq_jobs_cleanup_packs(struct sq_conn *c, const char *hostname_id);
 
 /* store_keys.c: deletes the private keys owned by the certificate packs of HOSTNAME_ID. */
 int sq_keys_delete_for_hostname(struct sq_conn *c, const char *hostname_id);

@@ -120,7 +120,8 @@ int store_hostname_get(struct store *st, const char *zone_id, const char *id,
 int store_hostname_update(struct store *st, struct store_hostname *h, int restart_validation);
 
 /* Deletes a hostname with its certificate packs, certificates, keys and jobs, and appends a
- * "hostname.deleted" event. SE_ENOTFOUND when absent. */
+ * "hostname.deleted" event, and a "pack_cleanup" job per pack with issuer state (see
+ * store_job_payload). SE_ENOTFOUND when absent. */
 int store_hostname_delete(struct store *st, const char *zone_id, const char *id);
 
 enum store_hostname_order {
@@ -214,7 +215,8 @@ int store_edge_lookup(struct store *st, const char *name, struct store_edge_entr
 /* ---- DCV challenge responses (written by the issuer; answered by the edge) ------------------ */
 
 struct store_challenge {
-	char token[128];    /* http-01 / tls-alpn-01 token; for dns-01 the TXT owner name */
+	char token[128];    /* http-01 token; tls-alpn-01: the hostname (all the edge sees, the
+			     * SNI); dns-01: the TXT owner name */
 	char hostname[256]; /* the name being validated (without "*.") */
 	char kind[16];      /* "http-01" | "tls-alpn-01" | "dns-01" */
 	char pack_id[37];   /* the certificate pack the challenge belongs to */
@@ -365,6 +367,10 @@ int store_job_finish(struct store *st, int64_t job_id, const char *lease_token);
  * holds it; SE_ELEASE otherwise. */
 int store_job_retry(struct store *st, int64_t job_id, const char *lease_token, int64_t run_at_us,
 		    const char *last_error);
+/* The document job JOB_ID carries (malloc'd, the caller frees it); SE_ENOTFOUND when none.
+ * Deleting a hostname leaves a "pack_cleanup" job (subject: the pack id) per pack that had
+ * issuer state, carrying that state. */
+int store_job_payload(struct store *st, int64_t job_id, char **out);
 /* Number of jobs of KIND about SUBJECT_ID (for tests and diagnostics). */
 int store_job_count(struct store *st, const char *kind, const char *subject_id, int64_t *count);
 

@@ -321,6 +321,8 @@ int store_hostname_delete(struct store *st, const char *zone_id, const char *id)
 	if (rc == 0)
 		rc = sq_jobs_delete_subject(c, id);
 	if (rc == 0)
+		rc = sq_jobs_cleanup_packs(c, id);
+	if (rc == 0)
 		rc =
 		    sq_run(c, SQ_HOST_DELETE, "DELETE FROM hostnames WHERE rid = ?1", "I", old.rid);
 	if (rc == 0)

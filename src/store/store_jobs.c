@@ -93,6 +93,36 @@ int sq_jobs_delete_subject(struct sq_conn *c, const char *subject_id)
 		      subject_id);
 }
 
+int sq_jobs_cleanup_packs(struct sq_conn *c, const char *hostname_id)
+{
+	static const char sql[] =
+	    "INSERT INTO jobs(kind, subject_id, run_at, created_at, payload) "
+	    "SELECT 'pack_cleanup', s.pack_id, ?2, ?2, s.state FROM issuance_state s "
+	    "JOIN cert_packs p ON p.id = s.pack_id WHERE p.hostname_id = ?1";
+	int64_t now = time_now_us();
+
+	return sq_run(c, SQ_JOBS_CLEANUP_PACKS, sql, "tI", hostname_id, now);
+}
+
+int store_job_payload(struct store *st, int64_t job_id, char **out)
+{
+	struct sq_conn *c = sq_conn_get(st);
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!c)
+		return SE_EDB;
+	rc = sq_query(c, SQ_JOB_PAYLOAD, "SELECT payload FROM jobs WHERE id = ?1", &s, "I", job_id);
+	if (rc == 1)
+		rc =
+		    sqlite3_column_type(s, 0) == SQLITE_NULL ? SE_ENOTFOUND : sq_col_dup(s, 0, out);
+	else if (rc == 0)
+		rc = SE_ENOTFOUND;
+	sq_reset(s);
+	return rc;
+}
+
 int store_job_lease(struct store *st, const char *owner, int64_t now_us, int64_t lease_us,
 		    struct store_job *out)
 {

@@ -62,6 +62,13 @@ class ChallTestSrv:
     def clear_caa(self, name):
         self._post("/clear-caa", {"host": name.rstrip(".") + "."})
 
+    def add_a(self, name, addresses):
+        self._post("/add-a", {"host": name.rstrip(".") + ".", "addresses": list(addresses)})
+
+    def clear_a(self, name):
+        """Back to the default answer, A 127.0.0.1."""
+        self._post("/clear-a", {"host": name.rstrip(".") + "."})
+
     def set_cname(self, name, target):
         self._post("/set-cname", {"host": name.rstrip(".") + ".",
                                   "target": target.rstrip(".") + "."})
@@ -98,15 +105,26 @@ class Pebble:
             "externalAccountBindingRequired": False}}
         cfg_path = self.dir / "pebble.json"
         cfg_path.write_text(json.dumps(cfg))
-        penv = dict(os.environ, PEBBLE_VA_NOSLEEP="1")
-        penv.update(env or {})
-        self.log = open(self.dir / "pebble.log", "wb")
-        self.proc = subprocess.Popen(
-            [PEBBLE, "-config", str(cfg_path), "-dnsserver", challtestsrv.resolver,
-             "-strict", "false"],
-            stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=penv)
+        self.env = dict(os.environ, PEBBLE_VA_NOSLEEP="1")
+        self.env.update(env or {})
+        self.cmd = [PEBBLE, "-config", str(cfg_path), "-dnsserver", challtestsrv.resolver,
+                    "-strict", "false"]
+        self.log = open(self.dir / "pebble.log", "ab")
+        self._run()
+
+    def _run(self):
+        self.proc = subprocess.Popen(self.cmd, stdout=self.log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, env=self.env)
         wait_until(lambda: port_answers(self.port) and port_answers(self.mgmt_port), 20,
                    "pebble to listen")
+
+    def kill_and_restart(self):
+        """SIGKILL, then the same Pebble on the same ports and TLS certificate. Pebble keeps
+        nothing: accounts, orders and its root are new."""
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+        wait_until(lambda: not port_answers(self.port), 10, "pebble to stop listening")
+        self._run()
 
     @property
     def directory(self):

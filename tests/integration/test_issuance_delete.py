@@ -1,0 +1,72 @@
+"""Deleting an issued hostname: its certificates and keys are gone at once, and the issuer then
+deactivates its ACME authorizations at the CA (RFC 8555 §7.5.2). Pebble runs with
+PEBBLE_AUTHZREUSE=100, so it would hand a still-valid authorization to the next order for the
+name: a re-created hostname has to validate again only because the old ones were deactivated."""
+
+import sqlite3
+
+import pytest
+
+from conftest import assert_ok, uniq, wait_until
+from issuance_helpers import (ISSUE_TIMEOUT, create_ssl, drive_txt, start_issuer,
+                              stored_certificates, wait_records)
+from peers import ChallTestSrv, Pebble
+
+
+@pytest.fixture
+def peers(tmp_path):
+    dns = ChallTestSrv(tmp_path)
+    pebble = Pebble(tmp_path, dns, http_port=5002, tls_port=5001,
+                    env={"PEBBLE_AUTHZREUSE": "100"})
+    yield dns, pebble
+    pebble.stop()
+    dns.stop()
+
+
+def rows(data_dir, sql, *args):
+    db = sqlite3.connect(f"file:{data_dir}/saasedge.db?mode=ro", uri=True, timeout=10)
+    try:
+        return db.execute(sql, args).fetchall()
+    finally:
+        db.close()
+
+
+def test_delete_deactivates_authorizations(deploy, peers):
+    dns, pebble = peers
+    d = deploy()
+    creds = d.zone()
+    start_issuer(d, dns, pebble.saasedge_args())
+    api = d.api(creds)
+    host = uniq("deact")
+    hid = create_ssl(api, host, "txt")["id"]
+    wait_records(api, hid)
+    h, first_records = drive_txt(api, dns, hid)
+    pack = h["ssl"]["id"]
+    assert set(stored_certificates(d.data, pack)) == {"ecdsa", "rsa"}
+    key_ids = [k for (k,) in rows(d.data, "SELECT private_key_id FROM certificates WHERE pack_id = ?",
+                                  pack)]
+    assert len(key_ids) == 2 and all(key_ids), key_ids
+
+    assert_ok(api.delete(hid))
+
+    # Gone at once, before any CA exchange: certificates, keys, challenge responses.
+    assert rows(d.data, "SELECT COUNT(*) FROM certificates WHERE pack_id = ?", pack) == [(0,)]
+    assert rows(d.data, "SELECT COUNT(*) FROM private_keys WHERE id IN (?, ?)",
+                *key_ids) == [(0,)]
+    assert rows(d.data, "SELECT COUNT(*) FROM challenges WHERE pack_id = ?", pack) == [(0,)]
+
+    def cleaned():
+        log = d.server.stderr() + d.server.stdout()
+        done = rows(d.data, "SELECT COUNT(*) FROM jobs WHERE subject_id = ?", pack) == [(0,)]
+        return done and f"authorization deactivated\" pack={pack}" in log
+
+    wait_until(cleaned, ISSUE_TIMEOUT, "the deleted pack's authorizations deactivated")
+
+    # The same name again: Pebble reuses every valid authorization, so records are shown only
+    # because the old authorizations are no longer valid.
+    hid2 = create_ssl(api, host, "txt")["id"]
+    records = wait_records(api, hid2)
+    assert records and all(r["txt_name"] == f"_acme-challenge.{host}" for r in records), records
+    assert not {r["txt_value"] for r in records} & {r["txt_value"] for r in first_records}
+    h2, _ = drive_txt(api, dns, hid2)
+    assert set(stored_certificates(d.data, h2["ssl"]["id"])) == {"ecdsa", "rsa"}

@@ -21,11 +21,21 @@ static void html_escape(const char *text, char *out, size_t len)
 		const char *rep = NULL;
 
 		switch (*text) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '"':
+			rep = "&quot;";
+			break;
+		case '\'':
+			rep = "&#39;";
+			break;
 		}
 		if (rep) {
 			memcpy(out + used, rep, strlen(rep));
@@ -44,14 +54,15 @@ static void page_set(struct api_html *page, unsigned status, const char *title, 
 
 	html_escape(title, safe_title, sizeof(safe_title));
 	page->status = status;
-	if (asprintf(&page->html,
-		     "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-		     "<meta name=\"viewport\" content=\"width=device-width\">"
-		     "<meta name=\"robots\" content=\"noindex\"><title>%s</title>"
-		     "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36em;margin:3em auto;"
-		     "padding:0 1em}button{font:inherit;padding:.4em 1.5em}</style></head>\n"
-		     "<body><h1>%s</h1>\n%s\n</body></html>\n",
-		     safe_title, safe_title, body) < 0)
+	if (asprintf(
+		&page->html,
+		"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+		"<meta name=\"viewport\" content=\"width=device-width\">"
+		"<meta name=\"robots\" content=\"noindex\"><title>%s</title>"
+		"<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36em;margin:3em auto;"
+		"padding:0 1em}button{font:inherit;padding:.4em 1.5em}</style></head>\n"
+		"<body><h1>%s</h1>\n%s\n</body></html>\n",
+		safe_title, safe_title, body) < 0)
 		page->html = NULL;
 }
 
@@ -61,21 +72,24 @@ static void page_unusable(struct api_html *page, const struct store_approval *ap
 	char names[sizeof(ap->names) * 6], body[sizeof(names) + 300];
 
 	if (!found) {
-		page_set(page, 404, "Approval link not valid",
-			 "<p>This approval link is not valid. A newer mail may have replaced it: use "
-			 "the link of the latest mail.</p>");
+		page_set(
+		    page, 404, "Approval link not valid",
+		    "<p>This approval link is not valid. A newer mail may have replaced it: use "
+		    "the link of the latest mail.</p>");
 		return;
 	}
 	html_escape(ap->names, names, sizeof(names));
 	if (ap->approved_at_us) {
 		snprintf(body, sizeof(body),
 			 "<p>This approval link was already used: the certificate for "
-			 "<strong>%s</strong> is approved.</p>", names);
+			 "<strong>%s</strong> is approved.</p>",
+			 names);
 		page_set(page, 410, "Approval link already used", body);
 	} else {
 		snprintf(body, sizeof(body),
 			 "<p>This approval link for <strong>%s</strong> has expired. A new "
-			 "validation sends a new mail.</p>", names);
+			 "validation sends a new mail.</p>",
+			 names);
 		page_set(page, 410, "Approval link expired", body);
 	}
 }

@@ -17,7 +17,7 @@
 #include "lib/log.h"
 #include "lib/timeutil.h"
 
-#define N_ADDRESSES 5
+#define N_ADDRESSES     5
 #define SMTP_TIMEOUT_MS 10000L /* well within the job lease */
 /* Waiting for a person: the approval page makes the job due at once, so this only paces the
  * timeout check. */
@@ -175,8 +175,9 @@ int dcv_email_mail(struct pack_work *w, struct step_out *out)
 	}
 	if (smtp_send(cfg->email.smtp_url, cfg->email.from, a.list, N_ADDRESSES, message,
 		      SMTP_TIMEOUT_MS, err, sizeof(err))) {
-		snprintf(msg, sizeof(msg), "the approval mail to %s, %s, %s, %s and %s was not sent: %s",
-			 a.list[0], a.list[1], a.list[2], a.list[3], a.list[4], err);
+		snprintf(msg, sizeof(msg),
+			 "the approval mail to %s, %s, %s, %s and %s was not sent: %s", a.list[0],
+			 a.list[1], a.list[2], a.list[3], a.list[4], err);
 		log_warn("msg=\"approval mail not sent\" hostname=%s pack=%s detail=\"%s\"",
 			 w->subj.hostname, w->subj.pack_id, err);
 		step_fail_later(w, out, msg, -1);
@@ -206,6 +207,7 @@ out:
 int dcv_email_check(struct pack_work *w, struct step_out *out)
 {
 	struct store_approval ap;
+	int64_t deadline, wait;
 	int rc;
 
 	if (approved(w, &rc))
@@ -219,7 +221,13 @@ int dcv_email_check(struct pack_work *w, struct step_out *out)
 		out->next = STEP_NOW;
 		return 1;
 	}
+	/* Back just after the link expires, so the timeout shows when it happens. */
+	deadline =
+	    state_int(w->state, "vstart") + w->is->cfg->issuance.validation_timeout * 1000000;
+	wait = step_backoff_us(0, APPROVAL_WAIT_US, APPROVAL_WAIT_US);
+	if (deadline + 100000 - time_now_us() < wait)
+		wait = deadline + 100000 - time_now_us();
 	out->next = STEP_LATER;
-	out->delay_us = step_backoff_us(0, APPROVAL_WAIT_US, APPROVAL_WAIT_US);
+	out->delay_us = wait > 0 ? wait : 0;
 	return 1;
 }

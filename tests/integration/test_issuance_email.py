@@ -273,3 +273,29 @@ def test_mail_waits_for_a_configured_smtp_server(deploy, dns):
 
     msg = wait_until(explained, ISSUE_TIMEOUT, "a validation error")
     assert "email.smtp_url" in msg, msg
+
+
+def test_expired_link_is_410_and_a_recheck_mails_a_new_one(deploy, dns, sink):
+    d = deploy()
+    creds = d.zone()
+    start_email(d, dns, sink.url, ["--issuance.validation_timeout", "3"])
+    api = d.api(creds)
+    host, domain = customer("late")
+    h = create_ssl(api, host, "email")
+    (entry,) = sink.wait(1)
+    first = check_mail(entry, host, domain)
+
+    h = wait_status(api, h["id"], "validation_timed_out", timeout=90)
+    msg = h["ssl"]["validation_errors"][0]["message"]
+    assert "validation timed out" in msg and domain in msg, msg
+    for method in (requests.get, requests.post):
+        r = method(first, timeout=10)
+        assert r.status_code == 410 and "expired" in r.text, (r.status_code, r.text)
+    assert ssl_status(api, h["id"]) == "validation_timed_out"
+
+    # Repeating the method (Cloudflare's recheck) starts over with a new mail and link.
+    assert_ok(api.patch(h["id"], {"ssl": {"method": "email", "type": "dv"}}), 202)
+    second = check_mail(sink.wait(2)[1], host, domain)
+    assert second != first
+    assert requests.post(second, timeout=10).status_code == 200
+    wait_status(api, h["id"], ("pending_deployment", "active"))

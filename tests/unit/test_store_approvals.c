@@ -110,9 +110,8 @@ static void park_job(struct fixture *fx)
 
 	assert_int_equal(store_job_lease(fx->st, "test", now, MINUTE_US, &job), 0);
 	assert_string_equal(job.subject_id, fx->host.id);
-	assert_int_equal(store_job_retry(fx->st, job.id, job.lease_token, now + 60 * MINUTE_US,
-					 "waiting"),
-			 0);
+	assert_int_equal(
+	    store_job_retry(fx->st, job.id, job.lease_token, now + 60 * MINUTE_US, "waiting"), 0);
 	assert_int_equal(store_job_lease(fx->st, "test", time_now_us(), MINUTE_US, &job),
 			 SE_ENOTFOUND);
 }

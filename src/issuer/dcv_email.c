@@ -75,17 +75,15 @@ int dcv_email_prepare(struct pack_work *w, struct step_out *out)
 	return 0;
 }
 
-/* 1 when the pack's stored approval belongs to this attempt and was given. */
-static int approved(struct pack_work *w, int *rc)
+/* The pack's approval made during this validation attempt into AP; SE_ENOTFOUND when none
+ * (an older one is a previous attempt's, or a renewal's predecessor). */
+static int attempt_approval(struct pack_work *w, struct store_approval *ap)
 {
-	struct store_approval ap;
+	int rc = store_approval_of_pack(w->is->st, w->subj.pack_id, ap);
 
-	*rc = store_approval_of_pack(w->is->st, w->subj.pack_id, &ap);
-	if (*rc == SE_ENOTFOUND)
-		*rc = 0;
-	else if (*rc)
-		return 0;
-	return ap.approved_at_us > 0 && ap.created_at_us >= state_int(w->state, "vstart");
+	if (rc == 0 && ap->created_at_us < state_int(w->state, "vstart"))
+		rc = SE_ENOTFOUND;
+	return rc;
 }
 
 /* The names of the certificate, as the mail and the approval page list them. */
@@ -101,14 +99,15 @@ static void names_text(const struct pack_work *w, char *out, size_t len)
 static char *message_build(const struct pack_work *w, const struct addresses *a, const char *from,
 			   const char *names, const char *link, int64_t expires_us)
 {
-	char date[64], expires[TIME_RFC3339_LEN + 1], msgid[IDS_UUID_LEN + 1] = "";
+	char date[64], expires[64], msgid[IDS_UUID_LEN + 1] = "";
 	char *text = NULL;
-	time_t now = time(NULL);
+	time_t now = time(NULL), until = (time_t)(expires_us / 1000000);
 	struct tm tm;
 
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	time_format_rfc3339(expires_us, expires);
+	gmtime_r(&until, &tm);
+	strftime(expires, sizeof(expires), "%Y-%m-%d %H:%M UTC", &tm);
 	ids_uuid(msgid);
 	if (asprintf(&text,
 		     "From: %s\r\n"
@@ -149,8 +148,11 @@ int dcv_email_mail(struct pack_work *w, struct step_out *out)
 	int rc;
 
 	/* A repeated step (a lost write) must not replace an approval already given. */
-	if (approved(w, &rc) || rc)
+	rc = attempt_approval(w, &ap);
+	if (rc == 0 && ap.approved_at_us)
 		goto mailed;
+	if (rc && rc != SE_ENOTFOUND)
+		goto out;
 	memset(&ap, 0, sizeof(ap));
 	rc = addresses_of(w, &a);
 	if (rc == 0)
@@ -189,8 +191,6 @@ int dcv_email_mail(struct pack_work *w, struct step_out *out)
 		 a.domain);
 	state_set_str(w->state, "last_problem", msg);
 mailed:
-	if (rc)
-		goto out;
 	state_set_str(w->state, "step", "check");
 	state_set_int(w->state, "tries", 0);
 	free(out->errors);
@@ -210,17 +210,17 @@ int dcv_email_check(struct pack_work *w, struct step_out *out)
 	int64_t deadline, wait;
 	int rc;
 
-	if (approved(w, &rc))
-		return 0;
-	if (rc)
-		return rc;
-	if (store_approval_of_pack(w->is->st, w->subj.pack_id, &ap) == SE_ENOTFOUND ||
-	    ap.created_at_us < state_int(w->state, "vstart")) {
+	rc = attempt_approval(w, &ap);
+	if (rc == SE_ENOTFOUND) {
 		/* No link of this attempt exists (its write was lost): mail one. */
 		state_set_str(w->state, "step", "mail");
 		out->next = STEP_NOW;
 		return 1;
 	}
+	if (rc)
+		return rc;
+	if (ap.approved_at_us)
+		return 0;
 	/* Back just after the link expires, so the timeout shows when it happens. */
 	deadline =
 	    state_int(w->state, "vstart") + w->is->cfg->issuance.validation_timeout * 1000000;

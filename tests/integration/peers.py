@@ -158,7 +158,9 @@ class SmtpSink:
                 sink.messages.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
                 return "250 OK"
 
-        self.controller = Controller(Keep(), hostname="127.0.0.1", port=self.port)
+        # A generous ready_timeout: the default second is short on a busy test machine.
+        self.controller = Controller(Keep(), hostname="127.0.0.1", port=self.port,
+                                     ready_timeout=15)
         self.controller.start()
         return self
 

@@ -302,3 +302,33 @@ def test_expired_link_is_410_and_a_recheck_mails_a_new_one(deploy, dns, sink):
     assert second != first
     assert requests.post(second, timeout=10).status_code == 200
     wait_status(api, h["id"], ("pending_deployment", "active"))
+
+
+def test_renewal_asks_for_a_new_approval(deploy, dns, sink):
+    d = deploy()
+    creds = d.zone()
+    # Certificates live 60 s and renew 50-55 s before they expire: a renewal within seconds.
+    start_email(d, dns, sink.url, ["--issuance.internal_validity", "60",
+                                   "--issuance.renew_before", "50"])
+    api = d.api(creds)
+    host, domain = customer("renew")
+    h = create_ssl(api, host, "email")
+    first = check_mail(sink.wait(1)[0], host, domain)
+    assert requests.post(first, timeout=10).status_code == 200
+    h = wait_status(api, h["id"], ("pending_deployment", "active"))
+    issued = {c["fingerprint_sha256"] for c in h["ssl"]["certificates"]}
+
+    # The renewal mails a new link; the old certificates serve until it is used.
+    second = check_mail(sink.wait(2, timeout=40)[1], host, domain)
+    assert second != first
+    cur = api.fetch(h["id"])
+    assert cur["ssl"]["status"] in ("pending_deployment", "active"), cur["ssl"]
+    assert {c["fingerprint_sha256"] for c in cur["ssl"]["certificates"]} == issued
+    assert requests.post(second, timeout=10).status_code == 200
+
+    def renewed():
+        c = api.fetch(h["id"])
+        fps = {x["fingerprint_sha256"] for x in c["ssl"].get("certificates", [])}
+        return c if len(fps) == 2 and not fps & issued else None
+
+    wait_until(renewed, ISSUE_TIMEOUT, "renewed certificates")

@@ -57,6 +57,10 @@
 					    "found on this custom hostname.")                    \
 	X(DCV_METHOD, 400, 1432, "The validation method is not supported. Only `http`, `txt`, "    \
 				 "`email` or `cname` are accepted.")                             \
+	X(DCV_EMAIL_ACME, 400, 1432, "email validation is only available with the internal CA: " \
+				     "certificate authority '%s' validates over ACME, which has " \
+				     "no email method. Use `http`, `txt` or `cname`, or "        \
+				     "certificate_authority `internal`.")                        \
 	X(DCV_TYPE, 400, 1433, "The validation type is not supported. Only 'dv' is accepted.")     \
 	X(SSL_INVALID, 400, 1434, "The SSL attribute is invalid: %s.")                            \
 	X(ID_INVALID, 400, 1435, "The custom hostname ID is invalid. Check your input and try "    \

@@ -1,5 +1,6 @@
 /* The HTTP side of the API: libmicrohttpd with a thread pool, request bodies gathered up to
- * api.max_body, then authentication, rate limiting, routing and the handler, in that order. */
+ * api.max_body, then authentication, rate limiting, routing and the handler, in that order.
+ * The email DCV approval page (routes_approval.h) is the one route without authentication. */
 #include "api/api.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include "api/expiry_watch.h"
 #include "api/ratelimit.h"
 #include "api/router.h"
+#include "api/routes_approval.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
@@ -66,6 +68,37 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct api_res
 		MHD_add_response_header(response, "Retry-After", seconds);
 	}
 	ok = MHD_queue_response(conn, res->status, response);
+	MHD_destroy_response(response);
+	return ok;
+}
+
+/* The approval page of email DCV: HTML, never cached or framed, and no Referer leaks the link. */
+static enum MHD_Result send_approval_page(struct api_server *srv, struct MHD_Connection *conn,
+					  const char *url, const char *method)
+{
+	struct api_html page;
+	struct MHD_Response *response;
+	enum MHD_Result ok;
+
+	api_approval_serve(srv->store, method, url, &page);
+	if (!page.html)
+		return MHD_NO;
+	response = MHD_create_response_from_buffer(strlen(page.html), page.html,
+						   MHD_RESPMEM_MUST_FREE);
+	if (!response) {
+		free(page.html);
+		return MHD_NO;
+	}
+	MHD_add_response_header(response, "Content-Type", "text/html; charset=utf-8");
+	MHD_add_response_header(response, "Cache-Control", "no-store");
+	MHD_add_response_header(response, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(response, "Content-Security-Policy",
+				"default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+				"frame-ancestors 'none'");
+	if (page.status == 405)
+		MHD_add_response_header(response, "Allow", "GET, POST");
+	ok = MHD_queue_response(conn, page.status, response);
 	MHD_destroy_response(response);
 	return ok;
 }
@@ -150,6 +183,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (api_approval_match(url))
+		return send_approval_page(srv, conn, url, method);
 	handle(srv, conn, url, method, pr, &res);
 	if (!res.body)
 		api_fail(&res, API_ERR_INTERNAL, NULL);

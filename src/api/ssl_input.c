@@ -165,6 +165,8 @@ int ssl_input_apply(const json_t *ssl, const struct config *cfg, int wildcard_ho
 	int wildcard = rq.wildcard >= 0 ? rq.wildcard : (was_enabled ? s->wildcard : 0);
 	if ((wildcard || wildcard_host) && strcmp(method, "http") == 0)
 		return api_fail(res, API_ERR_WILDCARD_HTTP, NULL), -1;
+	if (strcmp(method, "email") == 0 && strcmp(ca, "internal") != 0)
+		return api_fail(res, API_ERR_DCV_EMAIL_ACME, ca), -1;
 
 	int changed = !was_enabled || strcmp(method, s->method) != 0 ||
 		      strcmp(ca, s->certificate_authority) != 0 || wildcard != s->wildcard;

@@ -1,5 +1,5 @@
 /* validation_records as Cloudflare shows them (cloudflare-api.md §3), built from what the CA
- * asks for: txt_name/txt_value for dns-01, http_url/http_body for http-01. */
+ * asks for: txt_name/txt_value for dns-01, http_url/http_body for http-01, emails for email. */
 #include "issuer/issuer_int.h"
 
 #include <stdio.h>
@@ -19,6 +19,19 @@ json_t *dcv_record_http(const char *host, const char *token, const char *body)
 
 	snprintf(url, sizeof(url), "http://%s/.well-known/acme-challenge/%s", host, token);
 	return json_pack("{s:s, s:s}", "http_url", url, "http_body", body);
+}
+
+json_t *dcv_record_emails(const char *const *emails, size_t n)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; list && i < n; i++) {
+		if (json_array_append_new(list, json_string(emails[i]))) {
+			json_decref(list);
+			return NULL;
+		}
+	}
+	return list ? json_pack("{s:o}", "emails", list) : NULL;
 }
 
 int dcv_http_challenge_put(struct pack_work *w, const char *host, const char *token,

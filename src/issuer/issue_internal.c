@@ -1,6 +1,7 @@
 /* Issuance from the internal CA: saasedge shows its own DCV token, checks it itself (TXT through
- * dns.resolver, or http through the edge: dcv_http.c), then signs both keys' CSRs with src/ca.
- * Steps: order → check → issue → done. */
+ * dns.resolver, or http through the edge: dcv_http.c; or an approval link by mail: dcv_email.c),
+ * then signs both keys' CSRs with src/ca. Steps: order → [mail →] check → issue → done. */
+#include "issuer/dcv_email.h"
 #include "issuer/issuer_int.h"
 
 #include <openssl/crypto.h>
@@ -29,6 +30,10 @@ static int prepare(struct pack_work *w, struct step_out *out)
 
 	if (!records)
 		return SE_ENOMEM;
+	if (strcmp(w->subj.method, "email") == 0) {
+		json_decref(records);
+		return dcv_email_prepare(w, out);
+	}
 	if (state_str(w->state, "dcv_value")[0])
 		snprintf(value, sizeof(value), "%s", state_str(w->state, "dcv_value"));
 	else if ((rc = ids_hex32(value)) != 0)
@@ -77,7 +82,11 @@ static int check(struct pack_work *w, struct step_out *out)
 	int rc;
 
 	snprintf(name, sizeof(name), "_acme-challenge.%s", base_name(w->subj.hostname));
-	if (strcmp(w->subj.method, "http") == 0) {
+	if (strcmp(w->subj.method, "email") == 0) {
+		rc = dcv_email_check(w, out);
+		if (rc)
+			return rc > 0 ? 0 : rc;
+	} else if (strcmp(w->subj.method, "http") == 0) {
 		snprintf(body, sizeof(body), "%s.%s", value, w->subj.pack_id);
 		rc = dcv_http_check(w->is->cfg, w->subj.hostname, value, body, msg, sizeof(msg));
 	} else {
@@ -147,6 +156,8 @@ int issue_internal_step(struct pack_work *w, struct step_out *out)
 
 	if (strcmp(step, "order") == 0)
 		return prepare(w, out);
+	if (strcmp(step, "mail") == 0)
+		return dcv_email_mail(w, out);
 	if (strcmp(step, "check") == 0)
 		return check(w, out);
 	if (strcmp(step, "issue") == 0)

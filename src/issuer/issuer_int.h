@@ -187,6 +187,8 @@ void acme_accounts_dispose(struct issuer *is);
 /* New JSON objects for validation_records (caller owns the reference). */
 json_t *dcv_record_txt(const char *name, const char *value);
 json_t *dcv_record_http(const char *host, const char *token, const char *body);
+/* {"emails": [EMAILS…]}: where email DCV's approval mail went. */
+json_t *dcv_record_emails(const char *const *emails, size_t n);
 /* Stores the http-01 response BODY for TOKEN so that the edge answers it for the pack. */
 int dcv_http_challenge_put(struct pack_work *w, const char *host, const char *token,
 			   const char *body);

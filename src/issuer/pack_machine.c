@@ -138,7 +138,8 @@ static int in_phase(const char *step, const char *const *list)
 /* 1 when the pack ran out of time in its current phase; OUT then says so. */
 static int timed_out(struct pack_work *w, struct step_out *out)
 {
-	static const char *const validating[] = {"preflight", "accept", "poll", "check", NULL};
+	static const char *const validating[] = {"preflight", "accept", "poll", "check", "mail",
+						 NULL};
 	static const char *const issuing[] = {"finalize", "issue", NULL};
 	const struct config *cfg = w->is->cfg;
 	const char *step = state_str(w->state, "step");

@@ -58,6 +58,11 @@ struct config {
 		char resolver[CONFIG_ADDR_LEN]; /* dns.resolver: HOST:PORT for DCV lookups, "" system */
 	} dns;
 	struct {
+		char smtp_url[512];          /* email.smtp_url: where email DCV mail goes, "" none */
+		char from[256];              /* email.from: the sender of approval mail */
+		char approval_url_base[512]; /* email.approval_url_base: "" = http://<api.listen> */
+	} email;
+	struct {
 		char https_listen[CONFIG_ADDR_LEN]; /* edge.https_listen: HOST:PORT, ":443" */
 		char http_listen[CONFIG_ADDR_LEN];  /* edge.http_listen */
 		int workers;                        /* edge.workers: loops, 0 = one per core */

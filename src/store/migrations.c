@@ -203,12 +203,26 @@ static const char migration_ticket_keys[] =
  * in a "pack_cleanup" job, so it can release what the CA still holds for the pack. */
 static const char migration_job_payload[] = "ALTER TABLE jobs ADD COLUMN payload TEXT;";
 
+/* Email DCV (internal CA): one approval per pack, found by the SHA-256 of the mailed token (the
+ * token itself is a credential and never stored); names is what the approval page shows. */
+/* clang-format off */
+static const char migration_email_dcv[] =
+	"CREATE TABLE dcv_approvals ("
+	" pack_id TEXT PRIMARY KEY REFERENCES cert_packs(id) ON DELETE CASCADE,"
+	" token_sha256 TEXT NOT NULL UNIQUE,"
+	" names TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL,"
+	" approved_at INTEGER);";
+/* clang-format on */
+
 static const char *const migrations[] = {
     migration_1,
     migration_issuer,
     migration_custom_certs,
     migration_ticket_keys,
     migration_job_payload,
+    migration_email_dcv,
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

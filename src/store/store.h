@@ -507,4 +507,31 @@ struct store_custom_watch {
 int store_custom_packs_expiring(struct store *st, int64_t now_us, int64_t window_us,
 				struct store_custom_watch *out, size_t max, size_t *n);
 
+/* ---- email DCV approvals (src/store/store_approvals.c) ------------------------------------- */
+
+/* The one approval a pack waits for with email DCV. The mailed token is a credential: only its
+ * hex SHA-256 is stored. */
+struct store_approval {
+	char pack_id[37];
+	char hostname_id[37]; /* read only: the pack's hostname */
+	char token_sha256[65];
+	char names[600];      /* the certificate's names as the approval page shows them */
+	int64_t created_at_us;
+	int64_t expires_us;
+	int64_t approved_at_us; /* 0 while not approved */
+};
+
+/* Makes A the approval of its pack, replacing an older one (whose link then stops working). */
+int store_approval_put(struct store *st, const struct store_approval *a);
+/* The approval whose token has hex SHA-256 TOKEN_SHA256, used or not, expired or not;
+ * SE_ENOTFOUND when none. */
+int store_approval_find(struct store *st, const char *token_sha256, struct store_approval *out);
+/* The approval of PACK_ID; SE_ENOTFOUND when none. */
+int store_approval_of_pack(struct store *st, const char *pack_id, struct store_approval *out);
+/* Approves the unused, unexpired approval of TOKEN_SHA256 at NOW_US and makes its hostname's job
+ * due now, in one transaction; OUT (may be NULL) gets the approval. SE_ENOTFOUND when there is
+ * no such approval pending (unknown, used or expired: store_approval_find tells which). */
+int store_approval_approve(struct store *st, const char *token_sha256, int64_t now_us,
+			   struct store_approval *out);
+
 #endif

@@ -155,3 +155,50 @@ class Pebble:
 def edge_http_key():
     """The config key of the edge's HTTP listener when this build has an edge, else None."""
     return "edge.http_listen" if "edge.http_listen" in serve_help() else None
+
+
+class SmtpSink:
+    """The customers' mailboxes: an aiosmtpd server in this process (Debian python3-aiosmtpd) on
+    a loopback port, keeping every message it accepts. start()/stop() may be called again on
+    the same port (a mail server that was down and comes up)."""
+
+    def __init__(self, port=None, start=True):
+        self.port = port or free_port()
+        self.messages = []  # (mail_from, [rcpt_to...], email.message.Message)
+        self.controller = None
+        if start:
+            self.start()
+
+    def start(self):
+        import email
+        import email.policy
+        from aiosmtpd.controller import Controller
+
+        sink = self
+
+        class Keep:
+            async def handle_DATA(self, server, session, envelope):
+                msg = email.message_from_bytes(envelope.original_content,
+                                               policy=email.policy.default)
+                sink.messages.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
+                return "250 OK"
+
+        # A generous ready_timeout: the default second is short on a busy test machine.
+        self.controller = Controller(Keep(), hostname="127.0.0.1", port=self.port,
+                                     ready_timeout=15)
+        self.controller.start()
+        return self
+
+    def stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    @property
+    def url(self):
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def wait(self, n=1, timeout=30):
+        """The first N messages, once they have arrived."""
+        wait_until(lambda: len(self.messages) >= n, timeout, f"{n} mail(s) at the SMTP sink")
+        return self.messages[:n]

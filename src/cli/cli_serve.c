@@ -5,6 +5,7 @@
 
 #include "api/api.h"
 #include "cli/cli.h"
+#include "dns/dns.h"
 #include "edge/edge.h"
 #include "issuer/issuer.h"
 #include "lib/error.h"
@@ -25,6 +26,7 @@ struct serve_state {
 	struct api_server *api;
 	struct issuer *issuer;
 	struct edge *edge;
+	struct dns_server *dns;
 	struct dev_info dev;
 };
 
@@ -90,6 +92,12 @@ static int start(struct serve_state *s)
 			  s->cfg.edge.https_listen, s->cfg.edge.http_listen);
 		rc = CLI_EXIT_FAIL;
 	}
+	if (rc == CLI_EXIT_OK && config_has_role(&s->cfg, "dns") &&
+	    dns_start(&s->cfg, s->st, &s->dns) != 0) {
+		cli_error("cannot serve the DNS zone %s on %s (see the log above)", s->cfg.dns.zone,
+			  s->cfg.dns.listen);
+		rc = CLI_EXIT_FAIL;
+	}
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	api_url(s->cfg.api.listen, api_server_port(s->api), url, sizeof(url));
@@ -107,6 +115,8 @@ static void stop(struct serve_state *s)
 	s->api = NULL;
 	edge_stop(s->edge);
 	s->edge = NULL;
+	dns_stop(s->dns);
+	s->dns = NULL;
 	issuer_stop(s->issuer);
 	s->issuer = NULL;
 	store_close(s->st);

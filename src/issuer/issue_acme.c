@@ -89,7 +89,8 @@ static int chal_seen(json_t *chals, const char *authz_url)
 static int chal_add(struct pack_work *w, struct acme_client *c, const char *authz_url,
 		    json_t *chals, json_t *records, char *msg, size_t msg_len)
 {
-	const char *type = strcmp(w->subj.method, "txt") == 0 ? "dns-01" : "http-01";
+	int cname = strcmp(w->subj.method, "cname") == 0;
+	const char *type = strcmp(w->subj.method, "txt") == 0 || cname ? "dns-01" : "http-01";
 	char value[ACME_KEY_AUTHZ_MAX], name[300];
 	struct acme_problem p;
 	struct acme_authz az;
@@ -116,7 +117,9 @@ static int chal_add(struct pack_work *w, struct acme_client *c, const char *auth
 	if (strcmp(type, "dns-01") == 0) {
 		rc = acme_dns01_txt_value(c, az.ch[k].token, value, sizeof(value));
 		snprintf(name, sizeof(name), "_acme-challenge.%s", az.identifier);
-		if (rc == 0)
+		if (rc == 0 && cname)
+			rc = dcv_cname_add(w, az.identifier, value, records);
+		else if (rc == 0)
 			json_array_append_new(records, dcv_record_txt(name, value));
 	} else {
 		rc = acme_key_authorization(c, az.ch[k].token, value, sizeof(value));
@@ -193,7 +196,7 @@ static int order_step(struct pack_work *w, struct step_out *out)
 		state_set_int(w->state, "vstart", time_now_us());
 	json_object_set_new(w->state, "records_written", json_true());
 	state_set_str(w->state, "step",
-		      strcmp(w->subj.method, "txt") == 0 ? "preflight" : "accept");
+		      strcmp(w->subj.method, "http") != 0 ? "preflight" : "accept");
 	out->records = dcv_records_dump(records);
 	records = NULL;
 	out->pack_status = "pending_validation";
@@ -217,6 +220,10 @@ static int preflight_step(struct pack_work *w, struct step_out *out)
 	size_t i, j;
 	json_t *ch, *other;
 
+	if (strcmp(w->subj.method, "cname") == 0 && dcv_cname_check(w, msg, sizeof(msg))) {
+		step_fail_later(w, out, msg, -1);
+		return 0;
+	}
 	json_array_foreach(chals, i, ch)
 	{
 		const char *name = json_string_value(json_object_get(ch, "name"));
@@ -446,6 +453,7 @@ static int finalize_step(struct pack_work *w, struct step_out *out)
 	}
 	renewal_schedule(w, out);
 	store_challenge_delete_pack(w->is->st, w->subj.pack_id);
+	dcv_cname_withdraw(w);
 	log_info("msg=\"certificates issued\" hostname=%s pack=%s ca=%s", w->subj.hostname,
 		 w->subj.pack_id, state_str(w->state, "ca"));
 	return 0;
@@ -455,12 +463,14 @@ int issue_acme_step(struct pack_work *w, struct step_out *out)
 {
 	const char *step = state_str(w->state, "step");
 
-	if (strcmp(w->subj.method, "txt") != 0 && strcmp(w->subj.method, "http") != 0) {
-		/* cname needs the dns role (delegated dns-01), which this build lacks. */
+	if (strcmp(w->subj.method, "txt") != 0 && strcmp(w->subj.method, "http") != 0 &&
+	    strcmp(w->subj.method, "cname") != 0) {
 		step_fail_later(w, out, "this DCV method is not available yet; use txt or http",
 				-1);
 		return 0;
 	}
+	if (strcmp(w->subj.method, "cname") == 0 && dcv_cname_unavailable(w, out))
+		return 0;
 	if (strcmp(step, "preflight") == 0)
 		return preflight_step(w, out);
 	if (strcmp(step, "accept") == 0)

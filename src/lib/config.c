@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/error.h"
+#include "lib/hostname.h"
 
 #define HELP_HINT    "(see saasedge serve --help)"
 #define KEY_NAME_MAX 128
@@ -70,8 +71,8 @@ static const struct key keys[] = {
 	 .help = "hostnames per zone from --dev or zone create"},
 	{.name = "issuance.default_ca", .type = KEY_STRING, FIELD(issuance.default_ca),
 	 .def = "internal", .meta = "NAME", .help = "\"internal\" or the name of a ca.<name>"},
-	{.name = "roles", .type = KEY_STRING, FIELD(roles), .def = "api,issuer,edge",
-	 .meta = "LIST", .help = "roles this process runs: api, issuer, edge"},
+	{.name = "roles", .type = KEY_STRING, FIELD(roles), .def = "api,issuer,edge,dns",
+	 .meta = "LIST", .help = "roles this process runs: api, issuer, edge, dns"},
 	{.name = "issuance.validation_timeout", .type = KEY_INT,
 	 FIELD(issuance.validation_timeout), .min = 1, .max = 31536000, .def = "86400",
 	 .meta = "SECONDS", .help = "pending_validation longer than this: validation_timed_out"},
@@ -90,6 +91,14 @@ static const struct key keys[] = {
 	 .def = "2", .help = "issuer worker threads"},
 	{.name = "dns.resolver", .type = KEY_STRING, FIELD(dns.resolver), .def = "",
 	 .meta = "HOST:PORT", .help = "DNS server for DCV lookups; \"\" = the system's"},
+	{.name = "dns.zone", .type = KEY_STRING, FIELD(dns.zone), .def = "",
+	 .dev_def = "dcv.saasedge.test", .meta = "NAME",
+	 .help = "DCV delegation zone served by the dns role; \"\" = none (no cname DCV)"},
+	{.name = "dns.listen", .type = KEY_STRING, FIELD(dns.listen), .def = ":53",
+	 .dev_def = "127.0.0.1:8053", .meta = "HOST:PORT",
+	 .help = "dns role address, UDP and TCP"},
+	{.name = "dns.nameserver", .type = KEY_STRING, FIELD(dns.nameserver), .def = "",
+	 .meta = "NAME", .help = "the zone's NS and SOA host; \"\" = ns.<dns.zone>"},
 	{.name = "edge.https_listen", .type = KEY_STRING, FIELD(edge.https_listen), .def = ":443",
 	 .dev_def = "127.0.0.1:8443", .meta = "HOST:PORT", .help = "edge HTTPS listener"},
 	{.name = "edge.http_listen", .type = KEY_STRING, FIELD(edge.http_listen), .def = ":80",
@@ -632,7 +641,7 @@ static int load_file(struct config *cfg, const char *path, char *err, size_t err
 /* A misspelt role would otherwise start a process that silently does nothing. */
 static int check_roles(const char *roles, char *err, size_t err_len)
 {
-	static const char *const known[] = {"api", "issuer", "edge"};
+	static const char *const known[] = {"api", "issuer", "edge", "dns"};
 
 	for (const char *p = roles; *p;) {
 		size_t len = strcspn(p, ",");
@@ -643,7 +652,7 @@ static int check_roles(const char *roles, char *err, size_t err_len)
 				break;
 		if (i == sizeof(known) / sizeof(known[0]))
 			return fail(err, err_len, SE_ECONFIG,
-				    "roles: unknown role '%.*s' (known: api, issuer, edge)", (int)len,
+				    "roles: unknown role '%.*s' (known: api, issuer, edge, dns)", (int)len,
 				    p);
 		p += len;
 		p += *p == ',';
@@ -651,9 +660,36 @@ static int check_roles(const char *roles, char *err, size_t err_len)
 	return roles[0] ? 0 : fail(err, err_len, SE_ECONFIG, "roles must name at least one role");
 }
 
+/* dns.zone and dns.nameserver are written into answers: normalised like any host name, and
+ * the name server defaults to one inside the zone. */
+static int check_dns(struct config *cfg, char *err, size_t err_len)
+{
+	char norm[HOSTNAME_MAX + 1], reason[128];
+
+	if (!cfg->dns.zone[0])
+		return 0;
+	if (hostname_normalize_origin(cfg->dns.zone, norm, reason, sizeof(reason)) != HOSTNAME_OK)
+		return fail(err, err_len, SE_ECONFIG, "dns.zone: %s", reason);
+	/* A label under the zone (32 characters and a dot) must still fit in a name. */
+	if (strlen(norm) > HOSTNAME_MAX - 34)
+		return fail(err, err_len, SE_ECONFIG, "dns.zone is too long (at most %d characters)",
+			    HOSTNAME_MAX - 34);
+	memcpy(cfg->dns.zone, norm, strlen(norm) + 1);
+	if (!cfg->dns.nameserver[0]) {
+		snprintf(cfg->dns.nameserver, sizeof(cfg->dns.nameserver), "ns.%s", norm);
+		return 0;
+	}
+	if (hostname_normalize_origin(cfg->dns.nameserver, norm, reason, sizeof(reason)) !=
+	    HOSTNAME_OK)
+		return fail(err, err_len, SE_ECONFIG, "dns.nameserver: %s", reason);
+	memcpy(cfg->dns.nameserver, norm, strlen(norm) + 1);
+	return 0;
+}
+
 static int finish(struct config *cfg, char *err, size_t err_len)
 {
 	const char *def_ca = cfg->issuance.default_ca;
+	int rc;
 
 	if (!cfg->master_key[0]) {
 		int n = snprintf(cfg->master_key, sizeof(cfg->master_key), "%s/master.key",
@@ -672,7 +708,8 @@ static int finish(struct config *cfg, char *err, size_t err_len)
 		return fail(err, err_len, SE_ECONFIG,
 			    "issuance.default_ca is %s but no ca.%s.directory is configured",
 			    def_ca, def_ca);
-	return check_roles(cfg->roles, err, err_len);
+	rc = check_dns(cfg, err, err_len);
+	return rc ? rc : check_roles(cfg->roles, err, err_len);
 }
 
 int config_load(struct config *cfg, int argc, char **argv, char *err, size_t err_len)

@@ -51,6 +51,9 @@ struct config {
 	} issuer;
 	struct {
 		char resolver[CONFIG_ADDR_LEN]; /* dns.resolver: HOST:PORT for DCV lookups, "" system */
+		char zone[256];                 /* dns.zone: DCV delegation zone, "" none */
+		char listen[CONFIG_ADDR_LEN];   /* dns.listen: HOST:PORT, UDP and TCP */
+		char nameserver[256];           /* dns.nameserver: NS/SOA host, default ns.<zone> */
 	} dns;
 	struct {
 		char https_listen[CONFIG_ADDR_LEN]; /* edge.https_listen: HOST:PORT, ":443" */

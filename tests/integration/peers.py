@@ -67,7 +67,7 @@ class ChallTestSrv:
 
 class Pebble:
     """Pebble with its own TLS certificate (made with the openssl CLI), validating against
-    CHALLTESTSRV's DNS and connecting to HTTP_PORT/TLS_PORT for http-01/tls-alpn-01."""
+    CHALLTESTSRV's DNS (or any peer with a .resolver, such as Unbound) and connecting to HTTP_PORT/TLS_PORT for http-01/tls-alpn-01."""
 
     def __init__(self, workdir, challtestsrv, http_port, tls_port, env=None):
         require_pebble()
@@ -130,3 +130,68 @@ class Pebble:
 def edge_http_key():
     """The config key of the edge's HTTP listener when this build has an edge, else None."""
     return "edge.http_listen" if "edge.http_listen" in serve_help() else None
+
+
+UNBOUND = shutil.which("unbound") or "/usr/sbin/unbound"
+
+
+class Unbound:
+    """A real recursive resolver between the DNS clients (Pebble, saasedge's DCV lookups) and
+    the two authoritative servers: a stub-zone sends ZONE to saasedge's dns role at
+    127.0.0.1:ZONE_PORT, everything else is forwarded to CHALLTESTSRV, which does not follow a
+    CNAME into another server itself. Runs unprivileged on a free loopback port, without DNSSEC
+    validation and without caching, so that a value published a moment ago is what it answers."""
+
+    def __init__(self, workdir, zone, zone_port, challtestsrv):
+        if not os.access(UNBOUND, os.X_OK):
+            pytest.fail(f"{UNBOUND} missing: run `make deps` (Debian package unbound)",
+                        pytrace=False)
+        self.port = free_port()
+        self.dir = workdir / f"unbound-{self.port}"
+        self.dir.mkdir()
+        conf = self.dir / "unbound.conf"
+        conf.write_text(f"""server:
+    interface: 127.0.0.1
+    port: {self.port}
+    do-ip6: no
+    username: ""
+    chroot: ""
+    directory: "{self.dir}"
+    pidfile: ""
+    use-syslog: no
+    logfile: "{self.dir}/unbound.log"
+    verbosity: 1
+    access-control: 127.0.0.0/8 allow
+    do-not-query-localhost: no
+    module-config: "iterator"
+    domain-insecure: "."
+    qname-minimisation: no
+    cache-max-ttl: 0
+    cache-max-negative-ttl: 0
+    local-zone: "test." nodefault
+    local-zone: "invalid." nodefault
+
+stub-zone:
+    name: "{zone}."
+    stub-addr: 127.0.0.1@{zone_port}
+
+forward-zone:
+    name: "."
+    forward-addr: 127.0.0.1@{challtestsrv.dns_port}
+""")
+        check = subprocess.run(["unbound-checkconf", str(conf)], capture_output=True,
+                               text=True)
+        assert check.returncode == 0, f"unbound.conf: {check.stdout}{check.stderr}"
+        self.log = open(self.dir / "unbound.stderr", "wb")
+        self.proc = subprocess.Popen([UNBOUND, "-d", "-c", str(conf)], stdout=self.log,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        wait_until(lambda: port_answers(self.port), 15, "unbound to listen")
+
+    @property
+    def resolver(self):
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.log.close()

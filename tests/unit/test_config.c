@@ -326,7 +326,7 @@ static void test_flag_errors(void **state)
 	assert_error(fx, load(fx, "--foo", NULL),
 		     "unknown option --foo (see saasedge serve --help)");
 	assert_error(fx, load(fx, "--roles=api,dsn", NULL),
-		     "roles: unknown role 'dsn' (known: api, issuer, edge)");
+		     "roles: unknown role 'dsn' (known: api, issuer, edge, dns)");
 	assert_error(fx, load(fx, "--roles=", NULL), "roles must name at least one role");
 	assert_error(fx, load(fx, "--api.secret=hunter2", NULL),
 		     "unknown option --api.secret (see saasedge serve --help)");

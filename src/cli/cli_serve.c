@@ -70,6 +70,20 @@ static int start_api(struct serve_state *s)
 	return rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
+/* The dev banner's lines about the DCV zone (ssl.method cname), with a dig to try. */
+static void print_dns_banner(const struct config *cfg, int port)
+{
+	const char *colon = strrchr(cfg->dns.listen, ':');
+	int host_len = colon ? (int)(colon - cfg->dns.listen) : 0;
+	const char *host = host_len ? cfg->dns.listen : "127.0.0.1";
+
+	if (!host_len)
+		host_len = (int)strlen(host);
+	printf("  DCV zone   %s on %.*s port %d, UDP and TCP (for ssl.method cname)\n"
+	       "  try:       dig -p %d @%.*s SOA %s\n",
+	       cfg->dns.zone, host_len, host, port, port, host_len, host, cfg->dns.zone);
+}
+
 static int start(struct serve_state *s)
 {
 	char url[CONFIG_ADDR_LEN + 32];
@@ -103,8 +117,12 @@ static int start(struct serve_state *s)
 	api_url(s->cfg.api.listen, api_server_port(s->api), url, sizeof(url));
 	log_info("msg=\"saasedge serving\" api=%s data=%s dev=%d", url, s->cfg.data_dir,
 		 s->cfg.dev);
-	if (s->cfg.dev)
+	if (s->cfg.dev) {
 		dev_print_banner(&s->dev, url);
+		if (s->dns)
+			print_dns_banner(&s->cfg, dns_port(s->dns));
+		fflush(stdout);
+	}
 	dev_info_wipe(&s->dev);
 	return CLI_EXIT_OK;
 }

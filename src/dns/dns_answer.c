@@ -260,8 +260,8 @@ static int to_wire(ldns_pkt *r, size_t max_len, uint8_t **out, size_t *out_len)
 	return 0;
 }
 
-int dns_answer(const struct dns_zone *z, dns_txt_lookup_fn lookup, void *ctx,
-	       const uint8_t *query, size_t len, size_t max_len, uint8_t **out, size_t *out_len)
+int dns_answer(const struct dns_zone *z, dns_txt_lookup_fn lookup, void *ctx, const uint8_t *query,
+	       size_t len, size_t max_len, uint8_t **out, size_t *out_len)
 {
 	ldns_pkt *q = NULL, *r = NULL;
 	uint16_t id;
@@ -287,8 +287,9 @@ int dns_answer(const struct dns_zone *z, dns_txt_lookup_fn lookup, void *ctx,
 			return SE_ENOMEM;
 		}
 		if (ldns_pkt_edns(q) && ldns_pkt_edns_udp_size(q) > max_len)
-			max_len = ldns_pkt_edns_udp_size(q) < DNS_UDP_EDNS ? ldns_pkt_edns_udp_size(q)
-									    : DNS_UDP_EDNS;
+			max_len = ldns_pkt_edns_udp_size(q) < DNS_UDP_EDNS
+				      ? ldns_pkt_edns_udp_size(q)
+				      : DNS_UDP_EDNS;
 		rc = answer_query(z, lookup, ctx, q, r);
 	}
 	if (rc == 0)

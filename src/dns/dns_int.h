@@ -40,7 +40,7 @@ void dns_zone_dispose(struct dns_zone *z);
  * TCP). MAX_LEN is raised to the query's EDNS size (up to DNS_UDP_EDNS) when it advertises one.
  * SE_EINVAL when nothing should be sent back (shorter than a header, or not a query); SE_ENOMEM.
  * LOOKUP is called at most once, with CTX. */
-int dns_answer(const struct dns_zone *z, dns_txt_lookup_fn lookup, void *ctx,
-	       const uint8_t *query, size_t len, size_t max_len, uint8_t **out, size_t *out_len);
+int dns_answer(const struct dns_zone *z, dns_txt_lookup_fn lookup, void *ctx, const uint8_t *query,
+	       size_t len, size_t max_len, uint8_t **out, size_t *out_len);
 
 #endif

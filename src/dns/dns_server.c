@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -20,7 +21,7 @@
 #include "lib/netaddr.h"
 #include "lib/timeutil.h"
 
-#define DNS_TCP_MAX     64      /* connections at once; more wait in the kernel's backlog */
+#define DNS_TCP_MAX     64       /* connections at once; more wait in the kernel's backlog */
 #define DNS_TCP_IDLE_US 10000000 /* RFC 7766 suggests seconds, not minutes */
 #define DNS_UDP_BATCH   64       /* datagrams per wake-up before looking at TCP again */
 #define DNS_MSG_MAX     65535
@@ -58,7 +59,8 @@ static void udp_serve(struct dns_server *d)
 	for (int i = 0; i < DNS_UDP_BATCH; i++) {
 		struct sockaddr_storage from;
 		socklen_t flen = sizeof(from);
-		ssize_t n = recvfrom(d->udp_fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
+		ssize_t n =
+		    recvfrom(d->udp_fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
 		uint8_t *out = NULL;
 		size_t out_len = 0;
 
@@ -251,6 +253,7 @@ static int bind_both(struct dns_server *d, const char *listen_addr)
 int dns_start(const struct config *cfg, struct store *st, struct dns_server **out)
 {
 	struct dns_server *d;
+	char ns[300];
 	int rc;
 
 	*out = NULL;
@@ -265,8 +268,12 @@ int dns_start(const struct config *cfg, struct store *st, struct dns_server **ou
 	d->udp_fd = d->tcp_fd = d->wake_fd = -1;
 	for (int i = 0; i < DNS_TCP_MAX; i++)
 		d->conns[i].fd = -1;
-	rc = dns_zone_init(&d->zone, cfg->dns.zone, cfg->dns.nameserver,
-			   (uint32_t)(time_now_us() / 1000000));
+	/* config_load fills the name server in; a configuration built by hand may not. */
+	if (cfg->dns.nameserver[0])
+		snprintf(ns, sizeof(ns), "%s", cfg->dns.nameserver);
+	else
+		snprintf(ns, sizeof(ns), "ns.%s", cfg->dns.zone);
+	rc = dns_zone_init(&d->zone, cfg->dns.zone, ns, (uint32_t)(time_now_us() / 1000000));
 	if (rc == 0)
 		rc = bind_both(d, cfg->dns.listen);
 	if (rc == 0) {

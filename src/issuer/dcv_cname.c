@@ -53,13 +53,12 @@ int dcv_cname_unavailable(struct pack_work *w, struct step_out *out)
 	return 1;
 }
 
-int dcv_cname_add(struct pack_work *w, const char *identifier, const char *value,
-		  json_t *records)
+int dcv_cname_add(struct pack_work *w, const char *identifier, const char *value, json_t *records)
 {
 	char label[STORE_DNS_LABEL_MAX + 1], name[300], target[320];
 	/* Kept while the pack's validation could still run, plus a day of slack. */
-	int64_t expires = time_now_us() + (w->is->cfg->issuance.validation_timeout + 86400) *
-						  1000000;
+	int64_t expires =
+	    time_now_us() + (w->is->cfg->issuance.validation_timeout + 86400) * 1000000;
 	size_t i;
 	json_t *r;
 	int rc;
@@ -122,8 +121,8 @@ static void on_cname(void *arg, int status, int timeouts, unsigned char *abuf, i
 }
 
 /* NAME's CNAME target into OUT ("" when none). SE_EIO with DETAIL when no answer came. */
-static int cname_lookup(const char *resolver, const char *name, char *out, size_t len,
-			char *detail, size_t detail_len)
+static int cname_lookup(const char *resolver, const char *name, char *out, size_t len, char *detail,
+			size_t detail_len)
 {
 	struct ares_options opts = {.timeout = 1000, .tries = 2};
 	struct cname_query q = {"", 0, 0};

@@ -652,8 +652,8 @@ static int check_roles(const char *roles, char *err, size_t err_len)
 				break;
 		if (i == sizeof(known) / sizeof(known[0]))
 			return fail(err, err_len, SE_ECONFIG,
-				    "roles: unknown role '%.*s' (known: api, issuer, edge, dns)", (int)len,
-				    p);
+				    "roles: unknown role '%.*s' (known: api, issuer, edge, dns)",
+				    (int)len, p);
 		p += len;
 		p += *p == ',';
 	}

@@ -67,7 +67,8 @@ class ChallTestSrv:
 
 class Pebble:
     """Pebble with its own TLS certificate (made with the openssl CLI), validating against
-    CHALLTESTSRV's DNS (or any peer with a .resolver, such as Unbound) and connecting to HTTP_PORT/TLS_PORT for http-01/tls-alpn-01."""
+    CHALLTESTSRV's DNS (or any peer with a .resolver, such as Unbound) and connecting to
+    HTTP_PORT/TLS_PORT for http-01/tls-alpn-01."""
 
     def __init__(self, workdir, challtestsrv, http_port, tls_port, env=None):
         require_pebble()

@@ -142,9 +142,30 @@ def test_dns_role_answers_udp_and_tcp(deploy, net):
         reply, _ = s.recvfrom(4096)
         rid, flags = struct.unpack(">HH", reply[:4])
         assert rid == 0x4242 and flags & 0x8000 and flags & 0xF == 1, reply  # QR, FORMERR
-    # A silent TCP client does not hold up the others.
-    with socket.create_connection(("127.0.0.1", port), timeout=3):
+    # Silent TCP clients, one of them half-way through a message, do not hold up the others.
+    with socket.create_connection(("127.0.0.1", port), timeout=3), \
+            socket.create_connection(("127.0.0.1", port), timeout=3) as partial:
+        partial.sendall(b"\x00\x40\x12")
         assert dig(port, "SOA", ZONE, "+tcp")[0] == "NOERROR"
+        assert dig(port, "SOA", ZONE)[0] == "NOERROR"
+
+    # Deleting the hostname withdraws its values.
+    assert api.delete(h["id"]).status_code == 200
+    assert dig(port, "TXT", target)[0] == "NXDOMAIN"
+
+
+def test_cname_without_a_dns_zone_is_explained(deploy, net):
+    d = deploy()
+    creds = d.zone()
+    d.start(roles="api,issuer,dns", extra_args=["--dns.resolver", net[1].resolver])
+    api = d.api(creds)
+    h = create_ssl(api, uniq("nozone"), "cname", certificate_authority="internal")
+
+    msg = wait_error(api, h["id"], "dns.zone")
+
+    assert msg == ("DCV method cname needs the dns role's zone: this server has no dns.zone"
+                   " configured; use txt or http"), msg
+    assert api.fetch(h["id"])["ssl"]["status"] == "initializing"
 
 
 def test_cname_via_acme_to_active_through_the_edge(deploy, net, tmp_path):

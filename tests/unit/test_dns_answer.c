@@ -18,9 +18,9 @@
 #define LABEL "0123456789abcdef0123456789abcdef"
 
 struct fake {
-	size_t n;           /* values the label has */
-	size_t value_len;   /* length of each value */
-	int fail;           /* lookup returns SE_EDB */
+	size_t n;         /* values the label has */
+	size_t value_len; /* length of each value */
+	int fail;         /* lookup returns SE_EDB */
 	int calls;
 	char asked[STORE_DNS_LABEL_MAX + 1];
 };
@@ -85,9 +85,8 @@ static ldns_pkt *ask_op(struct fixture *fx, const char *name, ldns_rr_type type,
 	if (edns)
 		ldns_pkt_set_edns_udp_size(q, edns);
 	assert_int_equal(ldns_pkt2wire(&wire, q, &len), LDNS_STATUS_OK);
-	assert_int_equal(dns_answer(&fx->zone, fake_lookup, &fx->fake, wire, len, max_len, &out,
-				    &out_len),
-			 0);
+	assert_int_equal(
+	    dns_answer(&fx->zone, fake_lookup, &fx->fake, wire, len, max_len, &out, &out_len), 0);
 	assert_true(out_len <= max_len || (edns && out_len <= DNS_UDP_EDNS));
 	assert_int_equal(ldns_wire2pkt(&r, out, out_len), LDNS_STATUS_OK);
 	assert_int_equal(ldns_pkt_id(r), 0x1234);
@@ -281,11 +280,11 @@ static void test_garbage(void **state)
 	ldns_pkt_free(r);
 	free(out);
 	/* Too short for a header, or a response: nothing is sent back. */
-	assert_int_equal(dns_answer(&fx->zone, fake_lookup, &fx->fake, bad, 5, DNS_UDP_PLAIN, &out,
-				    &out_len),
-			 SE_EINVAL);
-	assert_int_equal(dns_answer(&fx->zone, fake_lookup, &fx->fake, response,
-				    sizeof(response), DNS_UDP_PLAIN, &out, &out_len),
+	assert_int_equal(
+	    dns_answer(&fx->zone, fake_lookup, &fx->fake, bad, 5, DNS_UDP_PLAIN, &out, &out_len),
+	    SE_EINVAL);
+	assert_int_equal(dns_answer(&fx->zone, fake_lookup, &fx->fake, response, sizeof(response),
+				    DNS_UDP_PLAIN, &out, &out_len),
 			 SE_EINVAL);
 	assert_null(out);
 	assert_int_equal(fx->fake.calls, 0);

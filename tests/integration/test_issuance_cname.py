@@ -258,3 +258,28 @@ def test_internal_ca_via_cname(deploy, net, tmp_path):
         verify_chain(tmp_path, root.read_text(), leaf, chain, host)
     assert edge_verifies(ports["https"], host, root)
     wait_status(api, h["id"], "active")
+
+
+def test_renewal_needs_nothing_more_from_the_customer(deploy, net):
+    cts, _, _, ports = net
+    d = deploy()
+    creds = d.zone()
+    # Certificates live 60 s and renew 50-55 s before they expire: a renewal within seconds.
+    start(d, net, ["--issuance.internal_validity", "60", "--issuance.renew_before", "50"],
+          roles="api,issuer,dns")
+    api = d.api(creds)
+    host = uniq("rcname")
+    h = create_ssl(api, host, "cname", certificate_authority="internal")
+    cts.set_cname(f"_acme-challenge.{host}", f"{h['id'].replace('-', '')}.{ZONE}")
+    h = wait_status(api, h["id"], DONE)
+    first = {c["fingerprint_sha256"] for c in h["ssl"]["certificates"]}
+
+    def renewed():
+        cur = api.fetch(h["id"])
+        fps = {c["fingerprint_sha256"] for c in cur["ssl"].get("certificates", [])}
+        return cur if len(fps) == 2 and not fps & first else None
+
+    cur = wait_until(renewed, 40, "renewed certificates", interval=0.05)
+
+    assert cur["ssl"]["expires_on"] > h["ssl"]["expires_on"]
+    assert not cur["ssl"].get("validation_errors"), cur["ssl"]

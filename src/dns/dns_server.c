@@ -6,6 +6,7 @@
 #include "dns/dns_int.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -52,23 +53,79 @@ static int store_lookup(void *ctx, const char *label, char values[][STORE_DNS_VA
 	return store_dns_records_get(ctx, label, values, max, n);
 }
 
+/* Sets REPLY's control message so that it leaves from the address QUERY was sent to: with a
+ * socket bound to every address, the kernel would otherwise pick the source by route, and a
+ * resolver drops an answer from an address it did not ask. CTL (LEN bytes) holds it. */
+static void reply_source(struct msghdr *query, struct msghdr *reply, char *ctl, size_t len)
+{
+	struct cmsghdr *out;
+
+	memset(ctl, 0, len);
+	reply->msg_control = ctl;
+	reply->msg_controllen = len;
+	out = CMSG_FIRSTHDR(reply);
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(query); c && out; c = CMSG_NXTHDR(query, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			pi.ipi_spec_dst = pi.ipi_addr;
+			pi.ipi_ifindex = 0;
+			out->cmsg_level = IPPROTO_IP;
+			out->cmsg_type = IP_PKTINFO;
+			out->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(out), &pi, sizeof(pi));
+			reply->msg_controllen = CMSG_SPACE(sizeof(pi));
+			return;
+		}
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			out->cmsg_level = IPPROTO_IPV6;
+			out->cmsg_type = IPV6_PKTINFO;
+			out->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+			memcpy(CMSG_DATA(out), CMSG_DATA(c), sizeof(struct in6_pktinfo));
+			reply->msg_controllen = CMSG_SPACE(sizeof(struct in6_pktinfo));
+			return;
+		}
+	}
+	reply->msg_control = NULL;
+	reply->msg_controllen = 0;
+}
+
 static void udp_serve(struct dns_server *d)
 {
 	uint8_t buf[DNS_MSG_MAX];
+	/* Room for one pktinfo of either family, aligned for cmsghdr. */
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} qctl, rctl;
 
 	for (int i = 0; i < DNS_UDP_BATCH; i++) {
 		struct sockaddr_storage from;
-		socklen_t flen = sizeof(from);
-		ssize_t n =
-		    recvfrom(d->udp_fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
+		struct iovec iov = {buf, sizeof(buf)}, riov;
+		struct msghdr msg = {.msg_name = &from,
+				     .msg_namelen = sizeof(from),
+				     .msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = qctl.buf,
+				     .msg_controllen = sizeof(qctl.buf)};
+		struct msghdr reply;
+		ssize_t n = recvmsg(d->udp_fd, &msg, 0);
 		uint8_t *out = NULL;
 		size_t out_len = 0;
 
 		if (n < 0)
 			return; /* EAGAIN: drained */
 		if (dns_answer(&d->zone, store_lookup, d->st, buf, (size_t)n, DNS_UDP_PLAIN, &out,
-			       &out_len) == 0)
-			sendto(d->udp_fd, out, out_len, 0, (struct sockaddr *)&from, flen);
+			       &out_len) == 0) {
+			riov = (struct iovec){out, out_len};
+			reply = (struct msghdr){.msg_name = &from,
+						.msg_namelen = msg.msg_namelen,
+						.msg_iov = &riov,
+						.msg_iovlen = 1};
+			reply_source(&msg, &reply, rctl.buf, sizeof(rctl.buf));
+			sendmsg(d->udp_fd, &reply, 0);
+		}
 		free(out);
 	}
 }
@@ -221,6 +278,10 @@ static int bind_socket(const struct sockaddr_storage *ss, socklen_t len, int typ
 	if (fd < 0)
 		return SE_EIO;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (type == SOCK_DGRAM && ss->ss_family == AF_INET)
+		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+	else if (type == SOCK_DGRAM)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
 	if (bind(fd, (const struct sockaddr *)ss, len) != 0 ||
 	    (type == SOCK_STREAM && listen(fd, 128) != 0)) {
 		rc = errno == EADDRINUSE ? SE_EADDRINUSE : SE_EIO;

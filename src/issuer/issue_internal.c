@@ -54,7 +54,7 @@ static int prepare(struct pack_work *w, struct step_out *out)
 		if (rc)
 			goto out;
 	} else {
-		/* email and cname need a mailer or the dns role: explained, retried. */
+		/* email needs a mailer: explained, retried. */
 		json_decref(records);
 		step_fail_later(w, out,
 				"this DCV method is not available with the internal CA yet;"

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/config.h"
 #include "store/store.h"
 
 #define DNS_TTL          60 /* TXT, NS and SOA records */
@@ -42,5 +43,20 @@ void dns_zone_dispose(struct dns_zone *z);
  * LOOKUP is called at most once, with CTX. */
 int dns_answer(const struct dns_zone *z, dns_txt_lookup_fn lookup, void *ctx, const uint8_t *query,
 	       size_t len, size_t max_len, uint8_t **out, size_t *out_len);
+
+/* ---- RFC 2136 push (dns_update.c, dns_sync.c) --------------------------------------------- */
+
+/* Replaces the TXT RRset of LABEL.<dns.zone> at cfg->dns.update_server by VALUES (N of them; 0
+ * deletes it), over TCP, TSIG-signed when dns.tsig_name is set (the answer's signature is
+ * checked). 0, or SE_EIO with MSG a sentence that holds no secret. Blocks up to a few seconds. */
+int dns_update_txt(const struct config *cfg, const char *label, const char *const *values, size_t n,
+		   char *msg, size_t msg_len);
+
+struct dns_sync;
+
+/* Starts the thread that keeps dns.update_server's TXT values equal to the store's. CFG and ST
+ * are borrowed; *OUT is stopped and freed by dns_sync_stop (NULL-safe). */
+int dns_sync_start(const struct config *cfg, struct store *st, struct dns_sync **out);
+void dns_sync_stop(struct dns_sync *s);
 
 #endif

@@ -44,6 +44,7 @@ struct dns_server {
 	int port;
 	pthread_t thread;
 	int thread_started;
+	struct dns_sync *sync; /* RFC 2136 push, when dns.update_server is set */
 	struct tcp_conn conns[DNS_TCP_MAX];
 };
 
@@ -343,13 +344,15 @@ int dns_start(const struct config *cfg, struct store *st, struct dns_server **ou
 	}
 	if (rc == 0 && pthread_create(&d->thread, NULL, dns_thread, d) != 0)
 		rc = SE_EIO;
+	d->thread_started = rc == 0;
+	if (rc == 0 && cfg->dns.update_server[0])
+		rc = dns_sync_start(cfg, st, &d->sync);
 	if (rc) {
 		log_error("msg=\"dns role cannot start\" listen=%s zone=%s err=%s", cfg->dns.listen,
 			  cfg->dns.zone, se_errname(rc));
 		dns_stop(d);
 		return rc;
 	}
-	d->thread_started = 1;
 	log_info("msg=\"dns role serving\" zone=%s listen=%s port=%d", cfg->dns.zone,
 		 cfg->dns.listen, d->port);
 	*out = d;
@@ -367,6 +370,7 @@ void dns_stop(struct dns_server *d)
 
 	if (!d)
 		return;
+	dns_sync_stop(d->sync);
 	if (d->thread_started) {
 		if (write(d->wake_fd, &one, sizeof(one)) < 0)
 			log_warn("msg=\"dns role wake-up failed\"");

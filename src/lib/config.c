@@ -42,6 +42,8 @@ struct key {
 #define FIELD(f) .offset = offsetof(struct config, f), .size = sizeof(((struct config *)0)->f)
 
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const tsig_algorithms[] = {"hmac-sha256", "hmac-sha384", "hmac-sha512",
+					      "hmac-sha1", NULL};
 
 /* One row per key reads better than one line per field. */
 /* clang-format off */
@@ -99,6 +101,15 @@ static const struct key keys[] = {
 	 .help = "dns role address, UDP and TCP"},
 	{.name = "dns.nameserver", .type = KEY_STRING, FIELD(dns.nameserver), .def = "",
 	 .meta = "NAME", .help = "the zone's NS and SOA host; \"\" = ns.<dns.zone>"},
+	{.name = "dns.update_server", .type = KEY_STRING, FIELD(dns.update_server), .def = "",
+	 .meta = "HOST:PORT", .help = "also push the TXT values there (RFC 2136); \"\" = off"},
+	{.name = "dns.tsig_name", .type = KEY_STRING, FIELD(dns.tsig_name), .def = "",
+	 .meta = "NAME", .help = "TSIG key name for dns.update_server; \"\" = unsigned"},
+	{.name = "dns.tsig_secret", .type = KEY_STRING, FIELD(dns.tsig_secret), .def = "",
+	 .meta = "BASE64", .help = "TSIG secret (keep it out of shared files: use the environment)"},
+	{.name = "dns.tsig_algorithm", .type = KEY_STRING, FIELD(dns.tsig_algorithm),
+	 .def = "hmac-sha256", .choices = tsig_algorithms, .meta = "NAME",
+	 .help = "hmac-sha256, hmac-sha384, hmac-sha512 or hmac-sha1"},
 	{.name = "edge.https_listen", .type = KEY_STRING, FIELD(edge.https_listen), .def = ":443",
 	 .dev_def = "127.0.0.1:8443", .meta = "HOST:PORT", .help = "edge HTTPS listener"},
 	{.name = "edge.http_listen", .type = KEY_STRING, FIELD(edge.http_listen), .def = ":80",
@@ -666,6 +677,11 @@ static int check_dns(struct config *cfg, char *err, size_t err_len)
 {
 	char norm[HOSTNAME_MAX + 1], reason[128];
 
+	if (!cfg->dns.zone[0] && cfg->dns.update_server[0])
+		return fail(err, err_len, SE_ECONFIG, "dns.update_server needs dns.zone");
+	if (!cfg->dns.tsig_name[0] != !cfg->dns.tsig_secret[0])
+		return fail(err, err_len, SE_ECONFIG,
+			    "dns.tsig_name and dns.tsig_secret go together");
 	if (!cfg->dns.zone[0])
 		return 0;
 	if (hostname_normalize_origin(cfg->dns.zone, norm, reason, sizeof(reason)) != HOSTNAME_OK)

@@ -244,6 +244,14 @@ int store_dns_record_put(struct store *st, const char *label, const char *value,
  * how many, 0 when the label has none. */
 int store_dns_records_get(struct store *st, const char *label,
 			  char values[][STORE_DNS_VALUE_MAX + 1], size_t max, size_t *n);
+struct store_dns_record {
+	char label[STORE_DNS_LABEL_MAX + 1];
+	char value[STORE_DNS_VALUE_MAX + 1];
+};
+
+/* Every unexpired value, ordered by label then value, into *OUT (malloc'd, the caller frees;
+ * NULL when *N is 0). The table holds only packs being validated, so it stays small. */
+int store_dns_records_all(struct store *st, struct store_dns_record **out, size_t *n);
 /* Withdraws the values a pack published (once issued, or when its validation starts over). */
 int store_dns_records_delete_pack(struct store *st, const char *pack_id);
 

@@ -3,6 +3,7 @@
  * per query. Rows belong to a pack and go with it (foreign key), or when it is issued. */
 #include "store/sqlite_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/error.h"
@@ -45,6 +46,48 @@ int store_dns_records_get(struct store *st, const char *label,
 	}
 	sq_reset(s);
 	return rc < 0 ? rc : 0;
+}
+
+int store_dns_records_all(struct store *st, struct store_dns_record **out, size_t *n)
+{
+	static const char sql[] = "SELECT label, value FROM dns_records WHERE expires_at > ?1 "
+				  "ORDER BY label, value";
+	struct sq_conn *c = sq_conn_get(st);
+	struct store_dns_record *all = NULL;
+	size_t cap = 0;
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!c)
+		return SE_EDB;
+	rc = sq_query(c, SQ_DNS_RECORDS_ALL, sql, &s, "I", time_now_us());
+	while (rc == 1) {
+		if (*n == cap) {
+			struct store_dns_record *grown;
+
+			cap = cap ? cap * 2 : 16;
+			grown = realloc(all, cap * sizeof(*all));
+			if (!grown) {
+				rc = SE_ENOMEM;
+				break;
+			}
+			all = grown;
+		}
+		sq_col_copy(s, 0, all[*n].label, sizeof(all[*n].label));
+		sq_col_copy(s, 1, all[*n].value, sizeof(all[*n].value));
+		(*n)++;
+		rc = sq_step(c, s, "dns_records_all");
+	}
+	sq_reset(s);
+	if (rc < 0) {
+		free(all);
+		*n = 0;
+		return rc;
+	}
+	*out = all;
+	return 0;
 }
 
 int store_dns_records_delete_pack(struct store *st, const char *pack_id)

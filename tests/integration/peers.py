@@ -2,6 +2,7 @@
 ACME CA), on loopback ports picked at run time, each with its own files under a temporary
 directory. Both are the Debian `pebble` package's binaries (see the project's testing notes)."""
 
+import base64
 import json
 import os
 import shutil
@@ -190,6 +191,58 @@ forward-zone:
 
     @property
     def resolver(self):
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.log.close()
+
+
+NAMED = shutil.which("named") or "/usr/sbin/named"
+
+
+class Named:
+    """BIND as the external primary of ZONE that saasedge pushes its TXT values to (RFC 2136),
+    accepting updates of TXT records signed with the TSIG key KEY_NAME/secret (HMAC-SHA256)."""
+
+    def __init__(self, workdir, zone, key_name="saasedge-key"):
+        if not os.access(NAMED, os.X_OK):
+            pytest.fail(f"{NAMED} missing: run `make deps` (Debian package bind9)",
+                        pytrace=False)
+        self.port = free_port()
+        self.dir = workdir / f"named-{self.port}"
+        self.dir.mkdir()
+        self.key_name = key_name
+        self.secret = base64.b64encode(os.urandom(32)).decode()
+        (self.dir / "zone.db").write_text(
+            f"$TTL 60\n@ IN SOA ns.{zone}. hostmaster.{zone}. 1 3600 600 86400 5\n"
+            f"@ IN NS ns.{zone}.\nns IN A 127.0.0.1\n")
+        conf = self.dir / "named.conf"
+        conf.write_text(f"""options {{
+    directory "{self.dir}";
+    listen-on port {self.port} {{ 127.0.0.1; }};
+    listen-on-v6 {{ none; }};
+    pid-file none;
+    session-keyfile none;
+    recursion no;
+    dnssec-validation no;
+}};
+controls {{ }};
+key "{key_name}" {{ algorithm hmac-sha256; secret "{self.secret}"; }};
+zone "{zone}" {{
+    type primary;
+    file "{self.dir}/zone.db";
+    update-policy {{ grant {key_name} zonesub TXT; }};
+}};
+""")
+        self.log = open(self.dir / "named.log", "wb")
+        self.proc = subprocess.Popen([NAMED, "-g", "-c", str(conf)], stdout=self.log,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        wait_until(lambda: port_answers(self.port), 15, "named to listen")
+
+    @property
+    def address(self):
         return f"127.0.0.1:{self.port}"
 
     def stop(self):

@@ -15,7 +15,7 @@ from conftest import free_port, uniq, wait_until
 from edge_helpers import s_client
 from issuance_helpers import (check_ssl_fields, create_ssl, key_algorithm, stored_certificates,
                               verify_chain, wait_records, wait_status)
-from peers import ChallTestSrv, Pebble, Unbound
+from peers import ChallTestSrv, Named, Pebble, Unbound
 
 ZONE = "dcv.saasedge.test"
 TARGET_RE = re.compile(r"^[0-9a-f]{32}\." + re.escape(ZONE) + r"$")
@@ -283,3 +283,39 @@ def test_renewal_needs_nothing_more_from_the_customer(deploy, net):
 
     assert cur["ssl"]["expires_on"] > h["ssl"]["expires_on"]
     assert not cur["ssl"].get("validation_errors"), cur["ssl"]
+
+
+def test_values_pushed_to_an_external_server_with_tsig(deploy, net, tmp_path):
+    """dns.update_server: the values go to BIND by RFC 2136 UPDATE (TSIG-signed) and the
+    resolver finds them there; saasedge's own dns role is not asked."""
+    cts = net[0]
+    named = Named(tmp_path, ZONE)
+    resolver = Unbound(tmp_path, ZONE, named.port, cts)
+    try:
+        d = deploy()
+        creds = d.zone()
+        d.start(roles="api,issuer,dns", extra_args=[
+            "--dns.resolver", resolver.resolver, "--dns.zone", ZONE,
+            "--dns.update_server", named.address, "--dns.tsig_name", named.key_name],
+            env={"SAASEDGE_DNS_TSIG_SECRET": named.secret})
+        api = d.api(creds)
+        host = uniq("push")
+        h = create_ssl(api, host, "cname", certificate_authority="internal")
+        target = f"{h['id'].replace('-', '')}.{ZONE}"
+
+        status, _, answer, _ = wait_until(
+            lambda: (lambda r: r if r[2] else None)(dig(named.port, "TXT", target)), 20,
+            "the TXT value at the external server")
+        assert status == "NOERROR" and re.match(r"^[0-9a-f]{32}$", txt_values(answer)[0])
+        cts.set_cname(f"_acme-challenge.{host}", target)
+
+        h = wait_status(api, h["id"], DONE)
+
+        assert h["ssl"]["certificate_authority"] == "internal"
+        wait_until(lambda: dig(named.port, "TXT", target)[0] == "NXDOMAIN", 20,
+                   "the value withdrawn from the external server")
+        assert "/key saasedge-key: updating zone" in (named.dir / "named.log").read_text()
+        assert named.secret not in d.server.stderr()
+    finally:
+        resolver.stop()
+        named.stop()

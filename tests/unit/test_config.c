@@ -169,6 +169,17 @@ static void test_dns_keys(void **state)
 	assert_int_equal(load(fx, "--dns.zone=dcv.provider.com", "--dns.nameserver=-bad-", NULL),
 			 SE_ECONFIG);
 	assert_true(strncmp(fx->err, "dns.nameserver: ", 16) == 0);
+
+	/* RFC 2136 push: a zone to push, and a TSIG key name with its secret or neither. */
+	assert_int_equal(load(fx, "--dns.zone=dcv.provider.com", "--dns.update_server=10.0.0.53:53",
+			      "--dns.tsig_name=k", "--dns.tsig_secret=c2VjcmV0", NULL),
+			 0);
+	assert_string_equal(fx->cfg.dns.tsig_algorithm, "hmac-sha256");
+	assert_error(fx, load(fx, "--dns.update_server=10.0.0.53:53", NULL),
+		     "dns.update_server needs dns.zone");
+	assert_error(fx, load(fx, "--dns.zone=dcv.provider.com", "--dns.tsig_name=k", NULL),
+		     "dns.tsig_name and dns.tsig_secret go together");
+	assert_int_equal(load(fx, "--dns.tsig_algorithm=md5", NULL), SE_ECONFIG);
 }
 
 static void test_config_defaults_function(void **state)

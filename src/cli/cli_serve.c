@@ -5,6 +5,7 @@
 
 #include "api/api.h"
 #include "cli/cli.h"
+#include "dns/dns.h"
 #include "edge/edge.h"
 #include "issuer/issuer.h"
 #include "lib/error.h"
@@ -25,6 +26,7 @@ struct serve_state {
 	struct api_server *api;
 	struct issuer *issuer;
 	struct edge *edge;
+	struct dns_server *dns;
 	struct dev_info dev;
 };
 
@@ -68,6 +70,20 @@ static int start_api(struct serve_state *s)
 	return rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
+/* The dev banner's lines about the DCV zone (ssl.method cname), with a dig to try. */
+static void print_dns_banner(const struct config *cfg, int port)
+{
+	const char *colon = strrchr(cfg->dns.listen, ':');
+	int host_len = colon ? (int)(colon - cfg->dns.listen) : 0;
+	const char *host = host_len ? cfg->dns.listen : "127.0.0.1";
+
+	if (!host_len)
+		host_len = (int)strlen(host);
+	printf("  DCV zone   %s on %.*s port %d, UDP and TCP (for ssl.method cname)\n"
+	       "  try:       dig -p %d @%.*s SOA %s\n",
+	       cfg->dns.zone, host_len, host, port, port, host_len, host, cfg->dns.zone);
+}
+
 static int start(struct serve_state *s)
 {
 	char url[CONFIG_ADDR_LEN + 32];
@@ -90,13 +106,23 @@ static int start(struct serve_state *s)
 			  s->cfg.edge.https_listen, s->cfg.edge.http_listen);
 		rc = CLI_EXIT_FAIL;
 	}
+	if (rc == CLI_EXIT_OK && config_has_role(&s->cfg, "dns") &&
+	    dns_start(&s->cfg, s->st, &s->dns) != 0) {
+		cli_error("cannot serve the DNS zone %s on %s (see the log above)", s->cfg.dns.zone,
+			  s->cfg.dns.listen);
+		rc = CLI_EXIT_FAIL;
+	}
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	api_url(s->cfg.api.listen, api_server_port(s->api), url, sizeof(url));
 	log_info("msg=\"saasedge serving\" api=%s data=%s dev=%d", url, s->cfg.data_dir,
 		 s->cfg.dev);
-	if (s->cfg.dev)
+	if (s->cfg.dev) {
 		dev_print_banner(&s->dev, url);
+		if (s->dns)
+			print_dns_banner(&s->cfg, dns_port(s->dns));
+		fflush(stdout);
+	}
 	dev_info_wipe(&s->dev);
 	return CLI_EXIT_OK;
 }
@@ -107,6 +133,8 @@ static void stop(struct serve_state *s)
 	s->api = NULL;
 	edge_stop(s->edge);
 	s->edge = NULL;
+	dns_stop(s->dns);
+	s->dns = NULL;
 	issuer_stop(s->issuer);
 	s->issuer = NULL;
 	store_close(s->st);

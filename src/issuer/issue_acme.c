@@ -126,12 +126,18 @@ static int chal_seen(json_t *chals, const char *authz_url)
 	return 0;
 }
 
-/* The index in AZ of the challenge the hostname's method uses: dns-01 for txt, for http the first
- * of issuance.http_challenges that AZ offers (TYPE receives its name); -1 when none is offered. */
+/* 1 for the methods answered with dns-01: txt, and cname (delegated to the dns role). */
+static int dns01_method(const struct pack_work *w)
+{
+	return strcmp(w->subj.method, "txt") == 0 || strcmp(w->subj.method, "cname") == 0;
+}
+
+/* The index in AZ of the challenge the hostname's method uses: dns-01 for txt and cname, for http
+ * the first of issuance.http_challenges that AZ offers (TYPE receives its name); -1 when none is
+ * offered. */
 static int chal_pick(const struct pack_work *w, const struct acme_authz *az, char *type, size_t len)
 {
-	const char *p =
-	    strcmp(w->subj.method, "txt") == 0 ? "dns-01" : w->is->cfg->issuance.http_challenges;
+	const char *p = dns01_method(w) ? "dns-01" : w->is->cfg->issuance.http_challenges;
 
 	while (*p) {
 		size_t n = strcspn(p, ",");
@@ -144,7 +150,7 @@ static int chal_pick(const struct pack_work *w, const struct acme_authz *az, cha
 		p += n;
 		p += *p == ',';
 	}
-	snprintf(type, len, "%s", strcmp(w->subj.method, "txt") == 0 ? "dns-01" : "http");
+	snprintf(type, len, "%s", dns01_method(w) ? "dns-01" : "http");
 	return -1;
 }
 
@@ -155,6 +161,7 @@ static int chal_add(struct pack_work *w, struct acme_client *c, const char *auth
 		    size_t msg_len)
 {
 	char value[ACME_KEY_AUTHZ_MAX], name[300], type[16];
+	int cname = strcmp(w->subj.method, "cname") == 0;
 	struct acme_authz az;
 	int k, rc;
 
@@ -177,7 +184,9 @@ static int chal_add(struct pack_work *w, struct acme_client *c, const char *auth
 	if (strcmp(type, "dns-01") == 0) {
 		rc = acme_dns01_txt_value(c, az.ch[k].token, value, sizeof(value));
 		snprintf(name, sizeof(name), "_acme-challenge.%s", az.identifier);
-		if (rc == 0)
+		if (rc == 0 && cname)
+			rc = dcv_cname_add(w, az.identifier, value, records);
+		else if (rc == 0)
 			json_array_append_new(records, dcv_record_txt(name, value));
 	} else if (strcmp(type, "tls-alpn-01") == 0) {
 		/* Nothing for the customer to publish but the CNAME: no validation record. */
@@ -262,7 +271,7 @@ static int order_step(struct pack_work *w, struct step_out *out)
 		state_set_int(w->state, "vstart", time_now_us());
 	json_object_set_new(w->state, "records_written", json_true());
 	state_set_str(w->state, "step",
-		      strcmp(w->subj.method, "txt") == 0 ? "preflight" : "accept");
+		      strcmp(w->subj.method, "http") != 0 ? "preflight" : "accept");
 	out->records = dcv_records_dump(records);
 	records = NULL;
 	out->pack_status = "pending_validation";
@@ -286,6 +295,10 @@ static int preflight_step(struct pack_work *w, struct step_out *out)
 	size_t i, j;
 	json_t *ch, *other;
 
+	if (strcmp(w->subj.method, "cname") == 0 && dcv_cname_check(w, msg, sizeof(msg))) {
+		step_fail_later(w, out, msg, -1);
+		return 0;
+	}
 	json_array_foreach(chals, i, ch)
 	{
 		const char *name = json_string_value(json_object_get(ch, "name"));
@@ -537,6 +550,7 @@ static int finalize_step(struct pack_work *w, struct step_out *out)
 	}
 	renewal_schedule(w, out);
 	store_challenge_delete_pack(w->is->st, w->subj.pack_id);
+	dcv_cname_withdraw(w);
 	log_info("msg=\"certificates issued\" hostname=%s pack=%s ca=%s", w->subj.hostname,
 		 w->subj.pack_id, state_str(w->state, "ca"));
 	return 0;
@@ -546,12 +560,14 @@ int issue_acme_step(struct pack_work *w, struct step_out *out)
 {
 	const char *step = state_str(w->state, "step");
 
-	if (strcmp(w->subj.method, "txt") != 0 && strcmp(w->subj.method, "http") != 0) {
-		/* cname needs the dns role (delegated dns-01), which this build lacks. */
+	if (strcmp(w->subj.method, "txt") != 0 && strcmp(w->subj.method, "http") != 0 &&
+	    strcmp(w->subj.method, "cname") != 0) {
 		step_fail_later(w, out, "this DCV method is not available yet; use txt or http",
 				-1);
 		return 0;
 	}
+	if (strcmp(w->subj.method, "cname") == 0 && dcv_cname_unavailable(w, out))
+		return 0;
 	if (strcmp(step, "preflight") == 0)
 		return preflight_step(w, out);
 	if (strcmp(step, "accept") == 0)

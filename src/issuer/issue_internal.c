@@ -50,8 +50,16 @@ static int prepare(struct pack_work *w, struct step_out *out)
 		if (rc)
 			goto out;
 		json_array_append_new(records, dcv_record_http(host, value, body));
+	} else if (strcmp(w->subj.method, "cname") == 0) {
+		if (dcv_cname_unavailable(w, out)) {
+			json_decref(records);
+			return 0;
+		}
+		rc = dcv_cname_add(w, host, value, records);
+		if (rc)
+			goto out;
 	} else {
-		/* email and cname need a mailer or the dns role: explained, retried. */
+		/* email needs a mailer: explained, retried. */
 		json_decref(records);
 		step_fail_later(w, out,
 				"this DCV method is not available with the internal CA yet;"
@@ -90,7 +98,11 @@ static int check(struct pack_work *w, struct step_out *out)
 		snprintf(body, sizeof(body), "%s.%s", value, w->subj.pack_id);
 		rc = dcv_http_check(w->is->cfg, w->subj.hostname, value, body, msg, sizeof(msg));
 	} else {
-		rc = dcv_txt_check(w->is->cfg->dns.resolver, name, &value, 1, msg, sizeof(msg));
+		/* cname: the CNAME first (the customer's part), then the TXT through it (ours). */
+		rc = strcmp(w->subj.method, "cname") == 0 ? dcv_cname_check(w, msg, sizeof(msg)) : 0;
+		if (rc == 0)
+			rc = dcv_txt_check(w->is->cfg->dns.resolver, name, &value, 1, msg,
+					   sizeof(msg));
 	}
 	if (rc) {
 		step_fail_later(w, out, msg, -1);
@@ -145,6 +157,7 @@ static int issue(struct pack_work *w, struct step_out *out)
 	if (rc)
 		return rc;
 	renewal_schedule(w, out);
+	dcv_cname_withdraw(w);
 	log_info("msg=\"certificates issued\" hostname=%s pack=%s ca=internal", w->subj.hostname,
 		 w->subj.pack_id);
 	return 0;

@@ -228,4 +228,20 @@ int dcv_caa_check(const char *resolver, const char *const *names, size_t n,
 int dcv_txt_check(const char *resolver, const char *name, const char *const *expected, size_t n,
 		  char *msg, size_t msg_len);
 
+/* ---- dcv_cname.c: delegated dns-01 (ssl.method "cname") ---------------------------------- */
+
+/* <label>.<dns.zone>: where the customer's _acme-challenge.<host> must point. */
+void dcv_cname_target(const struct pack_work *w, char *out, size_t len);
+/* 1 (with OUT set to retry later, saying why) when this server has no dns.zone, else 0. */
+int dcv_cname_unavailable(struct pack_work *w, struct step_out *out);
+/* Publishes VALUE (a dns-01 TXT value for IDENTIFIER) under the pack's label and adds the
+ * {cname, cname_target} record to RECORDS unless it is there already. 0 or SE_E*. */
+int dcv_cname_add(struct pack_work *w, const char *identifier, const char *value,
+		  json_t *records);
+/* Withdraws every value the pack published (it is issued). */
+void dcv_cname_withdraw(struct pack_work *w);
+/* 0 when _acme-challenge.<host> CNAMEs to the target at dns.resolver; otherwise SE_ENOTFOUND
+ * or SE_EIO with MSG a sentence for validation_errors. Blocks up to a few seconds. */
+int dcv_cname_check(struct pack_work *w, char *msg, size_t msg_len);
+
 #endif

@@ -104,6 +104,7 @@ static int state_load(struct pack_work *w)
 		json_decref(st);
 		st = NULL;
 		store_challenge_delete_pack(w->is->st, w->subj.pack_id);
+		store_dns_records_delete_pack(w->is->st, w->subj.pack_id);
 	}
 	if (!st) {
 		const char *ca = w->subj.certificate_authority[0] ? w->subj.certificate_authority

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/error.h"
+#include "lib/hostname.h"
 
 #define HELP_HINT    "(see saasedge serve --help)"
 #define KEY_NAME_MAX 128
@@ -41,6 +42,8 @@ struct key {
 #define FIELD(f) .offset = offsetof(struct config, f), .size = sizeof(((struct config *)0)->f)
 
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const tsig_algorithms[] = {"hmac-sha256", "hmac-sha384", "hmac-sha512",
+					      "hmac-sha1", NULL};
 
 /* One row per key reads better than one line per field. */
 /* clang-format off */
@@ -70,8 +73,8 @@ static const struct key keys[] = {
 	 .help = "hostnames per zone from --dev or zone create"},
 	{.name = "issuance.default_ca", .type = KEY_STRING, FIELD(issuance.default_ca),
 	 .def = "internal", .meta = "NAME", .help = "\"internal\" or the name of a ca.<name>"},
-	{.name = "roles", .type = KEY_STRING, FIELD(roles), .def = "api,issuer,edge",
-	 .meta = "LIST", .help = "roles this process runs: api, issuer, edge"},
+	{.name = "roles", .type = KEY_STRING, FIELD(roles), .def = "api,issuer,edge,dns",
+	 .meta = "LIST", .help = "roles this process runs: api, issuer, edge, dns"},
 	{.name = "issuance.validation_timeout", .type = KEY_INT,
 	 FIELD(issuance.validation_timeout), .min = 1, .max = 31536000, .def = "86400",
 	 .meta = "SECONDS", .help = "pending_validation longer than this: validation_timed_out"},
@@ -103,6 +106,23 @@ static const struct key keys[] = {
 	{.name = "email.approval_url_base", .type = KEY_STRING, FIELD(email.approval_url_base),
 	 .def = "", .meta = "URL",
 	 .help = "public URL of the API for approval links; \"\" = http://<api.listen>"},
+	{.name = "dns.zone", .type = KEY_STRING, FIELD(dns.zone), .def = "",
+	 .dev_def = "dcv.saasedge.test", .meta = "NAME",
+	 .help = "DCV delegation zone served by the dns role; \"\" = none (no cname DCV)"},
+	{.name = "dns.listen", .type = KEY_STRING, FIELD(dns.listen), .def = ":53",
+	 .dev_def = "127.0.0.1:8053", .meta = "HOST:PORT",
+	 .help = "dns role address, UDP and TCP"},
+	{.name = "dns.nameserver", .type = KEY_STRING, FIELD(dns.nameserver), .def = "",
+	 .meta = "NAME", .help = "the zone's NS and SOA host; \"\" = ns.<dns.zone>"},
+	{.name = "dns.update_server", .type = KEY_STRING, FIELD(dns.update_server), .def = "",
+	 .meta = "HOST:PORT", .help = "also push the TXT values there (RFC 2136); \"\" = off"},
+	{.name = "dns.tsig_name", .type = KEY_STRING, FIELD(dns.tsig_name), .def = "",
+	 .meta = "NAME", .help = "TSIG key name for dns.update_server; \"\" = unsigned"},
+	{.name = "dns.tsig_secret", .type = KEY_STRING, FIELD(dns.tsig_secret), .def = "",
+	 .meta = "BASE64", .help = "TSIG secret (keep it out of shared files: use the environment)"},
+	{.name = "dns.tsig_algorithm", .type = KEY_STRING, FIELD(dns.tsig_algorithm),
+	 .def = "hmac-sha256", .choices = tsig_algorithms, .meta = "NAME",
+	 .help = "hmac-sha256, hmac-sha384, hmac-sha512 or hmac-sha1"},
 	{.name = "edge.https_listen", .type = KEY_STRING, FIELD(edge.https_listen), .def = ":443",
 	 .dev_def = "127.0.0.1:8443", .meta = "HOST:PORT", .help = "edge HTTPS listener"},
 	{.name = "edge.http_listen", .type = KEY_STRING, FIELD(edge.http_listen), .def = ":80",
@@ -647,7 +667,7 @@ static int load_file(struct config *cfg, const char *path, char *err, size_t err
 /* A misspelt role would otherwise start a process that silently does nothing. */
 static int check_roles(const char *roles, char *err, size_t err_len)
 {
-	static const char *const known[] = {"api", "issuer", "edge"};
+	static const char *const known[] = {"api", "issuer", "edge", "dns"};
 
 	for (const char *p = roles; *p;) {
 		size_t len = strcspn(p, ",");
@@ -658,8 +678,8 @@ static int check_roles(const char *roles, char *err, size_t err_len)
 				break;
 		if (i == sizeof(known) / sizeof(known[0]))
 			return fail(err, err_len, SE_ECONFIG,
-				    "roles: unknown role '%.*s' (known: api, issuer, edge)", (int)len,
-				    p);
+				    "roles: unknown role '%.*s' (known: api, issuer, edge, dns)",
+				    (int)len, p);
 		p += len;
 		p += *p == ',';
 	}
@@ -688,9 +708,41 @@ static int check_http_challenges(const char *list, char *err, size_t err_len)
 			      "issuance.http_challenges must name at least one challenge");
 }
 
+/* dns.zone and dns.nameserver are written into answers: normalised like any host name, and
+ * the name server defaults to one inside the zone. */
+static int check_dns(struct config *cfg, char *err, size_t err_len)
+{
+	char norm[HOSTNAME_MAX + 1], reason[128];
+
+	if (!cfg->dns.zone[0] && cfg->dns.update_server[0])
+		return fail(err, err_len, SE_ECONFIG, "dns.update_server needs dns.zone");
+	if (!cfg->dns.tsig_name[0] != !cfg->dns.tsig_secret[0])
+		return fail(err, err_len, SE_ECONFIG,
+			    "dns.tsig_name and dns.tsig_secret go together");
+	if (!cfg->dns.zone[0])
+		return 0;
+	if (hostname_normalize_origin(cfg->dns.zone, norm, reason, sizeof(reason)) != HOSTNAME_OK)
+		return fail(err, err_len, SE_ECONFIG, "dns.zone: %s", reason);
+	/* A label under the zone (32 characters and a dot) must still fit in a name. */
+	if (strlen(norm) > HOSTNAME_MAX - 34)
+		return fail(err, err_len, SE_ECONFIG, "dns.zone is too long (at most %d characters)",
+			    HOSTNAME_MAX - 34);
+	memcpy(cfg->dns.zone, norm, strlen(norm) + 1);
+	if (!cfg->dns.nameserver[0]) {
+		snprintf(cfg->dns.nameserver, sizeof(cfg->dns.nameserver), "ns.%s", norm);
+		return 0;
+	}
+	if (hostname_normalize_origin(cfg->dns.nameserver, norm, reason, sizeof(reason)) !=
+	    HOSTNAME_OK)
+		return fail(err, err_len, SE_ECONFIG, "dns.nameserver: %s", reason);
+	memcpy(cfg->dns.nameserver, norm, strlen(norm) + 1);
+	return 0;
+}
+
 static int finish(struct config *cfg, char *err, size_t err_len)
 {
 	const char *def_ca = cfg->issuance.default_ca;
+	int rc;
 
 	if (!cfg->master_key[0]) {
 		int n = snprintf(cfg->master_key, sizeof(cfg->master_key), "%s/master.key",
@@ -711,7 +763,8 @@ static int finish(struct config *cfg, char *err, size_t err_len)
 			    def_ca, def_ca);
 	if (check_http_challenges(cfg->issuance.http_challenges, err, err_len))
 		return SE_ECONFIG;
-	return check_roles(cfg->roles, err, err_len);
+	rc = check_dns(cfg, err, err_len);
+	return rc ? rc : check_roles(cfg->roles, err, err_len);
 }
 
 int config_load(struct config *cfg, int argc, char **argv, char *err, size_t err_len)

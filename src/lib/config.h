@@ -56,6 +56,13 @@ struct config {
 	} issuer;
 	struct {
 		char resolver[CONFIG_ADDR_LEN]; /* dns.resolver: HOST:PORT for DCV lookups, "" system */
+		char zone[256];                 /* dns.zone: DCV delegation zone, "" none */
+		char listen[CONFIG_ADDR_LEN];   /* dns.listen: HOST:PORT, UDP and TCP */
+		char nameserver[256];           /* dns.nameserver: NS/SOA host, default ns.<zone> */
+		char update_server[CONFIG_ADDR_LEN]; /* dns.update_server: RFC 2136 push, "" off */
+		char tsig_name[256];                 /* dns.tsig_name: "" unsigned */
+		char tsig_secret[256];               /* dns.tsig_secret: base64; never logged */
+		char tsig_algorithm[32];             /* dns.tsig_algorithm */
 	} dns;
 	struct {
 		char smtp_url[512];          /* email.smtp_url: where email DCV mail goes, "" none */

@@ -216,6 +216,20 @@ static const char migration_email_dcv[] =
 	" approved_at INTEGER);";
 /* clang-format on */
 
+/* The TXT values the dns role publishes for delegated dns-01 (ssl.method "cname"), by the
+ * label under dns.zone that the hostname's _acme-challenge CNAMEs to. The primary key (label,
+ * value) answers a query with one index range; a row belongs to its pack and goes with it. */
+/* clang-format off */
+static const char migration_dns_records[] =
+	"CREATE TABLE dns_records ("
+	" label TEXT NOT NULL,"
+	" value TEXT NOT NULL,"
+	" pack_id TEXT NOT NULL REFERENCES cert_packs(id) ON DELETE CASCADE,"
+	" expires_at INTEGER NOT NULL,"
+	" PRIMARY KEY (label, value)) WITHOUT ROWID;"
+	"CREATE INDEX dns_records_pack ON dns_records(pack_id);";
+/* clang-format on */
+
 static const char *const migrations[] = {
     migration_1,
     migration_issuer,
@@ -223,6 +237,7 @@ static const char *const migrations[] = {
     migration_ticket_keys,
     migration_job_payload,
     migration_email_dcv,
+    migration_dns_records,
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

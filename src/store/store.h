@@ -232,6 +232,31 @@ int store_challenge_get(struct store *st, const char *kind, const char *token,
 /* Removes the challenges of a pack (after validation, on delete). */
 int store_challenge_delete_pack(struct store *st, const char *pack_id);
 
+/* ---- delegated dns-01 TXT values (written by the issuer; answered by the dns role) -------- */
+
+#define STORE_DNS_LABEL_MAX 63
+#define STORE_DNS_VALUE_MAX 255 /* one TXT character-string */
+
+/* Publishes VALUE as a TXT record of LABEL (one DNS label under dns.zone, lower case) for pack
+ * PACK_ID until EXPIRES_US; a repeated (LABEL, VALUE) moves to the new pack and expiry.
+ * SE_EINVAL for an empty or too long label or value; SE_ENOTFOUND when the pack is gone. */
+int store_dns_record_put(struct store *st, const char *label, const char *value,
+			 const char *pack_id, int64_t expires_us);
+/* The unexpired TXT values of LABEL into VALUES (MAX of them at most, in value order); *N is
+ * how many, 0 when the label has none. */
+int store_dns_records_get(struct store *st, const char *label,
+			  char values[][STORE_DNS_VALUE_MAX + 1], size_t max, size_t *n);
+struct store_dns_record {
+	char label[STORE_DNS_LABEL_MAX + 1];
+	char value[STORE_DNS_VALUE_MAX + 1];
+};
+
+/* Every unexpired value, ordered by label then value, into *OUT (malloc'd, the caller frees;
+ * NULL when *N is 0). The table holds only packs being validated, so it stays small. */
+int store_dns_records_all(struct store *st, struct store_dns_record **out, size_t *n);
+/* Withdraws the values a pack published (once issued, or when its validation starts over). */
+int store_dns_records_delete_pack(struct store *st, const char *pack_id);
+
 /* ---- the issuer's durable progress (written only by the issuer, under a job lease) -------- */
 
 /* The pack a hostname job works on, with what the issuer needs to decide its next step. */

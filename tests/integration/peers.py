@@ -2,6 +2,7 @@
 ACME CA), on loopback ports picked at run time, each with its own files under a temporary
 directory. Both are the Debian `pebble` package's binaries (see the project's testing notes)."""
 
+import base64
 import json
 import os
 import shutil
@@ -81,7 +82,8 @@ class ChallTestSrv:
 
 class Pebble:
     """Pebble with its own TLS certificate (made with the openssl CLI), validating against
-    CHALLTESTSRV's DNS and connecting to HTTP_PORT/TLS_PORT for http-01/tls-alpn-01."""
+    CHALLTESTSRV's DNS (or any peer with a .resolver, such as Unbound) and connecting to
+    HTTP_PORT/TLS_PORT for http-01/tls-alpn-01."""
 
     def __init__(self, workdir, challtestsrv, http_port, tls_port, env=None):
         require_pebble()
@@ -202,3 +204,118 @@ class SmtpSink:
         """The first N messages, once they have arrived."""
         wait_until(lambda: len(self.messages) >= n, timeout, f"{n} mail(s) at the SMTP sink")
         return self.messages[:n]
+UNBOUND = shutil.which("unbound") or "/usr/sbin/unbound"
+
+
+class Unbound:
+    """A real recursive resolver between the DNS clients (Pebble, saasedge's DCV lookups) and
+    the two authoritative servers: a stub-zone sends ZONE to saasedge's dns role at
+    127.0.0.1:ZONE_PORT, everything else is forwarded to CHALLTESTSRV, which does not follow a
+    CNAME into another server itself. Runs unprivileged on a free loopback port, without DNSSEC
+    validation and without caching, so that a value published a moment ago is what it answers."""
+
+    def __init__(self, workdir, zone, zone_port, challtestsrv):
+        if not os.access(UNBOUND, os.X_OK):
+            pytest.fail(f"{UNBOUND} missing: run `make deps` (Debian package unbound)",
+                        pytrace=False)
+        self.port = free_port()
+        self.dir = workdir / f"unbound-{self.port}"
+        self.dir.mkdir()
+        conf = self.dir / "unbound.conf"
+        conf.write_text(f"""server:
+    interface: 127.0.0.1
+    port: {self.port}
+    do-ip6: no
+    username: ""
+    chroot: ""
+    directory: "{self.dir}"
+    pidfile: ""
+    use-syslog: no
+    logfile: "{self.dir}/unbound.log"
+    verbosity: 1
+    access-control: 127.0.0.0/8 allow
+    do-not-query-localhost: no
+    module-config: "iterator"
+    domain-insecure: "."
+    qname-minimisation: no
+    cache-max-ttl: 0
+    cache-max-negative-ttl: 0
+    local-zone: "test." nodefault
+    local-zone: "invalid." nodefault
+
+stub-zone:
+    name: "{zone}."
+    stub-addr: 127.0.0.1@{zone_port}
+
+forward-zone:
+    name: "."
+    forward-addr: 127.0.0.1@{challtestsrv.dns_port}
+""")
+        check = subprocess.run(["unbound-checkconf", str(conf)], capture_output=True,
+                               text=True)
+        assert check.returncode == 0, f"unbound.conf: {check.stdout}{check.stderr}"
+        self.log = open(self.dir / "unbound.stderr", "wb")
+        self.proc = subprocess.Popen([UNBOUND, "-d", "-c", str(conf)], stdout=self.log,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        wait_until(lambda: port_answers(self.port), 15, "unbound to listen")
+
+    @property
+    def resolver(self):
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.log.close()
+
+
+NAMED = shutil.which("named") or "/usr/sbin/named"
+
+
+class Named:
+    """BIND as the external primary of ZONE that saasedge pushes its TXT values to (RFC 2136),
+    accepting updates of TXT records signed with the TSIG key KEY_NAME/secret (HMAC-SHA256)."""
+
+    def __init__(self, workdir, zone, key_name="saasedge-key"):
+        if not os.access(NAMED, os.X_OK):
+            pytest.fail(f"{NAMED} missing: run `make deps` (Debian package bind9)",
+                        pytrace=False)
+        self.port = free_port()
+        self.dir = workdir / f"named-{self.port}"
+        self.dir.mkdir()
+        self.key_name = key_name
+        self.secret = base64.b64encode(os.urandom(32)).decode()
+        (self.dir / "zone.db").write_text(
+            f"$TTL 60\n@ IN SOA ns.{zone}. hostmaster.{zone}. 1 3600 600 86400 5\n"
+            f"@ IN NS ns.{zone}.\nns IN A 127.0.0.1\n")
+        conf = self.dir / "named.conf"
+        conf.write_text(f"""options {{
+    directory "{self.dir}";
+    listen-on port {self.port} {{ 127.0.0.1; }};
+    listen-on-v6 {{ none; }};
+    pid-file none;
+    session-keyfile none;
+    recursion no;
+    dnssec-validation no;
+}};
+controls {{ }};
+key "{key_name}" {{ algorithm hmac-sha256; secret "{self.secret}"; }};
+zone "{zone}" {{
+    type primary;
+    file "{self.dir}/zone.db";
+    update-policy {{ grant {key_name} zonesub TXT; }};
+}};
+""")
+        self.log = open(self.dir / "named.log", "wb")
+        self.proc = subprocess.Popen([NAMED, "-g", "-c", str(conf)], stdout=self.log,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        wait_until(lambda: port_answers(self.port), 15, "named to listen")
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.log.close()

@@ -141,6 +141,47 @@ static void test_dev_defaults(void **state)
 	assert_string_equal(fx->cfg.master_key, "/srv/se/master.key");
 }
 
+static void test_dns_keys(void **state)
+{
+	struct fixture *fx = *state;
+
+	/* No zone by default: the dns role stays idle. */
+	assert_int_equal(load(fx, NULL), 0);
+	assert_string_equal(fx->cfg.dns.zone, "");
+	assert_string_equal(fx->cfg.dns.listen, ":53");
+	assert_true(config_has_role(&fx->cfg, "dns"));
+	assert_int_equal(load(fx, "--dev", NULL), 0);
+	assert_string_equal(fx->cfg.dns.zone, "dcv.saasedge.test");
+	assert_string_equal(fx->cfg.dns.listen, "127.0.0.1:8053");
+	assert_string_equal(fx->cfg.dns.nameserver, "ns.dcv.saasedge.test");
+
+	/* Names are normalised as they go into answers. */
+	assert_int_equal(load(fx, "--dns.zone=DCV.SaaSProvider.com.", NULL), 0);
+	assert_string_equal(fx->cfg.dns.zone, "dcv.saasprovider.com");
+	assert_string_equal(fx->cfg.dns.nameserver, "ns.dcv.saasprovider.com");
+	assert_int_equal(
+	    load(fx, "--dns.zone=dcv.saasprovider.com", "--dns.nameserver=NS1.Provider.NET", NULL),
+	    0);
+	assert_string_equal(fx->cfg.dns.nameserver, "ns1.provider.net");
+
+	assert_int_equal(load(fx, "--dns.zone=bad zone.com", NULL), SE_ECONFIG);
+	assert_true(strncmp(fx->err, "dns.zone: ", 10) == 0);
+	assert_int_equal(load(fx, "--dns.zone=dcv.provider.com", "--dns.nameserver=-bad-", NULL),
+			 SE_ECONFIG);
+	assert_true(strncmp(fx->err, "dns.nameserver: ", 16) == 0);
+
+	/* RFC 2136 push: a zone to push, and a TSIG key name with its secret or neither. */
+	assert_int_equal(load(fx, "--dns.zone=dcv.provider.com", "--dns.update_server=10.0.0.53:53",
+			      "--dns.tsig_name=k", "--dns.tsig_secret=c2VjcmV0", NULL),
+			 0);
+	assert_string_equal(fx->cfg.dns.tsig_algorithm, "hmac-sha256");
+	assert_error(fx, load(fx, "--dns.update_server=10.0.0.53:53", NULL),
+		     "dns.update_server needs dns.zone");
+	assert_error(fx, load(fx, "--dns.zone=dcv.provider.com", "--dns.tsig_name=k", NULL),
+		     "dns.tsig_name and dns.tsig_secret go together");
+	assert_int_equal(load(fx, "--dns.tsig_algorithm=md5", NULL), SE_ECONFIG);
+}
+
 static void test_config_defaults_function(void **state)
 {
 	struct fixture *fx = *state;
@@ -326,7 +367,7 @@ static void test_flag_errors(void **state)
 	assert_error(fx, load(fx, "--foo", NULL),
 		     "unknown option --foo (see saasedge serve --help)");
 	assert_error(fx, load(fx, "--roles=api,dsn", NULL),
-		     "roles: unknown role 'dsn' (known: api, issuer, edge)");
+		     "roles: unknown role 'dsn' (known: api, issuer, edge, dns)");
 	assert_error(fx, load(fx, "--roles=", NULL), "roles must name at least one role");
 	assert_error(fx, load(fx, "--api.secret=hunter2", NULL),
 		     "unknown option --api.secret (see saasedge serve --help)");
@@ -525,6 +566,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dev_defaults, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dns_keys, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config_defaults_function, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_flag_forms, setup, teardown),

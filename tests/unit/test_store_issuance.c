@@ -122,6 +122,52 @@ static void test_challenges(void **state)
 	assert_int_equal(store_challenge_get(fx->st, "http-01", "tok-1", &got), SE_ENOTFOUND);
 }
 
+static void test_dns_records(void **state)
+{
+	struct fixture *fx = *state;
+	const char *pack = fx->host.ssl.pack_id;
+	char values[4][STORE_DNS_VALUE_MAX + 1], long_value[300];
+	int64_t later = time_now_us() + 60000000;
+	size_t n = 9;
+
+	assert_int_equal(store_dns_records_get(fx->st, "abc", values, 4, &n), 0);
+	assert_int_equal(n, 0);
+	/* A TXT RRset holds several values at once (a wildcard and its parent, two orders). */
+	assert_int_equal(store_dns_record_put(fx->st, "abc", "value-2", pack, later), 0);
+	assert_int_equal(store_dns_record_put(fx->st, "abc", "value-1", pack, later), 0);
+	assert_int_equal(store_dns_record_put(fx->st, "abc", "value-1", pack, later), 0);
+	assert_int_equal(store_dns_record_put(fx->st, "other", "value-3", pack, later), 0);
+	assert_int_equal(store_dns_records_get(fx->st, "abc", values, 4, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(values[0], "value-1");
+	assert_string_equal(values[1], "value-2");
+	assert_int_equal(store_dns_records_get(fx->st, "abc", values, 1, &n), 0);
+	assert_int_equal(n, 1);
+
+	/* Expired values are not answered; bad input and unknown packs change nothing. */
+	assert_int_equal(store_dns_record_put(fx->st, "abc", "value-2", pack, time_now_us() - 1), 0);
+	assert_int_equal(store_dns_records_get(fx->st, "abc", values, 4, &n), 0);
+	assert_int_equal(n, 1);
+	memset(long_value, 'x', sizeof(long_value) - 1);
+	long_value[sizeof(long_value) - 1] = '\0';
+	assert_int_equal(store_dns_record_put(fx->st, "abc", long_value, pack, later), SE_EINVAL);
+	assert_int_equal(store_dns_record_put(fx->st, "", "v", pack, later), SE_EINVAL);
+	assert_int_equal(store_dns_record_put(fx->st, "abc", "v",
+					      "00000000-0000-4000-8000-000000000000", later),
+			 SE_ENOTFOUND);
+	assert_int_equal(store_dns_records_get(fx->st, "abc", values, 4, &n), 0);
+	assert_int_equal(n, 1);
+
+	/* Withdrawn with the pack: explicitly, or when the hostname goes. */
+	assert_int_equal(store_dns_records_delete_pack(fx->st, pack), 0);
+	assert_int_equal(store_dns_records_get(fx->st, "other", values, 4, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_dns_record_put(fx->st, "abc", "value-1", pack, later), 0);
+	assert_int_equal(store_hostname_delete(fx->st, fx->zone.id, fx->host.id), 0);
+	assert_int_equal(store_dns_records_get(fx->st, "abc", values, 4, &n), 0);
+	assert_int_equal(n, 0);
+}
+
 static void test_step_is_fenced(void **state)
 {
 	struct fixture *fx = *state;
@@ -258,6 +304,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_challenges, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dns_records, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_step_is_fenced, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_finish_and_recheck, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_acme_accounts, setup, teardown),

@@ -69,22 +69,22 @@ static const struct pushed *find_done(struct dns_sync *s, const char *label)
 	return NULL;
 }
 
-/* Pushes LABEL's VALUES (N); adds the label to NEXT when the server holds them. */
+/* Pushes LABEL's VALUES (N) and remembers the label in NEXT: with its values once the server
+ * holds them, with none (state unknown) when the push failed, so that the next round pushes it
+ * again or, once withdrawn, deletes whatever may be there. */
 static void push(struct dns_sync *s, const char *label, const char *const *values, size_t n,
 		 const char *joined, struct pushed *next, size_t *n_next)
 {
 	char msg[700];
+	int rc = dns_update_txt(s->cfg, label, values, n, msg, sizeof(msg));
 
-	if (dns_update_txt(s->cfg, label, values, n, msg, sizeof(msg)) != 0) {
+	if (rc)
 		log_warn("msg=\"dns update failed\" label=%s detail=\"%s\"", label, msg);
-		return;
-	}
-	log_info("msg=\"dns update\" label=%s values=%zu server=%s", label, n,
-		 s->cfg->dns.update_server);
-	if (n == 0)
-		return;
+	else
+		log_info("msg=\"dns update\" label=%s values=%zu server=%s", label, n,
+			 s->cfg->dns.update_server);
 	snprintf(next[*n_next].label, sizeof(next[0].label), "%s", label);
-	next[*n_next].values = strdup(joined);
+	next[*n_next].values = strdup(rc ? "" : joined);
 	if (next[*n_next].values)
 		(*n_next)++;
 }
@@ -94,7 +94,7 @@ static void sync_round(struct dns_sync *s)
 	struct store_dns_record *recs = NULL;
 	struct pushed *next = NULL;
 	const char *values[SYNC_VALUES_MAX];
-	char joined[SYNC_VALUES_MAX * (STORE_DNS_VALUE_MAX + 1) + 1];
+	char joined[SYNC_VALUES_MAX * (STORE_DNS_VALUE_MAX + 1) + 1], msg[700];
 	size_t n = 0, n_next = 0;
 
 	if (store_dns_records_all(s->st, &recs, &n) != 0)
@@ -120,22 +120,23 @@ static void sync_round(struct dns_sync *s)
 	}
 	/* Labels whose values were all withdrawn (or expired): delete them there too. */
 	for (size_t i = 0; i < s->n_done; i++) {
+		const char *label = s->done[i].label;
 		size_t j = 0;
 
-		while (j < n && strcmp(recs[j].label, s->done[i].label) != 0)
+		while (j < n && strcmp(recs[j].label, label) != 0)
 			j++;
-		if (j == n && dns_update_txt(s->cfg, s->done[i].label, NULL, 0, joined,
-					     sizeof(joined)) != 0) {
-			log_warn("msg=\"dns update failed\" label=%s detail=\"%s\"",
-				 s->done[i].label, joined);
-			/* Still there: try again next round. */
-			snprintf(next[n_next].label, sizeof(next[0].label), "%s", s->done[i].label);
-			next[n_next].values = strdup("");
-			n_next += next[n_next].values != NULL;
-		} else if (j == n) {
-			log_info("msg=\"dns update\" label=%s values=0 server=%s", s->done[i].label,
+		if (j < n)
+			continue;
+		if (dns_update_txt(s->cfg, label, NULL, 0, msg, sizeof(msg)) == 0) {
+			log_info("msg=\"dns update\" label=%s values=0 server=%s", label,
 				 s->cfg->dns.update_server);
+			continue;
 		}
+		log_warn("msg=\"dns update failed\" label=%s detail=\"%s\"", label, msg);
+		/* Still there: remembered with no values, so the next round deletes it again. */
+		snprintf(next[n_next].label, sizeof(next[0].label), "%s", label);
+		next[n_next].values = strdup("");
+		n_next += next[n_next].values != NULL;
 	}
 	pushed_free(s->done, s->n_done);
 	s->done = next;

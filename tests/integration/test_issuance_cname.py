@@ -319,3 +319,28 @@ def test_values_pushed_to_an_external_server_with_tsig(deploy, net, tmp_path):
     finally:
         resolver.stop()
         named.stop()
+
+
+def test_push_with_a_wrong_tsig_secret_is_refused_and_logged(deploy, net, tmp_path):
+    named = Named(tmp_path, ZONE)
+    wrong = "d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldC13cm9uZyE="
+    try:
+        d = deploy()
+        creds = d.zone()
+        d.start(roles="api,issuer,dns", extra_args=[
+            "--dns.resolver", net[1].resolver, "--dns.zone", ZONE,
+            "--dns.update_server", named.address, "--dns.tsig_name", named.key_name],
+            env={"SAASEDGE_DNS_TSIG_SECRET": wrong})
+        api = d.api(creds)
+        h = create_ssl(api, uniq("badkey"), "cname", certificate_authority="internal")
+        target = f"{h['id'].replace('-', '')}.{ZONE}"
+
+        line = wait_until(lambda: next((ln for ln in d.server.stderr().splitlines()
+                                        if "dns update failed" in ln), None), 20,
+                          "a failed update in the log")
+
+        assert f"label={target.split('.')[0]}" in line and named.address in line, line
+        assert dig(named.port, "TXT", target)[0] == "NXDOMAIN"
+        assert wrong not in d.server.stderr()
+    finally:
+        named.stop()

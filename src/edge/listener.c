@@ -10,59 +10,7 @@
 #include <unistd.h>
 
 #include "lib/error.h"
-
-/* Splits "HOST:PORT", ":PORT" or "[v6]:PORT" into an address. */
-static int parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len)
-{
-	char host[CONFIG_ADDR_LEN];
-	const char *colon = strrchr(text, ':');
-	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-	char *end = NULL;
-	long port;
-	size_t hl;
-
-	memset(ss, 0, sizeof(*ss));
-	if (!colon)
-		return SE_ECONFIG;
-	port = strtol(colon + 1, &end, 10);
-	if (!colon[1] || *end || port < 0 || port > 65535)
-		return SE_ECONFIG;
-	hl = (size_t)(colon - text);
-	if (hl >= 2 && text[0] == '[' && text[hl - 1] == ']') {
-		text++;
-		hl -= 2;
-	}
-	if (hl >= sizeof(host))
-		return SE_ECONFIG;
-	memcpy(host, text, hl);
-	host[hl] = '\0';
-	if (hl == 0 || strcmp(host, "0.0.0.0") == 0 || inet_pton(AF_INET, host, &in4->sin_addr)) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons((unsigned short)port);
-		*len = sizeof(*in4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((unsigned short)port);
-		*len = sizeof(*in6);
-		return 0;
-	}
-	return SE_ECONFIG;
-}
-
-static int bound_port(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-		return 0;
-	if (ss.ss_family == AF_INET6)
-		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-}
+#include "lib/netaddr.h"
 
 int edge_listen(const char *addr, int *fd, int *port)
 {
@@ -71,7 +19,7 @@ int edge_listen(const char *addr, int *fd, int *port)
 	int one = 1, s, rc;
 
 	*fd = -1;
-	rc = parse_addr(addr, &ss, &len);
+	rc = netaddr_parse(addr, &ss, &len);
 	if (rc)
 		return rc;
 	s = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -85,6 +33,6 @@ int edge_listen(const char *addr, int *fd, int *port)
 		return rc;
 	}
 	*fd = s;
-	*port = bound_port(s);
+	*port = netaddr_bound_port(s);
 	return 0;
 }

@@ -3,6 +3,7 @@ ACME CA), on loopback ports picked at run time, each with its own files under a 
 directory. Both are the Debian `pebble` package's binaries (see the project's testing notes)."""
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -16,6 +17,20 @@ from conftest import free_port, port_answers, serve_help, wait_until
 
 PEBBLE = shutil.which("pebble") or "/usr/bin/pebble"
 CHALLTESTSRV = shutil.which("pebble-challtestsrv") or "/usr/bin/pebble-challtestsrv"
+
+
+@contextlib.contextmanager
+def pebble_and_dns(workdir, http_port=5002, tls_port=5001, env=None):
+    """pebble-challtestsrv as the customers' DNS and Pebble using it, both stopped on exit."""
+    dns = ChallTestSrv(workdir)
+    try:
+        pebble = Pebble(workdir, dns, http_port=http_port, tls_port=tls_port, env=env)
+        try:
+            yield dns, pebble
+        finally:
+            pebble.stop()
+    finally:
+        dns.stop()
 
 
 def require_pebble():

@@ -9,19 +9,15 @@ from issuance_helpers import (check_ssl_fields, create_ssl, drive_txt, key_algor
                               publish_txt,
                               start_issuer, stored_certificates, verify_chain, wait_records,
                               wait_status)
-from peers import ChallTestSrv, Pebble
+from peers import pebble_and_dns
 
 DONE = ("pending_deployment", "active")
 
 
 @pytest.fixture(scope="module")
 def peers(tmp_path_factory):
-    work = tmp_path_factory.mktemp("peers")
-    dns = ChallTestSrv(work)
-    pebble = Pebble(work, dns, http_port=5002, tls_port=5001)
-    yield dns, pebble
-    pebble.stop()
-    dns.stop()
+    with pebble_and_dns(tmp_path_factory.mktemp("peers")) as both:
+        yield both
 
 
 def issue_txt(api, dns, host, **ssl):

@@ -7,19 +7,15 @@ import pytest
 
 from conftest import uniq, wait_until
 from issuance_helpers import create_ssl, drive_txt, publish_txt, start_issuer, wait_records
-from peers import ChallTestSrv, Pebble
+from peers import pebble_and_dns
 
 DONE = ("pending_deployment", "active")
 
 
 @pytest.fixture(scope="module")
 def peers(tmp_path_factory):
-    work = tmp_path_factory.mktemp("peers")
-    dns = ChallTestSrv(work)
-    pebble = Pebble(work, dns, http_port=5002, tls_port=5001)
-    yield dns, pebble
-    pebble.stop()
-    dns.stop()
+    with pebble_and_dns(tmp_path_factory.mktemp("peers")) as both:
+        yield both
 
 
 def wait_error(api, dns, hid, needle):

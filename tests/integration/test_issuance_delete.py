@@ -10,17 +10,13 @@ import pytest
 from conftest import assert_ok, uniq, wait_until
 from issuance_helpers import (ISSUE_TIMEOUT, create_ssl, drive_txt, start_issuer,
                               stored_certificates, wait_records)
-from peers import ChallTestSrv, Pebble
+from peers import pebble_and_dns
 
 
 @pytest.fixture
 def peers(tmp_path):
-    dns = ChallTestSrv(tmp_path)
-    pebble = Pebble(tmp_path, dns, http_port=5002, tls_port=5001,
-                    env={"PEBBLE_AUTHZREUSE": "100"})
-    yield dns, pebble
-    pebble.stop()
-    dns.stop()
+    with pebble_and_dns(tmp_path, env={"PEBBLE_AUTHZREUSE": "100"}) as both:
+        yield both
 
 
 def rows(data_dir, sql, *args):

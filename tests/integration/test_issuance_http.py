@@ -7,7 +7,7 @@ import pytest
 from conftest import free_port, uniq
 from issuance_helpers import (check_ssl_fields, create_ssl, stored_certificates, verify_chain,
                               wait_records, wait_status)
-from peers import ChallTestSrv, Pebble, edge_http_key
+from peers import ChallTestSrv, edge_http_key, pebble_and_dns
 
 
 @pytest.fixture
@@ -15,11 +15,8 @@ def peers(tmp_path):
     if not edge_http_key():
         pytest.skip("this build has no edge (edge.http_listen) to answer http-01")
     http_port, https_port = free_port(), free_port()
-    dns = ChallTestSrv(tmp_path)
-    pebble = Pebble(tmp_path, dns, http_port=http_port, tls_port=https_port)
-    yield dns, pebble, http_port, https_port
-    pebble.stop()
-    dns.stop()
+    with pebble_and_dns(tmp_path, http_port=http_port, tls_port=https_port) as (dns, pebble):
+        yield dns, pebble, http_port, https_port
 
 
 def test_http_via_acme_through_the_edge(deploy, peers, tmp_path):

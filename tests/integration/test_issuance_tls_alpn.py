@@ -15,7 +15,7 @@ from cryptography.x509.oid import ObjectIdentifier
 from conftest import free_port, uniq, wait_until
 from issuance_helpers import (ISSUE_TIMEOUT, check_ssl_fields, create_ssl, stored_certificates,
                               verify_chain, wait_status)
-from peers import ChallTestSrv, Pebble, edge_http_key
+from peers import edge_http_key, pebble_and_dns
 
 ACME_IDENTIFIER = ObjectIdentifier("1.3.6.1.5.5.7.1.31")
 
@@ -25,11 +25,8 @@ def peers(tmp_path):
     if not edge_http_key():
         pytest.skip("this build has no edge to answer tls-alpn-01")
     closed_http_port, https_port = free_port(), free_port()
-    dns = ChallTestSrv(tmp_path)
-    pebble = Pebble(tmp_path, dns, http_port=closed_http_port, tls_port=https_port)
-    yield dns, pebble, https_port
-    pebble.stop()
-    dns.stop()
+    with pebble_and_dns(tmp_path, http_port=closed_http_port, tls_port=https_port) as both:
+        yield (*both, https_port)
 
 
 def s_client_pem(port, name, *extra):

@@ -18,72 +18,22 @@
 #include "lib/ids.h"
 #include "lib/timeutil.h"
 #include "store/store.h"
+#include "store_fixture.h"
 
 #define MINUTE_US (60LL * 1000000)
 
-struct fixture {
-	char root[64];
-	struct store *st;
-	struct store_zone zone;
-	struct store_hostname host; /* with a pack, its job due now */
-};
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
-	struct fixture *fx = calloc(1, sizeof(*fx));
-	struct store_hostname *h;
-	char data[96];
-
-	assert_non_null(fx);
-	snprintf(fx->root, sizeof(fx->root), "/tmp/test_store_approvals.XXXXXX");
-	assert_non_null(mkdtemp(fx->root));
-	snprintf(data, sizeof(data), "%s/data", fx->root);
-	assert_int_equal(store_open(data, &fx->st), 0);
-	assert_int_equal(ids_hex32(fx->zone.id), 0);
-	snprintf(fx->zone.name, sizeof(fx->zone.name), "provider.example");
-	fx->zone.quota = 10;
-	fx->zone.created_at_us = time_now_us();
-	assert_int_equal(store_zone_create(fx->st, &fx->zone), 0);
-
-	h = &fx->host;
-	assert_int_equal(ids_uuid(h->id), 0);
-	snprintf(h->zone_id, sizeof(h->zone_id), "%s", fx->zone.id);
-	snprintf(h->hostname, sizeof(h->hostname), "app.customer.example");
-	snprintf(h->status, sizeof(h->status), "pending");
-	assert_int_equal(ids_uuid(h->ownership_token), 0);
-	h->created_at_us = h->updated_at_us = time_now_us();
-	h->ssl.enabled = 1;
-	assert_int_equal(ids_uuid(h->ssl.pack_id), 0);
-	snprintf(h->ssl.status, sizeof(h->ssl.status), "pending_validation");
-	snprintf(h->ssl.method, sizeof(h->ssl.method), "email");
-	snprintf(h->ssl.type, sizeof(h->ssl.type), "dv");
-	snprintf(h->ssl.bundle_method, sizeof(h->ssl.bundle_method), "ubiquitous");
-	snprintf(h->ssl.certificate_authority, sizeof(h->ssl.certificate_authority), "internal");
-	assert_int_equal(store_hostname_create(fx->st, h), 0);
-	*state = fx;
-	return 0;
+	return store_fixture_setup_host(state, "test_store_approvals", "pending_validation", "email");
 }
 
 static int teardown(void **state)
 {
-	struct fixture *fx = *state;
-
-	store_close(fx->st);
-	nftw(fx->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(fx);
-	return 0;
+	return store_fixture_teardown(state);
 }
 
 /* Stores an approval of the fixture's pack for a new token (returned), valid for TTL_US. */
-static void put_approval(struct fixture *fx, int64_t ttl_us, char token[65])
+static void put_approval(struct store_fixture *fx, int64_t ttl_us, char token[65])
 {
 	struct store_approval a;
 
@@ -103,7 +53,7 @@ static void hash_of(const char *token, char out[65])
 }
 
 /* Leases the hostname's job and puts it off for an hour: only an approval brings it back. */
-static void park_job(struct fixture *fx)
+static void park_job(struct store_fixture *fx)
 {
 	struct store_job job;
 	int64_t now = time_now_us();
@@ -118,7 +68,7 @@ static void park_job(struct fixture *fx)
 
 static void test_approve_once(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	struct store_approval got;
 	struct store_job job;
 	char token[65], hash[65];
@@ -147,7 +97,7 @@ static void test_approve_once(void **state)
 
 static void test_unknown_and_expired(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	struct store_approval got;
 	char token[65], hash[65], other_token[65], other[65];
 
@@ -173,7 +123,7 @@ static void test_unknown_and_expired(void **state)
 
 static void test_newer_mail_replaces_and_delete_removes(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	struct store_approval got;
 	char first[65], second[65], h1[65], h2[65];
 

@@ -17,52 +17,20 @@
 #include "lib/log.h"
 #include "lib/timeutil.h"
 #include "store/store.h"
-
-struct fixture {
-	char root[64];
-	char data_dir[96];
-	struct store *st;
-	struct store_zone zone;
-};
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
+#include "store_fixture.h"
 
 static int setup(void **state)
 {
-	struct fixture *fx = calloc(1, sizeof(*fx));
-
-	assert_non_null(fx);
-	snprintf(fx->root, sizeof(fx->root), "/tmp/test_store_certs.XXXXXX");
-	assert_non_null(mkdtemp(fx->root));
-	snprintf(fx->data_dir, sizeof(fx->data_dir), "%s/data", fx->root);
-	assert_int_equal(store_open(fx->data_dir, &fx->st), 0);
-	assert_int_equal(ids_hex32(fx->zone.id), 0);
-	snprintf(fx->zone.name, sizeof(fx->zone.name), "example.com");
-	fx->zone.quota = 100;
-	fx->zone.created_at_us = time_now_us();
-	assert_int_equal(store_zone_create(fx->st, &fx->zone), 0);
-	*state = fx;
-	return 0;
+	return store_fixture_setup(state, "test_store_certs", "example.com");
 }
 
 static int teardown(void **state)
 {
-	struct fixture *fx = *state;
-
-	store_close(fx->st);
-	nftw(fx->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(fx);
-	return 0;
+	return store_fixture_teardown(state);
 }
 
 /* A hostname with ssl in pack status STATUS. */
-static void make_host(struct fixture *fx, const char *name, const char *status,
+static void make_host(struct store_fixture *fx, const char *name, const char *status,
 		      struct store_hostname *h)
 {
 	memset(h, 0, sizeof(*h));
@@ -85,7 +53,7 @@ static void make_host(struct fixture *fx, const char *name, const char *status,
 }
 
 /* Stores a certificate of KEY_TYPE whose leaf bytes are LEAF, with a sealed key blob KEYBLOB. */
-static void put_cert(struct fixture *fx, const char *pack_id, const char *key_type,
+static void put_cert(struct store_fixture *fx, const char *pack_id, const char *key_type,
 		     const char *leaf, const char *keyblob)
 {
 	struct store_certificate c;
@@ -108,7 +76,7 @@ static void put_cert(struct fixture *fx, const char *pack_id, const char *key_ty
 	assert_int_equal(store_certificate_put(fx->st, &c), 0);
 }
 
-static int64_t last_seq(struct fixture *fx, struct store_event *last)
+static int64_t last_seq(struct store_fixture *fx, struct store_event *last)
 {
 	struct store_event evs[64];
 	size_t n = 0;
@@ -121,7 +89,7 @@ static int64_t last_seq(struct fixture *fx, struct store_event *last)
 
 static void test_lookup_unknown(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	struct store_edge_entry e;
 
 	assert_int_equal(store_edge_lookup(fx->st, "nope.example.com", &e), SE_ENOTFOUND);
@@ -130,7 +98,7 @@ static void test_lookup_unknown(void **state)
 
 static void test_lookup_without_deployable_pack(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	struct store_hostname h;
 	struct store_edge_entry e;
 
@@ -154,7 +122,7 @@ static void test_lookup_without_deployable_pack(void **state)
 
 static void test_put_both_types_and_lookup(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	struct store_hostname h;
 	struct store_edge_entry e;
 	struct store_event ev;
@@ -189,7 +157,7 @@ static void test_put_both_types_and_lookup(void **state)
 
 static void test_put_replaces_same_type(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	struct store_hostname h;
 	struct store_edge_entry e;
 	char old_key[37];
@@ -216,7 +184,7 @@ static void test_put_replaces_same_type(void **state)
 
 static void test_put_rejects_bad_input(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	struct store_certificate c;
 
 	memset(&c, 0, sizeof(c));
@@ -234,7 +202,7 @@ static void test_put_rejects_bad_input(void **state)
 
 static void test_pack_status_expected(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	struct store_hostname h, got;
 	struct store_event ev;
 
@@ -268,7 +236,7 @@ static void test_pack_status_expected(void **state)
 
 static void test_lookup_reports_fallback_origin(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	struct store_hostname h;
 	struct store_fallback_origin fo;
 	struct store_edge_entry e;
@@ -288,7 +256,7 @@ static void test_lookup_reports_fallback_origin(void **state)
 
 static void test_delete_hostname_drops_certificates(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	struct store_hostname h;
 	struct store_edge_entry e;
 
@@ -301,7 +269,7 @@ static void test_delete_hostname_drops_certificates(void **state)
 
 static void test_ticket_keys(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	struct store_ticket_key k = {0}, got[4];
 	size_t n = 99;
 

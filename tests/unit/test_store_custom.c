@@ -17,52 +17,22 @@
 #include "lib/ids.h"
 #include "lib/timeutil.h"
 #include "store/store.h"
+#include "store_fixture.h"
 
 #define DAY_US (86400LL * 1000000)
 
-struct fixture {
-	char root[64];
-	char data_dir[96];
-	struct store *st;
-	struct store_zone zone;
-};
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb, (void)flag, (void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
-	struct fixture *fx = calloc(1, sizeof(*fx));
-
-	assert_non_null(fx);
-	snprintf(fx->root, sizeof(fx->root), "/tmp/test_store_custom.XXXXXX");
-	assert_non_null(mkdtemp(fx->root));
-	snprintf(fx->data_dir, sizeof(fx->data_dir), "%s/data", fx->root);
-	assert_int_equal(store_open(fx->data_dir, &fx->st), 0);
-	assert_int_equal(ids_hex32(fx->zone.id), 0);
-	snprintf(fx->zone.name, sizeof(fx->zone.name), "provider.com");
-	fx->zone.quota = 100;
-	fx->zone.created_at_us = time_now_us();
-	assert_int_equal(store_zone_create(fx->st, &fx->zone), 0);
-	*state = fx;
-	return 0;
+	return store_fixture_setup(state, "test_store_custom", "provider.com");
 }
 
 static int teardown(void **state)
 {
-	struct fixture *fx = *state;
-
-	store_close(fx->st);
-	nftw(fx->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(fx);
-	return 0;
+	return store_fixture_teardown(state);
 }
 
 /* A hostname without ssl, as the API creates one before attaching an upload. */
-static void make_host(struct fixture *fx, const char *name, struct store_hostname *h)
+static void make_host(struct store_fixture *fx, const char *name, struct store_hostname *h)
 {
 	memset(h, 0, sizeof(*h));
 	assert_int_equal(ids_uuid(h->id), 0);
@@ -104,7 +74,7 @@ static void make_pack(struct store_custom_pack *p, int64_t not_after, const char
 	}
 }
 
-static void make_csr(struct fixture *fx, struct store_csr *c)
+static void make_csr(struct store_fixture *fx, struct store_csr *c)
 {
 	memset(c, 0, sizeof(*c));
 	assert_int_equal(ids_uuid(c->id), 0);
@@ -121,7 +91,7 @@ static void make_csr(struct fixture *fx, struct store_csr *c)
 
 static void test_attach_and_read_back(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	struct store_hostname h, got;
 	struct store_custom_pack p;
 	char key_id[37];
@@ -164,7 +134,7 @@ static void test_attach_and_read_back(void **state)
 
 static void test_csr_in_use_until_hostname_deleted(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	struct store_hostname h;
 	struct store_custom_pack p;
 	struct store_csr c, got;
@@ -201,7 +171,7 @@ static void test_csr_in_use_until_hostname_deleted(void **state)
 	store_hostname_dispose(&h);
 }
 
-static const char *pack_status(struct fixture *fx, const struct store_hostname *h, char *buf,
+static const char *pack_status(struct store_fixture *fx, const struct store_hostname *h, char *buf,
 			       size_t len)
 {
 	struct store_hostname got;
@@ -214,7 +184,7 @@ static const char *pack_status(struct fixture *fx, const struct store_hostname *
 
 static void test_expiry_watch(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	struct store_hostname soon, gone, far;
 	struct store_custom_pack p;
 	char k[3][37], buf[32];

@@ -17,69 +17,19 @@
 #include "lib/log.h"
 #include "lib/timeutil.h"
 #include "store/store.h"
-
-struct fixture {
-	char root[64];
-	struct store *st;
-	struct store_zone zone;
-	struct store_hostname host; /* with a pack, its job due now */
-};
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
+#include "store_fixture.h"
 
 static int setup(void **state)
 {
-	struct fixture *fx = calloc(1, sizeof(*fx));
-	struct store_hostname *h;
-	char data[96];
-
-	assert_non_null(fx);
-	snprintf(fx->root, sizeof(fx->root), "/tmp/test_store_issuance.XXXXXX");
-	assert_non_null(mkdtemp(fx->root));
-	snprintf(data, sizeof(data), "%s/data", fx->root);
-	assert_int_equal(store_open(data, &fx->st), 0);
-	assert_int_equal(ids_hex32(fx->zone.id), 0);
-	snprintf(fx->zone.name, sizeof(fx->zone.name), "provider.example");
-	fx->zone.quota = 10;
-	fx->zone.created_at_us = time_now_us();
-	assert_int_equal(store_zone_create(fx->st, &fx->zone), 0);
-
-	h = &fx->host;
-	assert_int_equal(ids_uuid(h->id), 0);
-	snprintf(h->zone_id, sizeof(h->zone_id), "%s", fx->zone.id);
-	snprintf(h->hostname, sizeof(h->hostname), "app.customer.example");
-	snprintf(h->status, sizeof(h->status), "pending");
-	assert_int_equal(ids_uuid(h->ownership_token), 0);
-	h->created_at_us = h->updated_at_us = time_now_us();
-	h->ssl.enabled = 1;
-	assert_int_equal(ids_uuid(h->ssl.pack_id), 0);
-	snprintf(h->ssl.status, sizeof(h->ssl.status), "initializing");
-	snprintf(h->ssl.method, sizeof(h->ssl.method), "txt");
-	snprintf(h->ssl.type, sizeof(h->ssl.type), "dv");
-	snprintf(h->ssl.bundle_method, sizeof(h->ssl.bundle_method), "ubiquitous");
-	snprintf(h->ssl.certificate_authority, sizeof(h->ssl.certificate_authority), "internal");
-	assert_int_equal(store_hostname_create(fx->st, h), 0);
-	*state = fx;
-	return 0;
+	return store_fixture_setup_host(state, "test_store_issuance", "initializing", "txt");
 }
 
 static int teardown(void **state)
 {
-	struct fixture *fx = *state;
-
-	store_close(fx->st);
-	nftw(fx->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(fx);
-	return 0;
+	return store_fixture_teardown(state);
 }
 
-static void lease(struct fixture *fx, struct store_job *job)
+static void lease(struct store_fixture *fx, struct store_job *job)
 {
 	memset(job, 0, sizeof(*job));
 	assert_int_equal(store_job_lease(fx->st, "test", time_now_us(), 10000000, job), 0);
@@ -88,7 +38,7 @@ static void lease(struct fixture *fx, struct store_job *job)
 
 static void test_challenges(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	struct store_challenge ch = {.kind = "http-01", .token = "tok-1"}, got;
 
 	snprintf(ch.hostname, sizeof(ch.hostname), "%s", fx->host.hostname);
@@ -124,7 +74,7 @@ static void test_challenges(void **state)
 
 static void test_dns_records(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	const char *pack = fx->host.ssl.pack_id;
 	char values[4][STORE_DNS_VALUE_MAX + 1], long_value[300];
 	int64_t later = time_now_us() + 60000000;
@@ -170,7 +120,7 @@ static void test_dns_records(void **state)
 
 static void test_step_is_fenced(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	struct store_issuance_subject subj;
 	struct store_hostname h;
 	struct store_job job;
@@ -228,7 +178,7 @@ static void test_step_is_fenced(void **state)
 
 static void test_finish_and_recheck(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	struct store_job job, again;
 	int64_t n = -1;
 	struct store_issuance_step s = {
@@ -254,7 +204,7 @@ static void test_finish_and_recheck(void **state)
 
 static void test_acme_accounts(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	char key_id[37], kid[256];
 
 	assert_int_equal(store_acme_account_get(fx->st, "pebble", key_id, kid, sizeof(kid)),
@@ -268,7 +218,7 @@ static void test_acme_accounts(void **state)
 
 static void test_pack_certificates(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fixture *fx = *state;
 	unsigned char leaf[] = {0x30, 0x03, 0x02, 0x01, 0x01}, chain[] = {0x30, 0x00};
 	struct store_certificate c = {0}, out[2];
 	const char *types[] = {"rsa", "ecdsa", "rsa"};

@@ -40,16 +40,20 @@ static void peer_text(const struct sockaddr_storage *ss, char *out, size_t len)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, out, len);
 }
 
-static unsigned local_port(int fd)
+/* Asked on first use, not at accept: only an origin without a port needs it, and a syscall
+ * per connection is not free. */
+unsigned conn_local_port(struct edge_conn *c)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-		return 0;
+	if (c->local_port || getsockname(c->io.fd, (struct sockaddr *)&ss, &len) != 0)
+		return c->local_port;
 	if (ss.ss_family == AF_INET6)
-		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		c->local_port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	else
+		c->local_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return c->local_port;
 }
 
 static struct edge_conn *conn_new(struct edge_loop *l, int fd, int tls)
@@ -77,7 +81,6 @@ static struct edge_conn *conn_new(struct edge_loop *l, int fd, int tls)
 		SSL_set_accept_state(c->ssl);
 	}
 	c->state = tls ? CS_HANDSHAKE : CS_READ_HEAD;
-	c->local_port = local_port(fd);
 	set_deadline(c, e->cfg->edge.header_timeout);
 	c->next = l->conns;
 	if (l->conns)

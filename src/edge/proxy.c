@@ -360,7 +360,7 @@ void proxy_start(struct edge_conn *c)
 		return;
 	}
 	snprintf(c->up_host, sizeof(c->up_host), "%s", o.host);
-	c->up_port = o.port ? o.port : c->local_port;
+	c->up_port = o.port ? o.port : conn_local_port(c);
 	c->up_tls = o.tls;
 	if (prepare_upstream(c) != 0) {
 		conn_respond(c, 400, "Bad Request", NULL, "<h1>400 Bad Request</h1>\n", NULL);

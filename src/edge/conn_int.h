@@ -60,6 +60,7 @@ struct edge_conn {
 	int64_t deadline_us;
 	int response_started; /* a byte of the origin's response went to the client */
 	int client_eof, up_eof;
+	int up_readable; /* an event said the origin socket has bytes since its last EAGAIN */
 	struct buf in;          /* request head, then client → origin bytes */
 	struct buf out;         /* origin → client bytes, or a local response */
 	struct http_head *head; /* parsed head (heap: large) */

@@ -52,6 +52,8 @@ static void on_up_event(struct edge_io *io, uint32_t events)
 {
 	struct edge_conn *c = (struct edge_conn *)((char *)io - offsetof(struct edge_conn, up));
 
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->up_readable = 1;
 	if (!c->closed)
 		conn_drive(c);
 }
@@ -240,6 +242,7 @@ static void connect_to(struct edge_conn *c, const struct sockaddr *sa, socklen_t
 	}
 	c->up.fd = fd;
 	c->up.on_event = on_up_event;
+	c->up_readable = 0; /* registering reports the socket's state */
 	if (connect(fd, sa, len) != 0 && errno != EINPROGRESS) {
 		bad_gateway(c, strerror(errno));
 		return;
@@ -310,6 +313,7 @@ static void route(struct edge_conn *c)
 	}
 	c->up.fd = fd;
 	c->up.on_event = on_up_event;
+	c->up_readable = 0; /* registering reports a close or stray bytes */
 	c->up_ssl = ssl;
 	c->state = CS_PROXY;
 	c->deadline_us = time_now_us() + c->loop->edge->cfg->edge.read_timeout * 1000000;
@@ -476,16 +480,23 @@ static int client_in(struct edge_conn *c)
 	return 1;
 }
 
-/* Origin → c->out while the response lasts (anything after its end is dropped). */
+/* Origin → c->out while the response lasts (anything after its end is dropped). Only read when
+ * an event said there is something (or TLS holds some): a read right after sending the request
+ * would almost always be an EAGAIN, one syscall per request for nothing. */
 static int origin_in(struct edge_conn *c)
 {
 	ssize_t n, used;
 
 	if (c->resp_done || c->up_eof || c->out.len > 0)
 		return 0;
-	n = conn_side_read(c, 1, c->out.data, c->out.cap);
-	if (n == -1)
+	if (!c->up_readable && !(c->up_ssl && SSL_has_pending(c->up_ssl)))
 		return 0;
+	n = conn_side_read(c, 1, c->out.data, c->out.cap);
+	if (n == -1) {
+		if (!c->up_ssl || SSL_want_read(c->up_ssl)) /* TLS may want a write instead */
+			c->up_readable = 0;
+		return 0;
+	}
 	if (n == 0) {
 		c->up_eof = 1;
 		feed(&c->resp_p, &resp_settings, NULL, 0); /* ends a close-delimited body */

@@ -154,6 +154,7 @@ static void conn_free(struct edge_conn *c)
 	free(c->head);
 	free(c->carry);
 	free(c->replay.data);
+	free(c->spare.data);
 	atomic_fetch_sub(&c->loop->edge->n_conns, 1);
 	free(c);
 }

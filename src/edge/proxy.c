@@ -186,10 +186,11 @@ static int build_up_head(struct edge_conn *c, struct buf *b)
 }
 
 /* c->in becomes the client → origin buffer: the rewritten head, then the body bytes read so far
- * that belong to this request (the rest is kept for the next one). */
+ * that belong to this request (the rest is kept for the next one). It is built in c->spare, and
+ * the two buffers swap. */
 static int prepare_upstream(struct edge_conn *c)
 {
-	struct buf b = {0};
+	struct buf b;
 	const char *body = c->in.data + c->head->head_len;
 	size_t body_len = c->in.len - c->head->head_len;
 	ssize_t used = 0;
@@ -204,6 +205,9 @@ static int prepare_upstream(struct edge_conn *c)
 		return SE_EINVAL;
 	if (!c->req_done && body_len && (used = feed(&c->req_p, &req_settings, body, body_len)) < 0)
 		return SE_EINVAL;
+	b = c->spare;
+	b.len = b.off = 0;
+	c->spare = (struct buf){0}; /* b owns it until the swap */
 	rc = keep_carry(c, body + used, body_len - (size_t)used);
 	rc = rc ? rc : build_up_head(c, &b);
 	if (rc == 0 && used)
@@ -226,7 +230,7 @@ static int prepare_upstream(struct edge_conn *c)
 		free(b.data);
 		return rc;
 	}
-	free(c->in.data);
+	c->spare = c->in;
 	c->in = b;
 	return 0;
 }
@@ -287,7 +291,7 @@ static void route_fresh(struct edge_conn *c)
  * for requests that are whole in c->in: a streamed body cannot be replayed. */
 static void keep_replay(struct edge_conn *c)
 {
-	size_t cap = c->in.cap;
+	size_t cap = c->in.len ? c->in.len : 1; /* the request only, not the relay buffer's 64 KB */
 
 	free(c->replay.data);
 	c->replay = (struct buf){0};
@@ -515,17 +519,23 @@ static int origin_in(struct edge_conn *c)
 static void next_request(struct edge_conn *c)
 {
 	size_t cap = (size_t)c->loop->edge->cfg->edge.max_header_bytes + 1;
-	char *d = malloc(cap);
+	struct buf relay = c->in;
 
-	if (!d || c->carry_len >= cap) {
-		free(d);
+	/* The head buffer is in c->spare since prepare_upstream, unless a retry replaced c->in */
+	if (c->spare.cap != cap) {
+		free(c->spare.data);
+		c->spare = (struct buf){.data = malloc(cap), .cap = cap};
+	}
+	if (!c->spare.data || c->carry_len >= cap) {
 		conn_close(c);
 		return;
 	}
+	c->in = c->spare;
+	c->spare = relay;
 	if (c->carry_len)
-		memcpy(d, c->carry, c->carry_len);
-	free(c->in.data);
-	c->in = (struct buf){.data = d, .len = c->carry_len, .cap = cap};
+		memcpy(c->in.data, c->carry, c->carry_len);
+	c->in.len = c->carry_len;
+	c->in.off = 0;
 	keep_carry(c, NULL, 0);
 	c->out.len = c->out.off = 0;
 	c->req_done = c->resp_done = c->response_started = c->up_eof = 0;

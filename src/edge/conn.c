@@ -89,33 +89,31 @@ static struct edge_conn *conn_new(struct edge_loop *l, int fd, int tls)
 	return c;
 }
 
+/* One connection per event: the listener is level-triggered, so the next epoll_wait reports it
+ * again while more wait, and the usual single pending connection costs no accept4 that ends in
+ * EAGAIN. The connection is not driven here: its first bytes (the ClientHello, a request) have
+ * rarely arrived yet, and registering it reports them when they have. */
 void edge_conn_accept(struct edge_loop *l, int lfd, int tls)
 {
 	struct edge *e = l->edge;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct edge_conn *c;
+	int one = 1;
 
-	for (;;) {
-		struct sockaddr_storage ss;
-		socklen_t len = sizeof(ss);
-		int fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct edge_conn *c;
-		int one = 1;
-
-		if (fd < 0)
-			return;
-		if (atomic_fetch_add(&e->n_conns, 1) >= e->cfg->edge.max_connections ||
-		    !(c = conn_new(l, fd, tls))) {
-			atomic_fetch_sub(&e->n_conns, 1);
-			close(fd);
-			continue;
-		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		peer_text(&ss, c->peer_ip, sizeof(c->peer_ip));
-		if (edge_loop_add(l, &c->io, CONN_EVENTS) != 0) {
-			conn_close(c);
-			continue;
-		}
-		conn_drive(c);
+	if (fd < 0)
+		return;
+	if (atomic_fetch_add(&e->n_conns, 1) >= e->cfg->edge.max_connections ||
+	    !(c = conn_new(l, fd, tls))) {
+		atomic_fetch_sub(&e->n_conns, 1);
+		close(fd);
+		return;
 	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	peer_text(&ss, c->peer_ip, sizeof(c->peer_ip));
+	if (edge_loop_add(l, &c->io, CONN_EVENTS) != 0)
+		conn_close(c);
 }
 
 void conn_close(struct edge_conn *c)
@@ -125,7 +123,8 @@ void conn_close(struct edge_conn *c)
 	if (c->closed)
 		return;
 	c->closed = 1;
-	edge_loop_del(l, &c->io);
+	/* The client socket stays registered until conn_free closes it, which unregisters it: its
+	 * events meanwhile find c->closed. */
 	edge_loop_del(l, &c->up);
 	if (c->ssl && SSL_is_init_finished(c->ssl))
 		SSL_shutdown(c->ssl); /* best effort close_notify; never waited for */

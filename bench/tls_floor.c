@@ -19,7 +19,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static const char answer[] = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n";
+static const char answer[] =
+    "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n";
 
 __attribute__((noreturn)) static void usage(void)
 {

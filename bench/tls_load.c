@@ -4,8 +4,10 @@
  * completes the handshake, optionally sends one HTTP/1.1 request, and closes.
  *
  * Usage: tls_load --connect HOST:PORT --names FILE [--threads N] [--count N | --seconds S]
- *                 [--rsa-only] [--tls12 | --tls13] [--request] [--sweep]
+ *                 [--rsa-only] [--tls12 | --tls13] [--request] [--sweep] [--latency]
  * --sweep visits every name once, in order (a warm-up before a measured run).
+ * --latency adds the percentiles of the wall time from connect() to the end of the handshake
+ * (p50_us, p99_us, max_us), over the successful handshakes.
  * Prints one line of key=value figures. The client-side rate it prints is not the figure the
  * benchmarks report (server CPU per handshake is): a client verifying ECDSA spends more CPU than
  * the server signing. Exit status 0 when every handshake succeeded. */
@@ -37,6 +39,7 @@ struct opts {
 	int version; /* 0 any, else TLS1_2_VERSION or TLS1_3_VERSION */
 	int request;
 	int sweep;
+	int latency;
 };
 
 struct shared {
@@ -53,6 +56,9 @@ struct shared {
 	atomic_long served_rsa;
 	atomic_int stop; /* a fatal mismatch: ignored --rsa-only, wrong TLS version */
 	atomic_flag err_printed;
+	double *lat_us; /* --latency: one slot per handshake, claimed with n_lat */
+	size_t lat_cap;
+	atomic_size_t n_lat;
 };
 
 struct worker {
@@ -72,7 +78,8 @@ static double now_s(void)
 __attribute__((noreturn)) static void usage(void)
 {
 	fputs("usage: tls_load --connect HOST:PORT --names FILE [--threads N] "
-	      "[--count N | --seconds S | --sweep] [--rsa-only] [--tls12 | --tls13] [--request]\n",
+	      "[--count N | --seconds S | --sweep] [--rsa-only] [--tls12 | --tls13] [--request] "
+	      "[--latency]\n",
 	      stderr);
 	exit(2);
 }
@@ -113,6 +120,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->request = 1;
 		else if (!strcmp(a, "--sweep"))
 			o->sweep = 1;
+		else if (!strcmp(a, "--latency"))
+			o->latency = 1;
 		else if (!strcmp(a, "--connect"))
 			split_hostport((char *)value(argc, argv, &i), o);
 		else if (!strcmp(a, "--names"))
@@ -246,6 +255,7 @@ static int one_connection(struct shared *sh, const char *name)
 {
 	SSL *ssl = NULL;
 	int rc = -1;
+	double t0 = now_s();
 	int fd = tcp_connect(sh->addr);
 
 	if (fd < 0) {
@@ -261,6 +271,12 @@ static int one_connection(struct shared *sh, const char *name)
 	if (SSL_connect(ssl) != 1) {
 		report_error(sh, "handshake", name);
 		goto out;
+	}
+	if (sh->lat_us) {
+		size_t i = atomic_fetch_add(&sh->n_lat, 1);
+
+		if (i < sh->lat_cap)
+			sh->lat_us[i] = (now_s() - t0) * 1e6;
 	}
 	if (sh->o->version && SSL_version(ssl) != sh->o->version) {
 		fprintf(stderr, "tls_load: %s negotiated %s\n", name, SSL_get_version(ssl));
@@ -317,6 +333,26 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+static int by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* p50/p99/max of the recorded handshake times ("nearest rank"). */
+static void print_latency(struct shared *sh)
+{
+	size_t n = atomic_load(&sh->n_lat);
+
+	n = n < sh->lat_cap ? n : sh->lat_cap;
+	if (!n)
+		return;
+	qsort(sh->lat_us, n, sizeof(double), by_value);
+	printf(" p50_us=%.0f p99_us=%.0f max_us=%.0f", sh->lat_us[(n - 1) / 2],
+	       sh->lat_us[(n * 99 + 99) / 100 - 1], sh->lat_us[n - 1]);
+}
+
 static int resolve(const struct opts *o, struct addrinfo **out)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
@@ -355,14 +391,24 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tls_load: cannot resolve %s or make a TLS context\n", o.host);
 		return 1;
 	}
+	if (o.latency) { /* a timed run has no count: room for a generous rate */
+		sh.lat_cap = o.sweep ? sh.n_names : o.count > 0 ? (size_t)o.count : 200000;
+		if (!(sh.lat_us = calloc(sh.lat_cap, sizeof(double)))) {
+			fprintf(stderr, "tls_load: out of memory\n");
+			return 1;
+		}
+	}
 	t0 = now_s();
 	sh.deadline = t0 + o.seconds;
 	run(&sh, ws, o.threads);
 	dt = now_s() - t0;
 	printf("handshakes=%ld failed=%ld seconds=%.3f client_rate=%.0f/s served_ecdsa=%ld "
-	       "served_rsa=%ld names=%zu threads=%d\n",
+	       "served_rsa=%ld names=%zu threads=%d",
 	       atomic_load(&sh.done), atomic_load(&sh.failed), dt, atomic_load(&sh.done) / dt,
 	       atomic_load(&sh.served_ec), atomic_load(&sh.served_rsa), sh.n_names, o.threads);
+	print_latency(&sh);
+	putchar('\n');
+	free(sh.lat_us);
 	SSL_CTX_free(sh.ctx);
 	freeaddrinfo(sh.addr);
 	for (size_t i = 0; i < sh.n_names; i++)

@@ -40,16 +40,20 @@ static void peer_text(const struct sockaddr_storage *ss, char *out, size_t len)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, out, len);
 }
 
-static unsigned local_port(int fd)
+/* Asked on first use, not at accept: only an origin without a port needs it, and a syscall
+ * per connection is not free. */
+unsigned conn_local_port(struct edge_conn *c)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-		return 0;
+	if (c->local_port || getsockname(c->io.fd, (struct sockaddr *)&ss, &len) != 0)
+		return c->local_port;
 	if (ss.ss_family == AF_INET6)
-		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		c->local_port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	else
+		c->local_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return c->local_port;
 }
 
 static struct edge_conn *conn_new(struct edge_loop *l, int fd, int tls)
@@ -77,7 +81,6 @@ static struct edge_conn *conn_new(struct edge_loop *l, int fd, int tls)
 		SSL_set_accept_state(c->ssl);
 	}
 	c->state = tls ? CS_HANDSHAKE : CS_READ_HEAD;
-	c->local_port = local_port(fd);
 	set_deadline(c, e->cfg->edge.header_timeout);
 	c->next = l->conns;
 	if (l->conns)
@@ -86,33 +89,31 @@ static struct edge_conn *conn_new(struct edge_loop *l, int fd, int tls)
 	return c;
 }
 
+/* One connection per event: the listener is level-triggered, so the next epoll_wait reports it
+ * again while more wait, and the usual single pending connection costs no accept4 that ends in
+ * EAGAIN. The connection is not driven here: its first bytes (the ClientHello, a request) have
+ * rarely arrived yet, and registering it reports them when they have. */
 void edge_conn_accept(struct edge_loop *l, int lfd, int tls)
 {
 	struct edge *e = l->edge;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct edge_conn *c;
+	int one = 1;
 
-	for (;;) {
-		struct sockaddr_storage ss;
-		socklen_t len = sizeof(ss);
-		int fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct edge_conn *c;
-		int one = 1;
-
-		if (fd < 0)
-			return;
-		if (atomic_fetch_add(&e->n_conns, 1) >= e->cfg->edge.max_connections ||
-		    !(c = conn_new(l, fd, tls))) {
-			atomic_fetch_sub(&e->n_conns, 1);
-			close(fd);
-			continue;
-		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		peer_text(&ss, c->peer_ip, sizeof(c->peer_ip));
-		if (edge_loop_add(l, &c->io, CONN_EVENTS) != 0) {
-			conn_close(c);
-			continue;
-		}
-		conn_drive(c);
+	if (fd < 0)
+		return;
+	if (atomic_fetch_add(&e->n_conns, 1) >= e->cfg->edge.max_connections ||
+	    !(c = conn_new(l, fd, tls))) {
+		atomic_fetch_sub(&e->n_conns, 1);
+		close(fd);
+		return;
 	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	peer_text(&ss, c->peer_ip, sizeof(c->peer_ip));
+	if (edge_loop_add(l, &c->io, CONN_EVENTS) != 0)
+		conn_close(c);
 }
 
 void conn_close(struct edge_conn *c)
@@ -122,7 +123,8 @@ void conn_close(struct edge_conn *c)
 	if (c->closed)
 		return;
 	c->closed = 1;
-	edge_loop_del(l, &c->io);
+	/* The client socket stays registered until conn_free closes it, which unregisters it: its
+	 * events meanwhile find c->closed. */
 	edge_loop_del(l, &c->up);
 	if (c->ssl && SSL_is_init_finished(c->ssl))
 		SSL_shutdown(c->ssl); /* best effort close_notify; never waited for */
@@ -153,6 +155,7 @@ static void conn_free(struct edge_conn *c)
 	free(c->head);
 	free(c->carry);
 	free(c->replay.data);
+	free(c->spare.data);
 	atomic_fetch_sub(&c->loop->edge->n_conns, 1);
 	free(c);
 }

@@ -27,13 +27,14 @@ struct http_head {
 	const char *url; /* into conn->in */
 	size_t url_len;
 	int minor; /* HTTP/1.MINOR */
+	char host[256];  /* Host without port, lower case */
+	size_t head_len; /* bytes of conn->in the head takes */
 	size_t n_fields;
+	/* last: only the first n_fields are ever read, so a new head clears what comes before */
 	struct {
 		const char *name, *value;
 		size_t name_len, value_len;
 	} fields[HTTP_MAX_FIELDS];
-	char host[256];  /* Host without port, lower case */
-	size_t head_len; /* bytes of conn->in the head takes */
 };
 
 struct buf {
@@ -60,10 +61,11 @@ struct edge_conn {
 	EVP_PKEY *alpn_key;
 	char sni[256]; /* set by the ClientHello callback; "" without SNI */
 	char peer_ip[64];
-	unsigned local_port;
+	unsigned local_port; /* conn_local_port's answer, 0 until asked */
 	int64_t deadline_us;
 	int response_started; /* a byte of the origin's response went to the client */
 	int client_eof, up_eof;
+	int up_readable; /* an event said the origin socket has bytes since its last EAGAIN */
 	struct buf in;          /* request head, then client → origin bytes */
 	struct buf out;         /* origin → client bytes, or a local response */
 	struct http_head *head; /* parsed head (heap: large) */
@@ -77,6 +79,10 @@ struct edge_conn {
 	char *carry; /* bytes after the request's end: the next request's start */
 	size_t carry_len;
 	struct buf replay; /* the request, while a pooled origin connection has not answered */
+	/* The other of c->in's two buffers, kept for the connection's life so that a kept-alive
+	 * connection allocates nothing per request: the head buffer (max_header_bytes + 1) while
+	 * relaying, the relay buffer while reading a head. */
+	struct buf spare;
 };
 
 /* conn.c */
@@ -86,6 +92,8 @@ void conn_drive(struct edge_conn *c);
  * after writing it. BODY is text/html unless TYPE says otherwise; LOCATION may be NULL. */
 void conn_respond(struct edge_conn *c, int status, const char *reason, const char *type,
 		  const char *body, const char *location);
+/* The port the client connected to (0 if unknown). */
+unsigned conn_local_port(struct edge_conn *c);
 /* Sends JOB (heap, filled by the caller) to the lookup threads on behalf of C. */
 void conn_submit(struct edge_conn *c, struct lookup_job *job);
 /* Read/write on the client or origin side: > 0 bytes, 0 EOF, -1 would block, -2 error. */

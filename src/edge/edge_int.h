@@ -195,7 +195,8 @@ void resolver_thread_cleanup(struct resolver *r);
 
 struct edge_tickets;
 
-/* Loads (or creates) the shared ticket keys and installs the ticket callback on CTX. */
+/* Loads (or creates) the shared ticket keys, installs the ticket callback on CTX and sets the
+ * number of tickets per handshake (edge.session_tickets; 0 turns tickets off). */
 int tickets_init(struct edge *e, SSL_CTX *ctx);
 /* Re-reads the keys from the store, adding a new one when the newest is due for rotation. */
 void tickets_refresh(struct edge *e);

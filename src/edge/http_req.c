@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <http_parser.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,7 +96,8 @@ int http_head_parse(struct edge_conn *c)
 	head_len = (size_t)(end - c->in.data) + 4;
 	if (!c->head && !(c->head = calloc(1, sizeof(*c->head))))
 		return 400;
-	memset(c->head, 0, sizeof(*c->head));
+	/* not the 32 KB of fields: only the first n_fields are read */
+	memset(c->head, 0, offsetof(struct http_head, fields));
 	ctx.h = c->head;
 	ctx.max_fields = (size_t)c->loop->edge->cfg->edge.max_headers;
 	if (ctx.max_fields > HTTP_MAX_FIELDS)

@@ -52,6 +52,8 @@ static void on_up_event(struct edge_io *io, uint32_t events)
 {
 	struct edge_conn *c = (struct edge_conn *)((char *)io - offsetof(struct edge_conn, up));
 
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->up_readable = 1;
 	if (!c->closed)
 		conn_drive(c);
 }
@@ -184,10 +186,11 @@ static int build_up_head(struct edge_conn *c, struct buf *b)
 }
 
 /* c->in becomes the client → origin buffer: the rewritten head, then the body bytes read so far
- * that belong to this request (the rest is kept for the next one). */
+ * that belong to this request (the rest is kept for the next one). It is built in c->spare, and
+ * the two buffers swap. */
 static int prepare_upstream(struct edge_conn *c)
 {
-	struct buf b = {0};
+	struct buf b;
 	const char *body = c->in.data + c->head->head_len;
 	size_t body_len = c->in.len - c->head->head_len;
 	ssize_t used = 0;
@@ -202,6 +205,9 @@ static int prepare_upstream(struct edge_conn *c)
 		return SE_EINVAL;
 	if (!c->req_done && body_len && (used = feed(&c->req_p, &req_settings, body, body_len)) < 0)
 		return SE_EINVAL;
+	b = c->spare;
+	b.len = b.off = 0;
+	c->spare = (struct buf){0}; /* b owns it until the swap */
 	rc = keep_carry(c, body + used, body_len - (size_t)used);
 	rc = rc ? rc : build_up_head(c, &b);
 	if (rc == 0 && used)
@@ -224,7 +230,7 @@ static int prepare_upstream(struct edge_conn *c)
 		free(b.data);
 		return rc;
 	}
-	free(c->in.data);
+	c->spare = c->in;
 	c->in = b;
 	return 0;
 }
@@ -240,6 +246,7 @@ static void connect_to(struct edge_conn *c, const struct sockaddr *sa, socklen_t
 	}
 	c->up.fd = fd;
 	c->up.on_event = on_up_event;
+	c->up_readable = 0; /* registering reports the socket's state */
 	if (connect(fd, sa, len) != 0 && errno != EINPROGRESS) {
 		bad_gateway(c, strerror(errno));
 		return;
@@ -284,7 +291,7 @@ static void route_fresh(struct edge_conn *c)
  * for requests that are whole in c->in: a streamed body cannot be replayed. */
 static void keep_replay(struct edge_conn *c)
 {
-	size_t cap = c->in.cap;
+	size_t cap = c->in.len ? c->in.len : 1; /* the request only, not the relay buffer's 64 KB */
 
 	free(c->replay.data);
 	c->replay = (struct buf){0};
@@ -310,6 +317,7 @@ static void route(struct edge_conn *c)
 	}
 	c->up.fd = fd;
 	c->up.on_event = on_up_event;
+	c->up_readable = 0; /* registering reports a close or stray bytes */
 	c->up_ssl = ssl;
 	c->state = CS_PROXY;
 	c->deadline_us = time_now_us() + c->loop->edge->cfg->edge.read_timeout * 1000000;
@@ -360,7 +368,7 @@ void proxy_start(struct edge_conn *c)
 		return;
 	}
 	snprintf(c->up_host, sizeof(c->up_host), "%s", o.host);
-	c->up_port = o.port ? o.port : c->local_port;
+	c->up_port = o.port ? o.port : conn_local_port(c);
 	c->up_tls = o.tls;
 	if (prepare_upstream(c) != 0) {
 		conn_respond(c, 400, "Bad Request", NULL, "<h1>400 Bad Request</h1>\n", NULL);
@@ -476,16 +484,23 @@ static int client_in(struct edge_conn *c)
 	return 1;
 }
 
-/* Origin → c->out while the response lasts (anything after its end is dropped). */
+/* Origin → c->out while the response lasts (anything after its end is dropped). Only read when
+ * an event said there is something (or TLS holds some): a read right after sending the request
+ * would almost always be an EAGAIN, one syscall per request for nothing. */
 static int origin_in(struct edge_conn *c)
 {
 	ssize_t n, used;
 
 	if (c->resp_done || c->up_eof || c->out.len > 0)
 		return 0;
-	n = conn_side_read(c, 1, c->out.data, c->out.cap);
-	if (n == -1)
+	if (!c->up_readable && !(c->up_ssl && SSL_has_pending(c->up_ssl)))
 		return 0;
+	n = conn_side_read(c, 1, c->out.data, c->out.cap);
+	if (n == -1) {
+		if (!c->up_ssl || SSL_want_read(c->up_ssl)) /* TLS may want a write instead */
+			c->up_readable = 0;
+		return 0;
+	}
 	if (n == 0) {
 		c->up_eof = 1;
 		feed(&c->resp_p, &resp_settings, NULL, 0); /* ends a close-delimited body */
@@ -504,17 +519,23 @@ static int origin_in(struct edge_conn *c)
 static void next_request(struct edge_conn *c)
 {
 	size_t cap = (size_t)c->loop->edge->cfg->edge.max_header_bytes + 1;
-	char *d = malloc(cap);
+	struct buf relay = c->in;
 
-	if (!d || c->carry_len >= cap) {
-		free(d);
+	/* The head buffer is in c->spare since prepare_upstream, unless a retry replaced c->in */
+	if (c->spare.cap != cap) {
+		free(c->spare.data);
+		c->spare = (struct buf){.data = malloc(cap), .cap = cap};
+	}
+	if (!c->spare.data || c->carry_len >= cap) {
 		conn_close(c);
 		return;
 	}
+	c->in = c->spare;
+	c->spare = relay;
 	if (c->carry_len)
-		memcpy(d, c->carry, c->carry_len);
-	free(c->in.data);
-	c->in = (struct buf){.data = d, .len = c->carry_len, .cap = cap};
+		memcpy(c->in.data, c->carry, c->carry_len);
+	c->in.len = c->carry_len;
+	c->in.off = 0;
 	keep_carry(c, NULL, 0);
 	c->out.len = c->out.off = 0;
 	c->req_done = c->resp_done = c->response_started = c->up_eof = 0;

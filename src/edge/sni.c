@@ -174,6 +174,10 @@ int edge_tls_ctx_create(struct edge *e, SSL_CTX **out)
 				  SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	/* Without read-ahead OpenSSL reads a record's 5-byte header and then its body: two reads
+	 * per record. Every path reads until SSL_read/SSL_do_handshake wants more, so bytes
+	 * buffered inside OpenSSL are never left waiting for an epoll event. */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	SSL_CTX_set_client_hello_cb(ctx, client_hello_cb, e);
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, NULL);
 	*out = ctx;

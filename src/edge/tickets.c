@@ -176,6 +176,11 @@ int tickets_init(struct edge *e, SSL_CTX *ctx)
 	SSL_CTX_set_app_data(ctx, e);
 	if (!SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb))
 		return SE_ECRYPTO;
+	/* OpenSSL sends two tickets per TLS 1.3 handshake by default, each an encryption and a
+	 * record: one is enough for the next connection, which gets a fresh one in turn. */
+	SSL_CTX_set_num_tickets(ctx, (size_t)e->cfg->edge.session_tickets);
+	if (e->cfg->edge.session_tickets == 0)
+		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
 	return 0;
 }
 

@@ -84,6 +84,7 @@ struct config {
 		int64_t max_connections;            /* edge.max_connections */
 		char default_certificate[PATH_MAX]; /* edge.default_certificate: PEM, "" none */
 		int64_t ticket_rotation;            /* edge.ticket_rotation: seconds */
+		int64_t session_tickets;            /* edge.session_tickets: per 1.3 handshake */
 		char trust_bundle[PATH_MAX]; /* edge.trust_bundle: CAs uploaded certificates chain to */
 	} edge;
 

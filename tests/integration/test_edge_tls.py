@@ -2,6 +2,9 @@
 certificate replaced in the store served without a restart, per-hostname TLS settings, and
 pending_deployment becoming active once the edge serves it."""
 
+import re
+import subprocess
+
 import pytest
 
 from conftest import Deployment, finish_servers, uniq, wait_until
@@ -159,3 +162,43 @@ def test_session_tickets_resume_across_edges(edge, tmp_path):
         ok, got, out = s_client(port, name, "-tls1_2", "-sess_in", str(sess))
         assert ok, out
         assert "Reused, TLSv1.2" in out, f"not resumed on port {port}:\n{out}"
+
+
+def tls13_exchange(port, name, *extra):
+    """One TLS 1.3 connection that sends a request and reads until the edge closes (so that the
+    session tickets, sent after the handshake, are read) -> (NewSessionTicket messages, output)."""
+    req = f"GET / HTTP/1.1\r\nHost: {name}\r\nConnection: close\r\n\r\n"
+    cmd = ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-servername", name,
+           "-tls1_3", "-msg", "-ign_eof", *extra]
+    p = subprocess.run(cmd, input=req, capture_output=True, text=True, timeout=15)
+    out = p.stdout + p.stderr
+    return len(re.findall(r"<<< TLS 1\.3, Handshake \[length [0-9a-f]+\], NewSessionTicket",
+                          out)), out
+
+
+def test_one_session_ticket_per_tls13_handshake_and_it_resumes(edge, tmp_path):
+    """OpenSSL's default is two tickets per handshake (two encryptions and records); the edge
+    sends one, and it resumes a TLS 1.3 session."""
+    api, name, h = hostname_with_ssl(edge)
+    chain, key, serial = edge.ca.leaf([name], "ec")
+    import_cert(edge.data, name, chain, key)
+    wait_served(edge.https, name, serial, 5)
+    sess = tmp_path / "sess13.pem"
+    tickets, out = tls13_exchange(edge.https, name, "-sess_out", str(sess))
+    assert tickets == 1 and sess.exists(), out
+    tickets, out = tls13_exchange(edge.https, name, "-sess_in", str(sess))
+    assert "Reused, TLSv1.3" in out, out
+
+
+def test_session_tickets_zero_sends_none(edge):
+    api, name, h = hostname_with_ssl(edge)
+    chain, key, serial = edge.ca.leaf([name], "ec")
+    import_cert(edge.data, name, chain, key)
+    wait_served(edge.https, name, serial, 5)
+    quiet = edge.start(roles="api,edge", extra_args=["--edge.workers=1", "--edge.session_tickets=0"])
+    quiet_https, _ = edge_ports(quiet)
+    wait_served(quiet_https, name, serial, 5)
+    tickets, out = tls13_exchange(quiet_https, name)
+    assert tickets == 0 and "HTTP/1.1" in out, out
+    tickets, out = tls13_exchange(edge.https, name)
+    assert tickets == 1, out

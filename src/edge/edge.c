@@ -208,6 +208,7 @@ void edge_stop(struct edge *e)
 	EVP_PKEY_free(e->default_key);
 	sk_X509_pop_free(e->default_chain, X509_free);
 	cert_cache_destroy(e->cache);
+	edge_entry_chains_clear();
 	resolver_destroy(e->resolver);
 	free(e);
 }

@@ -59,6 +59,8 @@ struct edge_entry {
  * *out has one reference for the caller. */
 int edge_entry_build(const char *key, const struct store_edge_entry *rec,
 		     const struct secretbox *box, struct edge_entry **out);
+/* Frees the decoded intermediate chains entries share (entry.c); call once the edge is done. */
+void edge_entry_chains_clear(void);
 /* A negative entry for KEY, expiring at EXPIRES_US. */
 int edge_entry_negative(const char *key, int64_t expires_us, struct edge_entry **out);
 /* 1 when E has at least one certificate to serve. */

@@ -3,6 +3,7 @@
 #include "edge/edge_int.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,6 +128,79 @@ static int parse_chain(const unsigned char *der, size_t len, STACK_OF(X509) * *o
 	return 0;
 }
 
+/* Decoded chains by their DER. Every hostname a CA signed carries the same intermediates, and
+ * OpenSSL 3.0 spends 200-300 µs decoding one certificate (its public key goes through a new
+ * decoder context each time): a miss decodes each distinct chain once, then shares it. X509
+ * objects are reference-counted and not changed once decoded, so entries share them freely. */
+#define CHAIN_SLOTS 16
+
+static struct {
+	pthread_mutex_t lock;
+	unsigned next; /* round-robin replacement */
+	struct {
+		unsigned char *der;
+		size_t len;
+		STACK_OF(X509) * sk;
+	} slot[CHAIN_SLOTS];
+} chains = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* A new stack holding a reference to each certificate of SK. */
+static STACK_OF(X509) * chain_share(STACK_OF(X509) * sk)
+{
+	STACK_OF(X509) *copy = sk_X509_dup(sk);
+
+	for (int i = 0; copy && i < sk_X509_num(copy); i++)
+		X509_up_ref(sk_X509_value(copy, i));
+	return copy;
+}
+
+static int chain_get(const unsigned char *der, size_t len, STACK_OF(X509) * *out)
+{
+	STACK_OF(X509) *sk = NULL;
+	unsigned char *key;
+	int rc;
+
+	pthread_mutex_lock(&chains.lock);
+	for (size_t i = 0; i < CHAIN_SLOTS && !sk; i++)
+		if (chains.slot[i].sk && chains.slot[i].len == len &&
+		    memcmp(chains.slot[i].der, der, len) == 0)
+			sk = chain_share(chains.slot[i].sk);
+	pthread_mutex_unlock(&chains.lock);
+	if (sk) {
+		*out = sk;
+		return 0;
+	}
+	rc = parse_chain(der, len, out);
+	key = rc == 0 && len ? malloc(len) : NULL;
+	sk = key ? chain_share(*out) : NULL;
+	if (!sk) {
+		free(key); /* not cached: this entry still has its own chain */
+		return rc;
+	}
+	memcpy(key, der, len);
+	pthread_mutex_lock(&chains.lock);
+	unsigned i = chains.next++ % CHAIN_SLOTS;
+	free(chains.slot[i].der);
+	sk_X509_pop_free(chains.slot[i].sk, X509_free);
+	chains.slot[i].der = key;
+	chains.slot[i].len = len;
+	chains.slot[i].sk = sk;
+	pthread_mutex_unlock(&chains.lock);
+	return 0;
+}
+
+void edge_entry_chains_clear(void)
+{
+	pthread_mutex_lock(&chains.lock);
+	for (size_t i = 0; i < CHAIN_SLOTS; i++) {
+		free(chains.slot[i].der);
+		sk_X509_pop_free(chains.slot[i].sk, X509_free);
+		chains.slot[i].der = NULL;
+		chains.slot[i].sk = NULL;
+	}
+	pthread_mutex_unlock(&chains.lock);
+}
+
 static int load_cert(struct edge_entry *e, const struct store_edge_entry *rec, size_t i,
 		     const struct secretbox *box)
 {
@@ -144,7 +218,7 @@ static int load_cert(struct edge_entry *e, const struct store_edge_entry *rec, s
 	e->leaf[slot] = d2i_X509(NULL, &p, (long)c->leaf_len);
 	if (!e->leaf[slot])
 		return SE_ECRYPTO;
-	rc = parse_chain(c->chain_der, c->chain_len, &e->chain[slot]);
+	rc = chain_get(c->chain_der, c->chain_len, &e->chain[slot]);
 	if (rc == 0)
 		rc = keys_unseal(box, type, rec->sealed_keys[i], rec->sealed_lens[i],
 				 c->private_key_id, &e->key[slot]);

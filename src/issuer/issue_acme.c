@@ -1,6 +1,7 @@
 /* Issuance from an ACME CA, one exchange per step: order (two orders, ECDSA and RSA, and their
- * authorizations; the challenge responses stored and shown) → preflight (our own TXT lookup, so
- * no CA validation is spent on a record that is not there) → accept → poll → finalize (CSR,
+ * authorizations; the challenge responses stored and shown) → preflight (our own TXT lookup or
+ * token fetch, so no CA validation is spent on a record that is not there) → accept (after a
+ * CAA check) → poll → finalize (CSR,
  * certificate download) → done. Order URLs, challenges and progress live in the pack's state
  * document, so any worker of any process resumes where the last write left off. */
 #include "issuer/issuer_int.h"
@@ -270,8 +271,7 @@ static int order_step(struct pack_work *w, struct step_out *out)
 	if (!state_int(w->state, "vstart"))
 		state_set_int(w->state, "vstart", time_now_us());
 	json_object_set_new(w->state, "records_written", json_true());
-	state_set_str(w->state, "step",
-		      strcmp(w->subj.method, "http") != 0 ? "preflight" : "accept");
+	state_set_str(w->state, "step", "preflight");
 	out->records = dcv_records_dump(records);
 	records = NULL;
 	out->pack_status = "pending_validation";
@@ -286,14 +286,44 @@ out:
 
 /* ---- preflight, accept, poll --------------------------------------------------------------- */
 
-/* Our own lookup of every TXT value the CA will look for, grouped by name. */
+/* Our own lookup of the TXT values the CA will look for at CH's name (all of them at once: one
+ * name may carry the ECDSA and the RSA order's values). */
+static int txt_preflight(struct pack_work *w, json_t *chals, json_t *ch, char *msg, size_t len)
+{
+	const char *name = json_string_value(json_object_get(ch, "name"));
+	const char *vals[ACME_MAX_AUTHZ * ISSUER_MAX_ORDERS];
+	size_t j, n = 0;
+	json_t *other;
+
+	json_array_foreach(chals, j, other)
+	{
+		if (n < sizeof(vals) / sizeof(vals[0]) &&
+		    strcmp(json_string_value(json_object_get(other, "name")), name) == 0)
+			vals[n++] = json_string_value(json_object_get(other, "value"));
+	}
+	return dcv_txt_check(w->is->cfg->dns.resolver, name, vals, n, msg, len);
+}
+
+/* Our own fetch of the http-01 token, the way the CA will: from the edge's HTTP port at the
+ * name's address (or wherever the provider placed it before the customer's CNAME moved). */
+static int http_preflight(struct pack_work *w, json_t *ch, char *msg, size_t len)
+{
+	const char *authz = json_string_value(json_object_get(ch, "value"));
+	char token[256];
+
+	snprintf(token, sizeof(token), "%.*s", (int)strcspn(authz, "."), authz);
+	return dcv_http_check(w->is->cfg, json_string_value(json_object_get(ch, "name")), token,
+			      authz, msg, len);
+}
+
+/* Before the CA spends a validation: every record it will look for is checked here first, and
+ * validation_errors says what is missing (tls-alpn-01 is answered by this edge itself). */
 static int preflight_step(struct pack_work *w, struct step_out *out)
 {
 	json_t *chals = json_object_get(w->state, "chals");
-	const char *vals[ACME_MAX_AUTHZ * ISSUER_MAX_ORDERS];
 	char msg[600];
-	size_t i, j;
-	json_t *ch, *other;
+	size_t i;
+	json_t *ch;
 
 	if (strcmp(w->subj.method, "cname") == 0 && dcv_cname_check(w, msg, sizeof(msg))) {
 		step_fail_later(w, out, msg, -1);
@@ -301,16 +331,14 @@ static int preflight_step(struct pack_work *w, struct step_out *out)
 	}
 	json_array_foreach(chals, i, ch)
 	{
-		const char *name = json_string_value(json_object_get(ch, "name"));
-		size_t n = 0;
+		const char *type = json_string_value(json_object_get(ch, "type"));
+		int rc = 0;
 
-		json_array_foreach(chals, j, other)
-		{
-			if (n < sizeof(vals) / sizeof(vals[0]) &&
-			    strcmp(json_string_value(json_object_get(other, "name")), name) == 0)
-				vals[n++] = json_string_value(json_object_get(other, "value"));
-		}
-		if (dcv_txt_check(w->is->cfg->dns.resolver, name, vals, n, msg, sizeof(msg))) {
+		if (strcmp(type, "dns-01") == 0)
+			rc = txt_preflight(w, chals, ch, msg, sizeof(msg));
+		else if (strcmp(type, "http-01") == 0)
+			rc = http_preflight(w, ch, msg, sizeof(msg));
+		if (rc) {
 			step_fail_later(w, out, msg, -1);
 			return 0;
 		}

@@ -4,7 +4,7 @@ resolves to 127.0.0.1 through pebble-challtestsrv), and the edge then serves the
 
 import pytest
 
-from conftest import free_port, uniq
+from conftest import free_port, uniq, wait_until
 from issuance_helpers import (check_ssl_fields, create_ssl, stored_certificates, verify_chain,
                               wait_records, wait_status)
 from peers import ChallTestSrv, edge_http_key, pebble_and_dns
@@ -41,6 +41,34 @@ def test_http_via_acme_through_the_edge(deploy, peers, tmp_path):
     root = pebble.root_pem()
     for leaf, chain in stored_certificates(d.data, h["ssl"]["id"]).values():
         verify_chain(tmp_path, root, leaf, chain, host)
+
+
+def test_http_preflight_waits_for_the_name_to_reach_the_edge(deploy, peers):
+    """Until the name points at the edge, saasedge fetches the token itself and says why it
+    fails, instead of letting the CA fail (and spend) a validation."""
+    dns, pebble, http_port, https_port = peers
+    d = deploy()
+    creds = d.zone()
+    d.start(roles="api,issuer,edge", extra_args=[
+        "--dns.resolver", dns.resolver, *pebble.saasedge_args(),
+        f"--edge.http_listen=127.0.0.1:{http_port}",
+        f"--edge.https_listen=127.0.0.1:{https_port}"])
+    api = d.api(creds)
+    host = uniq("httppre")
+    dns.add_a(host, ["127.0.0.2"])  # the customer's CNAME has not moved yet: nothing there
+    h = create_ssl(api, host, "http")
+
+    def preflight_error():
+        ssl = api.fetch(h["id"])["ssl"]
+        errors = " ".join(e["message"] for e in ssl.get("validation_errors") or [])
+        return ssl if f"fetching http://{host}/.well-known/acme-challenge/" in errors else None
+
+    ssl = wait_until(preflight_error, 60, "the pre-flight fetch error")
+    assert ssl["status"] == "pending_validation", ssl
+    dns.clear_a(host)  # now it resolves to 127.0.0.1, where the edge listens
+    assert api.patch(h["id"], {"ssl": {"method": "http", "type": "dv"}}).status_code == 202
+    h = wait_status(api, h["id"], ("pending_deployment", "active"))
+    assert not h["ssl"].get("validation_errors"), h["ssl"]
 
 
 def test_http_via_internal_ca_through_the_edge(deploy, tmp_path):

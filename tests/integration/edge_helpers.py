@@ -95,6 +95,13 @@ def s_client(port, servername=None, *extra, timeout=10):
     return ok, serial, out
 
 
+def edge_verifies(port, name, root, *extra):
+    """The edge serves NAME a chain that openssl verifies against ROOT (a path)."""
+    ok, _, out = s_client(port, name, "-CAfile", str(root), "-verify_return_error",
+                          "-verify_hostname", name, *extra)
+    return ok and "Verify return code: 0 (ok)" in out
+
+
 def curl(port, name, path="/", *extra, timeout=20, scheme="https"):
     """curl through the edge -> CompletedProcess; -w prints the status on the last line."""
     cmd = ["curl", "-sS", "-k", "--max-time", str(timeout - 2), "--resolve",

@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from conftest import free_port, uniq, wait_until
-from edge_helpers import s_client
+from edge_helpers import edge_verifies, s_client
 from issuance_helpers import (check_ssl_fields, create_ssl, key_algorithm, stored_certificates,
                               verify_chain, wait_records, wait_status)
 from peers import ChallTestSrv, Named, Pebble, Unbound
@@ -87,13 +87,6 @@ def wait_error(api, hid, text, timeout=30):
 
 
 DONE = ("pending_deployment", "active")
-
-
-def edge_verifies(port, name, root, *extra):
-    """The edge serves NAME a chain that openssl verifies against ROOT."""
-    ok, _, out = s_client(port, name, "-CAfile", str(root), "-verify_return_error",
-                          "-verify_hostname", name, *extra)
-    return ok and "Verify return code: 0 (ok)" in out
 
 
 def test_dns_role_answers_udp_and_tcp(deploy, net):

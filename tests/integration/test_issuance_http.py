@@ -5,6 +5,7 @@ resolves to 127.0.0.1 through pebble-challtestsrv), and the edge then serves the
 import pytest
 
 from conftest import free_port, uniq, wait_until
+from edge_helpers import edge_verifies
 from issuance_helpers import (check_ssl_fields, create_ssl, stored_certificates, verify_chain,
                               wait_records, wait_status)
 from peers import ChallTestSrv, edge_http_key, pebble_and_dns
@@ -41,6 +42,11 @@ def test_http_via_acme_through_the_edge(deploy, peers, tmp_path):
     root = pebble.root_pem()
     for leaf, chain in stored_certificates(d.data, h["ssl"]["id"]).values():
         verify_chain(tmp_path, root, leaf, chain, host)
+    # What a visitor gets: the ECDSA chain, or the RSA one for a client without ECDSA.
+    (tmp_path / "pebble-root.pem").write_text(root)
+    assert edge_verifies(https_port, host, tmp_path / "pebble-root.pem")
+    assert edge_verifies(https_port, host, tmp_path / "pebble-root.pem",
+                         "-sigalgs", "RSA-PSS+SHA256:RSA-PSS+SHA384", "-tls1_3")
 
 
 def test_http_preflight_waits_for_the_name_to_reach_the_edge(deploy, peers):

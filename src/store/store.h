@@ -408,7 +408,10 @@ struct store_ticket_key {
 	int64_t created_at_us;
 };
 
-/* Appends a key. SE_EEXISTS when the name is taken. */
+/* Rows kept: far more than the few newest keys an edge decrypts with. */
+#define STORE_TICKET_KEYS_KEPT 16
+/* Appends a key and drops all but the STORE_TICKET_KEYS_KEPT newest. SE_EEXISTS when the name is
+ * taken. */
 int store_ticket_key_put(struct store *st, const struct store_ticket_key *key);
 /* The MAX newest keys, newest first, into OUT (caller frees each sealed); *count is how many. */
 int store_ticket_keys_recent(struct store *st, struct store_ticket_key *out, size_t max,

@@ -11,14 +11,22 @@ int store_ticket_key_put(struct store *st, const struct store_ticket_key *key)
 {
 	static const char sql[] =
 	    "INSERT INTO ticket_keys(name, sealed, created_at) VALUES (?1, ?2, ?3)";
+	static const char prune[] = "DELETE FROM ticket_keys WHERE id <= "
+				    "(SELECT MAX(id) FROM ticket_keys) - ?1";
 	struct sq_conn *c = sq_conn_get(st);
+	int rc;
 
 	if (!c)
 		return SE_EDB;
 	if (!key->sealed || !key->sealed_len || strlen(key->name) != 32)
 		return SE_EINVAL;
-	return sq_run(c, SQ_TICKET_KEY_INSERT, sql, "tbI", key->name, (const void *)key->sealed,
-		      key->sealed_len, key->created_at_us);
+	rc = sq_run(c, SQ_TICKET_KEY_INSERT, sql, "tbI", key->name, (const void *)key->sealed,
+		    key->sealed_len, key->created_at_us);
+	/* Rotation appends forever: keys far older than any edge still decrypts with go. A failed
+	 * prune only leaves a few rows for the next rotation. */
+	if (rc == 0)
+		sq_run(c, SQ_TICKET_KEYS_PRUNE, prune, "I", (int64_t)STORE_TICKET_KEYS_KEPT);
+	return rc;
 }
 
 static int read_key(sqlite3_stmt *s, struct store_ticket_key *k)

@@ -293,6 +293,28 @@ static void test_ticket_keys(void **state)
 		free(got[i].sealed);
 }
 
+/* Rotation appends a key each time: only the newest STORE_TICKET_KEYS_KEPT rows stay. */
+static void test_ticket_keys_pruned(void **state)
+{
+	struct store_fixture *fx = *state;
+	struct store_ticket_key k = {0}, got[STORE_TICKET_KEYS_KEPT + 4];
+	size_t n = 0;
+
+	for (int i = 0; i < STORE_TICKET_KEYS_KEPT + 10; i++) {
+		snprintf(k.name, sizeof(k.name), "%032d", i);
+		k.sealed = (unsigned char *)"sealed-bytes";
+		k.sealed_len = 12;
+		k.created_at_us = 1000 + i;
+		assert_int_equal(store_ticket_key_put(fx->st, &k), 0);
+	}
+	assert_int_equal(store_ticket_keys_recent(fx->st, got, STORE_TICKET_KEYS_KEPT + 4, &n), 0);
+	assert_int_equal(n, STORE_TICKET_KEYS_KEPT);
+	assert_int_equal(got[0].created_at_us, 1000 + STORE_TICKET_KEYS_KEPT + 9);
+	assert_int_equal(got[n - 1].created_at_us, 1000 + 10);
+	for (size_t i = 0; i < n; i++)
+		free(got[i].sealed);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +328,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_delete_hostname_drops_certificates, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_ticket_keys, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ticket_keys_pruned, setup, teardown),
 	};
 
 	log_threshold = LOG_WARN;

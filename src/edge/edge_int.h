@@ -65,6 +65,9 @@ void edge_entry_chains_clear(void);
 int edge_entry_negative(const char *key, int64_t expires_us, struct edge_entry **out);
 /* 1 when E has at least one certificate to serve. */
 int edge_entry_servable(const struct edge_entry *e);
+/* 1 once per entry, for the first caller, when E's pack waits in pending_deployment: that
+ * caller marks it active (edge_pack_activate). */
+int edge_entry_claim_activation(struct edge_entry *e);
 void edge_entry_ref(struct edge_entry *e);
 /* Drops one reference; the last frees the entry. NULL-safe. */
 void edge_entry_unref(struct edge_entry *e);
@@ -178,6 +181,8 @@ int lookup_pool_start(struct edge *e, int threads, struct lookup_pool **out);
 void lookup_pool_stop(struct lookup_pool *p);
 /* Queues JOB (ownership passes to the pool, and back to JOB->loop when done). */
 void lookup_submit(struct lookup_pool *p, struct lookup_job *job);
+/* pending_deployment → active for PACK_ID (lookup threads only: it writes the store). */
+int edge_pack_activate(struct edge *e, const char *pack_id);
 
 /* ---- origin name resolution (resolver.c): c-ares, cached by TTL; lookup threads only ------- */
 

@@ -37,6 +37,12 @@ int edge_entry_servable(const struct edge_entry *e)
 	return !e->negative && (e->leaf[ENTRY_EC] || e->leaf[ENTRY_RSA]);
 }
 
+int edge_entry_claim_activation(struct edge_entry *e)
+{
+	return strcmp(e->pack_status, "pending_deployment") == 0 &&
+	       !atomic_exchange(&e->activation_sent, 1);
+}
+
 static struct edge_entry *entry_new(const char *key)
 {
 	struct edge_entry *e = calloc(1, sizeof(*e));

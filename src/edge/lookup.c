@@ -52,6 +52,15 @@ static int lookup_name(struct edge *e, const char *name)
 	return rc;
 }
 
+int edge_pack_activate(struct edge *e, const char *pack_id)
+{
+	int rc = store_pack_set_status(e->st, pack_id, "pending_deployment", "active", NULL);
+
+	if (rc == 0)
+		log_info("edge msg=\"certificate deployed\" pack=%s", pack_id);
+	return rc;
+}
+
 /* The change feed saw NAME's pack become pending_deployment: once this edge has loaded its
  * certificates, it can serve them, so the pack is active without waiting for a first visitor. */
 static int deploy_name(struct edge *e, const char *name)
@@ -63,14 +72,8 @@ static int deploy_name(struct edge *e, const char *name)
 		rc = lookup_name(e, name);
 		entry = rc == 0 ? cert_cache_get(e->cache, name) : NULL;
 	}
-	if (entry && !entry->negative && (entry->leaf[0] || entry->leaf[1]) &&
-	    strcmp(entry->pack_status, "pending_deployment") == 0 &&
-	    !atomic_exchange(&entry->activation_sent, 1)) {
-		rc = store_pack_set_status(e->st, entry->pack_id, "pending_deployment", "active",
-					   NULL);
-		if (rc == 0)
-			log_info("edge msg=\"certificate deployed\" pack=%s", entry->pack_id);
-	}
+	if (entry && edge_entry_servable(entry) && edge_entry_claim_activation(entry))
+		rc = edge_pack_activate(e, entry->pack_id);
 	edge_entry_unref(entry);
 	return rc;
 }
@@ -100,10 +103,7 @@ static void run(struct edge *e, struct lookup_job *job)
 		    resolver_resolve(e->resolver, job->name, job->port, &job->addr, &job->addr_len);
 		break;
 	case LOOKUP_ACTIVATE:
-		job->rc =
-		    store_pack_set_status(e->st, job->name, "pending_deployment", "active", NULL);
-		if (job->rc == 0)
-			log_info("edge msg=\"certificate deployed\" pack=%s", job->name);
+		job->rc = edge_pack_activate(e, job->name);
 		break;
 	case LOOKUP_DEPLOY:
 		job->rc = deploy_name(e, job->name);

@@ -77,8 +77,7 @@ static void maybe_activate(struct edge_conn *c, struct edge_entry *e)
 {
 	struct lookup_job *job;
 
-	if (strcmp(e->pack_status, "pending_deployment") != 0 ||
-	    atomic_exchange(&e->activation_sent, 1))
+	if (!edge_entry_claim_activation(e))
 		return;
 	job = calloc(1, sizeof(*job));
 	if (!job)

@@ -6,7 +6,7 @@ import sqlite3
 import subprocess
 import time
 
-from conftest import ASAN, assert_ok, wait_until
+from conftest import ASAN, assert_ok, free_port, wait_until
 
 ISSUE_TIMEOUT = 120.0 if ASAN else 60.0
 
@@ -14,6 +14,14 @@ ISSUE_TIMEOUT = 120.0 if ASAN else 60.0
 def start_issuer(d, dns, extra=(), roles="api,issuer"):
     """Starts D's server with the issuer role, DCV lookups at DNS (a ChallTestSrv)."""
     return d.start(roles=roles, extra_args=["--dns.resolver", dns.resolver, *extra])
+
+
+def start_issuer_with_edge(d, dns, extra=(), http_port=None, https_port=None):
+    """start_issuer with the edge too, its listeners on HTTP_PORT and HTTPS_PORT (free ports
+    when None): the ports Pebble's http-01 and tls-alpn-01 validations connect to."""
+    return start_issuer(d, dns, roles="api,issuer,edge", extra=[
+        *extra, f"--edge.http_listen=127.0.0.1:{http_port or free_port()}",
+        f"--edge.https_listen=127.0.0.1:{https_port or free_port()}"])
 
 
 def wait_status(api, hid, statuses, timeout=ISSUE_TIMEOUT):

@@ -6,8 +6,8 @@ import pytest
 
 from conftest import free_port, uniq, wait_until
 from edge_helpers import edge_verifies
-from issuance_helpers import (check_ssl_fields, create_ssl, stored_certificates, verify_chain,
-                              wait_records, wait_status)
+from issuance_helpers import (check_ssl_fields, create_ssl, start_issuer_with_edge,
+                              stored_certificates, verify_chain, wait_records, wait_status)
 from peers import ChallTestSrv, edge_http_key, pebble_and_dns
 
 
@@ -24,10 +24,7 @@ def test_http_via_acme_through_the_edge(deploy, peers, tmp_path):
     dns, pebble, http_port, https_port = peers
     d = deploy()
     creds = d.zone()
-    d.start(roles="api,issuer,edge", extra_args=[
-        "--dns.resolver", dns.resolver, *pebble.saasedge_args(),
-        f"--edge.http_listen=127.0.0.1:{http_port}",
-        f"--edge.https_listen=127.0.0.1:{https_port}"])
+    start_issuer_with_edge(d, dns, pebble.saasedge_args(), http_port, https_port)
     api = d.api(creds)
     host = uniq("http")
     h = create_ssl(api, host, "http")
@@ -55,10 +52,7 @@ def test_http_preflight_waits_for_the_name_to_reach_the_edge(deploy, peers):
     dns, pebble, http_port, https_port = peers
     d = deploy()
     creds = d.zone()
-    d.start(roles="api,issuer,edge", extra_args=[
-        "--dns.resolver", dns.resolver, *pebble.saasedge_args(),
-        f"--edge.http_listen=127.0.0.1:{http_port}",
-        f"--edge.https_listen=127.0.0.1:{https_port}"])
+    start_issuer_with_edge(d, dns, pebble.saasedge_args(), http_port, https_port)
     api = d.api(creds)
     host = uniq("httppre")
     dns.add_a(host, ["127.0.0.2"])  # the customer's CNAME has not moved yet: nothing there
@@ -84,10 +78,7 @@ def test_http_via_internal_ca_through_the_edge(deploy, tmp_path):
     try:
         d = deploy()
         creds = d.zone()
-        d.start(roles="api,issuer,edge", extra_args=[
-            "--dns.resolver", dns.resolver, "--issuance.default_ca", "internal",
-            f"--edge.http_listen=127.0.0.1:{free_port()}",
-            f"--edge.https_listen=127.0.0.1:{free_port()}"])
+        start_issuer_with_edge(d, dns, ["--issuance.default_ca", "internal"])
         api = d.api(creds)
         host = uniq("ihttp")
         h = create_ssl(api, host, "http")
@@ -112,10 +103,7 @@ def test_ownership_by_http_token_through_the_edge(deploy, tmp_path):
     try:
         d = deploy()
         creds = d.zone()
-        d.start(roles="api,issuer,edge", extra_args=[
-            "--dns.resolver", dns.resolver,
-            f"--edge.http_listen=127.0.0.1:{free_port()}",
-            f"--edge.https_listen=127.0.0.1:{free_port()}"])
+        start_issuer_with_edge(d, dns)
         api = d.api(creds)
         h = api.create(uniq("ownhttp"))
         assert h["status"] == "pending"

@@ -6,8 +6,9 @@ import sqlite3
 
 import pytest
 
-from conftest import free_port, uniq, wait_until
-from issuance_helpers import create_ssl, stored_certificates, wait_status
+from conftest import uniq, wait_until
+from issuance_helpers import (create_ssl, start_issuer_with_edge, stored_certificates,
+                              wait_status)
 from peers import ChallTestSrv, edge_http_key
 
 from cryptography import x509
@@ -48,11 +49,8 @@ def edge_dns(tmp_path):
 
 
 def start(d, dns, pool):
-    d.start(roles="api,issuer,edge", extra_args=[
-        "--dns.resolver", dns.resolver, "--issuance.default_ca", "internal",
-        "--issuer.key_pool", str(pool), "--log.level", "info",
-        f"--edge.http_listen=127.0.0.1:{free_port()}",
-        f"--edge.https_listen=127.0.0.1:{free_port()}"])
+    start_issuer_with_edge(d, dns, ["--issuance.default_ca", "internal", "--issuer.key_pool",
+                                    str(pool), "--log.level", "info"])
 
 
 def test_pooled_rsa_keys_are_claimed_once_and_refilled(deploy, edge_dns):

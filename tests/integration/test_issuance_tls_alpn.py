@@ -13,8 +13,9 @@ from cryptography import x509
 from cryptography.x509.oid import ObjectIdentifier
 
 from conftest import free_port, uniq, wait_until
-from issuance_helpers import (ISSUE_TIMEOUT, check_ssl_fields, create_ssl, stored_certificates,
-                              verify_chain, wait_status)
+from issuance_helpers import (ISSUE_TIMEOUT, check_ssl_fields, create_ssl,
+                              start_issuer_with_edge, stored_certificates, verify_chain,
+                              wait_status)
 from peers import edge_http_key, pebble_and_dns
 
 ACME_IDENTIFIER = ObjectIdentifier("1.3.6.1.5.5.7.1.31")
@@ -54,11 +55,8 @@ def test_http_method_validated_by_tls_alpn_01(deploy, peers, tmp_path):
     dns, pebble, https_port = peers
     d = deploy()
     creds = d.zone()
-    d.start(roles="api,issuer,edge", extra_args=[
-        "--dns.resolver", dns.resolver, *pebble.saasedge_args(),
-        "--issuance.http_challenges", "tls-alpn-01",
-        f"--edge.http_listen=127.0.0.1:{free_port()}",
-        f"--edge.https_listen=127.0.0.1:{https_port}"])
+    start_issuer_with_edge(d, dns, [*pebble.saasedge_args(), "--issuance.http_challenges",
+                                    "tls-alpn-01"], https_port=https_port)
     api = d.api(creds)
     host = uniq("alpn")
     # The name first points where no edge listens: Pebble's validations fail and the order

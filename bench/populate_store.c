@@ -108,32 +108,8 @@ static const char *origin_opt = "";
 static int cert_put(struct store *st, const struct secretbox *box, const char *pack,
 		    const struct pair *p)
 {
-	struct store_certificate c;
-	unsigned char *sealed = NULL;
-	size_t sealed_len = 0;
-	int rc;
-
-	memset(&c, 0, sizeof(c));
-	snprintf(c.pack_id, sizeof(c.pack_id), "%s", pack);
-	snprintf(c.key_type, sizeof(c.key_type), "%s", keys_type_name(p->type));
-	snprintf(c.serial, sizeof(c.serial), "%s", p->info.serial);
-	c.leaf_der = p->der;
-	c.leaf_len = p->der_len;
-	c.not_before_us = p->info.not_before_us;
-	c.not_after_us = p->info.not_after_us;
-	c.created_at_us = time_now_us();
-	rc = ids_uuid(c.id);
-	if (rc == 0)
-		rc = ids_uuid(c.private_key_id);
-	if (rc == 0)
-		rc = keys_seal(box, p->pkey, c.private_key_id, &sealed, &sealed_len);
-	if (rc == 0)
-		rc = store_private_key_put(st, c.private_key_id, pack, c.key_type, sealed,
-					   sealed_len);
-	if (rc == 0)
-		rc = store_certificate_put(st, &c);
-	free(sealed);
-	return rc;
+	return cli_cert_store(st, box, pack, p->type, p->pkey, p->der, p->der_len, NULL, 0,
+			      &p->info);
 }
 
 static int populate(struct store *st, const struct secretbox *box, const char *zone, long n,

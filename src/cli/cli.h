@@ -10,6 +10,9 @@
 
 #include "lib/config.h"
 #include "lib/ids.h"
+#include "lib/keys.h"
+#include "lib/secretbox.h"
+#include "lib/x509_info.h"
 #include "store/store.h"
 
 enum cli_exit { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
@@ -28,6 +31,12 @@ int cli_cert(int argc, char **argv);
  * disposes with store_hostname_dispose. Also used by bench/populate_store. */
 int cli_cert_hostname_create(struct store *st, const char *zone_id, const char *name,
 			     const char *pack_status, const char *origin, struct store_hostname *h);
+/* Seals PKEY under a fresh key id (as the issuer does) and stores it with LEAF (+ CHAIN, DER
+ * back to back) as PACK's certificate of TYPE; INFO is the leaf's facts. Also used by
+ * bench/populate_store. */
+int cli_cert_store(struct store *st, const struct secretbox *box, const char *pack,
+		   enum key_type type, EVP_PKEY *pkey, const unsigned char *leaf, size_t leaf_len,
+		   const unsigned char *chain, size_t chain_len, const struct cert_info *info);
 
 /* ---- shared by the subcommands (cli_common.c) --------------------------------------------- */
 

@@ -240,38 +240,48 @@ static int host_find(struct store *st, struct import *im)
 	return store_hostname_update(st, &im->host, 1);
 }
 
-static int store_cert(struct store *st, const struct secretbox *box, struct import *im)
+int cli_cert_store(struct store *st, const struct secretbox *box, const char *pack,
+		   enum key_type type, EVP_PKEY *pkey, const unsigned char *leaf, size_t leaf_len,
+		   const unsigned char *chain, size_t chain_len, const struct cert_info *info)
 {
 	struct store_certificate c;
 	unsigned char *sealed = NULL;
 	size_t sealed_len = 0;
-	const char *pack = im->host.ssl.pack_id;
 	int rc;
 
 	memset(&c, 0, sizeof(c));
 	snprintf(c.pack_id, sizeof(c.pack_id), "%s", pack);
-	snprintf(c.key_type, sizeof(c.key_type), "%s", keys_type_name(im->type));
-	snprintf(c.serial, sizeof(c.serial), "%s", im->info.serial);
-	c.leaf_der = im->ders[0];
-	c.leaf_len = im->lens[0];
-	c.chain_der = im->chain_len ? im->chain : NULL;
-	c.chain_len = im->chain_len;
-	c.not_before_us = im->info.not_before_us;
-	c.not_after_us = im->info.not_after_us;
+	snprintf(c.key_type, sizeof(c.key_type), "%s", keys_type_name(type));
+	snprintf(c.serial, sizeof(c.serial), "%s", info->serial);
+	c.leaf_der = (unsigned char *)leaf;
+	c.leaf_len = leaf_len;
+	c.chain_der = chain_len ? (unsigned char *)chain : NULL;
+	c.chain_len = chain_len;
+	c.not_before_us = info->not_before_us;
+	c.not_after_us = info->not_after_us;
 	c.created_at_us = time_now_us();
 	rc = ids_uuid(c.id);
 	if (rc == 0)
 		rc = ids_uuid(c.private_key_id);
 	if (rc == 0)
-		rc = keys_seal(box, im->pkey, c.private_key_id, &sealed, &sealed_len);
+		rc = keys_seal(box, pkey, c.private_key_id, &sealed, &sealed_len);
 	if (rc == 0)
 		rc = store_private_key_put(st, c.private_key_id, pack, c.key_type, sealed,
 					   sealed_len);
 	if (rc == 0)
 		rc = store_certificate_put(st, &c);
+	free(sealed);
+	return rc;
+}
+
+static int store_cert(struct store *st, const struct secretbox *box, struct import *im)
+{
+	const char *pack = im->host.ssl.pack_id;
+	int rc = cli_cert_store(st, box, pack, im->type, im->pkey, im->ders[0], im->lens[0],
+				im->chain, im->chain_len, &im->info);
+
 	if (rc == 0)
 		rc = store_pack_set_status(st, pack, NULL, "pending_deployment", NULL);
-	free(sealed);
 	return rc;
 }
 

@@ -1,8 +1,7 @@
 /* Issuance from an ACME CA, one exchange per step: order (two orders, ECDSA and RSA, and their
  * authorizations; the challenge responses stored and shown) → preflight (our own TXT lookup or
- * token fetch, so no CA validation is spent on a record that is not there) → accept (after a
- * CAA check) → poll → finalize (CSR,
- * certificate download) → done. Order URLs, challenges and progress live in the pack's state
+ * token fetch, and a CAA check, so no CA validation is spent on a record that is not there) →
+ * accept → poll → finalize (CSR, certificate download) → done. Order URLs, challenges and progress live in the pack's state
  * document, so any worker of any process resumes where the last write left off. */
 #include "issuer/issuer_int.h"
 
@@ -316,12 +315,28 @@ static int http_preflight(struct pack_work *w, json_t *ch, char *msg, size_t len
 			      authz, msg, len);
 }
 
+/* The CAA issuer domains of the pack's CA: configured, else from its directory. */
+static void caa_identities_of(struct pack_work *w, struct acme_client *c, char *out, size_t len)
+{
+	const char *ca = state_str(w->state, "ca");
+	struct acme_problem p;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < w->is->n_acme; i++)
+		if (strcmp(w->is->acme[i].cfg->name, ca) == 0)
+			snprintf(out, len, "%s", w->is->acme[i].cfg->caa_identities);
+	if (!out[0])
+		acme_directory_caa_identities(c, out, len, &p);
+}
+
 /* Before the CA spends a validation: every record it will look for is checked here first, and
  * validation_errors says what is missing (tls-alpn-01 is answered by this edge itself). */
 static int preflight_step(struct pack_work *w, struct step_out *out)
 {
 	json_t *chals = json_object_get(w->state, "chals");
-	char msg[600];
+	const char *names[2] = {w->names[0], w->names[1]};
+	struct acme_client *c;
+	char msg[600], caa[256];
 	size_t i;
 	json_t *ch;
 
@@ -343,6 +358,15 @@ static int preflight_step(struct pack_work *w, struct step_out *out)
 			return 0;
 		}
 	}
+	/* A CAA refusal would cost a failed validation too. */
+	c = client_of(w, out);
+	if (!c)
+		return 0;
+	caa_identities_of(w, c, caa, sizeof(caa));
+	if (dcv_caa_check(w->is->cfg->dns.resolver, names, w->n_names, caa, msg, sizeof(msg))) {
+		step_fail_later(w, out, msg, -1);
+		return 0;
+	}
 	state_set_str(w->state, "step", "accept");
 	state_set_int(w->state, "tries", 0);
 	out->errors = strdup("");
@@ -350,38 +374,17 @@ static int preflight_step(struct pack_work *w, struct step_out *out)
 	return out->errors ? 0 : SE_ENOMEM;
 }
 
-/* The CAA issuer domains of the pack's CA: configured, else from its directory. */
-static void caa_identities_of(struct pack_work *w, struct acme_client *c, char *out, size_t len)
-{
-	const char *ca = state_str(w->state, "ca");
-	struct acme_problem p;
-
-	out[0] = '\0';
-	for (size_t i = 0; i < w->is->n_acme; i++)
-		if (strcmp(w->is->acme[i].cfg->name, ca) == 0)
-			snprintf(out, len, "%s", w->is->acme[i].cfg->caa_identities);
-	if (!out[0])
-		acme_directory_caa_identities(c, out, len, &p);
-}
-
 static int accept_step(struct pack_work *w, struct step_out *out)
 {
 	json_t *chals = json_object_get(w->state, "chals");
 	struct acme_client *c = client_of(w, out);
-	const char *names[2] = {w->names[0], w->names[1]};
 	struct acme_problem p;
-	char msg[700], caa[256];
+	char msg[700];
 	size_t i;
 	json_t *ch;
 
 	if (!c)
 		return 0;
-	/* Before the first challenge is accepted: a CAA refusal would cost a failed validation. */
-	caa_identities_of(w, c, caa, sizeof(caa));
-	if (dcv_caa_check(w->is->cfg->dns.resolver, names, w->n_names, caa, msg, sizeof(msg))) {
-		step_fail_later(w, out, msg, -1);
-		return 0;
-	}
 	json_array_foreach(chals, i, ch)
 	{
 		if (json_is_true(json_object_get(ch, "accepted")))

@@ -17,6 +17,7 @@ struct cert_cache {
 	struct edge_entry **buckets;
 	struct edge_entry head; /* LRU sentinel: head.next is the most recent */
 	size_t bytes, max_bytes;
+	uint64_t invalidations; /* generation: bumped by every cert_cache_invalidate */
 };
 
 static unsigned hash_name(const char *s)
@@ -114,13 +115,31 @@ struct edge_entry *cert_cache_get(struct cert_cache *c, const char *name)
 	return e;
 }
 
-void cert_cache_put(struct cert_cache *c, struct edge_entry *e)
+uint64_t cert_cache_generation(struct cert_cache *c)
+{
+	uint64_t g;
+
+	pthread_mutex_lock(&c->lock);
+	g = c->invalidations;
+	pthread_mutex_unlock(&c->lock);
+	return g;
+}
+
+int cert_cache_put(struct cert_cache *c, struct edge_entry *e, uint64_t generation)
 {
 	struct edge_entry *old;
 	unsigned h = hash_name(e->name);
 
-	edge_entry_ref(e);
 	pthread_mutex_lock(&c->lock);
+	/* An invalidation since the caller read the store may concern this very name, and the
+	 * entry may predate it: keeping it would serve the old certificate until evicted. The
+	 * generation is cache-wide (no per-name tombstones), so a load that overlaps any change is
+	 * simply not kept; the next miss reads the store again. */
+	if (c->invalidations != generation) {
+		pthread_mutex_unlock(&c->lock);
+		return 0;
+	}
+	edge_entry_ref(e);
 	old = find(c, e->name);
 	if (old)
 		remove_entry(c, old);
@@ -131,6 +150,7 @@ void cert_cache_put(struct cert_cache *c, struct edge_entry *e)
 	while (c->bytes > c->max_bytes && c->head.prev != e)
 		remove_entry(c, c->head.prev);
 	pthread_mutex_unlock(&c->lock);
+	return 1;
 }
 
 /* 1 when KEY is one label directly under PARENT ("a.parent"). */
@@ -147,6 +167,7 @@ void cert_cache_invalidate(struct cert_cache *c, const char *name)
 	struct edge_entry *e, *next;
 
 	pthread_mutex_lock(&c->lock);
+	c->invalidations++;
 	/* A wildcard change can affect any name under it: a walk, but wildcard changes are rare. */
 	for (e = c->head.next; parent && e != &c->head; e = next) {
 		next = e->next;

@@ -81,9 +81,12 @@ void cert_cache_destroy(struct cert_cache *c);
 /* The live entry for NAME with a reference for the caller (edge_entry_unref), or NULL on a miss
  * (expired negative entries are misses). Any thread. */
 struct edge_entry *cert_cache_get(struct cert_cache *c, const char *name);
+/* The invalidation generation: read it before reading the store for an entry. */
+uint64_t cert_cache_generation(struct cert_cache *c);
 /* Inserts E (the cache takes its own reference), replacing an entry of the same key and
- * evicting the least recently used ones beyond the byte budget. */
-void cert_cache_put(struct cert_cache *c, struct edge_entry *e);
+ * evicting the least recently used ones beyond the byte budget; 1 when inserted, 0 when an
+ * invalidation came after GENERATION (E may be stale: it is not kept). */
+int cert_cache_put(struct cert_cache *c, struct edge_entry *e, uint64_t generation);
 /* Drops the entries whose key or hostname is NAME; for "*.parent" also every key directly under
  * parent (they may have resolved to the wildcard or to nothing). */
 void cert_cache_invalidate(struct cert_cache *c, const char *name);

@@ -22,13 +22,16 @@ struct lookup_pool {
 	pthread_t threads[];
 };
 
-/* Store lookup of NAME, then of its wildcard parent; a negative entry when neither exists. */
-static int lookup_name(struct edge *e, const char *name)
+/* Store lookup of NAME, then of its wildcard parent; a negative entry when neither exists.
+ * The entry is cached unless a change overlapped the read; *OUT (when OUT is not NULL) gets a
+ * reference to it either way. */
+static int lookup_name(struct edge *e, const char *name, struct edge_entry **out)
 {
 	struct store_edge_entry rec;
 	struct edge_entry *entry = NULL;
 	const char *dot = strchr(name, '.');
 	char wild[258];
+	uint64_t generation = cert_cache_generation(e->cache);
 	int rc;
 
 	rc = store_edge_lookup(e->st, name, &rec);
@@ -47,8 +50,11 @@ static int lookup_name(struct edge *e, const char *name)
 		store_edge_entry_dispose(&rec);
 	}
 	if (rc == 0)
-		cert_cache_put(e->cache, entry);
-	edge_entry_unref(entry);
+		cert_cache_put(e->cache, entry, generation);
+	if (out)
+		*out = entry;
+	else
+		edge_entry_unref(entry);
 	return rc;
 }
 
@@ -68,10 +74,8 @@ static int deploy_name(struct edge *e, const char *name)
 	struct edge_entry *entry = cert_cache_get(e->cache, name);
 	int rc = 0;
 
-	if (!entry) {
-		rc = lookup_name(e, name);
-		entry = rc == 0 ? cert_cache_get(e->cache, name) : NULL;
-	}
+	if (!entry)
+		rc = lookup_name(e, name, &entry); /* built from the store now, cached or not */
 	if (entry && edge_entry_servable(entry) && edge_entry_claim_activation(entry))
 		rc = edge_pack_activate(e, entry->pack_id);
 	edge_entry_unref(entry);
@@ -87,7 +91,7 @@ static void run(struct edge *e, struct lookup_job *job)
 	case LOOKUP_SNI:
 	case LOOKUP_HOST:
 		hit = cert_cache_get(e->cache, job->name); /* another job may have filled it */
-		job->rc = hit ? 0 : lookup_name(e, job->name);
+		job->rc = hit ? 0 : lookup_name(e, job->name, NULL);
 		edge_entry_unref(hit);
 		break;
 	case LOOKUP_CHALLENGE:

@@ -28,7 +28,7 @@ static void put(struct cert_cache *c, const char *name, const char *hostname, si
 {
 	struct edge_entry *e = make(name, hostname, bytes);
 
-	cert_cache_put(c, e);
+	cert_cache_put(c, e, cert_cache_generation(c));
 	edge_entry_unref(e);
 }
 
@@ -89,6 +89,24 @@ static void test_entry_outlives_eviction_while_held(void **state)
 	cert_cache_destroy(c);
 }
 
+/* A load that overlaps an invalidation is not kept: it may hold what the change replaced. */
+static void test_put_after_invalidation_is_dropped(void **state)
+{
+	struct cert_cache *c = NULL;
+	struct edge_entry *e = make("app.example.com", "app.example.com", 1000);
+	uint64_t before;
+
+	assert_int_equal(cert_cache_create(1 << 20, &c), 0);
+	before = cert_cache_generation(c);
+	cert_cache_invalidate(c, "app.example.com"); /* the change feed, during the store read */
+	assert_int_equal(cert_cache_put(c, e, before), 0);
+	assert_false(has(c, "app.example.com"));
+	assert_int_equal(cert_cache_put(c, e, cert_cache_generation(c)), 1);
+	assert_true(has(c, "app.example.com"));
+	edge_entry_unref(e);
+	cert_cache_destroy(c);
+}
+
 static void test_negative_entries_expire(void **state)
 {
 	struct cert_cache *c = NULL;
@@ -96,11 +114,11 @@ static void test_negative_entries_expire(void **state)
 
 	assert_int_equal(cert_cache_create(1 << 20, &c), 0);
 	assert_int_equal(edge_entry_negative("gone", time_now_us() - 1, &e), 0);
-	cert_cache_put(c, e);
+	cert_cache_put(c, e, cert_cache_generation(c));
 	edge_entry_unref(e);
 	assert_false(has(c, "gone"));
 	assert_int_equal(edge_entry_negative("unknown", time_now_us() + 60000000, &e), 0);
-	cert_cache_put(c, e);
+	cert_cache_put(c, e, cert_cache_generation(c));
 	edge_entry_unref(e);
 	e = cert_cache_get(c, "unknown");
 	assert_non_null(e);
@@ -138,6 +156,7 @@ int main(void)
 	    cmocka_unit_test(test_lru_eviction_by_bytes),
 	    cmocka_unit_test(test_entry_outlives_eviction_while_held),
 	    cmocka_unit_test(test_negative_entries_expire),
+	    cmocka_unit_test(test_put_after_invalidation_is_dropped),
 	    cmocka_unit_test(test_invalidate_by_name_and_wildcard),
 	};
 

@@ -78,14 +78,16 @@ def test_new_and_replaced_certificate_served_within_a_second(edge):
     assert took < 1.0, f"replaced certificate served after {took:.2f}s"
 
 
-def test_pending_deployment_becomes_active_once_served(edge):
+def test_pending_deployment_becomes_active_once_the_edge_loads_it(edge):
     api, name, h = hostname_with_ssl(edge)
     chain, key, serial = edge.ca.leaf([name], "ec")
     import_cert(edge.data, name, chain, key)
-    assert api.fetch(h["id"])["ssl"]["status"] == "pending_deployment"
-    wait_served(edge.https, name, serial, 5)
+    # The change feed loads the new pack within ~200 ms and activates it: the status may
+    # already be active here, and it gets there without any visitor's handshake.
+    assert api.fetch(h["id"])["ssl"]["status"] in ("pending_deployment", "active")
     wait_until(lambda: api.fetch(h["id"])["ssl"]["status"] == "active", 5,
-               "ssl.status active after the edge served the certificate")
+               "ssl.status active once the edge has loaded the certificate")
+    wait_served(edge.https, name, serial, 5)
 
 
 def test_min_tls_version_13_refuses_tls12(edge):

@@ -4,10 +4,15 @@
  * completes the handshake, optionally sends one HTTP/1.1 request, and closes.
  *
  * Usage: tls_load --connect HOST:PORT --names FILE [--threads N] [--count N | --seconds S]
- *                 [--rsa-only] [--tls12 | --tls13] [--request] [--sweep] [--latency]
+ *                 [--rsa-only] [--tls12 | --tls13] [--request] [--sweep [--pairs]] [--latency]
  * --sweep visits every name once, in order (a warm-up before a measured run).
  * --latency adds the percentiles of the wall time from connect() to the end of the handshake
  * (p50_us, p99_us, max_us), over the successful handshakes.
+ * --pairs (with --sweep --latency) handshakes each name twice in a row: the first is the
+ * server's miss, the second its hit. It prints the percentiles of each and of the difference
+ * within each pair (extra_p50_us, extra_p99_us): a burst of machine noise then lands on both
+ * handshakes of a pair and cancels out, where comparing two passes made a minute apart adds
+ * the noise of each.
  * Prints one line of key=value figures. The client-side rate it prints is not the figure the
  * benchmarks report (server CPU per handshake is): a client verifying ECDSA spends more CPU than
  * the server signing. Exit status 0 when every handshake succeeded. */
@@ -39,6 +44,7 @@ struct opts {
 	int version; /* 0 any, else TLS1_2_VERSION or TLS1_3_VERSION */
 	int request;
 	int sweep;
+	int pairs;
 	int latency;
 };
 
@@ -59,6 +65,7 @@ struct shared {
 	double *lat_us; /* --latency: one slot per handshake, claimed with n_lat */
 	size_t lat_cap;
 	atomic_size_t n_lat;
+	double *hit_us; /* --pairs: lat_us[i] is name i's first handshake, hit_us[i] its second */
 };
 
 struct worker {
@@ -78,8 +85,8 @@ static double now_s(void)
 __attribute__((noreturn)) static void usage(void)
 {
 	fputs("usage: tls_load --connect HOST:PORT --names FILE [--threads N] "
-	      "[--count N | --seconds S | --sweep] [--rsa-only] [--tls12 | --tls13] [--request] "
-	      "[--latency]\n",
+	      "[--count N | --seconds S | --sweep [--pairs]] [--rsa-only] [--tls12 | --tls13] "
+	      "[--request] [--latency]\n",
 	      stderr);
 	exit(2);
 }
@@ -120,6 +127,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->request = 1;
 		else if (!strcmp(a, "--sweep"))
 			o->sweep = 1;
+		else if (!strcmp(a, "--pairs"))
+			o->pairs = 1;
 		else if (!strcmp(a, "--latency"))
 			o->latency = 1;
 		else if (!strcmp(a, "--connect"))
@@ -136,7 +145,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			usage();
 	}
 	if (!o->host || !o->names_file || o->threads < 1 || o->threads > MAX_THREADS ||
-	    (o->count <= 0 && o->seconds <= 0 && !o->sweep))
+	    (o->count <= 0 && o->seconds <= 0 && !o->sweep) ||
+	    (o->pairs && (!o->sweep || !o->latency)))
 		usage();
 }
 
@@ -251,7 +261,8 @@ static int send_request(SSL *ssl, const char *name)
 	return strncmp(resp, "HTTP/1.1 2", 10) == 0 ? 0 : -1;
 }
 
-static int one_connection(struct shared *sh, const char *name)
+/* One handshake to NAME; its latency goes to *LAT_SLOT when that is not NULL. */
+static int one_connection(struct shared *sh, const char *name, double *lat_slot)
 {
 	SSL *ssl = NULL;
 	int rc = -1;
@@ -272,12 +283,8 @@ static int one_connection(struct shared *sh, const char *name)
 		report_error(sh, "handshake", name);
 		goto out;
 	}
-	if (sh->lat_us) {
-		size_t i = atomic_fetch_add(&sh->n_lat, 1);
-
-		if (i < sh->lat_cap)
-			sh->lat_us[i] = (now_s() - t0) * 1e6;
-	}
+	if (lat_slot)
+		*lat_slot = (now_s() - t0) * 1e6;
 	if (sh->o->version && SSL_version(ssl) != sh->o->version) {
 		fprintf(stderr, "tls_load: %s negotiated %s\n", name, SSL_get_version(ssl));
 		atomic_store(&sh->stop, 1);
@@ -297,16 +304,18 @@ out:
 	return rc;
 }
 
-/* The next name to connect to, or NULL when the run is over. */
-static const char *next_name(struct worker *w)
+/* The next name to connect to, or NULL when the run is over; *INDEX: its place in a sweep. */
+static const char *next_name(struct worker *w, long *index)
 {
 	struct shared *sh = w->sh;
 	long i;
 
+	*index = -1;
 	if (atomic_load(&sh->stop))
 		return NULL;
 	if (sh->o->sweep) {
 		i = atomic_fetch_add(&sh->claimed, 1);
+		*index = i;
 		return i < (long)sh->n_names ? sh->names[i] : NULL;
 	}
 	if (sh->o->count > 0 && atomic_fetch_add(&sh->claimed, 1) >= sh->o->count)
@@ -323,9 +332,21 @@ static void *worker_main(void *arg)
 	struct shared *sh = w->sh;
 
 	const char *name;
+	long index;
 
-	while ((name = next_name(w))) {
-		if (one_connection(sh, name) == 0)
+	while ((name = next_name(w, &index))) {
+		double *slot = NULL;
+		int rc;
+
+		if (sh->lat_us) {
+			size_t i = sh->o->pairs ? (size_t)index : atomic_fetch_add(&sh->n_lat, 1);
+
+			slot = i < sh->lat_cap ? &sh->lat_us[i] : NULL;
+		}
+		rc = one_connection(sh, name, slot);
+		if (rc == 0 && sh->o->pairs)
+			rc = one_connection(sh, name, &sh->hit_us[index]);
+		if (rc == 0)
 			atomic_fetch_add(&sh->done, 1);
 		else
 			atomic_fetch_add(&sh->failed, 1);
@@ -340,17 +361,32 @@ static int by_value(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* p50/p99/max of the recorded handshake times ("nearest rank"). */
-static void print_latency(struct shared *sh)
+/* p50/p99/max of the N values of V, sorted in place ("nearest rank"), as PREFIXp50_us=... */
+static void print_percentiles(const char *prefix, double *v, size_t n)
 {
-	size_t n = atomic_load(&sh->n_lat);
-
-	n = n < sh->lat_cap ? n : sh->lat_cap;
 	if (!n)
 		return;
-	qsort(sh->lat_us, n, sizeof(double), by_value);
-	printf(" p50_us=%.0f p99_us=%.0f max_us=%.0f", sh->lat_us[(n - 1) / 2],
-	       sh->lat_us[(n * 99 + 99) / 100 - 1], sh->lat_us[n - 1]);
+	qsort(v, n, sizeof(double), by_value);
+	printf(" %sp50_us=%.0f %sp99_us=%.0f %smax_us=%.0f", prefix, v[(n - 1) / 2], prefix,
+	       v[(n * 99 + 99) / 100 - 1], prefix, v[n - 1]);
+}
+
+static void print_latency(struct shared *sh)
+{
+	size_t n = sh->o->pairs ? sh->n_names : atomic_load(&sh->n_lat);
+
+	n = n < sh->lat_cap ? n : sh->lat_cap;
+	if (sh->o->pairs && !atomic_load(&sh->failed)) {
+		double *extra = malloc(n * sizeof(double));
+
+		for (size_t i = 0; extra && i < n; i++)
+			extra[i] = sh->lat_us[i] - sh->hit_us[i];
+		if (extra)
+			print_percentiles("extra_", extra, n);
+		free(extra);
+		print_percentiles("hit_", sh->hit_us, n);
+	}
+	print_percentiles("", sh->lat_us, n);
 }
 
 static int resolve(const struct opts *o, struct addrinfo **out)
@@ -393,7 +429,9 @@ int main(int argc, char **argv)
 	}
 	if (o.latency) { /* a timed run has no count: room for a generous rate */
 		sh.lat_cap = o.sweep ? sh.n_names : o.count > 0 ? (size_t)o.count : 200000;
-		if (!(sh.lat_us = calloc(sh.lat_cap, sizeof(double)))) {
+		sh.lat_us = calloc(sh.lat_cap, sizeof(double));
+		sh.hit_us = o.pairs ? calloc(sh.lat_cap, sizeof(double)) : NULL;
+		if (!sh.lat_us || (o.pairs && !sh.hit_us)) {
 			fprintf(stderr, "tls_load: out of memory\n");
 			return 1;
 		}
@@ -409,6 +447,7 @@ int main(int argc, char **argv)
 	print_latency(&sh);
 	putchar('\n');
 	free(sh.lat_us);
+	free(sh.hit_us);
 	SSL_CTX_free(sh.ctx);
 	freeaddrinfo(sh.addr);
 	for (size_t i = 0; i < sh.n_names; i++)

@@ -148,6 +148,7 @@ static void conn_free(struct edge_conn *c)
 	if (c->up.fd >= 0)
 		close(c->up.fd);
 	edge_entry_unref(c->entry);
+	edge_entry_unref(c->looked_up);
 	X509_free(c->alpn_cert);
 	EVP_PKEY_free(c->alpn_key);
 	free(c->in.data);
@@ -207,6 +208,9 @@ void edge_conn_job_done(struct edge_loop *l, struct lookup_job *job)
 			log_debug("edge msg=\"certificate lookup\" hostname=%s us=%lld rc=%d",
 				  job->name, (long long)(time_now_us() - job->submitted_us),
 				  job->rc);
+			edge_entry_unref(c->looked_up);
+			c->looked_up = job->entry;
+			job->entry = NULL;
 			conn_drive(c);
 		} else if (c->tls) {
 			proxy_job_done(c, job);
@@ -214,8 +218,7 @@ void edge_conn_job_done(struct edge_loop *l, struct lookup_job *job)
 			plain_job_done(c, job);
 		}
 	}
-	acme_alpn_job_dispose(job);
-	free(job);
+	lookup_job_free(job);
 }
 
 /* The client's TLS side: SSL_get_error mapped to -1 (retry on an event) or -2. */
@@ -289,6 +292,7 @@ static void handshake(struct edge_conn *c)
 
 		if (job) {
 			job->kind = c->acme_alpn ? LOOKUP_ALPN : LOOKUP_SNI;
+			job->need = c->sni_need;
 			snprintf(job->name, sizeof(job->name), "%s", c->sni);
 			conn_submit(c, job);
 			return;

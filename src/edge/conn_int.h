@@ -55,6 +55,8 @@ struct edge_conn {
 	SSL *ssl;
 	SSL *up_ssl;
 	struct edge_entry *entry; /* the name served (SNI, or Host on the HTTP listener) */
+	struct edge_entry *looked_up; /* the SNI lookup's answer, for the ClientHello callback */
+	enum entry_need sni_need;     /* what the callback asked the lookup to decode */
 	int cert_tries;
 	int acme_alpn;   /* ACME_ALPN_*: a CA's tls-alpn-01 validation, not a visitor */
 	X509 *alpn_cert; /* its challenge certificate and key (owned), NULL when none */

@@ -29,6 +29,10 @@
 
 enum { ENTRY_EC = 0, ENTRY_RSA = 1 };
 
+/* Which certificate a lookup decodes: the one a client is served (sni.c picks ECDSA when the
+ * client's signature algorithms allow it), or none (a Host lookup needs only the origin). */
+enum entry_need { ENTRY_NEED_NONE, ENTRY_NEED_ECDSA_CLIENT, ENTRY_NEED_RSA_CLIENT };
+
 /* What the edge knows about one name: immutable once built, shared by reference between the
  * cache and the connections that use it, so an evicted entry lives until its last user ends. */
 struct edge_entry {
@@ -44,7 +48,13 @@ struct edge_entry {
 	char ownership_token[37];
 	char origin[300];     /* custom origin, else the zone's fallback; "" none */
 	char origin_sni[256]; /* custom_origin_sni, "" none */
-	X509 *leaf[2];        /* [ENTRY_EC], [ENTRY_RSA]; NULL when that type is missing */
+	/* [ENTRY_EC], [ENTRY_RSA]: the stored certificate of that type ("" none), and its decoded
+	 * form, NULL until a client needs it. Decoding costs more than the rest of a miss
+	 * (OpenSSL 3.0 spends ~1.1 M instructions on one d2i_X509), so a miss decodes only the
+	 * type its client is served; the other is decoded the first time a client asks for it. */
+	char cert_id[2][37];
+	char cert_serial[2][80];
+	X509 *leaf[2];
 	STACK_OF(X509) * chain[2];
 	EVP_PKEY *key[2];
 	int min_version; /* TLS1_2_VERSION unless settings say otherwise */
@@ -55,15 +65,24 @@ struct edge_entry {
 	struct edge_entry *hnext, *prev, *next;
 };
 
-/* Builds the entry KEY from a store record (borrowed), unsealing keys with BOX. Any thread.
+/* Builds the entry KEY from a store record (borrowed), decoding the certificate NEED asks for
+ * and unsealing its key with BOX; a slot that PREV (an older entry of KEY, may be NULL) has
+ * decoded for the same stored certificate is shared rather than decoded again. Any thread.
  * *out has one reference for the caller. */
 int edge_entry_build(const char *key, const struct store_edge_entry *rec,
-		     const struct secretbox *box, struct edge_entry **out);
+		     const struct secretbox *box, enum entry_need need,
+		     const struct edge_entry *prev, struct edge_entry **out);
+/* The slot a client is served from E: ECDSA when E has it and the client takes it (or E has
+ * no RSA certificate), else RSA. */
+int edge_entry_pick(const struct edge_entry *e, int client_takes_ecdsa);
+/* 1 when E can serve a client of NEED without decoding anything (always for negative
+ * entries and for ENTRY_NEED_NONE). */
+int edge_entry_ready(const struct edge_entry *e, enum entry_need need);
 /* Frees the decoded intermediate chains entries share (entry.c); call once the edge is done. */
 void edge_entry_chains_clear(void);
 /* A negative entry for KEY, expiring at EXPIRES_US. */
 int edge_entry_negative(const char *key, int64_t expires_us, struct edge_entry **out);
-/* 1 when E has at least one certificate to serve. */
+/* 1 when E has at least one certificate to serve (decoded or not). */
 int edge_entry_servable(const struct edge_entry *e);
 /* 1 once per entry, for the first caller, when E's pack waits in pending_deployment: that
  * caller marks it active (edge_pack_activate). */
@@ -122,6 +141,8 @@ struct lookup_job {
 	struct edge_conn *conn;       /* kept alive until the job is back (conn->jobs) */
 	int rc;                       /* 0 or SE_E* */
 	int64_t submitted_us;         /* when it left the loop (miss-latency log line) */
+	enum entry_need need;         /* LOOKUP_SNI: the certificate the client is served */
+	struct edge_entry *entry;     /* LOOKUP_SNI: what was found, a reference for the conn */
 	char response[512];           /* LOOKUP_CHALLENGE */
 	struct sockaddr_storage addr; /* LOOKUP_RESOLVE */
 	socklen_t addr_len;
@@ -184,6 +205,8 @@ int lookup_pool_start(struct edge *e, int threads, struct lookup_pool **out);
 void lookup_pool_stop(struct lookup_pool *p);
 /* Queues JOB (ownership passes to the pool, and back to JOB->loop when done). */
 void lookup_submit(struct lookup_pool *p, struct lookup_job *job);
+/* Frees JOB and what it still holds (an entry, an ALPN certificate). */
+void lookup_job_free(struct lookup_job *job);
 /* pending_deployment → active for PACK_ID (lookup threads only: it writes the store). */
 int edge_pack_activate(struct edge *e, const char *pack_id);
 

@@ -23,9 +23,11 @@ struct lookup_pool {
 };
 
 /* Store lookup of NAME, then of its wildcard parent; a negative entry when neither exists.
- * The entry is cached unless a change overlapped the read; *OUT (when OUT is not NULL) gets a
- * reference to it either way. */
-static int lookup_name(struct edge *e, const char *name, struct edge_entry **out)
+ * The certificate a client of NEED is served is decoded, and what PREV (NAME's cached entry, may
+ * be NULL) decoded already is shared. The entry is cached unless a change overlapped the read;
+ * *OUT (when OUT is not NULL) gets a reference to it either way. */
+static int lookup_name(struct edge *e, const char *name, enum entry_need need,
+		       const struct edge_entry *prev, struct edge_entry **out)
 {
 	struct store_edge_entry rec;
 	struct edge_entry *entry = NULL;
@@ -43,7 +45,7 @@ static int lookup_name(struct edge *e, const char *name, struct edge_entry **out
 		rc = edge_entry_negative(name, time_now_us() + e->cfg->edge.negative_ttl * 1000000,
 					 &entry);
 	else if (rc == 0) {
-		rc = edge_entry_build(name, &rec, e->box, &entry);
+		rc = edge_entry_build(name, &rec, e->box, need, prev, &entry);
 		if (rc)
 			log_warn("edge msg=\"cannot load certificate\" hostname=%s error=%s", name,
 				 se_errname(rc));
@@ -56,6 +58,13 @@ static int lookup_name(struct edge *e, const char *name, struct edge_entry **out
 	else
 		edge_entry_unref(entry);
 	return rc;
+}
+
+void lookup_job_free(struct lookup_job *job)
+{
+	edge_entry_unref(job->entry);
+	acme_alpn_job_dispose(job);
+	free(job);
 }
 
 int edge_pack_activate(struct edge *e, const char *pack_id)
@@ -74,8 +83,8 @@ static int deploy_name(struct edge *e, const char *name)
 	struct edge_entry *entry = cert_cache_get(e->cache, name);
 	int rc = 0;
 
-	if (!entry)
-		rc = lookup_name(e, name, &entry); /* built from the store now, cached or not */
+	if (!entry) /* built from the store now, cached or not, ready for most clients */
+		rc = lookup_name(e, name, ENTRY_NEED_ECDSA_CLIENT, NULL, &entry);
 	if (entry && edge_entry_servable(entry) && edge_entry_claim_activation(entry))
 		rc = edge_pack_activate(e, entry->pack_id);
 	edge_entry_unref(entry);
@@ -89,9 +98,20 @@ static void run(struct edge *e, struct lookup_job *job)
 
 	switch (job->kind) {
 	case LOOKUP_SNI:
+		/* Another job may have filled it; the connection takes what is found, cached or
+		 * not, so a change racing with the read cannot send it round again. */
+		hit = cert_cache_get(e->cache, job->name);
+		if (hit && edge_entry_ready(hit, job->need)) {
+			job->entry = hit;
+			job->rc = 0;
+			break;
+		}
+		job->rc = lookup_name(e, job->name, job->need, hit, &job->entry);
+		edge_entry_unref(hit);
+		break;
 	case LOOKUP_HOST:
-		hit = cert_cache_get(e->cache, job->name); /* another job may have filled it */
-		job->rc = hit ? 0 : lookup_name(e, job->name, NULL);
+		hit = cert_cache_get(e->cache, job->name);
+		job->rc = hit ? 0 : lookup_name(e, job->name, ENTRY_NEED_NONE, NULL, NULL);
 		edge_entry_unref(hit);
 		break;
 	case LOOKUP_CHALLENGE:
@@ -138,7 +158,7 @@ static void *worker(void *arg)
 		if (job->loop)
 			edge_loop_complete(job->loop, job);
 		else
-			free(job);
+			lookup_job_free(job);
 	}
 	resolver_thread_cleanup(p->edge->resolver);
 	keys_thread_cleanup();

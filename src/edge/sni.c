@@ -102,12 +102,8 @@ static int use_default(SSL *ssl, struct edge *edge, int *al)
 	return SSL_CLIENT_HELLO_SUCCESS;
 }
 
-static int serve_entry(SSL *ssl, struct edge_conn *c, struct edge_entry *e, int *al)
+static int serve_entry(SSL *ssl, struct edge_conn *c, struct edge_entry *e, int slot, int *al)
 {
-	int slot = ENTRY_RSA;
-
-	if (e->leaf[ENTRY_EC] && (!e->leaf[ENTRY_RSA] || client_takes_ecdsa(ssl)))
-		slot = ENTRY_EC;
 	if (apply_settings(ssl, e) != 0 ||
 	    !SSL_use_cert_and_key(ssl, e->leaf[slot], e->key[slot], e->chain[slot], 1)) {
 		ERR_clear_error();
@@ -118,11 +114,25 @@ static int serve_entry(SSL *ssl, struct edge_conn *c, struct edge_entry *e, int 
 	return SSL_CLIENT_HELLO_SUCCESS;
 }
 
+/* The entry for the SNI: the lookup's answer when one just came back (cached or not), else
+ * the cache's; NULL on a miss. A reference for the caller. */
+static struct edge_entry *find_entry(struct edge *edge, struct edge_conn *c)
+{
+	struct edge_entry *e = c->looked_up;
+
+	c->looked_up = NULL;
+	if (e && strcmp(e->name, c->sni) == 0)
+		return e;
+	edge_entry_unref(e);
+	return cert_cache_get(edge->cache, c->sni);
+}
+
 static int client_hello_cb(SSL *ssl, int *al, void *arg)
 {
 	struct edge *edge = arg;
 	struct edge_conn *c = SSL_get_app_data(ssl);
 	struct edge_entry *e;
+	int takes_ecdsa, slot;
 
 	if (read_sni(ssl, c->sni, sizeof(c->sni)) != 0) {
 		c->sni[0] = '\0';
@@ -130,16 +140,23 @@ static int client_hello_cb(SSL *ssl, int *al, void *arg)
 	}
 	if (c->acme_alpn || acme_alpn_offered(ssl))
 		return acme_alpn_client_hello(ssl, c, al);
-	e = cert_cache_get(edge->cache, c->sni);
+	takes_ecdsa = client_takes_ecdsa(ssl);
+	c->sni_need = takes_ecdsa ? ENTRY_NEED_ECDSA_CLIENT : ENTRY_NEED_RSA_CLIENT;
+	e = find_entry(edge, c);
 	if (!e)
 		return SSL_CLIENT_HELLO_RETRY; /* conn.c sends the name to a lookup thread */
 	if (!edge_entry_servable(e)) {
 		edge_entry_unref(e);
 		return use_default(ssl, edge, al);
 	}
+	slot = edge_entry_pick(e, takes_ecdsa);
+	if (!e->leaf[slot]) { /* cached, but that certificate is not decoded yet */
+		edge_entry_unref(e);
+		return SSL_CLIENT_HELLO_RETRY;
+	}
 	edge_entry_unref(c->entry);
 	c->entry = e; /* the connection keeps the entry (origin, settings) */
-	return serve_entry(ssl, c, e, al);
+	return serve_entry(ssl, c, e, slot, al);
 }
 
 /* ALPN: http/1.1 when offered (HTTP/2 is not served yet, whatever ssl.settings.http2 says);

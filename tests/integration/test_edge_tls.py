@@ -49,6 +49,30 @@ def test_ecdsa_by_default_rsa_for_rsa_only_clients(edge):
     assert ok and serial == ec_serial, out
 
 
+def test_each_certificate_served_whichever_type_is_asked_first(edge):
+    """A miss decodes only the certificate its client gets; the other one is decoded on its
+    first use, and a replaced one is never served from what was decoded before."""
+    api, name, h = hostname_with_ssl(edge)
+    ec_chain, ec_key, ec_serial = edge.ca.leaf([name], "ec")
+    rsa_chain, rsa_key, rsa_serial = edge.ca.leaf([name], "rsa")
+    import_cert(edge.data, name, rsa_chain, rsa_key)
+    import_cert(edge.data, name, ec_chain, ec_key)
+
+    wait_served(edge.https, name, rsa_serial, 5, *RSA_13)
+    for _ in range(2):
+        ok, serial, out = s_client(edge.https, name)
+        assert ok and serial == ec_serial, out
+        ok, serial, out = s_client(edge.https, name, *RSA_12)
+        assert ok and serial == rsa_serial, out
+
+    rsa_chain2, rsa_key2, rsa_serial2 = edge.ca.leaf([name], "rsa")
+    import_cert(edge.data, name, rsa_chain2, rsa_key2)
+    took = wait_served(edge.https, name, rsa_serial2, 5, *RSA_13)
+    assert took < 1.0, f"replaced RSA certificate served after {took:.2f}s"
+    ok, serial, out = s_client(edge.https, name)
+    assert ok and serial == ec_serial, out
+
+
 def test_unknown_or_missing_sni_is_rejected(edge):
     for name in (uniq("nobody"), None):
         ok, serial, out = s_client(edge.https, name)

@@ -146,6 +146,7 @@ struct edge_loop {
 	struct edge_io https_io, http_io;
 	int64_t last_sweep_us;
 	struct origin_idle *idle; /* keep-alive origin connections (origin_pool.c) */
+	struct origin_idle *idle_dead; /* taken or closed, freed at the end of the iteration */
 	int n_idle;
 };
 
@@ -169,12 +170,16 @@ struct origin_idle;
 void origin_pool_key(const char *host, unsigned port, int tls, const char *sni, char *out,
 		     size_t len);
 /* Takes an idle connection for KEY that is still open: 1 with *fd and *ssl (NULL for plain)
- * now owned by the caller, 0 when there is none. */
+ * now owned by the caller, 0 when there is none. *fd is still registered with L: the caller
+ * points it at its own edge_io with edge_loop_mod. */
 int origin_pool_take(struct edge_loop *l, const char *key, int *fd, SSL **ssl);
-/* Gives FD and SSL (may be NULL) to the pool, which closes them when full or expired. */
+/* Gives FD (registered with L) and SSL (may be NULL) to the pool, which watches FD for a close
+ * by the origin and closes them then, or when full or expired. */
 void origin_pool_put(struct edge_loop *l, const char *key, int fd, SSL *ssl);
 /* Closes the expired idle connections, or all of them with ALL. */
 void origin_pool_sweep(struct edge_loop *l, int64_t now_us, int all);
+/* Frees the entries taken or closed during this iteration (end of the iteration only). */
+void origin_pool_reap(struct edge_loop *l);
 
 /* ---- the lookup threads (lookup.c) --------------------------------------------------------- */
 

@@ -322,7 +322,7 @@ static void route(struct edge_conn *c)
 	c->state = CS_PROXY;
 	c->deadline_us = time_now_us() + c->loop->edge->cfg->edge.read_timeout * 1000000;
 	keep_replay(c);
-	if (edge_loop_add(c->loop, &c->up, UP_EVENTS) != 0)
+	if (edge_loop_mod(c->loop, &c->up, UP_EVENTS) != 0) /* from the pool's watch to ours */
 		bad_gateway(c, "cannot watch the origin socket");
 	else
 		proxy_drive(c);
@@ -550,10 +550,10 @@ static void finish_exchange(struct edge_conn *c)
 	int keep_up = c->req_done && !c->up_eof && http_should_keep_alive(&c->resp_p);
 	int keep_client = keep_up && !c->client_eof && http_should_keep_alive(&c->req_p);
 
-	edge_loop_del(c->loop, &c->up);
 	if (keep_up) {
-		origin_pool_put(c->loop, c->pool_key, c->up.fd, c->up_ssl);
+		origin_pool_put(c->loop, c->pool_key, c->up.fd, c->up_ssl); /* it watches the fd */
 	} else {
+		edge_loop_del(c->loop, &c->up);
 		SSL_free(c->up_ssl);
 		close(c->up.fd);
 	}

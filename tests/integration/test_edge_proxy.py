@@ -8,6 +8,7 @@ import json
 import socket
 import sqlite3
 import ssl
+import struct
 import subprocess
 import threading
 import time
@@ -287,9 +288,11 @@ def test_changed_origin_and_deleted_hostname_take_effect_within_a_second(edge):
 class OneShotOrigin:
     """Answers the first request of each connection with a keep-alive response, then closes the
     connection without answering when a second request comes: what an origin whose keep-alive
-    timeout fires at the moment a reused connection sends looks like."""
+    timeout fires at the moment a reused connection sends looks like. With RST the close is a
+    reset (SO_LINGER 0) rather than a FIN."""
 
-    def __init__(self):
+    def __init__(self, rst=False):
+        self.rst = rst
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
@@ -316,6 +319,8 @@ class OneShotOrigin:
                 data += chunk
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
             conn.recv(4096)  # the next request on this connection: closed unanswered
+            if self.rst:
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
     def close(self):
         self.sock.close()
@@ -334,6 +339,86 @@ def test_closed_pooled_origin_connection_is_retried(edge):
                            capture_output=True, timeout=20)
         assert p.stdout == b"ok 200ok 200", (p.stdout, p.stderr)
         assert origin.connections == 2
+    finally:
+        origin.close()
+
+
+@pytest.mark.parametrize("rst", [False, True], ids=["fin", "reset"])
+def test_every_request_succeeds_when_reused_connections_are_closed(edge, rst):
+    """Each new client connection gets a pooled origin connection that the origin closes
+    (or resets) when the request arrives: the edge resends it on a fresh one, so no 502."""
+    origin = OneShotOrigin(rst=rst)
+    try:
+        name, _ = served_hostname(edge, f"127.0.0.1:{origin.port}")
+        codes = [split_status(curl(edge.https, name, f"/n{i}")) for i in range(6)]
+        assert codes == [(200, b"ok")] * 6, codes
+        assert origin.connections > 6 - 2, "the pooled connections were not reused"
+    finally:
+        origin.close()
+
+
+class IdleClosingOrigin:
+    """Answers every request with a keep-alive response and closes a connection once it has
+    been idle for IDLE seconds, as origins with a short keep-alive timeout do."""
+
+    def __init__(self, idle):
+        self.idle = idle
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+
+    def _one(self, conn):
+        conn.settimeout(self.idle)
+        data = b""
+        with conn:
+            while True:
+                try:
+                    chunk = conn.recv(4096)
+                except socket.timeout:
+                    return  # idle too long: close
+                if not chunk:
+                    return
+                data += chunk
+                while b"\r\n\r\n" in data:
+                    _, _, data = data.partition(b"\r\n\r\n")
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    def close(self):
+        self.sock.close()
+
+
+def half_closed_to(port):
+    """Local sockets in CLOSE-WAIT towards 127.0.0.1:PORT: the peer closed, we have not."""
+    p = subprocess.run(["ss", "-tnH", "state", "close-wait", "( dport = :%d )" % port],
+                       capture_output=True, text=True, check=True, timeout=10)
+    return [line for line in p.stdout.splitlines() if line.strip()]
+
+
+def test_origin_closing_idle_connections_is_noticed_at_once(edge):
+    origin = IdleClosingOrigin(idle=0.3)
+    try:
+        name, _ = served_hostname(edge, f"127.0.0.1:{origin.port}")
+        for i in range(4):
+            assert split_status(curl(edge.https, name, f"/i{i}")) == (200, b"ok")
+            time.sleep(0.6)  # the origin closes the pooled connection meanwhile
+            # The edge closed its side at once: no half-closed socket waits for reuse.
+            start = time.monotonic()
+            while half_closed_to(origin.port):
+                assert time.monotonic() - start < 1.0, half_closed_to(origin.port)
+                time.sleep(0.05)
+        assert origin.connections == 4
     finally:
         origin.close()
 

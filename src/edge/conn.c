@@ -373,6 +373,9 @@ void conn_drive(struct edge_conn *c)
 	case CS_PROXY:
 		proxy_drive(c);
 		break;
+	case CS_TUNNEL:
+		tunnel_drive(c);
+		break;
 	case CS_FLUSH_CLOSE:
 		flush_close(c);
 		break;

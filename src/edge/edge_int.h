@@ -8,6 +8,7 @@
  *   conn.c        a client connection: accept, TLS, timeouts, close
  *   http_req.c    request head parsing (nodejs http-parser) and limits
  *   proxy.c       relaying a request to the origin and the response back
+ *   tunnel.c      the byte tunnel after a 101 (WebSocket and other upgrades)
  *   http_plain.c  the HTTP listener: ACME http-01, ownership tokens, redirects
  *   acme_alpn.c   ACME tls-alpn-01 on the HTTPS listener
  *   change_feed.c the store's events → cache invalidation */

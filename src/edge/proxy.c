@@ -143,7 +143,8 @@ static int buf_str(struct buf *b, const char *s)
 	return buf_add(b, s, strlen(s));
 }
 
-/* The head sent upstream: hop-by-hop fields dropped, X-Forwarded-* set, Host kept. */
+/* The head sent upstream: hop-by-hop fields dropped, X-Forwarded-* set, Host kept. An upgrade
+ * request keeps its Upgrade field and says "Connection: upgrade"; any other loses Upgrade. */
 static int build_up_head(struct edge_conn *c, struct buf *b)
 {
 	const struct http_head *h = c->head;
@@ -162,7 +163,8 @@ static int build_up_head(struct edge_conn *c, struct buf *b)
 			continue;
 		}
 		if (field_is(h, i, "connection") || field_is(h, i, "keep-alive") ||
-		    field_is(h, i, "proxy-connection") || field_is(h, i, "x-forwarded-proto"))
+		    field_is(h, i, "proxy-connection") || field_is(h, i, "x-forwarded-proto") ||
+		    (field_is(h, i, "upgrade") && !c->upgrade))
 			continue;
 		has_host |= field_is(h, i, "host");
 		rc = buf_add(b, h->fields[i].name, h->fields[i].name_len);
@@ -181,7 +183,10 @@ static int build_up_head(struct edge_conn *c, struct buf *b)
 		rc = rc ? rc : buf_add(b, ", ", 2);
 	}
 	rc = rc ? rc : buf_str(b, c->peer_ip);
-	rc = rc ? rc : buf_str(b, "\r\nX-Forwarded-Proto: https\r\n\r\n");
+	rc = rc ? rc : buf_str(b, "\r\nX-Forwarded-Proto: https\r\n");
+	if (rc == 0 && c->upgrade)
+		rc = buf_str(b, "Connection: upgrade\r\n");
+	rc = rc ? rc : buf_add(b, "\r\n", 2);
 	return rc;
 }
 
@@ -201,6 +206,7 @@ static int prepare_upstream(struct edge_conn *c)
 	http_parser_init(&c->resp_p, HTTP_RESPONSE);
 	c->resp_p.data = c;
 	c->req_done = c->resp_done = 0;
+	c->upgrade = tunnel_wanted(c->head);
 	if (feed(&c->req_p, &req_settings, c->in.data, c->head->head_len) < 0)
 		return SE_EINVAL;
 	if (!c->req_done && body_len && (used = feed(&c->req_p, &req_settings, body, body_len)) < 0)
@@ -508,6 +514,11 @@ static int origin_in(struct edge_conn *c)
 	}
 	if (n < 0 || (used = feed(&c->resp_p, &resp_settings, c->out.data, (size_t)n)) < 0)
 		return -1;
+	if (c->resp_done && c->resp_p.status_code == 101) {
+		if (!c->upgrade)
+			return -1; /* a switch nobody asked for */
+		used = n; /* what follows the 101 is the new protocol's: the client's too */
+	}
 	c->out.len = (size_t)used;
 	c->response_started = 1;
 	free(c->replay.data); /* answered: nothing to replay any more */
@@ -586,6 +597,10 @@ static void relay(struct edge_conn *c)
 		}
 		if (a < 0 || e < 0) {
 			bad_gateway(c, "the origin closed the connection");
+			return;
+		}
+		if (c->resp_done && c->resp_p.status_code == 101) {
+			tunnel_start(c);
 			return;
 		}
 		if (c->resp_done && c->out.len == 0) {

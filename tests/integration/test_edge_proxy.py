@@ -3,8 +3,10 @@ X-Forwarded-* headers, bodies both ways, chunked both ways), 502 for an origin t
 504 for one that hangs, 421 for a Host that is not the SNI name, slow and oversized requests cut
 off while other clients are served, and the HTTP listener's ownership token and redirect."""
 
+import base64
 import hashlib
 import json
+import os
 import socket
 import sqlite3
 import ssl
@@ -455,3 +457,205 @@ def test_total_connection_limit(deploy):
         assert time.monotonic() - start < 3, "no room again after a connection closed"
         time.sleep(0.05)
     held[1].close()
+
+
+# ---- WebSocket and other upgrades ----------------------------------------------------------------
+
+WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+def ws_accept(key):
+    return base64.b64encode(hashlib.sha1(key + WS_GUID).digest())
+
+
+def ws_frame(payload, opcode=1, mask=True):
+    """One final frame (text by default), masked as a client must send it."""
+    head = bytes([0x80 | opcode])
+    n = len(payload)
+    bit = 0x80 if mask else 0
+    if n < 126:
+        head += bytes([bit | n])
+    else:
+        head += bytes([bit | 126]) + struct.pack("!H", n)
+    if not mask:
+        return head + payload
+    key = os.urandom(4)
+    return head + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+
+
+def read_exact(sock, n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise AssertionError(f"connection closed after {len(data)} of {n} bytes")
+        data += chunk
+    return data
+
+
+def ws_read(sock):
+    """-> (opcode, payload) of one frame, unmasking it when masked."""
+    b0, b1 = read_exact(sock, 2)
+    n = b1 & 0x7F
+    if n == 126:
+        n = struct.unpack("!H", read_exact(sock, 2))[0]
+    elif n == 127:
+        n = struct.unpack("!Q", read_exact(sock, 8))[0]
+    key = read_exact(sock, 4) if b1 & 0x80 else None
+    payload = read_exact(sock, n)
+    if key:
+        payload = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+    return b0 & 0x0F, payload
+
+
+def read_head(sock):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(1)
+        if not chunk:
+            raise AssertionError(f"closed before the end of the head: {data!r}")
+        data += chunk
+    return data
+
+
+class WebSocketOrigin:
+    """A WebSocket echo server (RFC 6455 handshake, then every text frame sent back, unmasked)
+    that records each request head. A request without both Upgrade: websocket and an "upgrade"
+    Connection token, or for /refuse, gets a plain 403 instead."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.heads = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+
+    def _one(self, conn):
+        with conn:
+            try:
+                head = read_head(conn).decode("latin-1")
+            except AssertionError:
+                return
+            self.heads.append(head)
+            fields = {}
+            for line in head.split("\r\n")[1:]:
+                if ":" in line:
+                    k, v = line.split(":", 1)
+                    fields[k.strip().lower()] = v.strip()
+            tokens = [t.strip().lower() for t in fields.get("connection", "").split(",")]
+            if (fields.get("upgrade", "").lower() != "websocket" or "upgrade" not in tokens
+                    or head.startswith("GET /refuse")):
+                body = b"no websocket here"
+                conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: %d\r\n\r\n%s"
+                             % (len(body), body))
+                return
+            accept = ws_accept(fields["sec-websocket-key"].encode())
+            conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                         b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept +
+                         b"\r\n\r\n")
+            try:
+                while True:
+                    opcode, payload = ws_read(conn)
+                    if opcode == 8:  # close: answer it and end
+                        conn.sendall(ws_frame(payload, 8, mask=False))
+                        return
+                    conn.sendall(ws_frame(payload, opcode, mask=False))
+            except (AssertionError, OSError):
+                return
+
+    def close(self):
+        self.sock.close()
+
+
+def ws_handshake(sock, name, path="/chat"):
+    """Sends an upgrade request -> (status line, head text, the key's expected accept)."""
+    key = base64.b64encode(os.urandom(16))
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {name}\r\nUpgrade: websocket\r\n"
+                 f"Connection: keep-alive, Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                 f"Sec-WebSocket-Key: {key.decode()}\r\n\r\n".encode())
+    head = read_head(sock).decode("latin-1")
+    return head.split("\r\n")[0], head, ws_accept(key).decode()
+
+
+def test_websocket_through_the_edge(edge):
+    origin = WebSocketOrigin()
+    try:
+        name, _ = served_hostname(edge, f"127.0.0.1:{origin.port}")
+        s = tls_socket(edge, name)
+        s.settimeout(10)
+        status, head, accept = ws_handshake(s, name)
+        assert status == "HTTP/1.1 101 Switching Protocols", head
+        assert f"Sec-WebSocket-Accept: {accept}" in head, head
+        # The origin saw the upgrade asked for, with the usual forwarded headers.
+        sent = origin.heads[-1].lower()
+        assert "\r\nupgrade: websocket\r\n" in sent and "\r\nconnection: upgrade\r\n" in sent
+        assert "\r\nx-forwarded-proto: https\r\n" in sent
+        for text in (b"hello through the edge", b"x" * 3000):
+            s.sendall(ws_frame(text))
+            assert ws_read(s) == (1, text)
+        s.sendall(ws_frame(b"\x03\xe8", opcode=8))
+        assert ws_read(s) == (8, b"\x03\xe8")
+        assert s.recv(1) == b"", "the tunnel stayed open after the origin closed"
+        s.close()
+    finally:
+        origin.close()
+
+
+def test_refused_upgrade_is_a_normal_response(edge):
+    origin = WebSocketOrigin()
+    try:
+        name, _ = served_hostname(edge, f"127.0.0.1:{origin.port}")
+        s = tls_socket(edge, name)
+        s.settimeout(10)
+        status, head, _ = ws_handshake(s, name, "/refuse")
+        assert status == "HTTP/1.1 403 Forbidden", head
+        assert read_exact(s, len(b"no websocket here")) == b"no websocket here"
+        s.close()
+        # A plain request never asks the origin to switch: Upgrade alone is dropped.
+        code, body = split_status(curl(edge.https, name, "/", "-H", "Upgrade: websocket"))
+        assert (code, body) == (403, b"no websocket here")
+        assert "upgrade:" not in origin.heads[-1].lower(), origin.heads[-1]
+    finally:
+        origin.close()
+
+
+def test_idle_websocket_is_closed_after_the_idle_timeout(deploy, tmp_path):
+    d = deploy()
+    d.start(roles="api,edge", extra_args=["--edge.idle_timeout=1"])
+    https, _ = edge_ports(d.server)
+    origin = WebSocketOrigin()
+    try:
+        api = d.api(d.zone())
+        name = uniq("ws")
+        api.create(name, ssl={"method": "http", "type": "dv"},
+                   custom_origin_server=f"127.0.0.1:{origin.port}")
+        chain, key, serial = TestCA(tmp_path / "ca").leaf([name], "ec")
+        import_cert(d.data, name, chain, key)
+        wait_served(https, name, serial, 5)
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", https), timeout=10),
+                            server_hostname=name)
+        status, head, _ = ws_handshake(s, name)
+        assert status == "HTTP/1.1 101 Switching Protocols", head
+        s.sendall(ws_frame(b"ping"))
+        assert ws_read(s) == (1, b"ping")
+        start = time.monotonic()
+        try:
+            assert s.recv(1) == b""
+        except (ssl.SSLError, ConnectionResetError):
+            pass
+        assert 0.5 < time.monotonic() - start < 4, time.monotonic() - start
+        s.close()
+    finally:
+        origin.close()

@@ -249,8 +249,9 @@ struct edge {
 
 /* ---- listeners (listener.c) ---------------------------------------------------------------- */
 
-/* A non-blocking SO_REUSEPORT listening socket on ADDR ("HOST:PORT", ":PORT", "[v6]:PORT").
- * *port receives the bound port. SE_ECONFIG for a bad address, SE_EADDRINUSE. */
+/* A non-blocking SO_REUSEPORT listening socket on ADDR ("HOST:PORT", "[v6]:PORT", or ":PORT"
+ * for every IPv4 and IPv6 address). *port receives the bound port. SE_ECONFIG for a bad
+ * address, SE_EADDRINUSE. */
 int edge_listen(const char *addr, int *fd, int *port);
 
 /* ---- TLS (sni.c) --------------------------------------------------------------------------- */

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import Deployment, finish_servers, uniq
+from conftest import Deployment, finish_servers, uniq, wait_until
 from edge_helpers import (EchoOrigin, HangingOrigin, TestCA, curl, edge_ports, import_cert,
                           refusing_port, s_client, split_status, wait_served)
 
@@ -657,5 +657,72 @@ def test_idle_websocket_is_closed_after_the_idle_timeout(deploy, tmp_path):
             pass
         assert 0.5 < time.monotonic() - start < 4, time.monotonic() - start
         s.close()
+    finally:
+        origin.close()
+
+
+# ---- IPv6 listeners ------------------------------------------------------------------------------
+
+
+def have_ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def dual_stack_free_port():
+    """A port free on every IPv4 and IPv6 address a moment ago."""
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        s.bind(("::", 0))
+        return s.getsockname()[1]
+
+
+def curl_at(address, port, name, path="/", scheme="https"):
+    """curl to NAME:PORT with NAME resolved to ADDRESS ("127.0.0.1" or "[::1]") -> (code, body)."""
+    return split_status(subprocess.run(
+        ["curl", "-sS", "-k", "--max-time", "8", "--resolve", f"{name}:{port}:{address}",
+         "-w", "\n%{http_code}", f"{scheme}://{name}:{port}{path}"],
+        capture_output=True, timeout=10))
+
+
+@pytest.mark.parametrize("form", ["[::1]", "any"])
+def test_edge_listens_on_ipv6(deploy, tmp_path, form):
+    """`[::1]:PORT` serves over IPv6; `:PORT` (the form of the defaults :443 and :80) serves
+    IPv4 and IPv6 clients alike, and an IPv4 client keeps its plain address in
+    X-Forwarded-For."""
+    if not have_ipv6_loopback():
+        pytest.skip("this machine has no IPv6 loopback (::1)")
+    https, http = dual_stack_free_port(), dual_stack_free_port()
+    host = "[::1]" if form == "[::1]" else ""
+    d = deploy()
+    d.start(roles="api,edge", extra_args=[f"--edge.https_listen={host}:{https}",
+                                          f"--edge.http_listen={host}:{http}"])
+    origin = EchoOrigin()
+    try:
+        api = d.api(d.zone())
+        name = uniq("six")
+        api.create(name, ssl={"method": "http", "type": "dv"},
+                   custom_origin_server=f"127.0.0.1:{origin.port}")
+        chain, key, _ = TestCA(tmp_path / "ca").leaf([name], "ec")
+        import_cert(d.data, name, chain, key)
+        addresses = {"[::1]": "::1"} if form == "[::1]" else {"[::1]": "::1",
+                                                              "127.0.0.1": "127.0.0.1"}
+        for address, peer in addresses.items():
+            def answered():
+                r = curl_at(address, https, name, "/six")
+                return r if r[0] else None  # 0: no TLS answer yet (the pack is loading)
+
+            code, body = wait_until(answered, 10, f"an answer over {address}")
+            assert code == 200, body
+            info = json.loads(body)
+            assert info["path"] == "/six" and info["xff"] == peer, info
+            code, _ = curl_at(address, http, name, "/x", scheme="http")
+            assert code == 301
+        if form == "[::1]":  # bound to ::1 only: nothing answers on IPv4
+            assert curl_at("127.0.0.1", https, name)[0] == 0
     finally:
         origin.close()

@@ -393,19 +393,30 @@ void proxy_job_done(struct edge_conn *c, struct lookup_job *job)
 		connect_to(c, (struct sockaddr *)&job->addr, job->addr_len);
 }
 
+/* TLS to the origin with SNI (not for an IP address); under edge.origin_tls_verify its
+ * certificate must name the same: the custom_origin_sni, else the origin's host. */
 static int up_tls_start(struct edge_conn *c)
 {
 	const char *sni = c->entry->origin_sni[0] ? c->entry->origin_sni : c->up_host;
 	struct in6_addr tmp;
+	int ip = inet_pton(AF_INET, sni, &tmp) == 1 || inet_pton(AF_INET6, sni, &tmp) == 1;
+	X509_VERIFY_PARAM *param;
+	int ok = 1;
 
 	c->up_ssl = SSL_new(c->loop->edge->origin_ctx);
 	if (!c->up_ssl)
 		return SE_ENOMEM;
 	SSL_set_fd(c->up_ssl, c->up.fd);
 	SSL_set_connect_state(c->up_ssl);
-	if (inet_pton(AF_INET, sni, &tmp) != 1 && inet_pton(AF_INET6, sni, &tmp) != 1)
+	if (!ip)
 		SSL_set_tlsext_host_name(c->up_ssl, sni);
-	return 0;
+	if (SSL_get_verify_mode(c->up_ssl) & SSL_VERIFY_PEER) {
+		param = SSL_get0_param(c->up_ssl);
+		ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, sni)
+			: X509_VERIFY_PARAM_set1_host(param, sni, 0);
+	}
+	ERR_clear_error();
+	return ok == 1 ? 0 : SE_ENOMEM;
 }
 
 static void connecting(struct edge_conn *c)
@@ -437,6 +448,8 @@ static void connecting(struct edge_conn *c)
 static void up_handshake(struct edge_conn *c)
 {
 	int n = SSL_do_handshake(c->up_ssl);
+	char why[200];
+	long verify;
 	int err;
 
 	if (n == 1) {
@@ -445,8 +458,16 @@ static void up_handshake(struct edge_conn *c)
 	}
 	err = SSL_get_error(c->up_ssl, n);
 	ERR_clear_error();
-	if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE)
+	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+		return;
+	verify = SSL_get_verify_result(c->up_ssl);
+	if (verify == X509_V_OK) {
 		bad_gateway(c, "the TLS handshake with the origin failed");
+		return;
+	}
+	snprintf(why, sizeof(why), "the origin's certificate was not accepted (%s)",
+		 X509_verify_cert_error_string(verify));
+	bad_gateway(c, why);
 }
 
 /* Writes B to side TO_UP (origin) or the client: 1 progress, 0 none (would block), -1 failed. */

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import Deployment, finish_servers, uniq, wait_until
+from conftest import Deployment, finish_servers, free_port, run_cli, uniq, wait_until
 from edge_helpers import (EchoOrigin, HangingOrigin, TestCA, curl, edge_ports, import_cert,
                           refusing_port, s_client, split_status, wait_served)
 
@@ -726,3 +726,77 @@ def test_edge_listens_on_ipv6(deploy, tmp_path, form):
             assert curl_at("127.0.0.1", https, name)[0] == 0
     finally:
         origin.close()
+
+
+# ---- origin certificate verification ("Full (strict)") -------------------------------------------
+
+
+def tls_origin_hostname(d, https, ca, origin_port, sni):
+    """A hostname of deployment D whose origin is https://127.0.0.1:ORIGIN_PORT with SNI."""
+    api = d.api(d.creds)
+    name = uniq("strict")
+    api.create(name, ssl={"method": "http", "type": "dv"},
+               custom_origin_server=f"https://127.0.0.1:{origin_port}", custom_origin_sni=sni)
+    chain, key, serial = ca.leaf([name], "ec")
+    import_cert(d.data, name, chain, key)
+    wait_served(https, name, serial, 5)
+    return name
+
+
+def test_origin_certificate_verification(deploy, tmp_path):
+    ca = TestCA(tmp_path / "origin-ca")
+    other_ca = TestCA(tmp_path / "other-ca")
+    d = deploy()
+    d.start(roles="api,edge", extra_args=["--edge.origin_tls_verify=true",
+                                          f"--edge.origin_ca_file={ca.ca_pem}"])
+    d.creds = d.zone()
+    https, _ = edge_ports(d.server)
+    good = EchoOrigin(tls=ca.leaf(["origin.internal"], "ec")[:2])
+    stranger = EchoOrigin(tls=other_ca.leaf(["origin.internal"], "ec")[:2])
+    try:
+        name = tls_origin_hostname(d, https, ca, good.port, "origin.internal")
+        code, body = split_status(curl(https, name, "/strict"))
+        assert code == 200, body
+        assert json.loads(body)["sni"] == "origin.internal"
+
+        name = tls_origin_hostname(d, https, ca, good.port, "someone-else.internal")
+        code, body = split_status(curl(https, name, "/"))
+        assert code == 502, body
+        assert b"certificate was not accepted (hostname mismatch)" in body, body
+
+        name = tls_origin_hostname(d, https, ca, stranger.port, "origin.internal")
+        code, body = split_status(curl(https, name, "/"))
+        assert code == 502, body
+        # The origin sends its own root along: a root the edge does not trust.
+        reason = b"certificate was not accepted (self-signed certificate in certificate chain)"
+        assert reason in body, body
+        log = d.server.stderr()
+        assert f"hostname={name}" in log and reason.decode() in log, log[-3000:]
+        assert "PRIVATE KEY" not in log
+    finally:
+        good.close()
+        stranger.close()
+
+
+def test_origin_certificate_not_verified_by_default(edge):
+    """Cloudflare's "Full": an origin certificate from a CA nobody trusts, for another name,
+    still serves (test_https_origin_with_custom_sni covers the matching name)."""
+    other_ca = TestCA(edge.root / "unknown-ca")
+    origin = EchoOrigin(tls=other_ca.leaf(["origin.internal"], "ec")[:2])
+    try:
+        name = tls_origin_hostname(edge, edge.https, edge.ca, origin.port, "wrong.internal")
+        code, body = split_status(curl(edge.https, name, "/full"))
+        assert code == 200, body
+    finally:
+        origin.close()
+
+
+def test_unreadable_origin_ca_file_stops_start_up(tmp_path):
+    p = run_cli("serve", "--api.listen", f"127.0.0.1:{free_port()}", "--roles=api,edge",
+                f"--edge.https_listen=127.0.0.1:{free_port()}",
+                f"--edge.http_listen=127.0.0.1:{free_port()}",
+                "--edge.origin_tls_verify=true",
+                f"--edge.origin_ca_file={tmp_path / 'missing.pem'}",
+                data=tmp_path / "data", check=False, timeout=30)
+    assert p.returncode != 0
+    assert "edge.origin_ca_file" in p.stderr and "missing.pem" in p.stderr, p.stderr

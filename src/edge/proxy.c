@@ -23,6 +23,7 @@
 
 #define UP_EVENTS (EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP)
 #define RELAY_BUF (64 * 1024)
+#define REPLAY_MAX (64 * 1024) /* largest request kept to resend after a stale pooled connection */
 
 static void bad_gateway(struct edge_conn *c, const char *why)
 {
@@ -293,19 +294,32 @@ static void route_fresh(struct edge_conn *c)
 	conn_submit(c, job);
 }
 
-/* A copy of c->in to send again on a fresh connection if a pooled one turns out closed. Only
- * for requests that are whole in c->in: a streamed body cannot be replayed. */
+/* A copy of the request to send again on a fresh connection if a pooled one turns out closed:
+ * what c->in holds now (the head and what came with it), and the body bytes read later
+ * (replay_body) while the whole stays under REPLAY_MAX. A larger body is streamed without a
+ * copy and cannot be replayed. */
 static void keep_replay(struct edge_conn *c)
 {
 	size_t cap = c->in.len ? c->in.len : 1; /* the request only, not the relay buffer's 64 KB */
 
 	free(c->replay.data);
 	c->replay = (struct buf){0};
-	if (!c->req_done || !(c->replay.data = malloc(cap)))
+	if (!(c->replay.data = malloc(cap)))
 		return;
 	memcpy(c->replay.data, c->in.data, c->in.len);
 	c->replay.len = c->in.len;
 	c->replay.cap = cap;
+}
+
+/* Adds N body bytes just read to the replay copy, or drops the copy when it grows too large. */
+static void replay_body(struct edge_conn *c, const char *p, size_t n)
+{
+	if (!c->replay.data)
+		return;
+	if (c->replay.len + n > REPLAY_MAX || buf_add(&c->replay, p, n) != 0) {
+		free(c->replay.data);
+		c->replay = (struct buf){0};
+	}
 }
 
 /* An idle pooled connection when there is one, else a fresh one. */
@@ -335,7 +349,7 @@ static void route(struct edge_conn *c)
 }
 
 /* The pooled connection failed before answering (the origin had closed it): the request goes
- * again on a fresh connection. */
+ * again on a fresh connection (the rest of a body still to come follows as usual). */
 static void retry_fresh(struct edge_conn *c)
 {
 	edge_loop_del(c->loop, &c->up);
@@ -343,8 +357,15 @@ static void retry_fresh(struct edge_conn *c)
 	c->up_ssl = NULL;
 	close(c->up.fd);
 	c->up.fd = -1;
-	free(c->in.data);
-	c->in = c->replay;
+	if (c->replay.len <= c->in.cap) { /* keeps the relay buffer's size for what follows */
+		memcpy(c->in.data, c->replay.data, c->replay.len);
+		c->in.len = c->replay.len;
+		c->in.off = 0;
+		free(c->replay.data);
+	} else {
+		free(c->in.data);
+		c->in = c->replay;
+	}
 	c->replay = (struct buf){0};
 	c->up_eof = c->resp_done = 0;
 	http_parser_init(&c->resp_p, HTTP_RESPONSE);
@@ -508,6 +529,7 @@ static int client_in(struct edge_conn *c)
 	if (keep_carry(c, c->in.data + used, (size_t)(n - used)) != 0)
 		return -1;
 	c->in.len = (size_t)used;
+	replay_body(c, c->in.data, c->in.len);
 	return 1;
 }
 

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import socket
 import sqlite3
 import ssl
@@ -287,19 +288,40 @@ def test_changed_origin_and_deleted_hostname_take_effect_within_a_second(edge):
         time.sleep(0.05)
 
 
+def read_request(conn):
+    """One request (head, and body by Content-Length) from CONN -> body, or None at EOF."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(4096)
+        if not chunk:
+            return None
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    m = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
+    while m and len(body) < int(m.group(1)):
+        chunk = conn.recv(4096)
+        if not chunk:
+            return None
+        body += chunk
+    return body
+
+
 class OneShotOrigin:
     """Answers the first request of each connection with a keep-alive response, then closes the
     connection without answering when a second request comes: what an origin whose keep-alive
     timeout fires at the moment a reused connection sends looks like. With RST the close is a
-    reset (SO_LINGER 0) rather than a FIN."""
+    reset (SO_LINGER 0) rather than a FIN; with WHOLE it reads the second request's body before
+    closing."""
 
-    def __init__(self, rst=False):
+    def __init__(self, rst=False, whole=False):
         self.rst = rst
+        self.whole = whole
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
         self.connections = 0
+        self.bodies = []
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self):
@@ -313,14 +335,16 @@ class OneShotOrigin:
 
     def _one(self, conn):
         with conn:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    return
-                data += chunk
+            body = read_request(conn)
+            if body is None:
+                return
+            self.bodies.append(body)
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-            conn.recv(4096)  # the next request on this connection: closed unanswered
+            # the next request on this connection: closed unanswered
+            if self.whole:
+                read_request(conn)
+            else:
+                conn.recv(4096)
             if self.rst:
                 conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
@@ -355,6 +379,36 @@ def test_every_request_succeeds_when_reused_connections_are_closed(edge, rst):
         codes = [split_status(curl(edge.https, name, f"/n{i}")) for i in range(6)]
         assert codes == [(200, b"ok")] * 6, codes
         assert origin.connections > 6 - 2, "the pooled connections were not reused"
+    finally:
+        origin.close()
+
+
+def read_response(sock):
+    """One response with a Content-Length body -> (status code, body)."""
+    head = read_head(sock)
+    n = int(re.search(rb"(?i)\r\ncontent-length: *(\d+)", head).group(1))
+    return int(head.split(b" ")[1]), read_exact(sock, n)
+
+
+def test_post_whose_body_comes_later_is_retried(edge):
+    """The body arrives after the head (the edge has already sent the head on a pooled
+    connection, and the origin closes that connection once it has the whole request): the body
+    was kept too, so the request can still go again on a fresh connection."""
+    origin = OneShotOrigin(whole=True)
+    try:
+        name, _ = served_hostname(edge, f"127.0.0.1:{origin.port}")
+        s = tls_socket(edge, name)
+        s.settimeout(10)
+        s.sendall(f"GET /first HTTP/1.1\r\nHost: {name}\r\n\r\n".encode())
+        assert read_response(s) == (200, b"ok")
+        s.sendall(f"POST /second HTTP/1.1\r\nHost: {name}\r\nContent-Length: 11\r\n\r\n"
+                  .encode())
+        time.sleep(0.3)
+        s.sendall(b"hello world")
+        assert read_response(s) == (200, b"ok")
+        s.close()
+        assert origin.bodies[-1] == b"hello world", origin.bodies
+        assert origin.connections == 2
     finally:
         origin.close()
 

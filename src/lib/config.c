@@ -164,8 +164,7 @@ static const struct key keys[] = {
 	 .def = "/etc/ssl/certs/ca-certificates.crt", .meta = "FILE",
 	 .help = "PEM CAs an uploaded custom certificate must chain to"},
 	{.name = "edge.origin_tls_verify", .type = KEY_BOOL, FIELD(edge.origin_tls_verify),
-	 .def = "false",
-	 .help = "https origins must present a valid certificate for their name (\"Full (strict)\")"},
+	 .def = "false", .help = "https origins must show a valid certificate for their name"},
 	{.name = "edge.origin_ca_file", .type = KEY_PATH, FIELD(edge.origin_ca_file), .def = "",
 	 .meta = "FILE", .help = "PEM CAs for edge.origin_tls_verify; \"\" = the system's CAs"},
 };

@@ -522,6 +522,13 @@ def ws_accept(key):
     return base64.b64encode(hashlib.sha1(key + WS_GUID).digest())
 
 
+def ws_mask(data, key):
+    if not data:
+        return data
+    k = (key * (len(data) // 4 + 1))[:len(data)]
+    return (int.from_bytes(data, "big") ^ int.from_bytes(k, "big")).to_bytes(len(data), "big")
+
+
 def ws_frame(payload, opcode=1, mask=True):
     """One final frame (text by default), masked as a client must send it."""
     head = bytes([0x80 | opcode])
@@ -529,12 +536,14 @@ def ws_frame(payload, opcode=1, mask=True):
     bit = 0x80 if mask else 0
     if n < 126:
         head += bytes([bit | n])
-    else:
+    elif n < 65536:
         head += bytes([bit | 126]) + struct.pack("!H", n)
+    else:
+        head += bytes([bit | 127]) + struct.pack("!Q", n)
     if not mask:
         return head + payload
     key = os.urandom(4)
-    return head + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+    return head + key + ws_mask(payload, key)
 
 
 def read_exact(sock, n):
@@ -557,9 +566,7 @@ def ws_read(sock):
         n = struct.unpack("!Q", read_exact(sock, 8))[0]
     key = read_exact(sock, 4) if b1 & 0x80 else None
     payload = read_exact(sock, n)
-    if key:
-        payload = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
-    return b0 & 0x0F, payload
+    return b0 & 0x0F, ws_mask(payload, key) if key else payload
 
 
 def read_head(sock):
@@ -575,14 +582,19 @@ def read_head(sock):
 class WebSocketOrigin:
     """A WebSocket echo server (RFC 6455 handshake, then every text frame sent back, unmasked)
     that records each request head. A request without both Upgrade: websocket and an "upgrade"
-    Connection token, or for /refuse, gets a plain 403 instead."""
+    Connection token, or for /refuse, gets a plain 403 instead. With TLS=(chain, key) it speaks
+    wss (TLS first)."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
         self.heads = []
+        self.ctx = None
+        if tls:
+            self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.ctx.load_cert_chain(str(tls[0]), str(tls[1]))
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self):
@@ -594,6 +606,12 @@ class WebSocketOrigin:
             threading.Thread(target=self._one, args=(conn,), daemon=True).start()
 
     def _one(self, conn):
+        if self.ctx:
+            try:
+                conn = self.ctx.wrap_socket(conn, server_side=True)
+            except OSError:
+                conn.close()
+                return
         with conn:
             try:
                 head = read_head(conn).decode("latin-1")
@@ -659,6 +677,34 @@ def test_websocket_through_the_edge(edge):
         s.sendall(ws_frame(b"\x03\xe8", opcode=8))
         assert ws_read(s) == (8, b"\x03\xe8")
         assert s.recv(1) == b"", "the tunnel stayed open after the origin closed"
+        s.close()
+    finally:
+        origin.close()
+
+
+def test_large_messages_through_a_websocket_to_a_tls_origin(edge):
+    """wss to the origin, and messages far larger than the edge's buffers both ways."""
+    chain, key, _ = edge.ca.leaf(["ws.internal"], "ec")
+    origin = WebSocketOrigin(tls=(chain, key))
+    try:
+        api = edge.api(edge.creds)
+        name = uniq("wss")
+        api.create(name, ssl={"method": "http", "type": "dv"},
+                   custom_origin_server=f"https://127.0.0.1:{origin.port}",
+                   custom_origin_sni="ws.internal")
+        c2, k2, serial = edge.ca.leaf([name], "ec")
+        import_cert(edge.data, name, c2, k2)
+        wait_served(edge.https, name, serial, 5)
+        s = tls_socket(edge, name)
+        s.settimeout(20)
+        status, head, accept = ws_handshake(s, name)
+        assert status == "HTTP/1.1 101 Switching Protocols", head
+        assert f"Sec-WebSocket-Accept: {accept}" in head, head
+        big = os.urandom(3 * 1024 * 1024)
+        for payload in (big, b"small after big", big[:70000]):
+            s.sendall(ws_frame(payload, opcode=2))
+            got = ws_read(s)
+            assert got[0] == 2 and got[1] == payload, (len(got[1]), len(payload))
         s.close()
     finally:
         origin.close()

@@ -831,12 +831,14 @@ def test_edge_listens_on_ipv6(deploy, tmp_path, form):
 # ---- origin certificate verification ("Full (strict)") -------------------------------------------
 
 
-def tls_origin_hostname(d, https, ca, origin_port, sni):
-    """A hostname of deployment D whose origin is https://127.0.0.1:ORIGIN_PORT with SNI."""
+def tls_origin_hostname(d, https, ca, origin_port, sni, origin_host="127.0.0.1"):
+    """A hostname of deployment D whose origin is https://ORIGIN_HOST:ORIGIN_PORT with SNI
+    (None: no custom_origin_sni)."""
     api = d.api(d.creds)
     name = uniq("strict")
+    extra = {"custom_origin_sni": sni} if sni else {}
     api.create(name, ssl={"method": "http", "type": "dv"},
-               custom_origin_server=f"https://127.0.0.1:{origin_port}", custom_origin_sni=sni)
+               custom_origin_server=f"https://{origin_host}:{origin_port}", **extra)
     chain, key, serial = ca.leaf([name], "ec")
     import_cert(d.data, name, chain, key)
     wait_served(https, name, serial, 5)
@@ -851,13 +853,23 @@ def test_origin_certificate_verification(deploy, tmp_path):
                                           f"--edge.origin_ca_file={ca.ca_pem}"])
     d.creds = d.zone()
     https, _ = edge_ports(d.server)
-    good = EchoOrigin(tls=ca.leaf(["origin.internal"], "ec")[:2])
+    good = EchoOrigin(tls=ca.leaf(["origin.internal", "localhost"], "ec")[:2])
     stranger = EchoOrigin(tls=other_ca.leaf(["origin.internal"], "ec")[:2])
     try:
         name = tls_origin_hostname(d, https, ca, good.port, "origin.internal")
         code, body = split_status(curl(https, name, "/strict"))
         assert code == 200, body
         assert json.loads(body)["sni"] == "origin.internal"
+
+        # Without custom_origin_sni the certificate must name the origin's host.
+        name = tls_origin_hostname(d, https, ca, good.port, None, "localhost")
+        code, body = split_status(curl(https, name, "/by-host"))
+        assert code == 200, body
+        assert json.loads(body)["sni"] == "localhost"
+        # An IP origin without custom_origin_sni: the certificate must carry that IP address.
+        name = tls_origin_hostname(d, https, ca, good.port, None)
+        code, body = split_status(curl(https, name, "/"))
+        assert code == 502 and b"(IP address mismatch)" in body, body
 
         name = tls_origin_hostname(d, https, ca, good.port, "someone-else.internal")
         code, body = split_status(curl(https, name, "/"))

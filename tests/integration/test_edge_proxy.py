@@ -321,6 +321,7 @@ class OneShotOrigin:
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
         self.connections = 0
+        self.unanswered = 0  # requests on reused connections, closed without an answer
         self.bodies = []
         threading.Thread(target=self._serve, daemon=True).start()
 
@@ -342,9 +343,10 @@ class OneShotOrigin:
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
             # the next request on this connection: closed unanswered
             if self.whole:
-                read_request(conn)
+                came = read_request(conn) is not None
             else:
-                conn.recv(4096)
+                came = conn.recv(4096) != b""
+            self.unanswered += came
             if self.rst:
                 conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
@@ -378,7 +380,9 @@ def test_every_request_succeeds_when_reused_connections_are_closed(edge, rst):
         name, _ = served_hostname(edge, f"127.0.0.1:{origin.port}")
         codes = [split_status(curl(edge.https, name, f"/n{i}")) for i in range(6)]
         assert codes == [(200, b"ok")] * 6, codes
-        assert origin.connections > 6 - 2, "the pooled connections were not reused"
+        # At most two loops (two pools): at least four requests went to a reused connection
+        # first, and every one of them was answered all the same.
+        assert origin.unanswered >= 4, origin.unanswered
     finally:
         origin.close()
 

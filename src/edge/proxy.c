@@ -4,7 +4,9 @@
  * X-Forwarded-For/-Proto and then relays bytes both ways, so chunked and streamed bodies pass
  * through unchanged. http-parser follows the framing of both (Content-Length, chunked, or the
  * origin's close) so that the client connection and the origin connection can both be kept
- * alive: the origin connection goes back to the loop's pool after a complete exchange. */
+ * alive: the origin connection goes back to the loop's pool after a complete exchange. A request
+ * that meets a pooled connection the origin had closed is resent once on a fresh one; a 101 to
+ * an upgrade request hands the connection to tunnel.c. */
 #include "edge/conn_int.h"
 
 #include <arpa/inet.h>

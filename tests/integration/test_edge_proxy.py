@@ -595,6 +595,7 @@ class WebSocketOrigin:
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
         self.heads = []
+        self.dropped = 0  # tunnels that ended by a close from the edge's side
         self.ctx = None
         if tls:
             self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -646,6 +647,7 @@ class WebSocketOrigin:
                         return
                     conn.sendall(ws_frame(payload, opcode, mask=False))
             except (AssertionError, OSError):
+                self.dropped += 1  # the edge closed the tunnel
                 return
 
     def close(self):
@@ -714,6 +716,22 @@ def test_large_messages_through_a_websocket_to_a_tls_origin(edge):
         origin.close()
 
 
+def test_client_leaving_a_websocket_closes_the_origin_side(edge):
+    origin = WebSocketOrigin()
+    try:
+        name, _ = served_hostname(edge, f"127.0.0.1:{origin.port}")
+        s = tls_socket(edge, name)
+        s.settimeout(10)
+        status, head, _ = ws_handshake(s, name)
+        assert status == "HTTP/1.1 101 Switching Protocols", head
+        s.sendall(ws_frame(b"bye"))
+        assert ws_read(s) == (1, b"bye")
+        s.close()  # no close frame: the client just goes
+        wait_until(lambda: origin.dropped == 1, 2, "the origin side of the tunnel to close")
+    finally:
+        origin.close()
+
+
 def test_refused_upgrade_is_a_normal_response(edge):
     origin = WebSocketOrigin()
     try:
@@ -760,6 +778,13 @@ def test_idle_websocket_is_closed_after_the_idle_timeout(deploy, tmp_path):
         except (ssl.SSLError, ConnectionResetError):
             pass
         assert 0.5 < time.monotonic() - start < 4, time.monotonic() - start
+        s.close()
+        # A tunnel still open when the server stops is closed and freed with it (the ASan
+        # build checks for leaks at exit).
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", https), timeout=10),
+                            server_hostname=name)
+        assert ws_handshake(s, name)[0] == "HTTP/1.1 101 Switching Protocols"
+        d.server.stop()
         s.close()
     finally:
         origin.close()

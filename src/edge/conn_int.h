@@ -79,6 +79,7 @@ struct edge_conn {
 	http_parser resp_p; /* framing of its response */
 	int req_done, resp_done;
 	int upgrade; /* the request asks for a protocol switch (Connection: upgrade + Upgrade) */
+	int up_extra; /* the origin sent bytes past its response's end: not reusable */
 	char *carry; /* bytes after the request's end: the next request's start */
 	size_t carry_len;
 	struct buf replay; /* the request, while a pooled origin connection has not answered */

@@ -208,7 +208,7 @@ static int prepare_upstream(struct edge_conn *c)
 	c->req_p.data = c;
 	http_parser_init(&c->resp_p, HTTP_RESPONSE);
 	c->resp_p.data = c;
-	c->req_done = c->resp_done = 0;
+	c->req_done = c->resp_done = c->up_extra = 0;
 	c->upgrade = tunnel_wanted(c->head);
 	if (feed(&c->req_p, &req_settings, c->in.data, c->head->head_len) < 0)
 		return SE_EINVAL;
@@ -564,6 +564,7 @@ static int origin_in(struct edge_conn *c)
 			return -1; /* a switch nobody asked for */
 		used = n; /* what follows the 101 is the new protocol's: the client's too */
 	}
+	c->up_extra |= used < n;
 	c->out.len = (size_t)used;
 	c->response_started = 1;
 	free(c->replay.data); /* answered: nothing to replay any more */
@@ -600,11 +601,14 @@ static void next_request(struct edge_conn *c)
 	conn_read_head(c);
 }
 
-/* A complete exchange: the origin connection goes to the pool when both sides allow it. */
+/* A complete exchange: the origin connection goes to the pool when both sides allow it and
+ * the origin sent nothing past its response (what it did would be read as the next client's
+ * response). */
 static void finish_exchange(struct edge_conn *c)
 {
-	int keep_up = c->req_done && !c->up_eof && http_should_keep_alive(&c->resp_p);
-	int keep_client = keep_up && !c->client_eof && http_should_keep_alive(&c->req_p);
+	int framed = c->req_done && !c->up_eof && http_should_keep_alive(&c->resp_p);
+	int keep_up = framed && !c->up_extra && !(c->up_ssl && SSL_has_pending(c->up_ssl));
+	int keep_client = framed && !c->client_eof && http_should_keep_alive(&c->req_p);
 
 	if (keep_up) {
 		origin_pool_put(c->loop, c->pool_key, c->up.fd, c->up_ssl); /* it watches the fd */

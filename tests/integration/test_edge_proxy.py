@@ -459,6 +459,34 @@ class IdleClosingOrigin:
         self.sock.close()
 
 
+class ExtraBytesOrigin(IdleClosingOrigin):
+    """Sends more than each response (a second, unasked response right behind it, in the same
+    write) and keeps the connection open."""
+
+    def __init__(self):
+        super().__init__(idle=30)
+
+    def _one(self, conn):
+        with conn:
+            while read_request(conn) is not None:
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                             b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale")
+
+
+def test_origin_connection_with_bytes_past_the_response_is_not_reused(edge):
+    origin = ExtraBytesOrigin()
+    try:
+        name, _ = served_hostname(edge, f"127.0.0.1:{origin.port}")
+        url = f"https://{name}:{edge.https}"
+        p = subprocess.run(["curl", "-sS", "-k", "--resolve", f"{name}:{edge.https}:127.0.0.1",
+                            f"{url}/1", f"{url}/2", "-w", " %{http_code}", "--max-time", "10"],
+                           capture_output=True, timeout=20)
+        assert p.stdout == b"ok 200ok 200", (p.stdout, p.stderr)
+        assert origin.connections == 2, "a connection whose origin said too much was reused"
+    finally:
+        origin.close()
+
+
 def half_closed_to(port):
     """Local sockets in CLOSE-WAIT towards 127.0.0.1:PORT: the peer closed, we have not."""
     p = subprocess.run(["ss", "-tnH", "state", "close-wait", "( dport = :%d )" % port],

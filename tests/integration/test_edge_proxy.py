@@ -240,6 +240,31 @@ def test_https_origin_with_custom_sni(edge):
         origin.close()
 
 
+def test_tls_origin_connections_are_reused(edge):
+    """Watching idle pooled connections does not take what TLS 1.3 sends after a handshake
+    (session tickets) for a close: a TLS origin connection serves request after request."""
+    chain, key, _ = edge.ca.leaf(["pooled.internal"], "ec")
+    origin = EchoOrigin(tls=(chain, key))
+    try:
+        api = edge.api(edge.creds)
+        name = uniq("tlspool")
+        api.create(name, ssl={"method": "http", "type": "dv"},
+                   custom_origin_server=f"https://127.0.0.1:{origin.port}",
+                   custom_origin_sni="pooled.internal")
+        c2, k2, serial = edge.ca.leaf([name], "ec")
+        import_cert(edge.data, name, c2, k2)
+        wait_served(edge.https, name, serial, 5)
+        ports = []
+        for i in range(4):
+            code, body = split_status(curl(edge.https, name, f"/p{i}"))
+            assert code == 200, body
+            ports.append(json.loads(body)["peer_port"])
+            time.sleep(0.2)  # time for anything the origin sends late to arrive
+        assert len(set(ports)) <= 2, ports  # one pool per loop, two loops
+    finally:
+        origin.close()
+
+
 def test_http_listener_answers_acme_http01_from_the_store(edge):
     """The issuer writes http-01 responses to the store; the edge's HTTP listener serves them
     (written here straight into the store, as the issuer would)."""

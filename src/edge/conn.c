@@ -32,10 +32,15 @@ static void set_deadline(struct edge_conn *c, int64_t seconds)
 	c->deadline_us = time_now_us() + seconds * 1000000;
 }
 
+/* An IPv4 client of a dual-stack listener arrives as ::ffff:a.b.c.d: it is shown as a.b.c.d. */
 static void peer_text(const struct sockaddr_storage *ss, char *out, size_t len)
 {
-	if (ss->ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, out, len);
+	const struct in6_addr *a6 = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+
+	if (ss->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(a6))
+		inet_ntop(AF_INET, &a6->s6_addr[12], out, len);
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, a6, out, len);
 	else
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, out, len);
 }
@@ -376,6 +381,9 @@ void conn_drive(struct edge_conn *c)
 	case CS_UP_HANDSHAKE:
 	case CS_PROXY:
 		proxy_drive(c);
+		break;
+	case CS_TUNNEL:
+		tunnel_drive(c);
 		break;
 	case CS_FLUSH_CLOSE:
 		flush_close(c);

@@ -1,4 +1,5 @@
-/* Private to the connection files of src/edge (conn.c, http_req.c, proxy.c, http_plain.c, sni.c):
+/* Private to the connection files of src/edge (conn.c, http_req.c, proxy.c, tunnel.c,
+ * http_plain.c, sni.c):
  * one client connection and, while proxying, its origin connection. Only its loop's thread
  * touches it; lookup jobs keep it alive (jobs > 0) until they are back. */
 #ifndef SAASEDGE_EDGE_CONN_INT_H
@@ -15,6 +16,7 @@ enum conn_state {
 	CS_CONNECTING,   /* non-blocking connect to the origin */
 	CS_UP_HANDSHAKE, /* TLS to the origin */
 	CS_PROXY,        /* relaying both ways */
+	CS_TUNNEL,       /* after a 101 (WebSocket...): bytes both ways, no more HTTP */
 	CS_FLUSH_CLOSE,  /* writing a local response, then closing */
 };
 
@@ -78,6 +80,8 @@ struct edge_conn {
 	http_parser req_p;  /* framing of the request being relayed */
 	http_parser resp_p; /* framing of its response */
 	int req_done, resp_done;
+	int upgrade; /* the request asks for a protocol switch (Connection: upgrade + Upgrade) */
+	int up_extra; /* the origin sent bytes past its response's end: not reusable */
 	char *carry; /* bytes after the request's end: the next request's start */
 	size_t carry_len;
 	struct buf replay; /* the request, while a pooled origin connection has not answered */
@@ -115,6 +119,14 @@ void proxy_start(struct edge_conn *c);
 void proxy_job_done(struct edge_conn *c, struct lookup_job *job);
 void proxy_drive(struct edge_conn *c);
 void proxy_timeout(struct edge_conn *c);
+
+/* tunnel.c */
+/* 1 when the head asks for an upgrade: an Upgrade field and "upgrade" in Connection. */
+int tunnel_wanted(const struct http_head *h);
+/* The origin answered 101 (its head and any bytes after it are in c->out): from now on C relays
+ * bytes both ways until a side closes or edge.idle_timeout passes. */
+void tunnel_start(struct edge_conn *c);
+void tunnel_drive(struct edge_conn *c);
 
 /* http_plain.c */
 void plain_start(struct edge_conn *c);

@@ -107,17 +107,36 @@ out:
 	return rc;
 }
 
+/* Cloudflare's "Full" mode by default: origins commonly use self-signed or private-CA
+ * certificates, so the connection is encrypted but the certificate is not checked.
+ * edge.origin_tls_verify gives "Full (strict)": the chain must lead to edge.origin_ca_file (or
+ * the system's CAs), and proxy.c sets the name it must carry per connection. A CA file that
+ * cannot be read fails start-up even with verification off, so that turning it on later does
+ * not find the mistake. */
 static int origin_ctx_create(struct edge *e)
 {
+	const char *ca = e->cfg->edge.origin_ca_file;
+	int verify = e->cfg->edge.origin_tls_verify;
+	int ok = 1;
+
 	e->origin_ctx = SSL_CTX_new(TLS_client_method());
 	if (!e->origin_ctx)
 		return SE_ECRYPTO;
 	SSL_CTX_set_min_proto_version(e->origin_ctx, TLS1_2_VERSION);
 	SSL_CTX_set_mode(e->origin_ctx,
 			 SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	/* Origins commonly use self-signed or private-CA certificates (Cloudflare's "Full" mode):
-	 * the connection is encrypted but the origin's certificate is not verified. */
-	SSL_CTX_set_verify(e->origin_ctx, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_verify(e->origin_ctx, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+	if (ca[0])
+		ok = SSL_CTX_load_verify_locations(e->origin_ctx, ca, NULL);
+	else if (verify)
+		ok = SSL_CTX_set_default_verify_paths(e->origin_ctx);
+	ERR_clear_error();
+	if (ok != 1) {
+		log_error("edge msg=\"cannot load the CAs for origin certificates\" "
+			  "edge.origin_ca_file=%s",
+			  ca[0] ? ca : "(the system's)");
+		return SE_ECONFIG;
+	}
 	return 0;
 }
 

@@ -8,6 +8,7 @@
  *   conn.c        a client connection: accept, TLS, timeouts, close
  *   http_req.c    request head parsing (nodejs http-parser) and limits
  *   proxy.c       relaying a request to the origin and the response back
+ *   tunnel.c      the byte tunnel after a 101 (WebSocket and other upgrades)
  *   http_plain.c  the HTTP listener: ACME http-01, ownership tokens, redirects
  *   acme_alpn.c   ACME tls-alpn-01 on the HTTPS listener
  *   change_feed.c the store's events → cache invalidation */
@@ -167,6 +168,7 @@ struct edge_loop {
 	struct edge_io https_io, http_io;
 	int64_t last_sweep_us;
 	struct origin_idle *idle; /* keep-alive origin connections (origin_pool.c) */
+	struct origin_idle *idle_dead; /* taken or closed, freed at the end of the iteration */
 	int n_idle;
 };
 
@@ -190,12 +192,16 @@ struct origin_idle;
 void origin_pool_key(const char *host, unsigned port, int tls, const char *sni, char *out,
 		     size_t len);
 /* Takes an idle connection for KEY that is still open: 1 with *fd and *ssl (NULL for plain)
- * now owned by the caller, 0 when there is none. */
+ * now owned by the caller, 0 when there is none. *fd is still registered with L: the caller
+ * points it at its own edge_io with edge_loop_mod. */
 int origin_pool_take(struct edge_loop *l, const char *key, int *fd, SSL **ssl);
-/* Gives FD and SSL (may be NULL) to the pool, which closes them when full or expired. */
+/* Gives FD (registered with L) and SSL (may be NULL) to the pool, which watches FD for a close
+ * by the origin and closes them then, or when full or expired. */
 void origin_pool_put(struct edge_loop *l, const char *key, int fd, SSL *ssl);
 /* Closes the expired idle connections, or all of them with ALL. */
 void origin_pool_sweep(struct edge_loop *l, int64_t now_us, int all);
+/* Frees the entries taken or closed during this iteration (end of the iteration only). */
+void origin_pool_reap(struct edge_loop *l);
 
 /* ---- the lookup threads (lookup.c) --------------------------------------------------------- */
 
@@ -266,8 +272,9 @@ struct edge {
 
 /* ---- listeners (listener.c) ---------------------------------------------------------------- */
 
-/* A non-blocking SO_REUSEPORT listening socket on ADDR ("HOST:PORT", ":PORT", "[v6]:PORT").
- * *port receives the bound port. SE_ECONFIG for a bad address, SE_EADDRINUSE. */
+/* A non-blocking SO_REUSEPORT listening socket on ADDR ("HOST:PORT", "[v6]:PORT", or ":PORT"
+ * for every IPv4 and IPv6 address). *port receives the bound port. SE_ECONFIG for a bad
+ * address, SE_EADDRINUSE. */
 int edge_listen(const char *addr, int *fd, int *port);
 
 /* ---- TLS (sni.c) --------------------------------------------------------------------------- */

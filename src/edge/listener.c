@@ -1,5 +1,7 @@
 /* Listening sockets: one per loop and address, with SO_REUSEPORT so that the kernel spreads
- * accepted connections over the loops without a shared accept lock. */
+ * accepted connections over the loops without a shared accept lock. ":PORT" listens on every
+ * IPv4 and IPv6 address through one [::] socket with IPV6_V6ONLY off, or on 0.0.0.0 when the
+ * host has no IPv6. */
 #include "edge/edge_int.h"
 
 #include <arpa/inet.h>
@@ -12,27 +14,53 @@
 #include "lib/error.h"
 #include "lib/netaddr.h"
 
-int edge_listen(const char *addr, int *fd, int *port)
+/* A listening socket on SA into *fd; *no_ipv6 tells a failure that only means "this host has no
+ * IPv6" (the caller falls back to IPv4). */
+static int listen_on(const struct sockaddr *sa, socklen_t len, int *fd, int *no_ipv6)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = 0;
-	int one = 1, s, rc;
+	int one = 1, zero = 0, s, rc;
 
-	*fd = -1;
-	rc = netaddr_parse(addr, &ss, &len);
-	if (rc)
-		return rc;
-	s = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s < 0)
+	*no_ipv6 = 0;
+	s = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		*no_ipv6 = sa->sa_family == AF_INET6 && errno == EAFNOSUPPORT;
 		return SE_EIO;
+	}
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-	if (bind(s, (struct sockaddr *)&ss, len) != 0 || listen(s, 1024) != 0) {
+	if (sa->sa_family == AF_INET6)
+		setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (bind(s, sa, len) != 0 || listen(s, 1024) != 0) {
+		*no_ipv6 = sa->sa_family == AF_INET6 && errno == EADDRNOTAVAIL;
 		rc = errno == EADDRINUSE ? SE_EADDRINUSE : SE_EIO;
 		close(s);
 		return rc;
 	}
 	*fd = s;
-	*port = netaddr_bound_port(s);
 	return 0;
+}
+
+int edge_listen(const char *addr, int *fd, int *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = 0;
+	int rc, no_ipv6 = 0;
+
+	*fd = -1;
+	rc = netaddr_parse(addr, &ss, &len);
+	if (rc)
+		return rc;
+	if (addr[0] == ':') { /* every address: ss is 0.0.0.0 with the port */
+		struct sockaddr_in6 any = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT};
+
+		any.sin6_port = ((struct sockaddr_in *)&ss)->sin_port;
+		rc = listen_on((struct sockaddr *)&any, sizeof(any), fd, &no_ipv6);
+		if (rc == 0 || !no_ipv6)
+			goto out;
+	}
+	rc = listen_on((struct sockaddr *)&ss, len, fd, &no_ipv6);
+out:
+	if (rc == 0)
+		*port = netaddr_bound_port(*fd);
+	return rc;
 }

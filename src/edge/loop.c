@@ -74,6 +74,7 @@ static void *loop_main(void *arg)
 			origin_pool_sweep(l, now, 0);
 		}
 		edge_conn_reap(l);
+		origin_pool_reap(l);
 	}
 	keys_thread_cleanup();
 	return NULL;
@@ -136,6 +137,7 @@ void edge_loop_dispose(struct edge_loop *l)
 	drain_done(l);
 	edge_conn_free_all(l);
 	origin_pool_sweep(l, 0, 1);
+	origin_pool_reap(l);
 	if (l->https_fd >= 0)
 		close(l->https_fd);
 	if (l->http_fd >= 0)

@@ -4,7 +4,9 @@
  * X-Forwarded-For/-Proto and then relays bytes both ways, so chunked and streamed bodies pass
  * through unchanged. http-parser follows the framing of both (Content-Length, chunked, or the
  * origin's close) so that the client connection and the origin connection can both be kept
- * alive: the origin connection goes back to the loop's pool after a complete exchange. */
+ * alive: the origin connection goes back to the loop's pool after a complete exchange. A request
+ * that meets a pooled connection the origin had closed is resent once on a fresh one; a 101 to
+ * an upgrade request hands the connection to tunnel.c. */
 #include "edge/conn_int.h"
 
 #include <arpa/inet.h>
@@ -23,6 +25,7 @@
 
 #define UP_EVENTS (EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP)
 #define RELAY_BUF (64 * 1024)
+#define REPLAY_MAX (64 * 1024) /* largest request kept to resend after a stale pooled connection */
 
 static void bad_gateway(struct edge_conn *c, const char *why)
 {
@@ -143,7 +146,8 @@ static int buf_str(struct buf *b, const char *s)
 	return buf_add(b, s, strlen(s));
 }
 
-/* The head sent upstream: hop-by-hop fields dropped, X-Forwarded-* set, Host kept. */
+/* The head sent upstream: hop-by-hop fields dropped, X-Forwarded-* set, Host kept. An upgrade
+ * request keeps its Upgrade field and says "Connection: upgrade"; any other loses Upgrade. */
 static int build_up_head(struct edge_conn *c, struct buf *b)
 {
 	const struct http_head *h = c->head;
@@ -162,7 +166,8 @@ static int build_up_head(struct edge_conn *c, struct buf *b)
 			continue;
 		}
 		if (field_is(h, i, "connection") || field_is(h, i, "keep-alive") ||
-		    field_is(h, i, "proxy-connection") || field_is(h, i, "x-forwarded-proto"))
+		    field_is(h, i, "proxy-connection") || field_is(h, i, "x-forwarded-proto") ||
+		    (field_is(h, i, "upgrade") && !c->upgrade))
 			continue;
 		has_host |= field_is(h, i, "host");
 		rc = buf_add(b, h->fields[i].name, h->fields[i].name_len);
@@ -181,7 +186,10 @@ static int build_up_head(struct edge_conn *c, struct buf *b)
 		rc = rc ? rc : buf_add(b, ", ", 2);
 	}
 	rc = rc ? rc : buf_str(b, c->peer_ip);
-	rc = rc ? rc : buf_str(b, "\r\nX-Forwarded-Proto: https\r\n\r\n");
+	rc = rc ? rc : buf_str(b, "\r\nX-Forwarded-Proto: https\r\n");
+	if (rc == 0 && c->upgrade)
+		rc = buf_str(b, "Connection: upgrade\r\n");
+	rc = rc ? rc : buf_add(b, "\r\n", 2);
 	return rc;
 }
 
@@ -200,7 +208,8 @@ static int prepare_upstream(struct edge_conn *c)
 	c->req_p.data = c;
 	http_parser_init(&c->resp_p, HTTP_RESPONSE);
 	c->resp_p.data = c;
-	c->req_done = c->resp_done = 0;
+	c->req_done = c->resp_done = c->up_extra = 0;
+	c->upgrade = tunnel_wanted(c->head);
 	if (feed(&c->req_p, &req_settings, c->in.data, c->head->head_len) < 0)
 		return SE_EINVAL;
 	if (!c->req_done && body_len && (used = feed(&c->req_p, &req_settings, body, body_len)) < 0)
@@ -287,19 +296,32 @@ static void route_fresh(struct edge_conn *c)
 	conn_submit(c, job);
 }
 
-/* A copy of c->in to send again on a fresh connection if a pooled one turns out closed. Only
- * for requests that are whole in c->in: a streamed body cannot be replayed. */
+/* A copy of the request to send again on a fresh connection if a pooled one turns out closed:
+ * what c->in holds now (the head and what came with it), and the body bytes read later
+ * (replay_body) while the whole stays under REPLAY_MAX. A larger body is streamed without a
+ * copy and cannot be replayed. */
 static void keep_replay(struct edge_conn *c)
 {
 	size_t cap = c->in.len ? c->in.len : 1; /* the request only, not the relay buffer's 64 KB */
 
 	free(c->replay.data);
 	c->replay = (struct buf){0};
-	if (!c->req_done || !(c->replay.data = malloc(cap)))
+	if (!(c->replay.data = malloc(cap)))
 		return;
 	memcpy(c->replay.data, c->in.data, c->in.len);
 	c->replay.len = c->in.len;
 	c->replay.cap = cap;
+}
+
+/* Adds N body bytes just read to the replay copy, or drops the copy when it grows too large. */
+static void replay_body(struct edge_conn *c, const char *p, size_t n)
+{
+	if (!c->replay.data)
+		return;
+	if (c->replay.len + n > REPLAY_MAX || buf_add(&c->replay, p, n) != 0) {
+		free(c->replay.data);
+		c->replay = (struct buf){0};
+	}
 }
 
 /* An idle pooled connection when there is one, else a fresh one. */
@@ -322,14 +344,14 @@ static void route(struct edge_conn *c)
 	c->state = CS_PROXY;
 	c->deadline_us = time_now_us() + c->loop->edge->cfg->edge.read_timeout * 1000000;
 	keep_replay(c);
-	if (edge_loop_add(c->loop, &c->up, UP_EVENTS) != 0)
+	if (edge_loop_mod(c->loop, &c->up, UP_EVENTS) != 0) /* from the pool's watch to ours */
 		bad_gateway(c, "cannot watch the origin socket");
 	else
 		proxy_drive(c);
 }
 
 /* The pooled connection failed before answering (the origin had closed it): the request goes
- * again on a fresh connection. */
+ * again on a fresh connection (the rest of a body still to come follows as usual). */
 static void retry_fresh(struct edge_conn *c)
 {
 	edge_loop_del(c->loop, &c->up);
@@ -337,8 +359,15 @@ static void retry_fresh(struct edge_conn *c)
 	c->up_ssl = NULL;
 	close(c->up.fd);
 	c->up.fd = -1;
-	free(c->in.data);
-	c->in = c->replay;
+	if (c->replay.len <= c->in.cap) { /* keeps the relay buffer's size for what follows */
+		memcpy(c->in.data, c->replay.data, c->replay.len);
+		c->in.len = c->replay.len;
+		c->in.off = 0;
+		free(c->replay.data);
+	} else {
+		free(c->in.data);
+		c->in = c->replay;
+	}
 	c->replay = (struct buf){0};
 	c->up_eof = c->resp_done = 0;
 	http_parser_init(&c->resp_p, HTTP_RESPONSE);
@@ -387,19 +416,30 @@ void proxy_job_done(struct edge_conn *c, struct lookup_job *job)
 		connect_to(c, (struct sockaddr *)&job->addr, job->addr_len);
 }
 
+/* TLS to the origin with SNI (not for an IP address); under edge.origin_tls_verify its
+ * certificate must name the same: the custom_origin_sni, else the origin's host. */
 static int up_tls_start(struct edge_conn *c)
 {
 	const char *sni = c->entry->origin_sni[0] ? c->entry->origin_sni : c->up_host;
 	struct in6_addr tmp;
+	int ip = inet_pton(AF_INET, sni, &tmp) == 1 || inet_pton(AF_INET6, sni, &tmp) == 1;
+	X509_VERIFY_PARAM *param;
+	int ok = 1;
 
 	c->up_ssl = SSL_new(c->loop->edge->origin_ctx);
 	if (!c->up_ssl)
 		return SE_ENOMEM;
 	SSL_set_fd(c->up_ssl, c->up.fd);
 	SSL_set_connect_state(c->up_ssl);
-	if (inet_pton(AF_INET, sni, &tmp) != 1 && inet_pton(AF_INET6, sni, &tmp) != 1)
+	if (!ip)
 		SSL_set_tlsext_host_name(c->up_ssl, sni);
-	return 0;
+	if (SSL_get_verify_mode(c->up_ssl) & SSL_VERIFY_PEER) {
+		param = SSL_get0_param(c->up_ssl);
+		ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, sni)
+			: X509_VERIFY_PARAM_set1_host(param, sni, 0);
+	}
+	ERR_clear_error();
+	return ok == 1 ? 0 : SE_ENOMEM;
 }
 
 static void connecting(struct edge_conn *c)
@@ -431,6 +471,8 @@ static void connecting(struct edge_conn *c)
 static void up_handshake(struct edge_conn *c)
 {
 	int n = SSL_do_handshake(c->up_ssl);
+	char why[200];
+	long verify;
 	int err;
 
 	if (n == 1) {
@@ -439,8 +481,16 @@ static void up_handshake(struct edge_conn *c)
 	}
 	err = SSL_get_error(c->up_ssl, n);
 	ERR_clear_error();
-	if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE)
+	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+		return;
+	verify = SSL_get_verify_result(c->up_ssl);
+	if (verify == X509_V_OK) {
 		bad_gateway(c, "the TLS handshake with the origin failed");
+		return;
+	}
+	snprintf(why, sizeof(why), "the origin's certificate was not accepted (%s)",
+		 X509_verify_cert_error_string(verify));
+	bad_gateway(c, why);
 }
 
 /* Writes B to side TO_UP (origin) or the client: 1 progress, 0 none (would block), -1 failed. */
@@ -481,6 +531,7 @@ static int client_in(struct edge_conn *c)
 	if (keep_carry(c, c->in.data + used, (size_t)(n - used)) != 0)
 		return -1;
 	c->in.len = (size_t)used;
+	replay_body(c, c->in.data, c->in.len);
 	return 1;
 }
 
@@ -508,6 +559,12 @@ static int origin_in(struct edge_conn *c)
 	}
 	if (n < 0 || (used = feed(&c->resp_p, &resp_settings, c->out.data, (size_t)n)) < 0)
 		return -1;
+	if (c->resp_done && c->resp_p.status_code == 101) {
+		if (!c->upgrade)
+			return -1; /* a switch nobody asked for */
+		used = n; /* what follows the 101 is the new protocol's: the client's too */
+	}
+	c->up_extra |= used < n;
 	c->out.len = (size_t)used;
 	c->response_started = 1;
 	free(c->replay.data); /* answered: nothing to replay any more */
@@ -544,16 +601,19 @@ static void next_request(struct edge_conn *c)
 	conn_read_head(c);
 }
 
-/* A complete exchange: the origin connection goes to the pool when both sides allow it. */
+/* A complete exchange: the origin connection goes to the pool when both sides allow it and
+ * the origin sent nothing past its response (what it did would be read as the next client's
+ * response). */
 static void finish_exchange(struct edge_conn *c)
 {
-	int keep_up = c->req_done && !c->up_eof && http_should_keep_alive(&c->resp_p);
-	int keep_client = keep_up && !c->client_eof && http_should_keep_alive(&c->req_p);
+	int framed = c->req_done && !c->up_eof && http_should_keep_alive(&c->resp_p);
+	int keep_up = framed && !c->up_extra && !(c->up_ssl && SSL_has_pending(c->up_ssl));
+	int keep_client = framed && !c->client_eof && http_should_keep_alive(&c->req_p);
 
-	edge_loop_del(c->loop, &c->up);
 	if (keep_up) {
-		origin_pool_put(c->loop, c->pool_key, c->up.fd, c->up_ssl);
+		origin_pool_put(c->loop, c->pool_key, c->up.fd, c->up_ssl); /* it watches the fd */
 	} else {
+		edge_loop_del(c->loop, &c->up);
 		SSL_free(c->up_ssl);
 		close(c->up.fd);
 	}
@@ -586,6 +646,10 @@ static void relay(struct edge_conn *c)
 		}
 		if (a < 0 || e < 0) {
 			bad_gateway(c, "the origin closed the connection");
+			return;
+		}
+		if (c->resp_done && c->resp_p.status_code == 101) {
+			tunnel_start(c);
 			return;
 		}
 		if (c->resp_done && c->out.len == 0) {

@@ -124,9 +124,11 @@ static const struct key keys[] = {
 	 .def = "hmac-sha256", .choices = tsig_algorithms, .meta = "NAME",
 	 .help = "hmac-sha256, hmac-sha384, hmac-sha512 or hmac-sha1"},
 	{.name = "edge.https_listen", .type = KEY_STRING, FIELD(edge.https_listen), .def = ":443",
-	 .dev_def = "127.0.0.1:8443", .meta = "HOST:PORT", .help = "edge HTTPS listener"},
+	 .dev_def = "127.0.0.1:8443", .meta = "HOST:PORT",
+	 .help = "edge HTTPS listener; :PORT = every IPv4 and IPv6 address"},
 	{.name = "edge.http_listen", .type = KEY_STRING, FIELD(edge.http_listen), .def = ":80",
-	 .dev_def = "127.0.0.1:8080", .meta = "HOST:PORT", .help = "edge HTTP listener"},
+	 .dev_def = "127.0.0.1:8080", .meta = "HOST:PORT",
+	 .help = "edge HTTP listener; :PORT = every IPv4 and IPv6 address"},
 	{.name = "edge.workers", .type = KEY_INT, FIELD(edge.workers), .min = 0, .max = 256,
 	 .def = "0", .help = "edge event-loop threads, 0 = one per core"},
 	{.name = "edge.cache_bytes", .type = KEY_INT, FIELD(edge.cache_bytes), .min = 65536,
@@ -161,6 +163,10 @@ static const struct key keys[] = {
 	{.name = "edge.trust_bundle", .type = KEY_PATH, FIELD(edge.trust_bundle),
 	 .def = "/etc/ssl/certs/ca-certificates.crt", .meta = "FILE",
 	 .help = "PEM CAs an uploaded custom certificate must chain to"},
+	{.name = "edge.origin_tls_verify", .type = KEY_BOOL, FIELD(edge.origin_tls_verify),
+	 .def = "false", .help = "https origins must show a valid certificate for their name"},
+	{.name = "edge.origin_ca_file", .type = KEY_PATH, FIELD(edge.origin_ca_file), .def = "",
+	 .meta = "FILE", .help = "PEM CAs for edge.origin_tls_verify; \"\" = the system's CAs"},
 };
 /* clang-format on */
 

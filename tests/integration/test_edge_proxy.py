@@ -3,18 +3,22 @@ X-Forwarded-* headers, bodies both ways, chunked both ways), 502 for an origin t
 504 for one that hangs, 421 for a Host that is not the SNI name, slow and oversized requests cut
 off while other clients are served, and the HTTP listener's ownership token and redirect."""
 
+import base64
 import hashlib
 import json
+import os
+import re
 import socket
 import sqlite3
 import ssl
+import struct
 import subprocess
 import threading
 import time
 
 import pytest
 
-from conftest import Deployment, finish_servers, uniq
+from conftest import Deployment, finish_servers, free_port, run_cli, uniq, wait_until
 from edge_helpers import (EchoOrigin, HangingOrigin, TestCA, curl, edge_ports, import_cert,
                           refusing_port, s_client, split_status, wait_served)
 
@@ -236,6 +240,31 @@ def test_https_origin_with_custom_sni(edge):
         origin.close()
 
 
+def test_tls_origin_connections_are_reused(edge):
+    """Watching idle pooled connections does not take what TLS 1.3 sends after a handshake
+    (session tickets) for a close: a TLS origin connection serves request after request."""
+    chain, key, _ = edge.ca.leaf(["pooled.internal"], "ec")
+    origin = EchoOrigin(tls=(chain, key))
+    try:
+        api = edge.api(edge.creds)
+        name = uniq("tlspool")
+        api.create(name, ssl={"method": "http", "type": "dv"},
+                   custom_origin_server=f"https://127.0.0.1:{origin.port}",
+                   custom_origin_sni="pooled.internal")
+        c2, k2, serial = edge.ca.leaf([name], "ec")
+        import_cert(edge.data, name, c2, k2)
+        wait_served(edge.https, name, serial, 5)
+        ports = []
+        for i in range(4):
+            code, body = split_status(curl(edge.https, name, f"/p{i}"))
+            assert code == 200, body
+            ports.append(json.loads(body)["peer_port"])
+            time.sleep(0.2)  # time for anything the origin sends late to arrive
+        assert len(set(ports)) <= 2, ports  # one pool per loop, two loops
+    finally:
+        origin.close()
+
+
 def test_http_listener_answers_acme_http01_from_the_store(edge):
     """The issuer writes http-01 responses to the store; the edge's HTTP listener serves them
     (written here straight into the store, as the issuer would)."""
@@ -284,17 +313,41 @@ def test_changed_origin_and_deleted_hostname_take_effect_within_a_second(edge):
         time.sleep(0.05)
 
 
+def read_request(conn):
+    """One request (head, and body by Content-Length) from CONN -> body, or None at EOF."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(4096)
+        if not chunk:
+            return None
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    m = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
+    while m and len(body) < int(m.group(1)):
+        chunk = conn.recv(4096)
+        if not chunk:
+            return None
+        body += chunk
+    return body
+
+
 class OneShotOrigin:
     """Answers the first request of each connection with a keep-alive response, then closes the
     connection without answering when a second request comes: what an origin whose keep-alive
-    timeout fires at the moment a reused connection sends looks like."""
+    timeout fires at the moment a reused connection sends looks like. With RST the close is a
+    reset (SO_LINGER 0) rather than a FIN; with WHOLE it reads the second request's body before
+    closing."""
 
-    def __init__(self):
+    def __init__(self, rst=False, whole=False):
+        self.rst = rst
+        self.whole = whole
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
         self.connections = 0
+        self.unanswered = 0  # requests on reused connections, closed without an answer
+        self.bodies = []
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self):
@@ -308,14 +361,19 @@ class OneShotOrigin:
 
     def _one(self, conn):
         with conn:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    return
-                data += chunk
+            body = read_request(conn)
+            if body is None:
+                return
+            self.bodies.append(body)
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-            conn.recv(4096)  # the next request on this connection: closed unanswered
+            # the next request on this connection: closed unanswered
+            if self.whole:
+                came = read_request(conn) is not None
+            else:
+                came = conn.recv(4096) != b""
+            self.unanswered += came
+            if self.rst:
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
     def close(self):
         self.sock.close()
@@ -334,6 +392,146 @@ def test_closed_pooled_origin_connection_is_retried(edge):
                            capture_output=True, timeout=20)
         assert p.stdout == b"ok 200ok 200", (p.stdout, p.stderr)
         assert origin.connections == 2
+    finally:
+        origin.close()
+
+
+@pytest.mark.parametrize("rst", [False, True], ids=["fin", "reset"])
+def test_every_request_succeeds_when_reused_connections_are_closed(edge, rst):
+    """Each new client connection gets a pooled origin connection that the origin closes
+    (or resets) when the request arrives: the edge resends it on a fresh one, so no 502."""
+    origin = OneShotOrigin(rst=rst)
+    try:
+        name, _ = served_hostname(edge, f"127.0.0.1:{origin.port}")
+        codes = [split_status(curl(edge.https, name, f"/n{i}")) for i in range(6)]
+        assert codes == [(200, b"ok")] * 6, codes
+        # At most two loops (two pools): at least four requests went to a reused connection
+        # first, and every one of them was answered all the same.
+        assert origin.unanswered >= 4, origin.unanswered
+    finally:
+        origin.close()
+
+
+def read_response(sock):
+    """One response with a Content-Length body -> (status code, body)."""
+    head = read_head(sock)
+    n = int(re.search(rb"(?i)\r\ncontent-length: *(\d+)", head).group(1))
+    return int(head.split(b" ")[1]), read_exact(sock, n)
+
+
+def test_post_whose_body_comes_later_is_retried(edge):
+    """The body arrives after the head (the edge has already sent the head on a pooled
+    connection, and the origin closes that connection once it has the whole request): the body
+    was kept too, so the request can still go again on a fresh connection."""
+    origin = OneShotOrigin(whole=True)
+    try:
+        name, _ = served_hostname(edge, f"127.0.0.1:{origin.port}")
+        s = tls_socket(edge, name)
+        s.settimeout(10)
+        s.sendall(f"GET /first HTTP/1.1\r\nHost: {name}\r\n\r\n".encode())
+        assert read_response(s) == (200, b"ok")
+        s.sendall(f"POST /second HTTP/1.1\r\nHost: {name}\r\nContent-Length: 11\r\n\r\n"
+                  .encode())
+        time.sleep(0.3)
+        s.sendall(b"hello world")
+        assert read_response(s) == (200, b"ok")
+        s.close()
+        assert origin.bodies[-1] == b"hello world", origin.bodies
+        assert origin.connections == 2
+    finally:
+        origin.close()
+
+
+class IdleClosingOrigin:
+    """Answers every request with a keep-alive response and closes a connection once it has
+    been idle for IDLE seconds, as origins with a short keep-alive timeout do."""
+
+    def __init__(self, idle):
+        self.idle = idle
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+
+    def _one(self, conn):
+        conn.settimeout(self.idle)
+        data = b""
+        with conn:
+            while True:
+                try:
+                    chunk = conn.recv(4096)
+                except socket.timeout:
+                    return  # idle too long: close
+                if not chunk:
+                    return
+                data += chunk
+                while b"\r\n\r\n" in data:
+                    _, _, data = data.partition(b"\r\n\r\n")
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    def close(self):
+        self.sock.close()
+
+
+class ExtraBytesOrigin(IdleClosingOrigin):
+    """Sends more than each response (a second, unasked response right behind it, in the same
+    write) and keeps the connection open."""
+
+    def __init__(self):
+        super().__init__(idle=30)
+
+    def _one(self, conn):
+        with conn:
+            while read_request(conn) is not None:
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                             b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale")
+
+
+def test_origin_connection_with_bytes_past_the_response_is_not_reused(edge):
+    origin = ExtraBytesOrigin()
+    try:
+        name, _ = served_hostname(edge, f"127.0.0.1:{origin.port}")
+        url = f"https://{name}:{edge.https}"
+        p = subprocess.run(["curl", "-sS", "-k", "--resolve", f"{name}:{edge.https}:127.0.0.1",
+                            f"{url}/1", f"{url}/2", "-w", " %{http_code}", "--max-time", "10"],
+                           capture_output=True, timeout=20)
+        assert p.stdout == b"ok 200ok 200", (p.stdout, p.stderr)
+        assert origin.connections == 2, "a connection whose origin said too much was reused"
+    finally:
+        origin.close()
+
+
+def half_closed_to(port):
+    """Local sockets in CLOSE-WAIT towards 127.0.0.1:PORT: the peer closed, we have not."""
+    p = subprocess.run(["ss", "-tnH", "state", "close-wait", "( dport = :%d )" % port],
+                       capture_output=True, text=True, check=True, timeout=10)
+    return [line for line in p.stdout.splitlines() if line.strip()]
+
+
+def test_origin_closing_idle_connections_is_noticed_at_once(edge):
+    origin = IdleClosingOrigin(idle=0.3)
+    try:
+        name, _ = served_hostname(edge, f"127.0.0.1:{origin.port}")
+        for i in range(4):
+            assert split_status(curl(edge.https, name, f"/i{i}")) == (200, b"ok")
+            time.sleep(0.6)  # the origin closes the pooled connection meanwhile
+            # The edge closed its side at once: no half-closed socket waits for reuse.
+            start = time.monotonic()
+            while half_closed_to(origin.port):
+                assert time.monotonic() - start < 1.0, half_closed_to(origin.port)
+                time.sleep(0.05)
+        assert origin.connections == 4
     finally:
         origin.close()
 
@@ -370,3 +568,429 @@ def test_total_connection_limit(deploy):
         assert time.monotonic() - start < 3, "no room again after a connection closed"
         time.sleep(0.05)
     held[1].close()
+
+
+# ---- WebSocket and other upgrades ----------------------------------------------------------------
+
+WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+def ws_accept(key):
+    return base64.b64encode(hashlib.sha1(key + WS_GUID).digest())
+
+
+def ws_mask(data, key):
+    if not data:
+        return data
+    k = (key * (len(data) // 4 + 1))[:len(data)]
+    return (int.from_bytes(data, "big") ^ int.from_bytes(k, "big")).to_bytes(len(data), "big")
+
+
+def ws_frame(payload, opcode=1, mask=True):
+    """One final frame (text by default), masked as a client must send it."""
+    head = bytes([0x80 | opcode])
+    n = len(payload)
+    bit = 0x80 if mask else 0
+    if n < 126:
+        head += bytes([bit | n])
+    elif n < 65536:
+        head += bytes([bit | 126]) + struct.pack("!H", n)
+    else:
+        head += bytes([bit | 127]) + struct.pack("!Q", n)
+    if not mask:
+        return head + payload
+    key = os.urandom(4)
+    return head + key + ws_mask(payload, key)
+
+
+def read_exact(sock, n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise AssertionError(f"connection closed after {len(data)} of {n} bytes")
+        data += chunk
+    return data
+
+
+def ws_read(sock):
+    """-> (opcode, payload) of one frame, unmasking it when masked."""
+    b0, b1 = read_exact(sock, 2)
+    n = b1 & 0x7F
+    if n == 126:
+        n = struct.unpack("!H", read_exact(sock, 2))[0]
+    elif n == 127:
+        n = struct.unpack("!Q", read_exact(sock, 8))[0]
+    key = read_exact(sock, 4) if b1 & 0x80 else None
+    payload = read_exact(sock, n)
+    return b0 & 0x0F, ws_mask(payload, key) if key else payload
+
+
+def read_head(sock):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(1)
+        if not chunk:
+            raise AssertionError(f"closed before the end of the head: {data!r}")
+        data += chunk
+    return data
+
+
+class WebSocketOrigin:
+    """A WebSocket echo server (RFC 6455 handshake, then every text frame sent back, unmasked)
+    that records each request head. A request without both Upgrade: websocket and an "upgrade"
+    Connection token, or for /refuse, gets a plain 403 instead. With TLS=(chain, key) it speaks
+    wss (TLS first)."""
+
+    def __init__(self, tls=None):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.heads = []
+        self.dropped = 0  # tunnels that ended by a close from the edge's side
+        self.ctx = None
+        if tls:
+            self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.ctx.load_cert_chain(str(tls[0]), str(tls[1]))
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+
+    def _one(self, conn):
+        if self.ctx:
+            try:
+                conn = self.ctx.wrap_socket(conn, server_side=True)
+            except OSError:
+                conn.close()
+                return
+        with conn:
+            try:
+                head = read_head(conn).decode("latin-1")
+            except AssertionError:
+                return
+            self.heads.append(head)
+            fields = {}
+            for line in head.split("\r\n")[1:]:
+                if ":" in line:
+                    k, v = line.split(":", 1)
+                    fields[k.strip().lower()] = v.strip()
+            tokens = [t.strip().lower() for t in fields.get("connection", "").split(",")]
+            if (fields.get("upgrade", "").lower() != "websocket" or "upgrade" not in tokens
+                    or head.startswith("GET /refuse")):
+                body = b"no websocket here"
+                conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: %d\r\n\r\n%s"
+                             % (len(body), body))
+                return
+            accept = ws_accept(fields["sec-websocket-key"].encode())
+            conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                         b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept +
+                         b"\r\n\r\n")
+            try:
+                while True:
+                    opcode, payload = ws_read(conn)
+                    if opcode == 8:  # close: answer it and end
+                        conn.sendall(ws_frame(payload, 8, mask=False))
+                        return
+                    conn.sendall(ws_frame(payload, opcode, mask=False))
+            except (AssertionError, OSError):
+                self.dropped += 1  # the edge closed the tunnel
+                return
+
+    def close(self):
+        self.sock.close()
+
+
+def ws_handshake(sock, name, path="/chat"):
+    """Sends an upgrade request -> (status line, head text, the key's expected accept)."""
+    key = base64.b64encode(os.urandom(16))
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {name}\r\nUpgrade: websocket\r\n"
+                 f"Connection: keep-alive, Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                 f"Sec-WebSocket-Key: {key.decode()}\r\n\r\n".encode())
+    head = read_head(sock).decode("latin-1")
+    return head.split("\r\n")[0], head, ws_accept(key).decode()
+
+
+def test_websocket_through_the_edge(edge):
+    origin = WebSocketOrigin()
+    try:
+        name, _ = served_hostname(edge, f"127.0.0.1:{origin.port}")
+        s = tls_socket(edge, name)
+        s.settimeout(10)
+        status, head, accept = ws_handshake(s, name)
+        assert status == "HTTP/1.1 101 Switching Protocols", head
+        assert f"Sec-WebSocket-Accept: {accept}" in head, head
+        # The origin saw the upgrade asked for, with the usual forwarded headers.
+        sent = origin.heads[-1].lower()
+        assert "\r\nupgrade: websocket\r\n" in sent and "\r\nconnection: upgrade\r\n" in sent
+        assert "\r\nx-forwarded-proto: https\r\n" in sent
+        for text in (b"hello through the edge", b"x" * 3000):
+            s.sendall(ws_frame(text))
+            assert ws_read(s) == (1, text)
+        s.sendall(ws_frame(b"\x03\xe8", opcode=8))
+        assert ws_read(s) == (8, b"\x03\xe8")
+        assert s.recv(1) == b"", "the tunnel stayed open after the origin closed"
+        s.close()
+    finally:
+        origin.close()
+
+
+def test_large_messages_through_a_websocket_to_a_tls_origin(edge):
+    """wss to the origin, and messages far larger than the edge's buffers both ways."""
+    chain, key, _ = edge.ca.leaf(["ws.internal"], "ec")
+    origin = WebSocketOrigin(tls=(chain, key))
+    try:
+        api = edge.api(edge.creds)
+        name = uniq("wss")
+        api.create(name, ssl={"method": "http", "type": "dv"},
+                   custom_origin_server=f"https://127.0.0.1:{origin.port}",
+                   custom_origin_sni="ws.internal")
+        c2, k2, serial = edge.ca.leaf([name], "ec")
+        import_cert(edge.data, name, c2, k2)
+        wait_served(edge.https, name, serial, 5)
+        s = tls_socket(edge, name)
+        s.settimeout(20)
+        status, head, accept = ws_handshake(s, name)
+        assert status == "HTTP/1.1 101 Switching Protocols", head
+        assert f"Sec-WebSocket-Accept: {accept}" in head, head
+        big = os.urandom(3 * 1024 * 1024)
+        for payload in (big, b"small after big", big[:70000]):
+            s.sendall(ws_frame(payload, opcode=2))
+            got = ws_read(s)
+            assert got[0] == 2 and got[1] == payload, (len(got[1]), len(payload))
+        s.close()
+    finally:
+        origin.close()
+
+
+def test_client_leaving_a_websocket_closes_the_origin_side(edge):
+    origin = WebSocketOrigin()
+    try:
+        name, _ = served_hostname(edge, f"127.0.0.1:{origin.port}")
+        s = tls_socket(edge, name)
+        s.settimeout(10)
+        status, head, _ = ws_handshake(s, name)
+        assert status == "HTTP/1.1 101 Switching Protocols", head
+        s.sendall(ws_frame(b"bye"))
+        assert ws_read(s) == (1, b"bye")
+        s.close()  # no close frame: the client just goes
+        wait_until(lambda: origin.dropped == 1, 2, "the origin side of the tunnel to close")
+    finally:
+        origin.close()
+
+
+def test_refused_upgrade_is_a_normal_response(edge):
+    origin = WebSocketOrigin()
+    try:
+        name, _ = served_hostname(edge, f"127.0.0.1:{origin.port}")
+        s = tls_socket(edge, name)
+        s.settimeout(10)
+        status, head, _ = ws_handshake(s, name, "/refuse")
+        assert status == "HTTP/1.1 403 Forbidden", head
+        assert read_exact(s, len(b"no websocket here")) == b"no websocket here"
+        s.close()
+        # A plain request never asks the origin to switch: Upgrade alone is dropped.
+        code, body = split_status(curl(edge.https, name, "/", "-H", "Upgrade: websocket"))
+        assert (code, body) == (403, b"no websocket here")
+        assert "upgrade:" not in origin.heads[-1].lower(), origin.heads[-1]
+    finally:
+        origin.close()
+
+
+def test_idle_websocket_is_closed_after_the_idle_timeout(deploy, tmp_path):
+    d = deploy()
+    d.start(roles="api,edge", extra_args=["--edge.idle_timeout=1"])
+    https, _ = edge_ports(d.server)
+    origin = WebSocketOrigin()
+    try:
+        api = d.api(d.zone())
+        name = uniq("ws")
+        api.create(name, ssl={"method": "http", "type": "dv"},
+                   custom_origin_server=f"127.0.0.1:{origin.port}")
+        chain, key, serial = TestCA(tmp_path / "ca").leaf([name], "ec")
+        import_cert(d.data, name, chain, key)
+        wait_served(https, name, serial, 5)
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", https), timeout=10),
+                            server_hostname=name)
+        status, head, _ = ws_handshake(s, name)
+        assert status == "HTTP/1.1 101 Switching Protocols", head
+        s.sendall(ws_frame(b"ping"))
+        assert ws_read(s) == (1, b"ping")
+        start = time.monotonic()
+        try:
+            assert s.recv(1) == b""
+        except (ssl.SSLError, ConnectionResetError):
+            pass
+        assert 0.5 < time.monotonic() - start < 4, time.monotonic() - start
+        s.close()
+        # A tunnel still open when the server stops is closed and freed with it (the ASan
+        # build checks for leaks at exit).
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", https), timeout=10),
+                            server_hostname=name)
+        assert ws_handshake(s, name)[0] == "HTTP/1.1 101 Switching Protocols"
+        d.server.stop()
+        s.close()
+    finally:
+        origin.close()
+
+
+# ---- IPv6 listeners ------------------------------------------------------------------------------
+
+
+def have_ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def dual_stack_free_port():
+    """A port free on every IPv4 and IPv6 address a moment ago."""
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        s.bind(("::", 0))
+        return s.getsockname()[1]
+
+
+def curl_at(address, port, name, path="/", scheme="https"):
+    """curl to NAME:PORT with NAME resolved to ADDRESS ("127.0.0.1" or "[::1]") -> (code, body)."""
+    return split_status(subprocess.run(
+        ["curl", "-sS", "-k", "--max-time", "8", "--resolve", f"{name}:{port}:{address}",
+         "-w", "\n%{http_code}", f"{scheme}://{name}:{port}{path}"],
+        capture_output=True, timeout=10))
+
+
+@pytest.mark.parametrize("form", ["[::1]", "any"])
+def test_edge_listens_on_ipv6(deploy, tmp_path, form):
+    """`[::1]:PORT` serves over IPv6; `:PORT` (the form of the defaults :443 and :80) serves
+    IPv4 and IPv6 clients alike, and an IPv4 client keeps its plain address in
+    X-Forwarded-For."""
+    if not have_ipv6_loopback():
+        pytest.skip("this machine has no IPv6 loopback (::1)")
+    https, http = dual_stack_free_port(), dual_stack_free_port()
+    host = "[::1]" if form == "[::1]" else ""
+    d = deploy()
+    d.start(roles="api,edge", extra_args=[f"--edge.https_listen={host}:{https}",
+                                          f"--edge.http_listen={host}:{http}"])
+    origin = EchoOrigin()
+    try:
+        api = d.api(d.zone())
+        name = uniq("six")
+        api.create(name, ssl={"method": "http", "type": "dv"},
+                   custom_origin_server=f"127.0.0.1:{origin.port}")
+        chain, key, _ = TestCA(tmp_path / "ca").leaf([name], "ec")
+        import_cert(d.data, name, chain, key)
+        addresses = {"[::1]": "::1"} if form == "[::1]" else {"[::1]": "::1",
+                                                              "127.0.0.1": "127.0.0.1"}
+        for address, peer in addresses.items():
+            def answered():
+                r = curl_at(address, https, name, "/six")
+                return r if r[0] else None  # 0: no TLS answer yet (the pack is loading)
+
+            code, body = wait_until(answered, 10, f"an answer over {address}")
+            assert code == 200, body
+            info = json.loads(body)
+            assert info["path"] == "/six" and info["xff"] == peer, info
+            code, _ = curl_at(address, http, name, "/x", scheme="http")
+            assert code == 301
+        if form == "[::1]":  # bound to ::1 only: nothing answers on IPv4
+            assert curl_at("127.0.0.1", https, name)[0] == 0
+    finally:
+        origin.close()
+
+
+# ---- origin certificate verification ("Full (strict)") -------------------------------------------
+
+
+def tls_origin_hostname(d, https, ca, origin_port, sni, origin_host="127.0.0.1"):
+    """A hostname of deployment D whose origin is https://ORIGIN_HOST:ORIGIN_PORT with SNI
+    (None: no custom_origin_sni)."""
+    api = d.api(d.creds)
+    name = uniq("strict")
+    extra = {"custom_origin_sni": sni} if sni else {}
+    api.create(name, ssl={"method": "http", "type": "dv"},
+               custom_origin_server=f"https://{origin_host}:{origin_port}", **extra)
+    chain, key, serial = ca.leaf([name], "ec")
+    import_cert(d.data, name, chain, key)
+    wait_served(https, name, serial, 5)
+    return name
+
+
+def test_origin_certificate_verification(deploy, tmp_path):
+    ca = TestCA(tmp_path / "origin-ca")
+    other_ca = TestCA(tmp_path / "other-ca")
+    d = deploy()
+    d.start(roles="api,edge", extra_args=["--edge.origin_tls_verify=true",
+                                          f"--edge.origin_ca_file={ca.ca_pem}"])
+    d.creds = d.zone()
+    https, _ = edge_ports(d.server)
+    good = EchoOrigin(tls=ca.leaf(["origin.internal", "localhost"], "ec")[:2])
+    stranger = EchoOrigin(tls=other_ca.leaf(["origin.internal"], "ec")[:2])
+    try:
+        name = tls_origin_hostname(d, https, ca, good.port, "origin.internal")
+        code, body = split_status(curl(https, name, "/strict"))
+        assert code == 200, body
+        assert json.loads(body)["sni"] == "origin.internal"
+
+        # Without custom_origin_sni the certificate must name the origin's host.
+        name = tls_origin_hostname(d, https, ca, good.port, None, "localhost")
+        code, body = split_status(curl(https, name, "/by-host"))
+        assert code == 200, body
+        assert json.loads(body)["sni"] == "localhost"
+        # An IP origin without custom_origin_sni: the certificate must carry that IP address.
+        name = tls_origin_hostname(d, https, ca, good.port, None)
+        code, body = split_status(curl(https, name, "/"))
+        assert code == 502 and b"(IP address mismatch)" in body, body
+
+        name = tls_origin_hostname(d, https, ca, good.port, "someone-else.internal")
+        code, body = split_status(curl(https, name, "/"))
+        assert code == 502, body
+        assert b"certificate was not accepted (hostname mismatch)" in body, body
+
+        name = tls_origin_hostname(d, https, ca, stranger.port, "origin.internal")
+        code, body = split_status(curl(https, name, "/"))
+        assert code == 502, body
+        # The origin sends its own root along: a root the edge does not trust.
+        reason = b"certificate was not accepted (self-signed certificate in certificate chain)"
+        assert reason in body, body
+        log = d.server.stderr()
+        assert f"hostname={name}" in log and reason.decode() in log, log[-3000:]
+        assert "PRIVATE KEY" not in log
+    finally:
+        good.close()
+        stranger.close()
+
+
+def test_origin_certificate_not_verified_by_default(edge):
+    """Cloudflare's "Full": an origin certificate from a CA nobody trusts, for another name,
+    still serves (test_https_origin_with_custom_sni covers the matching name)."""
+    other_ca = TestCA(edge.root / "unknown-ca")
+    origin = EchoOrigin(tls=other_ca.leaf(["origin.internal"], "ec")[:2])
+    try:
+        name = tls_origin_hostname(edge, edge.https, edge.ca, origin.port, "wrong.internal")
+        code, body = split_status(curl(edge.https, name, "/full"))
+        assert code == 200, body
+    finally:
+        origin.close()
+
+
+def test_unreadable_origin_ca_file_stops_start_up(tmp_path):
+    p = run_cli("serve", "--api.listen", f"127.0.0.1:{free_port()}", "--roles=api,edge",
+                f"--edge.https_listen=127.0.0.1:{free_port()}",
+                f"--edge.http_listen=127.0.0.1:{free_port()}",
+                "--edge.origin_tls_verify=true",
+                f"--edge.origin_ca_file={tmp_path / 'missing.pem'}",
+                data=tmp_path / "data", check=False, timeout=30)
+    assert p.returncode != 0
+    assert "edge.origin_ca_file" in p.stderr and "missing.pem" in p.stderr, p.stderr

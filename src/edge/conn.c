@@ -5,7 +5,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,7 +104,6 @@ void edge_conn_accept(struct edge_loop *l, int lfd, int tls)
 	socklen_t len = sizeof(ss);
 	int fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	struct edge_conn *c;
-	int one = 1;
 
 	if (fd < 0)
 		return;
@@ -115,7 +113,6 @@ void edge_conn_accept(struct edge_loop *l, int lfd, int tls)
 		close(fd);
 		return;
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	peer_text(&ss, c->peer_ip, sizeof(c->peer_ip));
 	if (edge_loop_add(l, &c->io, CONN_EVENTS) != 0)
 		conn_close(c);

@@ -5,6 +5,7 @@
 #include "edge/edge_int.h"
 
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,8 @@ static int listen_on(const struct sockaddr *sa, socklen_t len, int *fd, int *no_
 	}
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	/* Accepted sockets inherit it: one setsockopt per listener, not one per connection. */
+	setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (sa->sa_family == AF_INET6)
 		setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 	if (bind(s, sa, len) != 0 || listen(s, 1024) != 0) {

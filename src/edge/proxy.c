@@ -4,9 +4,9 @@
  * X-Forwarded-For/-Proto and then relays bytes both ways, so chunked and streamed bodies pass
  * through unchanged. http-parser follows the framing of both (Content-Length, chunked, or the
  * origin's close) so that the client connection and the origin connection can both be kept
- * alive: the origin connection goes back to the loop's pool after a complete exchange. A request
- * that meets a pooled connection the origin had closed is resent once on a fresh one; a 101 to
- * an upgrade request hands the connection to tunnel.c. */
+ * alive: the origin connection goes back to the loop's pool after a complete exchange. An
+ * idempotent request that meets a pooled connection the origin had closed is resent once on a
+ * fresh one; a 101 to an upgrade request hands the connection to tunnel.c. */
 #include "edge/conn_int.h"
 
 #include <arpa/inet.h>
@@ -296,17 +296,30 @@ static void route_fresh(struct edge_conn *c)
 	conn_submit(c, job);
 }
 
-/* A copy of the request to send again on a fresh connection if a pooled one turns out closed:
- * what c->in holds now (the head and what came with it), and the body bytes read later
- * (replay_body) while the whole stays under REPLAY_MAX. A larger body is streamed without a
- * copy and cannot be replayed. */
+/* 1 for the methods RFC 9110 (9.2.2) calls idempotent: the only ones a proxy may send again
+ * without knowing whether the origin applied the first attempt. */
+static int method_idempotent(const char *m)
+{
+	static const char *const idempotent[] = {"GET", "HEAD", "OPTIONS", "TRACE", "PUT",
+						 "DELETE"};
+
+	for (size_t i = 0; i < sizeof(idempotent) / sizeof(idempotent[0]); i++)
+		if (strcmp(m, idempotent[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* A copy of an idempotent request to send again on a fresh connection if a pooled one turns
+ * out closed: what c->in holds now (the head and what came with it), and the body bytes read
+ * later (replay_body) while the whole stays under REPLAY_MAX. A larger body is streamed without
+ * a copy and cannot be replayed. */
 static void keep_replay(struct edge_conn *c)
 {
 	size_t cap = c->in.len ? c->in.len : 1; /* the request only, not the relay buffer's 64 KB */
 
 	free(c->replay.data);
 	c->replay = (struct buf){0};
-	if (!(c->replay.data = malloc(cap)))
+	if (!method_idempotent(c->head->method) || !(c->replay.data = malloc(cap)))
 		return;
 	memcpy(c->replay.data, c->in.data, c->in.len);
 	c->replay.len = c->in.len;

@@ -419,7 +419,7 @@ def read_response(sock):
     return int(head.split(b" ")[1]), read_exact(sock, n)
 
 
-def test_post_whose_body_comes_later_is_retried(edge):
+def test_put_whose_body_comes_later_is_retried(edge):
     """The body arrives after the head (the edge has already sent the head on a pooled
     connection, and the origin closes that connection once it has the whole request): the body
     was kept too, so the request can still go again on a fresh connection."""
@@ -430,7 +430,7 @@ def test_post_whose_body_comes_later_is_retried(edge):
         s.settimeout(10)
         s.sendall(f"GET /first HTTP/1.1\r\nHost: {name}\r\n\r\n".encode())
         assert read_response(s) == (200, b"ok")
-        s.sendall(f"POST /second HTTP/1.1\r\nHost: {name}\r\nContent-Length: 11\r\n\r\n"
+        s.sendall(f"PUT /second HTTP/1.1\r\nHost: {name}\r\nContent-Length: 11\r\n\r\n"
                   .encode())
         time.sleep(0.3)
         s.sendall(b"hello world")
@@ -438,6 +438,28 @@ def test_post_whose_body_comes_later_is_retried(edge):
         s.close()
         assert origin.bodies[-1] == b"hello world", origin.bodies
         assert origin.connections == 2
+    finally:
+        origin.close()
+
+
+def test_post_is_not_sent_twice_when_a_reused_connection_closes(edge):
+    """The origin reads the whole POST on a reused connection, then closes it unanswered: it
+    may have acted on it, so the edge answers 502 instead of sending it again (RFC 9110
+    9.2.2: only idempotent requests are retried)."""
+    origin = OneShotOrigin(whole=True)
+    try:
+        name, _ = served_hostname(edge, f"127.0.0.1:{origin.port}")
+        s = tls_socket(edge, name)
+        s.settimeout(10)
+        s.sendall(f"GET /first HTTP/1.1\r\nHost: {name}\r\n\r\n".encode())
+        assert read_response(s) == (200, b"ok")
+        s.sendall(f"POST /order HTTP/1.1\r\nHost: {name}\r\nContent-Length: 5\r\n\r\n"
+                  f"hello".encode())
+        status, _ = read_response(s)
+        s.close()
+        assert status == 502
+        assert origin.unanswered == 1  # the origin read the POST once...
+        assert origin.connections == 1  # ...and it never came again on a fresh connection
     finally:
         origin.close()
 

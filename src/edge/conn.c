@@ -272,6 +272,24 @@ ssize_t conn_side_write(struct edge_conn *c, int up, const char *p, size_t n)
 	return r;
 }
 
+int conn_buf_flush(struct edge_conn *c, struct buf *b, int up)
+{
+	int progress = 0;
+
+	while (b->off < b->len) {
+		ssize_t n = conn_side_write(c, up, b->data + b->off, b->len - b->off);
+
+		if (n == -1)
+			return progress;
+		if (n <= 0)
+			return -1;
+		b->off += (size_t)n;
+		progress = 1;
+	}
+	b->off = b->len = 0;
+	return progress;
+}
+
 static void handshake(struct edge_conn *c)
 {
 	int n = SSL_do_handshake(c->ssl);

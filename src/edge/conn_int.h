@@ -105,6 +105,9 @@ void conn_submit(struct edge_conn *c, struct lookup_job *job);
 /* Read/write on the client or origin side: > 0 bytes, 0 EOF, -1 would block, -2 error. */
 ssize_t conn_side_read(struct edge_conn *c, int up, char *p, size_t n);
 ssize_t conn_side_write(struct edge_conn *c, int up, const char *p, size_t n);
+/* Writes B's unsent bytes to the origin (UP) or the client, emptying B once all are out:
+ * 1 progress, 0 none (would block), -1 the write failed. */
+int conn_buf_flush(struct edge_conn *c, struct buf *b, int up);
 
 /* Reads (more of) the next request head; called again after a response on a kept-alive
  * connection. */

@@ -506,25 +506,6 @@ static void up_handshake(struct edge_conn *c)
 	bad_gateway(c, why);
 }
 
-/* Writes B to side TO_UP (origin) or the client: 1 progress, 0 none (would block), -1 failed. */
-static int move_out(struct edge_conn *c, struct buf *b, int to_up)
-{
-	int progress = 0;
-
-	while (b->off < b->len) {
-		ssize_t n = conn_side_write(c, to_up, b->data + b->off, b->len - b->off);
-
-		if (n == -1)
-			return progress;
-		if (n <= 0)
-			return -1;
-		b->off += (size_t)n;
-		progress = 1;
-	}
-	b->off = b->len = 0;
-	return progress;
-}
-
 /* Client → c->in while the request lasts; bytes past its end are kept for the next one. */
 static int client_in(struct edge_conn *c)
 {
@@ -643,9 +624,9 @@ static void relay(struct edge_conn *c)
 	int64_t read_timeout = c->loop->edge->cfg->edge.read_timeout * 1000000;
 
 	for (;;) {
-		int a = move_out(c, &c->in, 1);
+		int a = conn_buf_flush(c, &c->in, 1);
 		int b = a < 0 ? 0 : client_in(c);
-		int d = move_out(c, &c->out, 0);
+		int d = conn_buf_flush(c, &c->out, 0);
 		int e = d < 0 ? 0 : origin_in(c);
 
 		if (!c->response_started && c->replay.data &&

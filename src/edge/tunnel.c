@@ -60,19 +60,14 @@ static int pump(struct edge_conn *c, struct buf *b, int from_up)
 	int progress = 0;
 
 	for (;;) {
+		int wrote = conn_buf_flush(c, b, !from_up);
 		ssize_t n;
 
-		if (b->off < b->len) {
-			n = conn_side_write(c, !from_up, b->data + b->off, b->len - b->off);
-			if (n == -1)
-				return progress;
-			if (n <= 0)
-				return -1;
-			b->off += (size_t)n;
-			progress = 1;
-			continue;
-		}
-		b->off = b->len = 0;
+		if (wrote < 0)
+			return -1;
+		progress |= wrote;
+		if (b->off < b->len)
+			return progress; /* the other side takes no more for now */
 		/* The origin is read only when an event said it has bytes (see proxy.c) */
 		if (from_up && !c->up_readable && !(c->up_ssl && SSL_has_pending(c->up_ssl)))
 			return progress;

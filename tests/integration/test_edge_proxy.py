@@ -39,11 +39,14 @@ def edge(tmp_path_factory):
     finish_servers(d.servers)
 
 
-def served_hostname(edge, origin):
-    """A hostname with ORIGIN as custom origin and a certificate the edge serves -> (name, h)."""
+def served_hostname(edge, origin, origin_sni=None, prefix="proxy"):
+    """A hostname with ORIGIN as custom origin (and ORIGIN_SNI as custom_origin_sni) and a
+    certificate the edge serves -> (name, h)."""
     api = edge.api(edge.creds)
-    name = uniq("proxy")
-    h = api.create(name, ssl={"method": "http", "type": "dv"}, custom_origin_server=origin)
+    name = uniq(prefix)
+    extra = {"custom_origin_sni": origin_sni} if origin_sni else {}
+    h = api.create(name, ssl={"method": "http", "type": "dv"}, custom_origin_server=origin,
+                   **extra)
     chain, key, serial = edge.ca.leaf([name], "ec")
     import_cert(edge.data, name, chain, key)
     wait_served(edge.https, name, serial, 5)
@@ -223,14 +226,8 @@ def test_https_origin_with_custom_sni(edge):
     chain, key, _ = edge.ca.leaf(["origin.internal"], "ec")
     origin = EchoOrigin(tls=(chain, key))
     try:
-        api = edge.api(edge.creds)
-        name = uniq("tlsorigin")
-        api.create(name, ssl={"method": "http", "type": "dv"},
-                   custom_origin_server=f"https://127.0.0.1:{origin.port}",
-                   custom_origin_sni="origin.internal")
-        c2, k2, serial = edge.ca.leaf([name], "ec")
-        import_cert(edge.data, name, c2, k2)
-        wait_served(edge.https, name, serial, 5)
+        name, _ = served_hostname(edge, f"https://127.0.0.1:{origin.port}", "origin.internal",
+                                  "tlsorigin")
         code, body = split_status(curl(edge.https, name, "/secure"))
         assert code == 200, body
         info = json.loads(body)
@@ -246,14 +243,8 @@ def test_tls_origin_connections_are_reused(edge):
     chain, key, _ = edge.ca.leaf(["pooled.internal"], "ec")
     origin = EchoOrigin(tls=(chain, key))
     try:
-        api = edge.api(edge.creds)
-        name = uniq("tlspool")
-        api.create(name, ssl={"method": "http", "type": "dv"},
-                   custom_origin_server=f"https://127.0.0.1:{origin.port}",
-                   custom_origin_sni="pooled.internal")
-        c2, k2, serial = edge.ca.leaf([name], "ec")
-        import_cert(edge.data, name, c2, k2)
-        wait_served(edge.https, name, serial, 5)
+        name, _ = served_hostname(edge, f"https://127.0.0.1:{origin.port}", "pooled.internal",
+                                  "tlspool")
         ports = []
         for i in range(4):
             code, body = split_status(curl(edge.https, name, f"/p{i}"))
@@ -331,23 +322,16 @@ def read_request(conn):
     return body
 
 
-class OneShotOrigin:
-    """Answers the first request of each connection with a keep-alive response, then closes the
-    connection without answering when a second request comes: what an origin whose keep-alive
-    timeout fires at the moment a reused connection sends looks like. With RST the close is a
-    reset (SO_LINGER 0) rather than a FIN; with WHOLE it reads the second request's body before
-    closing."""
+class SocketOrigin:
+    """A plain TCP origin on a free loopback port: each accepted connection (counted) goes to
+    self._one(conn) on its own thread."""
 
-    def __init__(self, rst=False, whole=False):
-        self.rst = rst
-        self.whole = whole
+    def __init__(self):
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
         self.connections = 0
-        self.unanswered = 0  # requests on reused connections, closed without an answer
-        self.bodies = []
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self):
@@ -358,6 +342,24 @@ class OneShotOrigin:
                 return
             self.connections += 1
             threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+
+    def close(self):
+        self.sock.close()
+
+
+class OneShotOrigin(SocketOrigin):
+    """Answers the first request of each connection with a keep-alive response, then closes the
+    connection without answering when a second request comes: what an origin whose keep-alive
+    timeout fires at the moment a reused connection sends looks like. With RST the close is a
+    reset (SO_LINGER 0) rather than a FIN; with WHOLE it reads the second request's body before
+    closing."""
+
+    def __init__(self, rst=False, whole=False):
+        self.rst = rst
+        self.whole = whole
+        self.unanswered = 0  # requests on reused connections, closed without an answer
+        self.bodies = []
+        super().__init__()
 
     def _one(self, conn):
         with conn:
@@ -374,9 +376,6 @@ class OneShotOrigin:
             self.unanswered += came
             if self.rst:
                 conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-
-    def close(self):
-        self.sock.close()
 
 
 def test_closed_pooled_origin_connection_is_retried(edge):
@@ -464,27 +463,13 @@ def test_post_is_not_sent_twice_when_a_reused_connection_closes(edge):
         origin.close()
 
 
-class IdleClosingOrigin:
+class IdleClosingOrigin(SocketOrigin):
     """Answers every request with a keep-alive response and closes a connection once it has
     been idle for IDLE seconds, as origins with a short keep-alive timeout do."""
 
     def __init__(self, idle):
         self.idle = idle
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.connections = 0
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+        super().__init__()
 
     def _one(self, conn):
         conn.settimeout(self.idle)
@@ -501,9 +486,6 @@ class IdleClosingOrigin:
                 while b"\r\n\r\n" in data:
                     _, _, data = data.partition(b"\r\n\r\n")
                     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-
-    def close(self):
-        self.sock.close()
 
 
 class ExtraBytesOrigin(IdleClosingOrigin):
@@ -768,14 +750,8 @@ def test_large_messages_through_a_websocket_to_a_tls_origin(edge):
     chain, key, _ = edge.ca.leaf(["ws.internal"], "ec")
     origin = WebSocketOrigin(tls=(chain, key))
     try:
-        api = edge.api(edge.creds)
-        name = uniq("wss")
-        api.create(name, ssl={"method": "http", "type": "dv"},
-                   custom_origin_server=f"https://127.0.0.1:{origin.port}",
-                   custom_origin_sni="ws.internal")
-        c2, k2, serial = edge.ca.leaf([name], "ec")
-        import_cert(edge.data, name, c2, k2)
-        wait_served(edge.https, name, serial, 5)
+        name, _ = served_hostname(edge, f"https://127.0.0.1:{origin.port}", "ws.internal",
+                                  "wss")
         s = tls_socket(edge, name)
         s.settimeout(20)
         status, head, accept = ws_handshake(s, name)

@@ -48,12 +48,10 @@ static inline void store_fixture_close(struct store_fixture *fx)
 	nftw(fx->root, store_fixture_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* Fills H as a new hostname NAME of the zone (status "pending") with a pack in PACK_STATUS,
- * validated by METHOD at the internal CA; the caller may change it before
- * store_hostname_create. */
-static inline void store_fixture_hostname(struct store_fixture *fx, const char *name,
-					  const char *pack_status, const char *method,
-					  struct store_hostname *h)
+/* Fills H as a new hostname NAME of the zone (status "pending") without ssl, as the API makes
+ * one before attaching an upload; the caller may change it before store_hostname_create. */
+static inline void store_fixture_plain_hostname(struct store_fixture *fx, const char *name,
+						struct store_hostname *h)
 {
 	memset(h, 0, sizeof(*h));
 	assert_int_equal(ids_uuid(h->id), 0);
@@ -62,6 +60,14 @@ static inline void store_fixture_hostname(struct store_fixture *fx, const char *
 	snprintf(h->status, sizeof(h->status), "pending");
 	assert_int_equal(ids_uuid(h->ownership_token), 0);
 	h->created_at_us = h->updated_at_us = time_now_us();
+}
+
+/* The same with a pack in PACK_STATUS, validated by METHOD at the internal CA. */
+static inline void store_fixture_hostname(struct store_fixture *fx, const char *name,
+					  const char *pack_status, const char *method,
+					  struct store_hostname *h)
+{
+	store_fixture_plain_hostname(fx, name, h);
 	h->ssl.enabled = 1;
 	assert_int_equal(ids_uuid(h->ssl.pack_id), 0);
 	snprintf(h->ssl.status, sizeof(h->ssl.status), "%s", pack_status);

@@ -33,22 +33,11 @@ static int teardown(void **state)
 static void make_host(struct store_fixture *fx, const char *name, const char *status,
 		      struct store_hostname *h)
 {
-	memset(h, 0, sizeof(*h));
-	assert_int_equal(ids_uuid(h->id), 0);
-	snprintf(h->zone_id, sizeof(h->zone_id), "%s", fx->zone.id);
-	snprintf(h->hostname, sizeof(h->hostname), "%s", name);
+	store_fixture_hostname(fx, name, status, "http", h);
 	snprintf(h->status, sizeof(h->status), "active");
-	assert_int_equal(ids_uuid(h->ownership_token), 0);
 	snprintf(h->custom_origin_server, sizeof(h->custom_origin_server), "origin.example.net");
-	h->created_at_us = time_now_us();
-	h->updated_at_us = h->created_at_us;
-	h->ssl.enabled = 1;
 	h->ssl.settings_json = strdup("{\"min_tls_version\":\"1.3\"}");
 	assert_non_null(h->ssl.settings_json);
-	assert_int_equal(ids_uuid(h->ssl.pack_id), 0);
-	snprintf(h->ssl.status, sizeof(h->ssl.status), "%s", status);
-	snprintf(h->ssl.method, sizeof(h->ssl.method), "http");
-	snprintf(h->ssl.type, sizeof(h->ssl.type), "dv");
 	assert_int_equal(store_hostname_create(fx->st, h), 0);
 }
 

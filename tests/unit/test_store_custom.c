@@ -34,13 +34,7 @@ static int teardown(void **state)
 /* A hostname without ssl, as the API creates one before attaching an upload. */
 static void make_host(struct store_fixture *fx, const char *name, struct store_hostname *h)
 {
-	memset(h, 0, sizeof(*h));
-	assert_int_equal(ids_uuid(h->id), 0);
-	snprintf(h->zone_id, sizeof(h->zone_id), "%s", fx->zone.id);
-	snprintf(h->hostname, sizeof(h->hostname), "%s", name);
-	snprintf(h->status, sizeof(h->status), "pending");
-	assert_int_equal(ids_uuid(h->ownership_token), 0);
-	h->created_at_us = h->updated_at_us = time_now_us();
+	store_fixture_plain_hostname(fx, name, h);
 	assert_int_equal(store_hostname_create(fx->st, h), 0);
 	snprintf(h->ssl.bundle_method, sizeof(h->ssl.bundle_method), "force");
 }

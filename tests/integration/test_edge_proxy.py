@@ -721,13 +721,19 @@ def ws_handshake(sock, name, path="/chat"):
     return head.split("\r\n")[0], head, ws_accept(key).decode()
 
 
+def websocket_through_edge(edge, origin, path="/chat", timeout=10, origin_sni=None):
+    """A hostname whose origin is ORIGIN (a URL or host:port), and a TLS client socket that asked
+    for a WebSocket on PATH -> (socket, status line, head text, the expected accept)."""
+    name, _ = served_hostname(edge, origin, origin_sni, "ws")
+    s = tls_socket(edge, name)
+    s.settimeout(timeout)
+    return (s, *ws_handshake(s, name, path))
+
+
 def test_websocket_through_the_edge(edge):
     origin = WebSocketOrigin()
     try:
-        name, _ = served_hostname(edge, f"127.0.0.1:{origin.port}")
-        s = tls_socket(edge, name)
-        s.settimeout(10)
-        status, head, accept = ws_handshake(s, name)
+        s, status, head, accept = websocket_through_edge(edge, f"127.0.0.1:{origin.port}")
         assert status == "HTTP/1.1 101 Switching Protocols", head
         assert f"Sec-WebSocket-Accept: {accept}" in head, head
         # The origin saw the upgrade asked for, with the usual forwarded headers.
@@ -750,11 +756,8 @@ def test_large_messages_through_a_websocket_to_a_tls_origin(edge):
     chain, key, _ = edge.ca.leaf(["ws.internal"], "ec")
     origin = WebSocketOrigin(tls=(chain, key))
     try:
-        name, _ = served_hostname(edge, f"https://127.0.0.1:{origin.port}", "ws.internal",
-                                  "wss")
-        s = tls_socket(edge, name)
-        s.settimeout(20)
-        status, head, accept = ws_handshake(s, name)
+        s, status, head, accept = websocket_through_edge(
+            edge, f"https://127.0.0.1:{origin.port}", timeout=20, origin_sni="ws.internal")
         assert status == "HTTP/1.1 101 Switching Protocols", head
         assert f"Sec-WebSocket-Accept: {accept}" in head, head
         big = os.urandom(3 * 1024 * 1024)
@@ -770,10 +773,7 @@ def test_large_messages_through_a_websocket_to_a_tls_origin(edge):
 def test_client_leaving_a_websocket_closes_the_origin_side(edge):
     origin = WebSocketOrigin()
     try:
-        name, _ = served_hostname(edge, f"127.0.0.1:{origin.port}")
-        s = tls_socket(edge, name)
-        s.settimeout(10)
-        status, head, _ = ws_handshake(s, name)
+        s, status, head, _ = websocket_through_edge(edge, f"127.0.0.1:{origin.port}")
         assert status == "HTTP/1.1 101 Switching Protocols", head
         s.sendall(ws_frame(b"bye"))
         assert ws_read(s) == (1, b"bye")

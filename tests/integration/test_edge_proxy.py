@@ -418,17 +418,24 @@ def read_response(sock):
     return int(head.split(b" ")[1]), read_exact(sock, n)
 
 
+def client_with_a_pooled_origin_connection(edge, origin):
+    """A client socket to a hostname routed to ORIGIN, after one answered request: the edge's
+    origin connection is back in its pool, and the next request reuses it -> (socket, name)."""
+    name, _ = served_hostname(edge, f"127.0.0.1:{origin.port}")
+    s = tls_socket(edge, name)
+    s.settimeout(10)
+    s.sendall(f"GET /first HTTP/1.1\r\nHost: {name}\r\n\r\n".encode())
+    assert read_response(s) == (200, b"ok")
+    return s, name
+
+
 def test_put_whose_body_comes_later_is_retried(edge):
     """The body arrives after the head (the edge has already sent the head on a pooled
     connection, and the origin closes that connection once it has the whole request): the body
     was kept too, so the request can still go again on a fresh connection."""
     origin = OneShotOrigin(whole=True)
     try:
-        name, _ = served_hostname(edge, f"127.0.0.1:{origin.port}")
-        s = tls_socket(edge, name)
-        s.settimeout(10)
-        s.sendall(f"GET /first HTTP/1.1\r\nHost: {name}\r\n\r\n".encode())
-        assert read_response(s) == (200, b"ok")
+        s, name = client_with_a_pooled_origin_connection(edge, origin)
         s.sendall(f"PUT /second HTTP/1.1\r\nHost: {name}\r\nContent-Length: 11\r\n\r\n"
                   .encode())
         time.sleep(0.3)
@@ -447,11 +454,7 @@ def test_post_is_not_sent_twice_when_a_reused_connection_closes(edge):
     9.2.2: only idempotent requests are retried)."""
     origin = OneShotOrigin(whole=True)
     try:
-        name, _ = served_hostname(edge, f"127.0.0.1:{origin.port}")
-        s = tls_socket(edge, name)
-        s.settimeout(10)
-        s.sendall(f"GET /first HTTP/1.1\r\nHost: {name}\r\n\r\n".encode())
-        assert read_response(s) == (200, b"ok")
+        s, name = client_with_a_pooled_origin_connection(edge, origin)
         s.sendall(f"POST /order HTTP/1.1\r\nHost: {name}\r\nContent-Length: 5\r\n\r\n"
                   f"hello".encode())
         status, _ = read_response(s)
@@ -640,32 +643,20 @@ def read_head(sock):
     return data
 
 
-class WebSocketOrigin:
+class WebSocketOrigin(SocketOrigin):
     """A WebSocket echo server (RFC 6455 handshake, then every text frame sent back, unmasked)
     that records each request head. A request without both Upgrade: websocket and an "upgrade"
     Connection token, or for /refuse, gets a plain 403 instead. With TLS=(chain, key) it speaks
     wss (TLS first)."""
 
     def __init__(self, tls=None):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
         self.heads = []
         self.dropped = 0  # tunnels that ended by a close from the edge's side
         self.ctx = None
         if tls:
             self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             self.ctx.load_cert_chain(str(tls[0]), str(tls[1]))
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+        super().__init__()
 
     def _one(self, conn):
         if self.ctx:
@@ -706,9 +697,6 @@ class WebSocketOrigin:
             except (AssertionError, OSError):
                 self.dropped += 1  # the edge closed the tunnel
                 return
-
-    def close(self):
-        self.sock.close()
 
 
 def ws_handshake(sock, name, path="/chat"):

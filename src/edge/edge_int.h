@@ -193,8 +193,10 @@ void origin_pool_key(const char *host, unsigned port, int tls, const char *sni, 
 		     size_t len);
 /* Takes an idle connection for KEY that is still open: 1 with *fd and *ssl (NULL for plain)
  * now owned by the caller, 0 when there is none. *fd is still registered with L: the caller
- * points it at its own edge_io with edge_loop_mod. */
-int origin_pool_take(struct edge_loop *l, const char *key, int *fd, SSL **ssl);
+ * points it at its own edge_io with edge_loop_mod. The loop has dropped the connections its
+ * events said were closed; PEEK also asks the socket itself (one recv), for a close that came
+ * after this iteration's epoll_wait: a caller that can resend its request skips that syscall. */
+int origin_pool_take(struct edge_loop *l, const char *key, int peek, int *fd, SSL **ssl);
 /* Gives FD (registered with L) and SSL (may be NULL) to the pool, which watches FD for a close
  * by the origin and closes them then, or when full or expired. */
 void origin_pool_put(struct edge_loop *l, const char *key, int fd, SSL *ssl);

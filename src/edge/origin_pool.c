@@ -1,8 +1,8 @@
 /* Keep-alive connections to origins, per loop (no lock: only the loop's thread uses its pool).
  * An idle connection is keyed by origin host, port, TLS and SNI. It stays registered with the
  * loop while idle, so that an origin closing it (or sending bytes nobody asked for) closes it at
- * once instead of leaving a half-closed socket until reuse; it is also checked again before
- * reuse and dropped after ORIGIN_IDLE_US or when the pool is full. */
+ * once instead of leaving a half-closed socket until reuse; it can be checked once more when
+ * taken (see origin_pool_take) and is dropped after ORIGIN_IDLE_US or when the pool is full. */
 #include "edge/edge_int.h"
 
 #include <errno.h>
@@ -67,8 +67,7 @@ void origin_pool_key(const char *host, unsigned port, int tls, const char *sni, 
 	snprintf(out, len, "%s|%u|%d|%s", host, port, tls, sni);
 }
 
-/* 1 when the idle socket is still open and quiet (no EOF, no stray bytes): its close may have
- * arrived after this iteration's epoll_wait. */
+/* 1 when the idle socket is still open and quiet (no EOF, no stray bytes). */
 static int still_open(int fd)
 {
 	char c;
@@ -77,7 +76,7 @@ static int still_open(int fd)
 	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-int origin_pool_take(struct edge_loop *l, const char *key, int *fd, SSL **ssl)
+int origin_pool_take(struct edge_loop *l, const char *key, int peek, int *fd, SSL **ssl)
 {
 	struct origin_idle **pp = &l->idle;
 
@@ -90,7 +89,7 @@ int origin_pool_take(struct edge_loop *l, const char *key, int *fd, SSL **ssl)
 			continue;
 		}
 		*pp = o->next;
-		open = still_open(o->io.fd);
+		open = !peek || still_open(o->io.fd);
 		if (open) { /* ownership moves to the caller */
 			*fd = o->io.fd;
 			*ssl = o->ssl;

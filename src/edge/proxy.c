@@ -346,7 +346,10 @@ static void route(struct edge_conn *c)
 
 	origin_pool_key(c->up_host, c->up_port, c->up_tls, c->up_tls ? sni : "", c->pool_key,
 			sizeof(c->pool_key));
-	if (!origin_pool_take(c->loop, c->pool_key, &fd, &ssl)) {
+	/* An idempotent request is resent if the connection turns out closed (retry_fresh), so
+	 * only the others pay for a look at the socket before it is used. */
+	if (!origin_pool_take(c->loop, c->pool_key, !method_idempotent(c->head->method), &fd,
+			      &ssl)) {
 		route_fresh(c);
 		return;
 	}

@@ -116,6 +116,8 @@ void conn_read_head(struct edge_conn *c);
 /* http_req.c: parses the head in c->in once "\r\n\r\n" arrived. 1 complete, 0 need more,
  * or an HTTP status to answer (400, 431). */
 int http_head_parse(struct edge_conn *c);
+/* 1 when field I of H is named NAME (lower case), whatever the case it was sent in. */
+int http_field_is(const struct http_head *h, size_t i, const char *name);
 
 /* proxy.c */
 void proxy_start(struct edge_conn *c);

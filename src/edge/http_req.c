@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct parse_ctx {
 	struct http_head *h;
@@ -53,6 +54,12 @@ static int on_value(http_parser *p, const char *at, size_t len)
 	return 0;
 }
 
+int http_field_is(const struct http_head *h, size_t i, const char *name)
+{
+	return h->fields[i].name_len == strlen(name) &&
+	       strncasecmp(h->fields[i].name, name, h->fields[i].name_len) == 0;
+}
+
 /* Host without its port, lower case; "" when absent or too long. */
 static void read_host(struct http_head *h)
 {
@@ -60,7 +67,7 @@ static void read_host(struct http_head *h)
 		const char *v = h->fields[i].value;
 		size_t n = h->fields[i].value_len, k;
 
-		if (h->fields[i].name_len != 4 || strncasecmp(h->fields[i].name, "host", 4) != 0)
+		if (!http_field_is(h, i, "host"))
 			continue;
 		if (n && v[0] == '[') { /* [v6]:port keeps its brackets out */
 			const char *end = memchr(v, ']', n);

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -118,12 +117,6 @@ static int keep_carry(struct edge_conn *c, const char *data, size_t n)
 	return 0;
 }
 
-static int field_is(const struct http_head *h, size_t i, const char *name)
-{
-	return h->fields[i].name_len == strlen(name) &&
-	       strncasecmp(h->fields[i].name, name, h->fields[i].name_len) == 0;
-}
-
 /* Appends to B, growing it. */
 static int buf_add(struct buf *b, const char *p, size_t n)
 {
@@ -160,16 +153,17 @@ static int build_up_head(struct edge_conn *c, struct buf *b)
 	rc = rc ? rc : buf_add(b, h->url, h->url_len);
 	rc = rc ? rc : buf_str(b, " HTTP/1.1\r\n");
 	for (size_t i = 0; rc == 0 && i < h->n_fields; i++) {
-		if (field_is(h, i, "x-forwarded-for")) {
+		if (http_field_is(h, i, "x-forwarded-for")) {
 			xff = h->fields[i].value;
 			xff_len = h->fields[i].value_len;
 			continue;
 		}
-		if (field_is(h, i, "connection") || field_is(h, i, "keep-alive") ||
-		    field_is(h, i, "proxy-connection") || field_is(h, i, "x-forwarded-proto") ||
-		    (field_is(h, i, "upgrade") && !c->upgrade))
+		if (http_field_is(h, i, "connection") || http_field_is(h, i, "keep-alive") ||
+		    http_field_is(h, i, "proxy-connection") ||
+		    http_field_is(h, i, "x-forwarded-proto") ||
+		    (http_field_is(h, i, "upgrade") && !c->upgrade))
 			continue;
-		has_host |= field_is(h, i, "host");
+		has_host |= http_field_is(h, i, "host");
 		rc = buf_add(b, h->fields[i].name, h->fields[i].name_len);
 		rc = rc ? rc : buf_add(b, ": ", 2);
 		rc = rc ? rc : buf_add(b, h->fields[i].value, h->fields[i].value_len);

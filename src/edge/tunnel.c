@@ -33,20 +33,14 @@ static int list_has(const char *v, size_t len, const char *token)
 	return 0;
 }
 
-static int name_is(const struct http_head *h, size_t i, const char *name)
-{
-	return h->fields[i].name_len == strlen(name) &&
-	       strncasecmp(h->fields[i].name, name, h->fields[i].name_len) == 0;
-}
-
 int tunnel_wanted(const struct http_head *h)
 {
 	int upgrade = 0, connection = 0;
 
 	for (size_t i = 0; i < h->n_fields; i++) {
-		if (name_is(h, i, "upgrade") && h->fields[i].value_len)
+		if (http_field_is(h, i, "upgrade") && h->fields[i].value_len)
 			upgrade = 1;
-		else if (name_is(h, i, "connection") &&
+		else if (http_field_is(h, i, "connection") &&
 			 list_has(h->fields[i].value, h->fields[i].value_len, "upgrade"))
 			connection = 1;
 	}

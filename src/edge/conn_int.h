@@ -85,6 +85,7 @@ struct edge_conn {
 	char *carry; /* bytes after the request's end: the next request's start */
 	size_t carry_len;
 	struct buf replay; /* the request, while a pooled origin connection has not answered */
+	int replay_held;   /* replay holds the whole request so far: it can be sent again */
 	/* The other of c->in's two buffers, kept for the connection's life so that a kept-alive
 	 * connection allocates nothing per request: the head buffer (max_header_bytes + 1) while
 	 * relaying, the relay buffer while reading a head. */

@@ -25,6 +25,7 @@
 #define UP_EVENTS (EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP)
 #define RELAY_BUF (64 * 1024)
 #define REPLAY_MAX (64 * 1024) /* largest request kept to resend after a stale pooled connection */
+#define REPLAY_KEEP 4096       /* a replay buffer up to this size stays for the next request */
 
 static void bad_gateway(struct edge_conn *c, const char *why)
 {
@@ -303,32 +304,34 @@ static int method_idempotent(const char *m)
 	return 0;
 }
 
+/* Nothing to resend any more. A buffer grown for a body is given back; a head-sized one is
+ * kept for the connection's next request. */
+static void replay_drop(struct edge_conn *c)
+{
+	c->replay_held = 0;
+	if (c->replay.cap > REPLAY_KEEP) {
+		free(c->replay.data);
+		c->replay = (struct buf){0};
+	}
+}
+
 /* A copy of an idempotent request to send again on a fresh connection if a pooled one turns
  * out closed: what c->in holds now (the head and what came with it), and the body bytes read
  * later (replay_body) while the whole stays under REPLAY_MAX. A larger body is streamed without
- * a copy and cannot be replayed. */
+ * a copy and cannot be replayed. The copy's buffer stays with the connection, so a kept-alive
+ * connection does not allocate one per request. */
 static void keep_replay(struct edge_conn *c)
 {
-	size_t cap = c->in.len ? c->in.len : 1; /* the request only, not the relay buffer's 64 KB */
-
-	free(c->replay.data);
-	c->replay = (struct buf){0};
-	if (!method_idempotent(c->head->method) || !(c->replay.data = malloc(cap)))
-		return;
-	memcpy(c->replay.data, c->in.data, c->in.len);
-	c->replay.len = c->in.len;
-	c->replay.cap = cap;
+	c->replay.len = c->replay.off = 0;
+	c->replay_held = method_idempotent(c->head->method) &&
+			 buf_add(&c->replay, c->in.data, c->in.len) == 0;
 }
 
 /* Adds N body bytes just read to the replay copy, or drops the copy when it grows too large. */
 static void replay_body(struct edge_conn *c, const char *p, size_t n)
 {
-	if (!c->replay.data)
-		return;
-	if (c->replay.len + n > REPLAY_MAX || buf_add(&c->replay, p, n) != 0) {
-		free(c->replay.data);
-		c->replay = (struct buf){0};
-	}
+	if (c->replay_held && (c->replay.len + n > REPLAY_MAX || buf_add(&c->replay, p, n) != 0))
+		replay_drop(c);
 }
 
 /* An idle pooled connection when there is one, else a fresh one. */
@@ -373,12 +376,13 @@ static void retry_fresh(struct edge_conn *c)
 		memcpy(c->in.data, c->replay.data, c->replay.len);
 		c->in.len = c->replay.len;
 		c->in.off = 0;
-		free(c->replay.data);
 	} else {
-		free(c->in.data);
+		struct buf relay = c->in;
+
 		c->in = c->replay;
+		c->replay = relay;
 	}
-	c->replay = (struct buf){0};
+	replay_drop(c);
 	c->up_eof = c->resp_done = 0;
 	http_parser_init(&c->resp_p, HTTP_RESPONSE);
 	c->resp_p.data = c;
@@ -558,8 +562,7 @@ static int origin_in(struct edge_conn *c)
 	c->up_extra |= used < n;
 	c->out.len = (size_t)used;
 	c->response_started = 1;
-	free(c->replay.data); /* answered: nothing to replay any more */
-	c->replay = (struct buf){0};
+	replay_drop(c); /* answered: nothing to resend any more */
 	return 1;
 }
 
@@ -626,7 +629,7 @@ static void relay(struct edge_conn *c)
 		int d = conn_buf_flush(c, &c->out, 0);
 		int e = d < 0 ? 0 : origin_in(c);
 
-		if (!c->response_started && c->replay.data &&
+		if (!c->response_started && c->replay_held &&
 		    (a < 0 || e < 0 || (c->up_eof && c->out.len == 0))) {
 			retry_fresh(c);
 			return;

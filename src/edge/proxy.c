@@ -315,16 +315,15 @@ static void replay_drop(struct edge_conn *c)
 	}
 }
 
-/* A copy of an idempotent request to send again on a fresh connection if a pooled one turns
- * out closed: what c->in holds now (the head and what came with it), and the body bytes read
- * later (replay_body) while the whole stays under REPLAY_MAX. A larger body is streamed without
- * a copy and cannot be replayed. The copy's buffer stays with the connection, so a kept-alive
- * connection does not allocate one per request. */
-static void keep_replay(struct edge_conn *c)
+/* A copy of the request, when RESENDABLE (idempotent), to send again on a fresh connection if
+ * a pooled one turns out closed: what c->in holds now (the head and what came with it), and
+ * the body bytes read later (replay_body) while the whole stays under REPLAY_MAX. A larger body
+ * is streamed without a copy and cannot be replayed. The copy's buffer stays with the
+ * connection, so a kept-alive connection does not allocate one per request. */
+static void keep_replay(struct edge_conn *c, int resendable)
 {
 	c->replay.len = c->replay.off = 0;
-	c->replay_held = method_idempotent(c->head->method) &&
-			 buf_add(&c->replay, c->in.data, c->in.len) == 0;
+	c->replay_held = resendable && buf_add(&c->replay, c->in.data, c->in.len) == 0;
 }
 
 /* Adds N body bytes just read to the replay copy, or drops the copy when it grows too large. */
@@ -338,6 +337,7 @@ static void replay_body(struct edge_conn *c, const char *p, size_t n)
 static void route(struct edge_conn *c)
 {
 	const char *sni = c->entry->origin_sni[0] ? c->entry->origin_sni : c->up_host;
+	int resendable = method_idempotent(c->head->method);
 	SSL *ssl = NULL;
 	int fd = -1;
 
@@ -345,8 +345,7 @@ static void route(struct edge_conn *c)
 			sizeof(c->pool_key));
 	/* An idempotent request is resent if the connection turns out closed (retry_fresh), so
 	 * only the others pay for a look at the socket before it is used. */
-	if (!origin_pool_take(c->loop, c->pool_key, !method_idempotent(c->head->method), &fd,
-			      &ssl)) {
+	if (!origin_pool_take(c->loop, c->pool_key, !resendable, &fd, &ssl)) {
 		route_fresh(c);
 		return;
 	}
@@ -356,7 +355,7 @@ static void route(struct edge_conn *c)
 	c->up_ssl = ssl;
 	c->state = CS_PROXY;
 	c->deadline_us = time_now_us() + c->loop->edge->cfg->edge.read_timeout * 1000000;
-	keep_replay(c);
+	keep_replay(c, resendable);
 	if (edge_loop_mod(c->loop, &c->up, UP_EVENTS) != 0) /* from the pool's watch to ours */
 		bad_gateway(c, "cannot watch the origin socket");
 	else

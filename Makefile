@@ -26,7 +26,7 @@ FUZZ_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
 FUZZ_CFLAGS := $(filter-out -O2,$(CFLAGS)) -O1 -fsanitize=address,undefined
 
 .PHONY: all asan deps run test unit integration integration-asan fuzz fuzz-smoke bench bench-smoke \
-	clean format
+	clean format test-repeat
 all: build/saasedge
 
 build/saasedge: $(OBJ)
@@ -92,6 +92,16 @@ integration: all
 
 integration-asan: asan
 	SAASEDGE_BIN=$(CURDIR)/build/asan/saasedge SAASEDGE_ASAN=1 $(PYTHON) -m pytest -q tests/integration
+
+# The integration suite (or TESTS) N times in a row on both builds; stops at the first failure.
+# A flaky test is a defect: run new or changed tests this way before they land.
+N ?= 20
+TESTS ?= tests/integration
+test-repeat: all asan
+	@set -e; for i in $$(seq 1 $(N)); do echo "== run $$i of $(N)"; \
+	  SAASEDGE_BIN=$(CURDIR)/build/saasedge $(PYTHON) -m pytest -q -x $(TESTS); \
+	  SAASEDGE_BIN=$(CURDIR)/build/asan/saasedge SAASEDGE_ASAN=1 $(PYTHON) -m pytest -q -x $(TESTS); \
+	done
 
 test: deps
 	$(MAKE) all asan

@@ -46,6 +46,7 @@ struct edge_entry {
 	char hostname_id[37];
 	char pack_id[37];
 	char pack_status[32];
+	int64_t change_seq; /* the stored hostname's when read: fences activation */
 	char ownership_token[37];
 	char origin[300];     /* custom origin, else the zone's fallback; "" none */
 	char origin_sni[256]; /* custom_origin_sni, "" none */
@@ -129,7 +130,7 @@ enum lookup_kind {
 	LOOKUP_HOST,
 	LOOKUP_CHALLENGE,
 	LOOKUP_RESOLVE,
-	LOOKUP_ACTIVATE, /* name = pack id: pending_deployment → active */
+	LOOKUP_ACTIVATE, /* entry's pack: pending_deployment → active */
 	LOOKUP_DEPLOY,   /* name = hostname just issued: load it, then activate its pack */
 	LOOKUP_ALPN,     /* tls-alpn-01 certificate for the SNI */
 };
@@ -143,7 +144,8 @@ struct lookup_job {
 	int rc;                       /* 0 or SE_E* */
 	int64_t submitted_us;         /* when it left the loop (miss-latency log line) */
 	enum entry_need need;         /* LOOKUP_SNI: the certificate the client is served */
-	struct edge_entry *entry;     /* LOOKUP_SNI: what was found, a reference for the conn */
+	struct edge_entry *entry;     /* LOOKUP_SNI: what was found, a reference for the conn;
+				       * LOOKUP_ACTIVATE: the entry whose pack to activate */
 	char response[512];           /* LOOKUP_CHALLENGE */
 	struct sockaddr_storage addr; /* LOOKUP_RESOLVE */
 	socklen_t addr_len;
@@ -215,8 +217,9 @@ void lookup_pool_stop(struct lookup_pool *p);
 void lookup_submit(struct lookup_pool *p, struct lookup_job *job);
 /* Frees JOB and what it still holds (an entry, an ALPN certificate). */
 void lookup_job_free(struct lookup_job *job);
-/* pending_deployment → active for PACK_ID (lookup threads only: it writes the store). */
-int edge_pack_activate(struct edge *e, const char *pack_id);
+/* pending_deployment → active for the pack ENTRY was built from, unless the hostname changed
+ * after ENTRY was read (lookup threads only: it writes the store). */
+int edge_pack_activate(struct edge *e, const struct edge_entry *entry);
 
 /* ---- origin name resolution (resolver.c): c-ares, cached by TTL; lookup threads only ------- */
 

@@ -314,6 +314,7 @@ int edge_entry_build(const char *key, const struct store_edge_entry *rec,
 	snprintf(e->hostname_id, sizeof(e->hostname_id), "%s", rec->hostname_id);
 	snprintf(e->pack_id, sizeof(e->pack_id), "%s", rec->pack_id);
 	snprintf(e->pack_status, sizeof(e->pack_status), "%s", rec->pack_status);
+	e->change_seq = rec->change_seq;
 	snprintf(e->ownership_token, sizeof(e->ownership_token), "%s", rec->ownership_token);
 	snprintf(e->origin, sizeof(e->origin), "%s",
 		 rec->custom_origin_server[0] ? rec->custom_origin_server : rec->fallback_origin);

@@ -67,12 +67,12 @@ void lookup_job_free(struct lookup_job *job)
 	free(job);
 }
 
-int edge_pack_activate(struct edge *e, const char *pack_id)
+int edge_pack_activate(struct edge *e, const struct edge_entry *entry)
 {
-	int rc = store_pack_set_status(e->st, pack_id, "pending_deployment", "active", NULL);
+	int rc = store_pack_activate(e->st, entry->pack_id, entry->change_seq);
 
 	if (rc == 0)
-		log_info("edge msg=\"certificate deployed\" pack=%s", pack_id);
+		log_info("edge msg=\"certificate deployed\" pack=%s", entry->pack_id);
 	return rc;
 }
 
@@ -86,7 +86,7 @@ static int deploy_name(struct edge *e, const char *name)
 	if (!entry) /* built from the store now, cached or not, ready for most clients */
 		rc = lookup_name(e, name, ENTRY_NEED_ECDSA_CLIENT, NULL, &entry);
 	if (entry && edge_entry_servable(entry) && edge_entry_claim_activation(entry))
-		rc = edge_pack_activate(e, entry->pack_id);
+		rc = edge_pack_activate(e, entry);
 	edge_entry_unref(entry);
 	return rc;
 }
@@ -127,7 +127,7 @@ static void run(struct edge *e, struct lookup_job *job)
 		    resolver_resolve(e->resolver, job->name, job->port, &job->addr, &job->addr_len);
 		break;
 	case LOOKUP_ACTIVATE:
-		job->rc = edge_pack_activate(e, job->name);
+		job->rc = edge_pack_activate(e, job->entry);
 		break;
 	case LOOKUP_DEPLOY:
 		job->rc = deploy_name(e, job->name);

@@ -83,7 +83,8 @@ static void maybe_activate(struct edge_conn *c, struct edge_entry *e)
 	if (!job)
 		return;
 	job->kind = LOOKUP_ACTIVATE;
-	snprintf(job->name, sizeof(job->name), "%s", e->pack_id);
+	edge_entry_ref(e);
+	job->entry = e;
 	lookup_submit(c->loop->edge->lookups, job); /* no loop: nothing comes back */
 }
 

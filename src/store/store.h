@@ -185,6 +185,13 @@ int store_certificate_put(struct store *st, const struct store_certificate *c);
 int store_pack_set_status(struct store *st, const char *pack_id, const char *expected,
 			  const char *status, const char *validation_errors_json);
 
+/* pending_deployment → active for PACK_ID, as an edge that has loaded it: only when the pack's
+ * hostname has not changed since that edge read it (its change_seq is still SEEN_SEQ), so that an
+ * entry read before a newer certificate was stored cannot declare that newer state deployed.
+ * SE_EBUSY when the pack is not pending_deployment or the hostname has changed since; an
+ * "ssl.status" event as for store_pack_set_status. */
+int store_pack_activate(struct store *st, const char *pack_id, int64_t seen_seq);
+
 /* What an edge needs to serve one name: the hostname's TLS settings and origin, and the newest
  * of its packs that is deployable (status pending_deployment, active or pending_expiration),
  * with certificates and sealed keys. */

@@ -15,6 +15,7 @@ struct pack_owner {
 	char zone_id[33];
 	char hostname[256];
 	char status[32];
+	int64_t change_seq; /* the hostname's */
 };
 
 void store_certificate_dispose(struct store_certificate *c)
@@ -42,7 +43,7 @@ void store_edge_entry_dispose(struct store_edge_entry *e)
 
 static int pack_owner_load(struct sq_conn *c, const char *pack_id, struct pack_owner *po)
 {
-	static const char sql[] = "SELECT h.id, h.zone_id, h.hostname, p.status FROM cert_packs p "
+	static const char sql[] = "SELECT h.id, h.zone_id, h.hostname, p.status, h.change_seq FROM cert_packs p "
 				  "JOIN hostnames h ON h.id = p.hostname_id WHERE p.id = ?1";
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -53,6 +54,7 @@ static int pack_owner_load(struct sq_conn *c, const char *pack_id, struct pack_o
 		sq_col_copy(s, 1, po->zone_id, sizeof(po->zone_id));
 		sq_col_copy(s, 2, po->hostname, sizeof(po->hostname));
 		sq_col_copy(s, 3, po->status, sizeof(po->status));
+		po->change_seq = sqlite3_column_int64(s, 4);
 		rc = 0;
 	} else if (rc == 0) {
 		rc = SE_ENOTFOUND;
@@ -137,8 +139,11 @@ int store_certificate_put(struct store *st, const struct store_certificate *cert
 	return rc;
 }
 
-int store_pack_set_status(struct store *st, const char *pack_id, const char *expected,
-			  const char *status, const char *validation_errors_json)
+/* Sets the status of PACK_ID when it is EXPECTED (any when NULL) and, when SEEN_SEQ >= 0, its
+ * hostname's change sequence is still SEEN_SEQ; SE_EBUSY otherwise. */
+static int pack_status_change(struct store *st, const char *pack_id, const char *expected,
+			      int64_t seen_seq, const char *status,
+			      const char *validation_errors_json)
 {
 	static const char upd[] = "UPDATE cert_packs SET status = ?2, validation_errors = "
 				  "COALESCE(?3, validation_errors), updated_at = ?4 WHERE id = ?1";
@@ -157,6 +162,8 @@ int store_pack_set_status(struct store *st, const char *pack_id, const char *exp
 		rc = pack_owner_load(c, pack_id, &po);
 	if (rc == 0 && expected && strcmp(po.status, expected) != 0)
 		rc = SE_EBUSY;
+	if (rc == 0 && seen_seq >= 0 && po.change_seq != seen_seq)
+		rc = SE_EBUSY;
 	if (rc == 0)
 		rc = sq_run(c, SQ_PACK_STATUS_SET, upd, "tttI", pack_id, status,
 			    validation_errors_json, time_now_us());
@@ -167,6 +174,18 @@ int store_pack_set_status(struct store *st, const char *pack_id, const char *exp
 	if (rc && c)
 		sq_rollback(c);
 	return rc;
+}
+
+int store_pack_set_status(struct store *st, const char *pack_id, const char *expected,
+			  const char *status, const char *validation_errors_json)
+{
+	return pack_status_change(st, pack_id, expected, -1, status, validation_errors_json);
+}
+
+int store_pack_activate(struct store *st, const char *pack_id, int64_t seen_seq)
+{
+	return pack_status_change(st, pack_id, "pending_deployment", seen_seq,
+				  "active", NULL);
 }
 
 static int edge_host_read(struct sq_conn *c, const char *name, struct store_edge_entry *out)

@@ -57,12 +57,19 @@ def test_each_certificate_served_whichever_type_is_asked_first(edge):
     rsa_chain, rsa_key, rsa_serial = edge.ca.leaf([name], "rsa")
     import_cert(edge.data, name, rsa_chain, rsa_key)
     import_cert(edge.data, name, ec_chain, ec_key)
+    # `active` is the edge's word that it serves what was stored last: both certificates. (An
+    # edge that loaded the pack between the two imports must not say so: that entry has only
+    # the RSA certificate.)
+    wait_until(lambda: api.fetch(h["id"])["ssl"]["status"] == "active", 5,
+               "the pack deployed")
 
-    wait_served(edge.https, name, rsa_serial, 5, *RSA_13)
+    # Settings change: the edge drops its entry, and an RSA-only client is the first to ask.
+    api.patch(h["id"], {"ssl": {"settings": {"min_tls_version": "1.3"}}})
+    wait_until(lambda: not s_client(edge.https, name, *RSA_12)[0], 5, "TLS 1.2 refused")
     for _ in range(2):
         ok, serial, out = s_client(edge.https, name)
         assert ok and serial == ec_serial, out
-        ok, serial, out = s_client(edge.https, name, *RSA_12)
+        ok, serial, out = s_client(edge.https, name, *RSA_13)
         assert ok and serial == rsa_serial, out
 
     rsa_chain2, rsa_key2, rsa_serial2 = edge.ca.leaf([name], "rsa")

@@ -223,6 +223,40 @@ static void test_pack_status_expected(void **state)
 	store_hostname_dispose(&h);
 }
 
+/* An edge that read the pack before a newer certificate was stored must not mark that newer
+ * state deployed: its entry lacks the new certificate. The edge that reads it afterwards can. */
+static void test_activation_fenced_by_change_seq(void **state)
+{
+	struct store_fixture *fx = *state;
+	struct store_hostname h, got;
+	struct store_edge_entry stale, fresh;
+
+	make_host(fx, "f.example.com", "initializing", &h);
+	put_cert(fx, h.ssl.pack_id, "rsa", "LEAF-RSA", "KEY-RSA");
+	assert_int_equal(
+	    store_pack_set_status(fx->st, h.ssl.pack_id, NULL, "pending_deployment", NULL), 0);
+	assert_int_equal(store_edge_lookup(fx->st, "f.example.com", &stale), 0);
+	assert_int_equal(stale.n_certs, 1);
+
+	put_cert(fx, h.ssl.pack_id, "ecdsa", "LEAF-EC", "KEY-EC");
+	assert_int_equal(store_pack_activate(fx->st, stale.pack_id, stale.change_seq), SE_EBUSY);
+	assert_int_equal(store_hostname_get(fx->st, fx->zone.id, h.id, &got), 0);
+	assert_string_equal(got.ssl.status, "pending_deployment");
+	store_hostname_dispose(&got);
+
+	assert_int_equal(store_edge_lookup(fx->st, "f.example.com", &fresh), 0);
+	assert_int_equal(fresh.n_certs, 2);
+	assert_int_equal(store_pack_activate(fx->st, fresh.pack_id, fresh.change_seq), 0);
+	assert_int_equal(store_hostname_get(fx->st, fx->zone.id, h.id, &got), 0);
+	assert_string_equal(got.ssl.status, "active");
+	store_hostname_dispose(&got);
+	/* Only once: the pack is no longer pending_deployment. */
+	assert_int_equal(store_pack_activate(fx->st, fresh.pack_id, fresh.change_seq), SE_EBUSY);
+	store_edge_entry_dispose(&stale);
+	store_edge_entry_dispose(&fresh);
+	store_hostname_dispose(&h);
+}
+
 static void test_lookup_reports_fallback_origin(void **state)
 {
 	struct store_fixture *fx = *state;
@@ -313,6 +347,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_put_replaces_same_type, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_put_rejects_bad_input, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pack_status_expected, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_activation_fenced_by_change_seq, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lookup_reports_fallback_origin, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_delete_hostname_drops_certificates, setup,
 					    teardown),

@@ -1,6 +1,7 @@
 /* Packs of uploaded ("custom") certificates. Attaching one replaces whatever the hostname had in
  * one transaction, so the edge sees either the old pack or the new one, and a failed upload
- * leaves nothing behind. */
+ * leaves nothing behind. Their events carry the pack's status, old and new, like the issuer's:
+ * a pack that becomes pending_deployment is what the edges' change feed loads and activates. */
 #include "store/sqlite_int.h"
 
 #include <stdio.h>
@@ -82,12 +83,28 @@ static int cert_insert(struct sq_conn *c, const struct store_custom_pack *p,
 	return rc;
 }
 
+/* The status of the pack HOSTNAME_ID serves now into OUT ("" when it has none). */
+static int current_pack_status(struct sq_conn *c, const char *hostname_id, char *out, size_t len)
+{
+	static const char sql[] = "SELECT COALESCE(p.status, '') FROM hostnames h LEFT JOIN "
+				  "cert_packs p ON p.id = h.ssl_pack_id WHERE h.id = ?1";
+	sqlite3_stmt *s = NULL;
+	int rc = sq_query(c, SQ_CUSTOM_PACK_STATUS, sql, &s, "t", hostname_id);
+
+	out[0] = '\0';
+	if (rc == 1)
+		sq_col_copy(s, 0, out, len);
+	sq_reset(s);
+	return rc < 0 ? rc : 0;
+}
+
 int store_custom_pack_attach(struct store *st, struct store_hostname *h,
 			     const struct store_custom_pack *p)
 {
 	struct sq_conn *c = NULL;
-	struct sq_event ev = {h->zone_id,  h->id,     "certificate.stored",
-			      h->hostname, h->status, h->status};
+	char was[32];
+	struct sq_event ev = {h->zone_id, h->id, "certificate.stored",
+			      h->hostname, was,   "pending_deployment"};
 	int64_t now = time_now_us(), seq = 0;
 	int rc;
 
@@ -95,6 +112,8 @@ int store_custom_pack_attach(struct store *st, struct store_hostname *h,
 		return SE_EINVAL;
 	c = sq_conn_get(st);
 	rc = c ? sq_begin(c) : SE_EDB;
+	if (rc == 0)
+		rc = current_pack_status(c, h->id, was, sizeof(was));
 	if (rc == 0)
 		rc = sq_event_append(c, &ev, &seq);
 	if (rc == 0)
@@ -168,7 +187,7 @@ struct cert_target {
 	char zone_id[33];
 	char hostname_id[37];
 	char hostname[256];
-	char status[32];
+	char pack_status[32];
 	int n_in_pack;
 };
 
@@ -176,7 +195,7 @@ static int target_load(struct sq_conn *c, const char *zone_id, const char *hostn
 		       const char *pack_id, const char *cert_id, struct cert_target *t)
 {
 	static const char sql[] =
-	    "SELECT c.key_type, COALESCE(c.private_key_id, ''), h.hostname, h.status, "
+	    "SELECT c.key_type, COALESCE(c.private_key_id, ''), h.hostname, p.status, "
 	    "(SELECT COUNT(*) FROM certificates WHERE pack_id = p.id) FROM certificates c "
 	    "JOIN cert_packs p ON p.id = c.pack_id JOIN hostnames h ON h.id = p.hostname_id "
 	    "WHERE c.id = ?1 AND p.id = ?2 AND h.id = ?3 AND h.zone_id = ?4 AND p.custom = 1";
@@ -190,7 +209,7 @@ static int target_load(struct sq_conn *c, const char *zone_id, const char *hostn
 		sq_col_copy(s, 0, t->key_type, sizeof(t->key_type));
 		sq_col_copy(s, 1, t->key_id, sizeof(t->key_id));
 		sq_col_copy(s, 2, t->hostname, sizeof(t->hostname));
-		sq_col_copy(s, 3, t->status, sizeof(t->status));
+		sq_col_copy(s, 3, t->pack_status, sizeof(t->pack_status));
 		t->n_in_pack = sqlite3_column_int(s, 4);
 		snprintf(t->zone_id, sizeof(t->zone_id), "%s", zone_id);
 		snprintf(t->hostname_id, sizeof(t->hostname_id), "%s", hostname_id);
@@ -216,11 +235,12 @@ static int cert_drop(struct sq_conn *c, const char *pack_id, const char *cert_id
 	return rc;
 }
 
-/* The event that makes edges reload the hostname, and its sequence on the hostname. */
-static int cert_event(struct sq_conn *c, const struct cert_target *t)
+/* The event that makes edges reload the hostname, and its sequence on the hostname; the pack
+ * goes from T's status to NEW_STATUS. */
+static int cert_event(struct sq_conn *c, const struct cert_target *t, const char *new_status)
 {
 	struct sq_event ev = {t->zone_id,  t->hostname_id, "certificate.stored",
-			      t->hostname, t->status,      t->status};
+			      t->hostname, t->pack_status, new_status};
 	int64_t seq = 0;
 	int rc = sq_event_append(c, &ev, &seq);
 
@@ -256,7 +276,7 @@ int store_custom_cert_replace(struct store *st, const char *zone_id, const char 
 	if (rc == 0)
 		rc = sq_run(c, SQ_CUSTOM_PACK_TOUCH, touch, "tI", pack_id, now);
 	if (rc == 0)
-		rc = cert_event(c, &t);
+		rc = cert_event(c, &t, "pending_deployment");
 	if (rc == 0)
 		rc = sq_commit(c);
 	if (rc && c)
@@ -278,7 +298,7 @@ int store_custom_cert_delete(struct store *st, const char *zone_id, const char *
 	if (rc == 0)
 		rc = cert_drop(c, pack_id, cert_id, &t);
 	if (rc == 0)
-		rc = cert_event(c, &t);
+		rc = cert_event(c, &t, t.pack_status);
 	if (rc == 0)
 		rc = sq_commit(c);
 	if (rc && c)

@@ -12,6 +12,7 @@ import pytest
 
 from conftest import (Deployment, TIME_RE, UUID_RE, assert_error, assert_ok, check_envelope,
                       finish_servers, uniq, wait_until)
+from edge_helpers import edge_ports
 from pki import Pki, key_base64
 
 TEXTS, KEYS = [], []  # every response body of this module, every private key it made
@@ -267,14 +268,6 @@ def test_wildcard_hostname_needs_the_wildcard_san(zone, pki):
 # ---- the edge serves the uploaded certificate ------------------------------------------------
 
 
-def edge_port(server):
-    for arg in server.runs[-1]["cmd"]:
-        m = re.match(r"--edge\.https_listen=127\.0\.0\.1:(\d+)$", str(arg))
-        if m:
-            return int(m.group(1))
-    return None
-
-
 def served_serial(port, name, extra=()):
     r = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-servername",
                         name, *extra], input="", capture_output=True, text=True, timeout=30)
@@ -294,11 +287,11 @@ def cert_serial(pem):
 
 
 def test_edge_serves_the_uploaded_pair(deploy, pki):
+    """An upload is deployed like an issued certificate: the edge's change feed loads it and the
+    status is active within a second, before any visitor has asked for the name."""
     d = deploy()
     d.start(roles="api,edge", extra_args=[f"--edge.trust_bundle={pki.dir / 'root.pem'}"])
-    port = edge_port(d.server)
-    if port is None:
-        pytest.skip("this build has no edge.https_listen: the edge role is not there yet")
+    port, _ = edge_ports(d.server)
     z = Zone(d)
     name = uniq("edge")
     ec, ec_key = pki.leaf([name], "ec")
@@ -306,24 +299,28 @@ def test_edge_serves_the_uploaded_pair(deploy, pki):
     bundle = [{"custom_certificate": ec, "custom_key": ec_key},
               {"custom_certificate": rsa, "custom_key": rsa_key}]
     h = assert_ok(z.post(name, {"custom_cert_bundle": bundle}), 201)["result"]
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=2).close()
-    except OSError:
-        pytest.skip("the edge does not listen yet")
-    got = {}
+    start = time.monotonic()
 
-    def served():
-        got["ec"] = served_serial(port, name)
-        return got["ec"] == cert_serial(ec)
+    def status():
+        return assert_ok(z.call("GET", f"/custom_hostnames/{h['id']}"))["result"]["ssl"]["status"]
 
-    try:
-        wait_until(served, 20, "the edge serving the uploaded ECDSA certificate")
-    except Exception:
-        pytest.skip(f"the edge does not serve uploaded certificates yet (got {got})")
+    wait_until(lambda: status() == "active", 5, "ssl.status active without a visitor")
+    took = time.monotonic() - start
+    assert took < 1.0, f"the upload became active after {took:.2f}s"
+    assert served_serial(port, name) == cert_serial(ec)
     assert served_serial(port, name, ["-sigalgs", "RSA-PSS+SHA256", "-tls1_3"]) == \
         cert_serial(rsa)
-    wait_until(lambda: assert_ok(z.call("GET", f"/custom_hostnames/{h['id']}"))["result"]
-               ["ssl"]["status"] == "active", 20, "ssl.status active once served")
+
+    # A replaced certificate is deployed the same way.
+    pack = h["ssl"]["id"]
+    rsa_id = [c["id"] for c in h["ssl"]["certificates"]
+              if c["serial_number"] != h["ssl"]["serial_number"]][0]
+    rsa2, rsa2_key = pki.leaf([name], "rsa")
+    assert_ok(z.call("PUT", f"/custom_hostnames/{h['id']}/certificate_pack/{pack}/certificates/"
+                            f"{rsa_id}", json={"custom_certificate": rsa2, "custom_key": rsa2_key}))
+    wait_until(lambda: status() == "active", 5, "the replacement active without a visitor")
+    assert served_serial(port, name, ["-sigalgs", "RSA-PSS+SHA256", "-tls1_3"]) == \
+        cert_serial(rsa2)
 
 
 def test_expiry_watch_marks_pending_expiration(deploy, pki):

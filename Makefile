@@ -53,7 +53,8 @@ build/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
 
-# Fills a store through src/store for the start-up benchmark, so it links the project's code.
+# Fills a store through src/store for the start-up and list benchmarks, so it links the
+# project's code.
 build/bench/populate_store: bench/populate_store.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)

@@ -14,8 +14,9 @@
  * custom origin. Prints the zone id. A row costs ~1 ms of SQLite with both certificates,
  * ~0.12 ms without:
  * --with-certs M gives certificates to the first M names only (h0…), which is what a start-up
- * probe touches, so 1M rows fill in minutes rather than a quarter of an hour. Run it on a tmpfs
- * data dir when N is large: the store syncs every commit. */
+ * probe touches, so 1M rows fill in minutes rather than a quarter of an hour. --statuses S1,S2,…
+ * gives row i the pack status S[i mod n] (default: active), for the list benchmark's filters.
+ * Run it on a tmpfs data dir when N is large: the store syncs every commit. */
 #include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +43,7 @@ struct pair {
 __attribute__((noreturn)) static void usage(void)
 {
 	fputs("usage: populate_store --data DIR --count N --domain DOMAIN --ecdsa CERT KEY "
-	      "[--rsa CERT KEY] [--with-certs M] [--origin HOST:PORT]\n"
+	      "[--rsa CERT KEY] [--with-certs M] [--origin HOST:PORT] [--statuses S1,S2,…]\n"
 	      "       populate_store --data DIR --domain DOMAIN --list FILE [--origin HOST:PORT]\n",
 	      stderr);
 	exit(2);
@@ -100,8 +101,20 @@ static int zone_make(struct store *st, const char *domain, int64_t quota, char *
 	return rc;
 }
 
-/* --origin, "" for none. Packs are created active, as after a first served handshake. */
+/* --origin, "" for none. Packs are created active, as after a first served handshake, unless
+ * --statuses says otherwise. */
 static const char *origin_opt = "";
+static char *statuses[16] = {"active"};
+static int n_statuses = 1;
+
+/* --statuses S1,S2,…: the pack status of row i is S[i mod n]. */
+static int statuses_parse(char *list)
+{
+	n_statuses = 0;
+	for (char *s = strtok(list, ","); s && n_statuses < 16; s = strtok(NULL, ","))
+		statuses[n_statuses++] = s;
+	return n_statuses ? 0 : -1;
+}
 
 
 /* Seals P's key bound to a fresh key id (as the issuer does) and stores it with the leaf. */
@@ -121,7 +134,8 @@ static int populate(struct store *st, const struct secretbox *box, const char *z
 
 	for (long i = 0; i < n && rc == 0; i++) {
 		snprintf(name, sizeof(name), "h%ld.%s", i, domain);
-		rc = cli_cert_hostname_create(st, zone, name, "active", origin_opt, &h);
+		rc = cli_cert_hostname_create(st, zone, name, statuses[i % n_statuses], origin_opt,
+					      &h);
 		for (int k = 0; k < n_pairs && rc == 0 && i < with_certs; k++)
 			rc = cert_put(st, box, h.ssl.pack_id, &pairs[k]);
 		store_hostname_dispose(&h);
@@ -191,6 +205,10 @@ int main(int argc, char **argv)
 			origin_opt = argv[++i];
 		else if (!strcmp(argv[i], "--with-certs") && i + 1 < argc)
 			with_certs = atol(argv[++i]);
+		else if (!strcmp(argv[i], "--statuses") && i + 1 < argc) {
+			if (statuses_parse(argv[++i]))
+				usage();
+		}
 		else if (!strcmp(argv[i], "--domain") && i + 1 < argc)
 			domain = argv[++i];
 		else if ((!strcmp(argv[i], "--ecdsa") || !strcmp(argv[i], "--rsa")) &&

@@ -6,8 +6,8 @@
 
 #include "store/store.h"
 
-/* A new JSON object for H (caller owns the reference). NULL on ENOMEM. ST (borrowed, may be
- * NULL) is read for the certificates of H's pack. */
-json_t *hostname_to_json(struct store *st, const struct store_hostname *h);
+/* A new JSON object for H (caller owns the reference). NULL on ENOMEM. Reads nothing: the
+ * certificates shown are H's ssl.certs. */
+json_t *hostname_to_json(const struct store_hostname *h);
 
 #endif

@@ -39,10 +39,10 @@ static int hostname_id(struct api_request *req, struct api_response *res)
 	return 0;
 }
 
-static void respond_hostname(struct store *req_store, struct api_response *res, unsigned status,
+static void respond_hostname(struct api_response *res, unsigned status,
 			     const struct store_hostname *h)
 {
-	json_t *obj = hostname_to_json(req_store, h);
+	json_t *obj = hostname_to_json(h);
 
 	if (!obj)
 		api_fail(res, API_ERR_INTERNAL, NULL);
@@ -70,7 +70,7 @@ static void respond_stored(struct api_request *req, struct api_response *res, un
 	if (rc)
 		api_fail_store(res, rc, API_ERR_NOT_FOUND);
 	else
-		respond_hostname(req->store, res, status, &h);
+		respond_hostname(res, status, &h);
 	store_hostname_dispose(&h);
 }
 
@@ -153,7 +153,7 @@ void api_hostname_create(struct api_request *req, struct api_response *res)
 	else if (rc)
 		api_fail_store(res, rc, API_ERR_NOT_FOUND);
 	else
-		respond_hostname(req->store, res, 201, &h);
+		respond_hostname(res, 201, &h);
 	if (!rc)
 		log_info("msg=\"custom hostname created\" zone=%s id=%s hostname=%s", h.zone_id,
 			 h.id, h.hostname);
@@ -180,7 +180,7 @@ void api_hostname_list(struct api_request *req, struct api_response *res)
 	}
 	array = json_array();
 	for (size_t i = 0; i < count; i++)
-		json_array_append_new(array, hostname_to_json(req->store, &items[i]));
+		json_array_append_new(array, hostname_to_json(&items[i]));
 	store_hostname_list_free(items, count);
 	api_respond_list(res, array, &q.page, total);
 }
@@ -196,7 +196,7 @@ void api_hostname_get(struct api_request *req, struct api_response *res)
 	if (rc)
 		api_fail_store(res, rc, API_ERR_NOT_FOUND);
 	else
-		respond_hostname(req->store, res, 200, &h);
+		respond_hostname(res, 200, &h);
 	store_hostname_dispose(&h);
 }
 
@@ -236,10 +236,13 @@ void api_hostname_edit(struct api_request *req, struct api_response *res)
 	if (rc == 0 && was_custom && !h.ssl.custom &&
 	    store_custom_packs_drop(req->store, h.id, h.ssl.pack_id))
 		log_warn("msg=\"old custom pack not removed\" zone=%s id=%s", h.zone_id, h.id);
+	/* The pack may be a new one: what it holds now is what the answer shows. */
+	if (rc == 0)
+		rc = store_hostname_read_certs(req->store, &h);
 	if (rc)
 		api_fail_store(res, rc, API_ERR_NOT_FOUND);
 	else
-		respond_hostname(req->store, res, 202, &h);
+		respond_hostname(res, 202, &h);
 out:
 	json_decref(body);
 	store_hostname_dispose(&h);

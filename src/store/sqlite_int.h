@@ -83,7 +83,6 @@ enum sq_stmt_id {
 	SQ_CSR_KEY_INSERT,
 	SQ_CSR_KEY_DELETE,
 	SQ_CUSTOM_KEY_INSERT,
-	SQ_CUSTOM_CERT_INSERT,
 	SQ_CSR_GET,
 	SQ_CSR_COUNT,
 	SQ_CSR_PAGE_ASC,
@@ -102,6 +101,12 @@ enum sq_stmt_id {
 	SQ_CUSTOM_CERT_DELETE,
 	SQ_CUSTOM_PACK_TOUCH,
 	SQ_CUSTOM_PACK_STATUS,
+	SQ_CERT_SUMMARIES,
+	SQ_ANCHOR_SCAN,
+	SQ_ANCHOR_APPENDED,
+	SQ_ANCHOR_PAGE,
+	SQ_ANCHOR_PAGE_DESC,
+	SQ_ZONE_SSL_COUNT,
 	SQ_CUSTOM_HOST_SEQ,
 	SQ_TICKET_KEY_INSERT,
 	SQ_TICKET_KEYS_RECENT,
@@ -152,6 +157,7 @@ struct store {
 	pthread_mutex_t jobs_lock;
 	pthread_cond_t jobs_cond;
 	uint64_t jobs_generation;
+	struct list_anchors *anchors; /* store_list_anchors.c */
 };
 
 /* ---- connections and statements (store_sqlite.c) ------------------------------------------ */
@@ -255,6 +261,24 @@ int sq_keys_delete_for_hostname(struct sq_conn *c, const char *hostname_id);
 	"p.validation_records, p.validation_errors, COALESCE(p.custom, 0), "                      \
 	"COALESCE(p.uploaded_on, 0), COALESCE(p.custom_csr_id, '')"
 #define SQ_HOSTNAME_FROM "hostnames h LEFT JOIN cert_packs p ON p.id = h.ssl_pack_id"
+
+/* Inserts CERT (borrowed) with the facts the API shows of it, read from its leaf once here. */
+int sq_certificate_insert(struct sq_conn *c, const struct store_certificate *cert);
+
+/* ---- deep pages in creation order (store_list_anchors.c) ----------------------------------- */
+
+struct list_anchors;
+
+int sq_list_anchors_create(struct list_anchors **out);
+void sq_list_anchors_destroy(struct list_anchors *a);
+/* The zone's hostname at POSITION (0-based, creation order) is the row SKIP entries after
+ * *ANCHOR_RID in rid order (SKIP < 1024). TOTAL is the zone's hostname count read in the
+ * caller's read transaction, which every read here joins. SE_EDB when rows and count disagree. */
+int sq_list_anchor(struct sq_conn *c, const char *zone_id, int64_t total, int64_t position,
+		   int64_t *anchor_rid, int64_t *skip);
+
+/* Fills ssl.certs of the N hostnames ITEMS from their current packs, in one query. */
+int sq_cert_summaries_fill(struct sq_conn *c, struct store_hostname *items, size_t n);
 
 /* Fills OUT (zeroed first) from the current row of S; SE_ENOMEM leaves OUT disposed. */
 int sq_hostname_read(sqlite3_stmt *s, struct store_hostname *out);

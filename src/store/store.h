@@ -59,6 +59,19 @@ int store_token_find(struct store *st, const char *token_sha256, struct store_to
 
 /* ---- custom hostnames --------------------------------------------------------------------- */
 
+/* What the API shows of one certificate of a pack: read from the leaf when it was stored. */
+struct store_cert_summary {
+	char id[37];
+	char key_type[8]; /* "ecdsa" | "rsa" */
+	char issuer[129];
+	char serial_decimal[100];
+	char signature[33];
+	char fingerprint_sha256[65];
+	int64_t not_before_us;
+	int64_t not_after_us;
+	char *hosts_json; /* owned; JSON array of the certificate's DNS names */
+};
+
 /* The certificate configuration of a hostname and the state of its current certificate pack. */
 struct store_ssl {
 	int enabled;                   /* 0: the hostname has no certificate configuration */
@@ -77,6 +90,10 @@ struct store_ssl {
 	int custom;
 	int64_t uploaded_on_us;
 	char custom_csr_id[37]; /* the CSR whose key the certificate uses, "" when none */
+	/* The current pack's certificates, ECDSA first: filled by store_hostname_get and
+	 * store_hostname_list (one query for a whole page), so that showing them reads nothing. */
+	size_t n_certs;
+	struct store_cert_summary certs[2];
 };
 
 struct store_hostname {
@@ -110,6 +127,8 @@ int store_hostname_create(struct store *st, struct store_hostname *h);
 /* Fills OUT (caller disposes). SE_ENOTFOUND when no such hostname in that zone. */
 int store_hostname_get(struct store *st, const char *zone_id, const char *id,
 		       struct store_hostname *out);
+/* Reads H's ssl.certs again, from the pack H->ssl.pack_id holds now (after an update). */
+int store_hostname_read_certs(struct store *st, struct store_hostname *h);
 
 /* Writes the mutable fields of H (status, custom_metadata, origin fields, verification errors,
  * and every ssl field) in one transaction with a "hostname.updated" event; the record must

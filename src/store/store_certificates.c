@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "lib/error.h"
 #include "lib/timeutil.h"
+#include "lib/x509_info.h"
 
 /* The hostname a pack belongs to, and the pack's status. */
 struct pack_owner {
@@ -95,17 +98,48 @@ static int cert_replace_old(struct sq_conn *c, const struct store_certificate *c
 	return rc;
 }
 
-static int cert_insert(struct sq_conn *c, const struct store_certificate *cert)
+/* The SANs of INFO as a JSON array text (malloc'd), the API's ssl.hosts. */
+static char *hosts_json(const struct cert_info *info)
 {
-	static const char sql[] = "INSERT INTO certificates(id, pack_id, key_type, leaf, chain, "
-				  "serial, not_before, not_after, private_key_id, created_at) "
-				  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
-	int64_t created = cert->created_at_us ? cert->created_at_us : time_now_us();
+	json_t *arr = json_array();
+	char *text;
 
-	return sq_run(c, SQ_CERT_INSERT, sql, "tttbbtIItI", cert->id, cert->pack_id, cert->key_type,
-		      (const void *)cert->leaf_der, cert->leaf_len, (const void *)cert->chain_der,
-		      cert->chain_len, cert->serial, cert->not_before_us, cert->not_after_us,
-		      cert->private_key_id[0] ? cert->private_key_id : NULL, created);
+	for (size_t i = 0; arr && i < info->n_sans; i++)
+		json_array_append_new(arr, json_string(info->sans[i]));
+	text = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+	json_decref(arr);
+	return text;
+}
+
+int sq_certificate_insert(struct sq_conn *c, const struct store_certificate *cert)
+{
+	static const char sql[] =
+	    "INSERT INTO certificates(id, pack_id, key_type, leaf, chain, serial, not_before, "
+	    "not_after, private_key_id, created_at, issuer, serial_decimal, signature, "
+	    "fingerprint_sha256, hosts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+	    "?13, ?14, ?15)";
+	int64_t created = cert->created_at_us ? cert->created_at_us : time_now_us();
+	struct cert_info info;
+	char *hosts = NULL;
+	int rc;
+
+	/* What the API shows is read once, here, rather than from the DER on every request. A
+	 * leaf the store cannot read is stored all the same (the API then shows no facts). */
+	memset(&info, 0, sizeof(info));
+	if (cert_info_from_der(cert->leaf_der, cert->leaf_len, &info) == 0 &&
+	    !(hosts = hosts_json(&info))) {
+		cert_info_dispose(&info);
+		return SE_ENOMEM;
+	}
+	rc = sq_run(c, SQ_CERT_INSERT, sql, "tttbbtIItIttttt", cert->id, cert->pack_id,
+		    cert->key_type, (const void *)cert->leaf_der, cert->leaf_len,
+		    (const void *)cert->chain_der, cert->chain_len, cert->serial, cert->not_before_us,
+		    cert->not_after_us, cert->private_key_id[0] ? cert->private_key_id : NULL,
+		    created, hosts ? info.issuer : NULL, hosts ? info.serial_decimal : NULL,
+		    hosts ? info.signature : NULL, hosts ? info.fingerprint_sha256 : NULL, hosts);
+	free(hosts);
+	cert_info_dispose(&info);
+	return rc;
 }
 
 int store_certificate_put(struct store *st, const struct store_certificate *cert)
@@ -129,7 +163,7 @@ int store_certificate_put(struct store *st, const struct store_certificate *cert
 	if (rc == 0)
 		rc = cert_replace_old(c, cert);
 	if (rc == 0)
-		rc = cert_insert(c, cert);
+		rc = sq_certificate_insert(c, cert);
 	if (rc == 0)
 		rc = event_and_bump(c, &ev);
 	if (rc == 0)

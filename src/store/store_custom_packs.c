@@ -64,22 +64,17 @@ static int cert_insert(struct sq_conn *c, const struct store_custom_pack *p,
 {
 	static const char key_sql[] = "INSERT INTO private_keys(id, owner_id, key_type, sealed, "
 				      "created_at) VALUES (?1, ?2, ?3, ?4, ?5)";
-	static const char cert_sql[] =
-	    "INSERT INTO certificates(id, pack_id, key_type, leaf, "
-	    "chain, serial, not_before, not_after, private_key_id, "
-	    "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
-	const struct store_certificate *cert = &cc->cert;
+	struct store_certificate cert = cc->cert;
 	int rc = 0;
 
 	if (cc->sealed_key)
-		rc = sq_run(c, SQ_CUSTOM_KEY_INSERT, key_sql, "tttbI", cert->private_key_id,
+		rc = sq_run(c, SQ_CUSTOM_KEY_INSERT, key_sql, "tttbI", cert.private_key_id,
 			    p->pack_id, cc->pem_key_type, (const void *)cc->sealed_key,
 			    cc->sealed_len, now);
+	snprintf(cert.pack_id, sizeof(cert.pack_id), "%s", p->pack_id);
+	cert.created_at_us = now;
 	if (rc == 0)
-		rc = sq_run(c, SQ_CUSTOM_CERT_INSERT, cert_sql, "tttbbtIItI", cert->id, p->pack_id,
-			    cert->key_type, (const void *)cert->leaf_der, cert->leaf_len,
-			    (const void *)cert->chain_der, cert->chain_len, cert->serial,
-			    cert->not_before_us, cert->not_after_us, cert->private_key_id, now);
+		rc = sq_certificate_insert(c, &cert);
 	return rc;
 }
 

@@ -20,11 +20,18 @@ enum {
 	F_WILD_YES = 1u << 8,
 	F_WILD_NO = 1u << 9,
 	F_SSL_ONLY = 1u << 10,
+	F_CONTAINS_SHORT = 1u << 11, /* F_CONTAINS for fewer than three characters */
 };
 
-#define KEY_ORDER_SHIFT 11 /* two bits of enum store_hostname_order */
-#define KEY_DESC        (1u << 13)
-#define KEY_COUNT       (1u << 14) /* the COUNT(*) statement rather than the rows */
+#define KEY_ORDER_SHIFT 12 /* two bits of enum store_hostname_order */
+#define KEY_DESC        (1u << 14)
+#define KEY_COUNT       (1u << 15) /* the COUNT(*) statement rather than the rows */
+
+/* The trigram index needs three characters: shorter substrings are looked for row by row. */
+#define TRIGRAM_MIN 3
+/* From this offset on, an unfiltered page in creation order starts from an anchor: below it,
+ * walking the index (~0.1 µs an entry) costs less than checking the anchors are current. */
+#define ANCHOR_FROM 2048
 
 #define PARAM_ZONE   1
 #define PARAM_LIMIT  10
@@ -32,8 +39,11 @@ enum {
 #define PARAM_MAX    10 /* filter parameters are 2..9 */
 
 /* Each filter's SQL binds the fixed parameter number PARAM, so one shape binds one way. Text
- * filters use = , instr and a range, never LIKE: '%' and '_' in input stay literal, and the
- * exact and prefix filters are lookups in the (zone_id, hostname) index. */
+ * filters use = , a range, the trigram index or instr, never LIKE: '%' and '_' in input stay
+ * literal. The exact and prefix filters are lookups in the (zone_id, hostname) index, ssl.status
+ * one in (zone_id, ssl_status), and a substring of three characters or more a phrase of the
+ * name's trigrams (hostnames_trigram: every trigram of the phrase, consecutive, is exactly the
+ * substring). The first eight rows are in the order of query_init's texts. */
 static const struct {
 	unsigned bit;
 	int param; /* 0: nothing to bind */
@@ -41,16 +51,18 @@ static const struct {
 } filters[] = {
     {F_ID, 2, " AND h.id = ?2"},
     {F_EXACT, 3, " AND h.hostname = ?3"},
-    {F_CONTAINS, 4, " AND instr(h.hostname, ?4) > 0"},
+    {F_CONTAINS, 4, " AND h.rid IN (SELECT rowid FROM hostnames_trigram WHERE hostnames_trigram "
+		    "MATCH ?4)"},
     /* U+10FFFF sorts after every character a prefix can be followed by. */
     {F_PREFIX, 5, " AND h.hostname >= ?5 AND h.hostname < ?5 || char(1114111)"},
-    {F_SSL_STATUS, 6, " AND p.status = ?6"},
+    {F_SSL_STATUS, 6, " AND h.ssl_status = ?6"},
     {F_STATUS, 7, " AND h.status = ?7"},
     {F_CA, 8, " AND h.ssl_ca = ?8"},
     {F_ORIGIN, 9, " AND h.custom_origin_server = ?9"},
     {F_WILD_YES, 0, " AND (h.ssl_wildcard = 1 OR substr(h.hostname, 1, 2) = '*.')"},
     {F_WILD_NO, 0, " AND h.ssl_wildcard = 0 AND substr(h.hostname, 1, 2) <> '*.'"},
     {F_SSL_ONLY, 0, " AND h.ssl_enabled = 1"},
+    {F_CONTAINS_SHORT, 4, " AND instr(h.hostname, ?4) > 0"},
 };
 
 /* rid breaks ties so that pages never overlap; hostnames are unique within a zone. */
@@ -58,7 +70,8 @@ static const char *const orders[][2] = {
     [STORE_ORDER_CREATED] = {" ORDER BY h.rid", " ORDER BY h.rid DESC"},
     [STORE_ORDER_SSL] = {" ORDER BY h.ssl_method, h.rid",
 			 " ORDER BY h.ssl_method DESC, h.rid DESC"},
-    [STORE_ORDER_SSL_STATUS] = {" ORDER BY p.status, h.rid", " ORDER BY p.status DESC, h.rid DESC"},
+    [STORE_ORDER_SSL_STATUS] = {" ORDER BY h.ssl_status, h.rid",
+				" ORDER BY h.ssl_status DESC, h.rid DESC"},
     [STORE_ORDER_HOSTNAME] = {" ORDER BY h.hostname", " ORDER BY h.hostname DESC"},
 };
 
@@ -69,7 +82,7 @@ struct list_query {
 	const char *zone_id;
 	unsigned mask;
 	const char *vals[PARAM_MAX]; /* by parameter number */
-	char *lower[2];              /* owned lower-case copies of contains / starts_with */
+	char *lower[2]; /* owned: the contains phrase (or lower-case text), starts_with lower case */
 	int64_t offset, limit;
 };
 
@@ -104,6 +117,26 @@ static char *ascii_lower_dup(const char *s)
 	return d;
 }
 
+/* TEXT as one FTS5 phrase, "…" with inner quotes doubled: matched literally, whatever it holds
+ * (FTS5 operators and column filters included). Malloc'd. */
+static char *fts_phrase(const char *text)
+{
+	size_t n = strlen(text), k = 0;
+	char *out = malloc(2 * n + 3);
+
+	if (!out)
+		return NULL;
+	out[k++] = '"';
+	for (size_t i = 0; i < n; i++) {
+		if (text[i] == '"')
+			out[k++] = '"';
+		out[k++] = text[i];
+	}
+	out[k++] = '"';
+	out[k] = '\0';
+	return out;
+}
+
 static int query_init(struct list_query *q, const char *zone_id,
 		      const struct store_hostname_filter *f)
 {
@@ -121,8 +154,14 @@ static int query_init(struct list_query *q, const char *zone_id,
 		q->mask |= filters[i].bit;
 		q->vals[filters[i].param] = texts[i];
 	}
-	if (f->hostname_contains && !(q->vals[4] = q->lower[0] = ascii_lower_dup(texts[2])))
+	if (f->hostname_contains && strlen(f->hostname_contains) < TRIGRAM_MIN) {
+		q->mask = (q->mask & ~F_CONTAINS) | F_CONTAINS_SHORT;
+		if (!(q->vals[4] = q->lower[0] = ascii_lower_dup(texts[2])))
+			return SE_ENOMEM;
+	} else if (f->hostname_contains &&
+		   !(q->vals[4] = q->lower[0] = fts_phrase(f->hostname_contains))) {
 		return SE_ENOMEM;
+	}
 	if (f->hostname_starts_with && !(q->vals[5] = q->lower[1] = ascii_lower_dup(texts[3])))
 		return SE_ENOMEM;
 	if (f->wildcard == 1)
@@ -134,16 +173,10 @@ static int query_init(struct list_query *q, const char *zone_id,
 	return 0;
 }
 
-/* FROM … WHERE of every shape: the pack is joined only when a filter or the order reads it. */
+/* FROM … WHERE of every shape: the hostname row alone (the pack's status is kept on it). */
 static void build_where(struct sqlbuf *b, unsigned key)
 {
-	unsigned order = (key >> KEY_ORDER_SHIFT) & 3u;
-
-	if ((key & F_SSL_STATUS) || (!(key & KEY_COUNT) && order == STORE_ORDER_SSL_STATUS))
-		sb_add(b, SQ_HOSTNAME_FROM);
-	else
-		sb_add(b, "hostnames h");
-	sb_add(b, " WHERE h.zone_id = ?1");
+	sb_add(b, "hostnames h WHERE h.zone_id = ?1");
 	for (size_t i = 0; i < N_FILTERS; i++) {
 		if (key & filters[i].bit)
 			sb_add(b, filters[i].sql);
@@ -209,11 +242,16 @@ static int query_total(struct sq_conn *c, const struct list_query *q, int64_t *t
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	/* Unfiltered: the zone's counter, kept in step by every create and delete. */
+	/* Unfiltered: the zone's counter, kept in step by every create and delete; by ssl.status
+	 * alone: the per-status counters the triggers keep. */
 	if (q->mask == 0)
 		rc =
 		    sq_query(c, SQ_ZONE_HOSTNAME_COUNT,
 			     "SELECT hostname_count FROM zones WHERE id = ?1", &s, "t", q->zone_id);
+	else if (q->mask == F_SSL_STATUS)
+		rc = sq_query(c, SQ_ZONE_SSL_COUNT,
+			      "SELECT n FROM zone_ssl_counts WHERE zone_id = ?1 AND ssl_status = ?2",
+			      &s, "tt", q->zone_id, q->vals[6]);
 	else if ((rc = query_stmt(c, q, q->mask | KEY_COUNT, &s)) == 0)
 		rc = sq_step(c, s, "hostname_count");
 	*total = rc == 1 ? sqlite3_column_int64(s, 0) : 0;
@@ -221,15 +259,14 @@ static int query_total(struct sq_conn *c, const struct list_query *q, int64_t *t
 	return rc < 0 ? rc : 0;
 }
 
-static int query_rows(struct sq_conn *c, const struct list_query *q, unsigned key,
-		      struct store_hostname **items, size_t *count)
+/* The rows of the bound statement S (reset here) into a new array. */
+static int rows_read(struct sq_conn *c, sqlite3_stmt *s, struct store_hostname **items,
+		     size_t *count)
 {
 	struct store_hostname *arr = NULL, *grown;
-	sqlite3_stmt *s = NULL;
 	size_t n = 0, cap = 0;
-	int rc;
+	int rc = 0;
 
-	rc = query_stmt(c, q, key, &s);
 	while (rc == 0 && (rc = sq_step(c, s, "hostname_list")) == 1) {
 		if (n == cap) {
 			cap = cap ? 2 * cap : 16;
@@ -256,6 +293,50 @@ static int query_rows(struct sq_conn *c, const struct list_query *q, unsigned ke
 	return 0;
 }
 
+static int query_rows(struct sq_conn *c, const struct list_query *q, unsigned key,
+		      struct store_hostname **items, size_t *count)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = query_stmt(c, q, key, &s);
+
+	return rc ? rc : rows_read(c, s, items, count);
+}
+
+/* An unfiltered page in creation order, from the anchor at or before it (store_list_anchors.c)
+ * rather than an OFFSET over the zone: the page is positions [start, start + n) in rid order,
+ * shown newest first when DESC. */
+static int query_rows_anchored(struct sq_conn *c, const struct list_query *q, int desc,
+			       int64_t total, struct store_hostname **items, size_t *count)
+{
+	static const char *const sql[2] = {
+	    "SELECT " SQ_HOSTNAME_COLUMNS " FROM " SQ_HOSTNAME_FROM " WHERE h.rid IN (SELECT rid "
+	    "FROM hostnames WHERE zone_id = ?1 AND rid >= ?2 ORDER BY rid LIMIT ?3 OFFSET ?4) "
+	    "ORDER BY h.rid",
+	    "SELECT " SQ_HOSTNAME_COLUMNS " FROM " SQ_HOSTNAME_FROM " WHERE h.rid IN (SELECT rid "
+	    "FROM hostnames WHERE zone_id = ?1 AND rid >= ?2 ORDER BY rid LIMIT ?3 OFFSET ?4) "
+	    "ORDER BY h.rid DESC"};
+	int64_t start = q->offset, n = q->limit, last, anchor = 0, skip = 0;
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (desc) { /* offset 0 is the newest row, position total - 1 */
+		last = total - 1 - q->offset;
+		start = last - q->limit + 1 > 0 ? last - q->limit + 1 : 0;
+		n = last - start + 1;
+	}
+	rc = sq_list_anchor(c, q->zone_id, total, start, &anchor, &skip);
+	if (rc == 0)
+		rc = sq_prepare(c, desc ? SQ_ANCHOR_PAGE_DESC : SQ_ANCHOR_PAGE, sql[desc], &s);
+	if (rc == 0 && (sqlite3_bind_text(s, 1, q->zone_id, -1, SQLITE_STATIC) != SQLITE_OK ||
+			sqlite3_bind_int64(s, 2, anchor) != SQLITE_OK ||
+			sqlite3_bind_int64(s, 3, n) != SQLITE_OK ||
+			sqlite3_bind_int64(s, 4, skip) != SQLITE_OK)) {
+		rc = sq_err(c, SQLITE_RANGE, "hostname_list anchored bind");
+		sq_reset(s);
+	}
+	return rc ? rc : rows_read(c, s, items, count);
+}
+
 int store_hostname_list(struct store *st, const char *zone_id,
 			const struct store_hostname_filter *filter, struct store_hostname **items,
 			size_t *count, int64_t *total)
@@ -280,8 +361,14 @@ int store_hostname_list(struct store *st, const char *zone_id,
 	if (rc == 0)
 		rc = query_total(c, &q, total);
 	/* Past the end or an empty page: the total is all the caller needs. */
-	if (rc == 0 && q.limit != 0 && q.offset < *total)
-		rc = query_rows(c, &q, key, items, count);
+	if (rc == 0 && q.limit != 0 && q.offset < *total) {
+		if (q.mask == 0 && filter->order == STORE_ORDER_CREATED && q.offset >= ANCHOR_FROM)
+			rc = query_rows_anchored(c, &q, filter->descending, *total, items, count);
+		else
+			rc = query_rows(c, &q, key, items, count);
+	}
+	if (rc == 0 && *count)
+		rc = sq_cert_summaries_fill(c, *items, *count);
 	if (rc == 0)
 		rc = sq_commit(c);
 out:

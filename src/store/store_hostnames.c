@@ -31,6 +31,11 @@ void store_hostname_dispose(struct store_hostname *h)
 	h->ssl.settings_json = NULL;
 	h->ssl.validation_records_json = NULL;
 	h->ssl.validation_errors_json = NULL;
+	for (size_t i = 0; i < h->ssl.n_certs; i++) {
+		free(h->ssl.certs[i].hosts_json);
+		h->ssl.certs[i].hosts_json = NULL;
+	}
+	h->ssl.n_certs = 0;
 }
 
 void store_hostname_list_free(struct store_hostname *items, size_t n)
@@ -107,6 +112,10 @@ int store_hostname_get(struct store *st, const char *zone_id, const char *id,
 	else if (rc == 1)
 		rc = sq_hostname_read(s, out);
 	sq_reset(s);
+	if (rc == 0)
+		rc = sq_cert_summaries_fill(c, out, 1);
+	if (rc)
+		store_hostname_dispose(out);
 	return rc;
 }
 

@@ -452,6 +452,9 @@ int store_open(const char *data_dir, struct store **out)
 		goto out;
 	}
 	st->key_created = 1;
+	rc = sq_list_anchors_create(&st->anchors);
+	if (rc)
+		goto out;
 	c = sq_conn_get(st);
 	rc = c ? sq_migrate(c, &st->schema_version) : SE_EDB;
 	if (rc)
@@ -484,6 +487,7 @@ void store_close(struct store *st)
 		pthread_mutex_destroy(&st->jobs_lock);
 		pthread_cond_destroy(&st->jobs_cond);
 	}
+	sq_list_anchors_destroy(st->anchors);
 	free(st->path);
 	free(st);
 }

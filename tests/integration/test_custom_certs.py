@@ -307,6 +307,10 @@ def test_edge_serves_the_uploaded_pair(deploy, pki):
     wait_until(lambda: status() == "active", 5, "ssl.status active without a visitor")
     took = time.monotonic() - start
     assert took < 1.0, f"the upload became active after {took:.2f}s"
+    # The list filters by the status the edge wrote.
+    for st, n in (("active", 1), ("pending_deployment", 0)):
+        body = assert_ok(z.call("GET", f"/custom_hostnames?hostname={name}&ssl_status={st}"))
+        assert body["result_info"]["total_count"] == n, (st, body)
     assert served_serial(port, name) == cert_serial(ec)
     assert served_serial(port, name, ["-sigalgs", "RSA-PSS+SHA256", "-tls1_3"]) == \
         cert_serial(rsa)

@@ -58,6 +58,13 @@ FILTERS = [
      lambda h: "shop-one" in h["hostname"]),
     ("hostname.contain-label-part", {"hostname.contain": f"ta-{R}"},
      lambda h: f"ta-{R}" in h["hostname"]),
+    # Fewer than three characters are looked for without the trigram index; same answers.
+    ("hostname.contain-two", {"hostname.contain": "ta"}, lambda h: "ta" in h["hostname"]),
+    ("hostname.contain-one", {"hostname.contain": "z"}, lambda h: "z" in h["hostname"]),
+    ("hostname.contain-upper", {"hostname.contain": "SHOP-ONE"},
+     lambda h: "shop-one" in h["hostname"]),
+    ("hostname.contain-across-dot", {"hostname.contain": f"{R}.shop-t"},
+     lambda h: f"{R}.shop-t" in h["hostname"]),
     ("hostname.startsWith", {"hostname.startsWith": "e"}, lambda h: h["hostname"][0] == "e"),
     ("hostname.startsWith-label", {"hostname.startsWith": f"zeta-{R}."},
      lambda h: h["hostname"].startswith(f"zeta-{R}.")),

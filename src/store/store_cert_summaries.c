@@ -1,0 +1,124 @@
+/* The certificates a hostname shows: one query for a whole page of hostnames (the pack ids go
+ * in as one JSON array), reading the facts stored with each certificate. A certificate stored
+ * before those facts were kept is read from its DER instead, as every one used to be. */
+#include "store/sqlite_int.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/error.h"
+#include "lib/x509_info.h"
+
+/* Facts of a certificate stored without them, from its leaf (column LEAF of S). */
+static int summary_from_der(sqlite3_stmt *s, int leaf, struct store_cert_summary *out)
+{
+	const unsigned char *der = sqlite3_column_blob(s, leaf);
+	struct cert_info info;
+	json_t *hosts;
+	int rc;
+
+	memset(&info, 0, sizeof(info));
+	rc = cert_info_from_der(der, (size_t)sqlite3_column_bytes(s, leaf), &info);
+	if (rc) {
+		cert_info_dispose(&info);
+		return rc;
+	}
+	snprintf(out->issuer, sizeof(out->issuer), "%s", info.issuer);
+	snprintf(out->serial_decimal, sizeof(out->serial_decimal), "%s", info.serial_decimal);
+	snprintf(out->signature, sizeof(out->signature), "%s", info.signature);
+	snprintf(out->fingerprint_sha256, sizeof(out->fingerprint_sha256), "%s",
+		 info.fingerprint_sha256);
+	hosts = json_array();
+	for (size_t i = 0; hosts && i < info.n_sans; i++)
+		json_array_append_new(hosts, json_string(info.sans[i]));
+	out->hosts_json = hosts ? json_dumps(hosts, JSON_COMPACT) : NULL;
+	json_decref(hosts);
+	cert_info_dispose(&info);
+	return out->hosts_json ? 0 : SE_ENOMEM;
+}
+
+/* The current row of S into OUT: 0, or SE_EINVAL for a certificate whose facts cannot be read
+ * (it is then not shown, as before), SE_ENOMEM. */
+static int summary_read(sqlite3_stmt *s, struct store_cert_summary *out)
+{
+	memset(out, 0, sizeof(*out));
+	sq_col_copy(s, 1, out->id, sizeof(out->id));
+	sq_col_copy(s, 2, out->key_type, sizeof(out->key_type));
+	out->not_before_us = sqlite3_column_int64(s, 7);
+	out->not_after_us = sqlite3_column_int64(s, 8);
+	if (sqlite3_column_type(s, 3) == SQLITE_NULL)
+		return summary_from_der(s, 10, out);
+	sq_col_copy(s, 3, out->issuer, sizeof(out->issuer));
+	sq_col_copy(s, 4, out->serial_decimal, sizeof(out->serial_decimal));
+	sq_col_copy(s, 5, out->signature, sizeof(out->signature));
+	sq_col_copy(s, 6, out->fingerprint_sha256, sizeof(out->fingerprint_sha256));
+	return sq_col_dup(s, 9, &out->hosts_json);
+}
+
+/* The pack ids of ITEMS as a JSON array text (malloc'd). */
+static char *pack_ids_json(const struct store_hostname *items, size_t n)
+{
+	json_t *ids = json_array();
+	char *text;
+
+	for (size_t i = 0; ids && i < n; i++)
+		if (items[i].ssl.pack_id[0])
+			json_array_append_new(ids, json_string(items[i].ssl.pack_id));
+	text = ids ? json_dumps(ids, JSON_COMPACT) : NULL;
+	json_decref(ids);
+	return text;
+}
+
+int sq_cert_summaries_fill(struct sq_conn *c, struct store_hostname *items, size_t n)
+{
+	static const char sql[] =
+	    "SELECT pack_id, id, key_type, issuer, serial_decimal, signature, fingerprint_sha256, "
+	    "not_before, not_after, hosts, CASE WHEN issuer IS NULL THEN leaf END FROM certificates "
+	    "WHERE pack_id IN (SELECT value FROM json_each(?1)) ORDER BY pack_id, key_type";
+	sqlite3_stmt *s = NULL;
+	char *ids = pack_ids_json(items, n);
+	char pack[37];
+	int rc;
+
+	if (!ids)
+		return SE_ENOMEM;
+	for (rc = sq_query(c, SQ_CERT_SUMMARIES, sql, &s, "t", ids); rc == 1;
+	     rc = sq_step(c, s, "cert_summaries")) {
+		sq_col_copy(s, 0, pack, sizeof(pack));
+		/* A page holds a few dozen hostnames: a scan finds the row's owner. */
+		for (size_t i = 0; i < n; i++) {
+			struct store_ssl *ssl = &items[i].ssl;
+			int got;
+
+			if (strcmp(ssl->pack_id, pack) != 0 || ssl->n_certs == 2)
+				continue;
+			got = summary_read(s, &ssl->certs[ssl->n_certs]);
+			if (got == SE_ENOMEM) {
+				free(ssl->certs[ssl->n_certs].hosts_json);
+				rc = got;
+				goto out;
+			}
+			if (got == 0)
+				ssl->n_certs++;
+		}
+	}
+out:
+	sq_reset(s);
+	free(ids);
+	return rc < 0 ? rc : 0;
+}
+
+int store_hostname_read_certs(struct store *st, struct store_hostname *h)
+{
+	struct sq_conn *c = sq_conn_get(st);
+
+	if (!c)
+		return SE_EDB;
+	for (size_t i = 0; i < h->ssl.n_certs; i++) {
+		free(h->ssl.certs[i].hosts_json);
+		h->ssl.certs[i].hosts_json = NULL;
+	}
+	h->ssl.n_certs = 0;
+	return sq_cert_summaries_fill(c, h, 1);
+}

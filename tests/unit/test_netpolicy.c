@@ -1,8 +1,7 @@
-/* Unit tests of src/lib/netpolicy.c (the outbound address policy), the SNI rules of
- * src/edge/client_hello.c and the log escaping of src/lib/log.c: every internal range and its
- * IPv4-mapped form is refused, the allow-list lets exactly its networks through, bad CIDRs are
- * config errors, IP literals in every spelling and well-known internal names are caught as
- * text, an SNI that is not a hostname is invalid, and no value can start a new log line. */
+/* Unit tests of src/lib/netpolicy.c, the outbound address policy: every internal range and its
+ * IPv4-mapped (and NAT64, 6to4) form is refused, the allow-list lets exactly its networks
+ * through, bad CIDRs are config errors naming the entry, and IP literals in every spelling and
+ * well-known internal names are caught as text. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,17 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <cmocka.h>
 
-#include "edge/client_hello.h"
 #include "lib/config.h"
 #include "lib/error.h"
-#include "lib/log.h"
 #include "lib/netpolicy.h"
 
 /* TEXT (an IPv4 or IPv6 address) as a socket address. */
@@ -275,146 +271,12 @@ static void test_check_host(void **state)
 	    SE_EPERM);
 }
 
-/* The server_name extension body for NAME (LEN bytes). */
-static size_t sni_ext(const char *name, size_t len, unsigned char *out)
-{
-	out[0] = (unsigned char)((len + 3) >> 8);
-	out[1] = (unsigned char)(len + 3);
-	out[2] = 0;
-	out[3] = (unsigned char)(len >> 8);
-	out[4] = (unsigned char)len;
-	memcpy(out + 5, name, len);
-	return len + 5;
-}
-
-static enum client_hello_sni parse_sni(const char *name, size_t len, char *out)
-{
-	unsigned char ext[600];
-
-	return client_hello_parse_sni(ext, sni_ext(name, len, ext), out, 256);
-}
-
-static void test_sni(void **state)
-{
-	static const char *const invalid[] = {
-	    "x\r\ntransfer-encoding: chunked\r\nx-pad: y.wild.example.com",
-	    "*.wild.example.com", "a..b.com", ".a.com", "a.com..", "-a.com", "a-.com", "a_b.com",
-	    "a b.com", "caf\xc3\xa9.com", "a.com/", "a:443", "a\tb.com", ".", "a\x7f.com",
-	};
-	char out[256], name[300];
-	unsigned char ext[16];
-
-	(void)state;
-	assert_int_equal(parse_sni("Shop.Example.COM", 16, out), CLIENT_HELLO_SNI_OK);
-	assert_string_equal(out, "shop.example.com");
-	assert_int_equal(parse_sni("shop.example.com.", 17, out), CLIENT_HELLO_SNI_OK);
-	assert_string_equal(out, "shop.example.com");
-	assert_int_equal(parse_sni("xn--caf-dma.example", 19, out), CLIENT_HELLO_SNI_OK);
-	assert_int_equal(parse_sni("localhost", 9, out), CLIENT_HELLO_SNI_OK);
-	for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++) {
-		if (parse_sni(invalid[i], strlen(invalid[i]), out) != CLIENT_HELLO_SNI_INVALID)
-			fail_msg("SNI \"%s\" was accepted", invalid[i]);
-		assert_string_equal(out, "");
-	}
-	assert_int_equal(parse_sni("a\0b.com", 7, out), CLIENT_HELLO_SNI_INVALID);
-	/* lengths: a 63-character label and a 253-character name are the largest */
-	memset(name, 'a', 64);
-	memcpy(name + 63, ".com", 4);
-	assert_int_equal(parse_sni(name, 67, out), CLIENT_HELLO_SNI_OK); /* 63 + ".com" */
-	memset(name, 'a', 64);
-	memcpy(name + 64, ".com", 4);
-	assert_int_equal(parse_sni(name, 68, out), CLIENT_HELLO_SNI_INVALID);
-	for (int i = 0; i < 300; i += 2) {
-		name[i] = 'a';
-		name[i + 1] = '.';
-	}
-	name[252] = 'a';
-	assert_int_equal(parse_sni(name, 253, out), CLIENT_HELLO_SNI_OK);
-	name[253] = 'a';
-	assert_int_equal(parse_sni(name, 254, out), CLIENT_HELLO_SNI_INVALID);
-	/* framing */
-	assert_int_equal(client_hello_parse_sni(NULL, 0, out, sizeof(out)), CLIENT_HELLO_SNI_ABSENT);
-	assert_int_equal(client_hello_parse_sni(ext, 4, out, sizeof(out)), CLIENT_HELLO_SNI_INVALID);
-	sni_ext("a.com", 5, ext);
-	ext[2] = 1; /* not host_name */
-	assert_int_equal(client_hello_parse_sni(ext, 10, out, sizeof(out)), CLIENT_HELLO_SNI_INVALID);
-	sni_ext("a.com", 5, ext);
-	assert_int_equal(client_hello_parse_sni(ext, 9, out, sizeof(out)), CLIENT_HELLO_SNI_INVALID);
-	ext[4] = 9; /* name longer than the extension */
-	assert_int_equal(client_hello_parse_sni(ext, 10, out, sizeof(out)), CLIENT_HELLO_SNI_INVALID);
-}
-
-static void test_sigalgs(void **state)
-{
-	static const unsigned char rsa_only[] = {0, 4, 0x08, 0x04, 0x04, 0x01};
-	static const unsigned char with_ecdsa[] = {0, 4, 0x08, 0x04, 0x04, 0x03};
-
-	(void)state;
-	assert_int_equal(client_hello_sigalgs_ecdsa(NULL, 0), 1);
-	assert_int_equal(client_hello_sigalgs_ecdsa(rsa_only, sizeof(rsa_only)), 0);
-	assert_int_equal(client_hello_sigalgs_ecdsa(with_ecdsa, sizeof(with_ecdsa)), 1);
-	assert_int_equal(client_hello_sigalgs_ecdsa(with_ecdsa, 1), 0);
-}
-
-/* What log_write puts on stderr for one call, read back through a temporary file. */
-static void log_capture(char *out, size_t len, const char *value)
-{
-	FILE *tmp = tmpfile();
-	int saved = dup(STDERR_FILENO);
-	size_t n;
-
-	assert_non_null(tmp);
-	fflush(stderr);
-	dup2(fileno(tmp), STDERR_FILENO);
-	log_write(LOG_INFO, "edge msg=\"test\" hostname=%s end=1", value);
-	fflush(stderr);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	rewind(tmp);
-	n = fread(out, 1, len - 1, tmp);
-	out[n] = '\0';
-	fclose(tmp);
-}
-
-static void test_log_escaping(void **state)
-{
-	char line[8192], big[3000];
-	const char *nl;
-
-	(void)state;
-	log_capture(line, sizeof(line), "x\r\nts=2026-01-01T00:00:00.000Z level=error msg=\"forged\"");
-	nl = strchr(line, '\n');
-	assert_non_null(nl);
-	assert_string_equal(nl, "\n"); /* one line, ended by the logger's own newline */
-	assert_null(strchr(line, '\r'));
-	assert_non_null(strstr(line, "hostname=x\\r\\nts=2026-01-01T00:00:00.000Z level=error"));
-	assert_non_null(strstr(line, " end=1\n"));
-
-	log_capture(line, sizeof(line), "a\x01\x1b[31m\x7f\xc3\xa9\tb\\n");
-	assert_non_null(strstr(line, "hostname=a\\x01\\x1b[31m\\x7f\\xc3\\xa9\\tb\\\\n end=1\n"));
-
-	log_capture(line, sizeof(line), "plain.example.com");
-	assert_non_null(strstr(line, "level=info edge msg=\"test\" hostname=plain.example.com end=1\n"));
-
-	/* a long value of bytes to escape: cut at the buffer, never inside an escape, one line */
-	memset(big, '\n', sizeof(big) - 1);
-	big[sizeof(big) - 1] = '\0';
-	log_capture(line, sizeof(line), big);
-	assert_string_equal(strchr(line, '\n'), "\n");
-	nl = strchr(line, '\n');
-	assert_true(nl[-1] == 'n' && nl[-2] == '\\');
-	for (const char *p = line; *p; p++)
-		assert_true(*p == '\n' ? p == nl : (*p >= 0x20 && *p < 0x7f));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_classify),     cmocka_unit_test(test_default_refuses_internal),
-	    cmocka_unit_test(test_allow_list),   cmocka_unit_test(test_parse_errors),
-	    cmocka_unit_test(test_config_key),   cmocka_unit_test(test_check_host),
-	    cmocka_unit_test(test_sni),          cmocka_unit_test(test_sigalgs),
-	    cmocka_unit_test(test_log_escaping),
+	    cmocka_unit_test(test_classify),   cmocka_unit_test(test_default_refuses_internal),
+	    cmocka_unit_test(test_allow_list), cmocka_unit_test(test_parse_errors),
+	    cmocka_unit_test(test_config_key), cmocka_unit_test(test_check_host),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

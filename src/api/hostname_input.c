@@ -6,6 +6,7 @@
 
 #include "api/ssl_input.h"
 #include "lib/hostname.h"
+#include "lib/netpolicy.h"
 #include "lib/origin.h"
 
 #define METADATA_MAX 4096
@@ -91,8 +92,19 @@ static void origin_fail(struct api_response *res, enum hostname_verdict verdict,
 		api_fail(res, API_ERR_ORIGIN_INVALID, reason);
 }
 
-static int apply_origin_server(const json_t *v, struct store_hostname *h,
-			       struct api_response *res)
+int hostname_input_origin_allowed(const struct config *cfg, const struct origin *o,
+				  struct api_response *res)
+{
+	char reason[256];
+
+	if (netpolicy_check_host(&cfg->edge.origin_allow, o->host, reason, sizeof(reason)) == 0)
+		return 0;
+	api_fail(res, API_ERR_ORIGIN_INVALID, reason);
+	return -1;
+}
+
+static int apply_origin_server(const json_t *v, const struct config *cfg,
+			       struct store_hostname *h, struct api_response *res)
 {
 	struct origin o;
 	char reason[256] = "custom_origin_server must be a string";
@@ -107,6 +119,8 @@ static int apply_origin_server(const json_t *v, struct store_hostname *h,
 				    : HOSTNAME_INVALID;
 	if (verdict != HOSTNAME_OK)
 		return origin_fail(res, verdict, reason), -1;
+	if (hostname_input_origin_allowed(cfg, &o, res))
+		return -1;
 	origin_format(&o, h->custom_origin_server, sizeof(h->custom_origin_server));
 	return 0;
 }
@@ -147,7 +161,7 @@ int hostname_input_apply(const json_t *body, const struct config *cfg, int creat
 		return -1;
 	if (h->custom_metadata_json && hostname_is_wildcard(h->hostname))
 		return api_fail(res, API_ERR_METADATA_WILDCARD, NULL), -1;
-	if ((v = json_object_get(body, "custom_origin_server")) && apply_origin_server(v, h, res))
+	if ((v = json_object_get(body, "custom_origin_server")) && apply_origin_server(v, cfg, h, res))
 		return -1;
 	if ((v = json_object_get(body, "custom_origin_sni")) && apply_origin_sni(v, h, res))
 		return -1;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "api/hostname_input.h"
 #include "lib/error.h"
 #include "lib/origin.h"
 #include "lib/timeutil.h"
@@ -60,6 +61,8 @@ void api_fallback_origin_put(struct api_request *req, struct api_response *res)
 			 reason);
 		goto out;
 	}
+	if (hostname_input_origin_allowed(req->cfg, &o, res))
+		goto out;
 	snprintf(fo.zone_id, sizeof(fo.zone_id), "%s", req->zone_id);
 	origin_format(&o, fo.origin, sizeof(fo.origin));
 	/* The edge moves it to active once it routes there. */

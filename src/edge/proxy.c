@@ -242,8 +242,14 @@ static int prepare_upstream(struct edge_conn *c)
 static void connect_to(struct edge_conn *c, const struct sockaddr *sa, socklen_t len)
 {
 	const struct config *cfg = c->loop->edge->cfg;
-	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd;
 
+	/* On the address actually dialled, whether it came from DNS (rebinding) or a literal. */
+	if (!netpolicy_allows(&cfg->edge.origin_allow, sa, 1)) {
+		bad_gateway(c, "the origin's address is not allowed");
+		return;
+	}
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		bad_gateway(c, "no socket");
 		return;

@@ -189,11 +189,14 @@ static void wait_answer(ares_channel ch, struct query *q)
 	while (!q->done && time_now_us() < deadline) {
 		ares_socket_t socks[ARES_GETSOCK_MAXNUM];
 		struct pollfd pfd[ARES_GETSOCK_MAXNUM];
-		int bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM), n = 0;
+		unsigned bits = (unsigned)ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
+		int n = 0;
 
 		for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-			short ev = (short)((ARES_GETSOCK_READABLE(bits, i) ? POLLIN : 0) |
-					   (ARES_GETSOCK_WRITABLE(bits, i) ? POLLOUT : 0));
+			/* c-ares's ARES_GETSOCK_WRITABLE shifts a signed 1 into bit 31 for the last
+			 * slot (undefined behaviour): the same bits, unsigned. */
+			short ev = (short)((bits & (1u << i) ? POLLIN : 0) |
+					   (bits & (1u << (i + ARES_GETSOCK_MAXNUM)) ? POLLOUT : 0));
 
 			if (ev)
 				pfd[n++] = (struct pollfd){.fd = socks[i], .events = ev};

@@ -4,61 +4,34 @@
  * pre-parsed certificate, chain and key (a few µs), and apply the name's TLS settings. */
 #include "edge/conn_int.h"
 
-#include <ctype.h>
+#include "edge/client_hello.h"
+
 #include <stdio.h>
 #include <string.h>
 
 #include "lib/error.h"
 #include "lib/log.h"
 
-#define EXT_SERVER_NAME 0
-#define EXT_SIGALGS     13
-
-/* The host_name of the server_name extension, lower case without a trailing dot, into OUT.
- * 0 when found, -1 when absent or malformed. */
-static int read_sni(SSL *ssl, char *out, size_t len)
+/* The SNI into OUT (see client_hello_parse_sni): a name that is not a hostname is refused here,
+ * before it can become a Host header, a log value or a store lookup. */
+static enum client_hello_sni read_sni(SSL *ssl, char *out, size_t len)
 {
-	const unsigned char *p;
-	size_t n, name_len;
+	const unsigned char *p = NULL;
+	size_t n = 0;
 
-	if (!SSL_client_hello_get0_ext(ssl, EXT_SERVER_NAME, &p, &n) || n < 5)
-		return -1;
-	/* list length (2), name type (1) = host_name 0, name length (2), name */
-	if (((size_t)p[0] << 8 | p[1]) != n - 2 || p[2] != 0)
-		return -1;
-	name_len = (size_t)p[3] << 8 | p[4];
-	if (name_len == 0 || name_len + 5 > n || name_len >= len)
-		return -1;
-	for (size_t i = 0; i < name_len; i++) {
-		if (p[5 + i] == 0)
-			return -1;
-		out[i] = (char)tolower(p[5 + i]);
-	}
-	out[name_len] = '\0';
-	if (out[name_len - 1] == '.')
-		out[name_len - 1] = '\0';
-	return 0;
+	if (!SSL_client_hello_get0_ext(ssl, CLIENT_HELLO_EXT_SERVER_NAME, &p, &n))
+		p = NULL;
+	return client_hello_parse_sni(p, n, out, len);
 }
 
-/* 1 when the client's signature_algorithms offer an ECDSA scheme (or are absent: a TLS 1.2
- * client without the extension accepts ECDSA with SHA-1 by default when it offered ECDSA
- * suites, and picking ECDSA wrongly only costs that client a retry with another server). */
 static int client_takes_ecdsa(SSL *ssl)
 {
-	const unsigned char *p;
-	size_t n;
+	const unsigned char *p = NULL;
+	size_t n = 0;
 
-	if (!SSL_client_hello_get0_ext(ssl, EXT_SIGALGS, &p, &n))
-		return 1;
-	if (n < 2)
-		return 0;
-	for (size_t i = 2; i + 1 < n; i += 2) {
-		/* ecdsa_secp256r1_sha256 0x0403, _secp384r1_sha384 0x0503, _secp521r1_sha512
-		 * 0x0603, ecdsa_sha1 0x0203, ecdsa_sha224 0x0303 */
-		if (p[i + 1] == 0x03 && p[i] >= 0x02 && p[i] <= 0x06)
-			return 1;
-	}
-	return 0;
+	if (!SSL_client_hello_get0_ext(ssl, CLIENT_HELLO_EXT_SIGALGS, &p, &n))
+		p = NULL;
+	return client_hello_sigalgs_ecdsa(p, n);
 }
 
 static int apply_settings(SSL *ssl, const struct edge_entry *e)
@@ -135,9 +108,14 @@ static int client_hello_cb(SSL *ssl, int *al, void *arg)
 	struct edge_entry *e;
 	int takes_ecdsa, slot;
 
-	if (read_sni(ssl, c->sni, sizeof(c->sni)) != 0) {
-		c->sni[0] = '\0';
+	switch (read_sni(ssl, c->sni, sizeof(c->sni))) {
+	case CLIENT_HELLO_SNI_OK:
+		break;
+	case CLIENT_HELLO_SNI_ABSENT:
 		return use_default(ssl, edge, al);
+	case CLIENT_HELLO_SNI_INVALID:
+		*al = SSL_AD_UNRECOGNIZED_NAME;
+		return SSL_CLIENT_HELLO_ERROR;
 	}
 	if (c->acme_alpn || acme_alpn_offered(ssl))
 		return acme_alpn_client_hello(ssl, c, al);

@@ -1,6 +1,9 @@
 /* http DCV for the internal CA: saasedge fetches its own token the way a CA would, from
  * http://<host>:<edge HTTP port>/.well-known/acme-challenge/<token>, with the host's address
- * looked up at dns.resolver (in --dev mode every name is 127.0.0.1, as the dev edge is). */
+ * looked up at dns.resolver (in --dev mode every name is 127.0.0.1, as the dev edge is). The
+ * address is a customer's DNS answer, so it must pass edge.origin_allow_networks like an
+ * origin: otherwise this fetch would be a port probe of the provider's network whose result
+ * lands in validation_errors. */
 #include "issuer/issuer_int.h"
 
 #include <ares.h>
@@ -11,8 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "lib/error.h"
+#include "lib/netpolicy.h"
 
 #define BODY_MAX 1024
 
@@ -66,6 +71,31 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 	return add;
 }
 
+struct dial_guard {
+	const struct netpolicy *policy;
+	char refused[INET6_ADDRSTRLEN]; /* the address refused, "" when none was */
+};
+
+/* libcurl's socket opener: every address curl is about to connect to passes the outbound
+ * policy first, whatever name or redirect led there. A refused address gets no socket, so no
+ * packet reaches it and nothing about its ports (refused, filtered, open) can come back. */
+static curl_socket_t open_guarded(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct dial_guard *g = arg;
+	const struct sockaddr *sa = &a->addr;
+
+	if (purpose != CURLSOCKTYPE_IPCXN || !netpolicy_allows(g->policy, sa, 0)) {
+		const void *ip = sa->sa_family == AF_INET6
+					 ? (const void *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr
+					 : (const void *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+
+		if (!inet_ntop(sa->sa_family, ip, g->refused, sizeof(g->refused)))
+			snprintf(g->refused, sizeof(g->refused), "?");
+		return CURL_SOCKET_BAD;
+	}
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 /* The port of edge.http_listen ("HOST:PORT", ":80"); 80 when it names none. */
 static long edge_port(const struct config *cfg)
 {
@@ -90,6 +120,7 @@ int dcv_http_fetch_check(const struct config *cfg, const char *host, const char 
 	char url[600], ip[INET_ADDRSTRLEN], resolve[400], body[BODY_MAX] = "";
 	struct curl_slist *rl = NULL;
 	long port = edge_port(cfg), status = 0;
+	struct dial_guard guard = {&cfg->edge.origin_allow, ""};
 	CURL *curl = NULL;
 	CURLcode cc;
 	int rc = SE_EIO;
@@ -114,9 +145,20 @@ int dcv_http_fetch_check(const struct config *cfg, const char *host, const char 
 	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, body);
+	curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_guarded);
+	curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &guard);
+	/* Straight to HOST's address: a proxy from the environment would be dialled instead. */
+	curl_easy_setopt(curl, CURLOPT_PROXY, "");
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http");
 	cc = curl_easy_perform(curl);
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	if (cc != CURLE_OK) {
+	if (guard.refused[0]) {
+		snprintf(msg, msg_len,
+			 "%s resolves to %s, an internal address saasedge does not connect to "
+			 "(see edge.origin_allow_networks): point %s at the edge",
+			 host, guard.refused, host);
+		rc = SE_EPERM;
+	} else if (cc != CURLE_OK) {
 		snprintf(msg, msg_len, "fetching http://%s%s: %s", host, path,
 			 curl_easy_strerror(cc));
 	} else if (status != 200 || strcmp(body, expected) != 0) {

@@ -19,7 +19,7 @@
 
 /* ---- the table ---------------------------------------------------------------------------- */
 
-enum key_type { KEY_STRING, KEY_PATH, KEY_INT, KEY_BOOL };
+enum key_type { KEY_STRING, KEY_PATH, KEY_INT, KEY_BOOL, KEY_NETWORKS };
 
 /* A key that only makes sense on the command line: it decides which defaults and which file
  * apply, so a file or the environment setting it would come too late. */
@@ -167,6 +167,10 @@ static const struct key keys[] = {
 	 .def = "false", .help = "https origins must show a valid certificate for their name"},
 	{.name = "edge.origin_ca_file", .type = KEY_PATH, FIELD(edge.origin_ca_file), .def = "",
 	 .meta = "FILE", .help = "PEM CAs for edge.origin_tls_verify; \"\" = the system's CAs"},
+	{.name = "edge.origin_allow_networks", .type = KEY_NETWORKS, FIELD(edge.origin_allow),
+	 .def = "", .dev_def = "127.0.0.0/8,::1/128", .meta = "CIDR,...",
+	 .help = "internal networks origins and DCV fetches may reach (loopback, 10/8, ... are "
+		 "refused otherwise)"},
 };
 /* clang-format on */
 
@@ -306,6 +310,18 @@ static int set_bool(struct config *cfg, const struct key *k, const char *value, 
 	return 0;
 }
 
+/* Parsed here, once, so that a bad CIDR stops start-up and no role parses it again. */
+static int set_networks(struct config *cfg, const struct key *k, const char *value, char *err,
+			size_t err_len)
+{
+	char why[256];
+
+	if (netpolicy_parse(value, (struct netpolicy *)(void *)((char *)cfg + k->offset), why,
+			    sizeof(why)))
+		return fail(err, err_len, SE_ECONFIG, "%s: %s", k->name, why);
+	return 0;
+}
+
 static int set_key(struct config *cfg, const struct key *k, const char *value, char *err,
 		   size_t err_len)
 {
@@ -324,6 +340,8 @@ static int set_key(struct config *cfg, const struct key *k, const char *value, c
 		if (k->choices && check_choice(k, value, err, err_len))
 			return SE_ECONFIG;
 		break;
+	case KEY_NETWORKS:
+		return set_networks(cfg, k, value, err, err_len);
 	}
 	return set_text((char *)cfg + k->offset, k->size, k->name, value, err, err_len);
 }

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/netpolicy.h"
+
 #define CONFIG_MAX_CAS  8
 #define CONFIG_ADDR_LEN 128
 
@@ -88,6 +90,9 @@ struct config {
 		char trust_bundle[PATH_MAX]; /* edge.trust_bundle: CAs uploaded certificates chain to */
 		int origin_tls_verify;         /* edge.origin_tls_verify: verify origins */
 		char origin_ca_file[PATH_MAX]; /* edge.origin_ca_file: their CAs, "" system */
+		/* edge.origin_allow_networks: internal networks origins, the fallback origin and
+		 * DCV fetches may reach (parsed at load; --dev: loopback) */
+		struct netpolicy origin_allow;
 	} edge;
 
 	struct config_ca cas[CONFIG_MAX_CAS];

@@ -41,6 +41,7 @@
  * at most 4 bytes a character); longer input is refused as too long without converting it. */
 #define RAW_MAX   1024
 #define LABEL_MAX 63
+#define LDH_NAME_MAX 253 /* RFC 1035: 255 octets on the wire, 253 characters as text */
 #define IDN_FLAGS (IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL)
 
 enum mode { MODE_CUSTOM, MODE_ORIGIN };
@@ -429,6 +430,28 @@ enum hostname_verdict hostname_normalize_origin(const char *name, char out[HOSTN
 		return HOSTNAME_WILDCARD;
 	}
 	return HOSTNAME_OK;
+}
+
+int hostname_ldh_ok(const char *name, size_t len)
+{
+	size_t label = 0;
+
+	if (len == 0 || len > LDH_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i <= len; i++) {
+		unsigned char c = i < len ? (unsigned char)name[i] : '.';
+
+		if (c != '.') {
+			if (!is_ldh(c) || ++label > LABEL_MAX)
+				return 0;
+			continue;
+		}
+		/* a label ends: not empty, no hyphen at either end */
+		if (label == 0 || name[i - label] == '-' || name[i - 1] == '-')
+			return 0;
+		label = 0;
+	}
+	return 1;
 }
 
 int hostname_is_wildcard(const char *name)

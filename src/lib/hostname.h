@@ -32,6 +32,11 @@ enum hostname_verdict hostname_normalize(const char *name, int allow_wildcard,
 enum hostname_verdict hostname_normalize_origin(const char *name, char out[HOSTNAME_MAX + 1],
 						char *reason, size_t reason_len);
 
+/* 1 when NAME (LEN bytes, already lower case, no trailing dot) is plain LDH labels of 1 to 63
+ * characters, none starting or ending with '-', at most 253 in all; else 0 ("*." included).
+ * No allocation and no IDNA: cheap enough for every TLS handshake's SNI. */
+int hostname_ldh_ok(const char *name, size_t len);
+
 /* 1 when NAME starts with "*.", else 0. */
 int hostname_is_wildcard(const char *name);
 

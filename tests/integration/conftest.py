@@ -200,6 +200,18 @@ def role_args(roles):
     return []
 
 
+LOOPBACK_NETWORKS = "127.0.0.0/8,::1/128"
+
+
+def origin_allow_args(networks):
+    """`--edge.origin_allow_networks=NETWORKS` when this build knows the key: every test origin
+    is on loopback, which saasedge refuses by default (tests/integration/test_edge_ssrf.py
+    starts servers with NETWORKS=None to see that)."""
+    if networks is not None and re.search(r"\bedge\.origin_allow_networks\b", serve_help()):
+        return [f"--edge.origin_allow_networks={networks}"]
+    return []
+
+
 # ---- a server process --------------------------------------------------------------------------
 
 
@@ -207,7 +219,8 @@ class Server:
     """One `saasedge serve` process at a time on DATA_DIR; restartable (same data dir)."""
 
     def __init__(self, data_dir, log_dir, rate_limit=0, rate_burst=None, extra_args=(),
-                 env=None, roles="api", cwd=None, listen=True):
+                 env=None, roles="api", cwd=None, listen=True,
+                 origin_allow=LOOPBACK_NETWORKS):
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.log_dir = Path(log_dir)
         self.rate_limit = rate_limit
@@ -217,6 +230,7 @@ class Server:
         self.roles = roles
         self.cwd = cwd
         self.listen = listen
+        self.origin_allow = origin_allow
         self.port = None
         self.proc = None
         self.runs = []  # (cmd, stderr path, stdout path, killed)
@@ -237,7 +251,8 @@ class Server:
         cmd += ["--api.rate_limit", str(self.rate_limit)]
         if self.rate_burst is not None:
             cmd += ["--api.rate_burst", str(self.rate_burst)]
-        cmd += aux_listen_args() + role_args(self.roles) + quiet_args() + self.extra_args
+        cmd += aux_listen_args() + role_args(self.roles) + quiet_args()
+        cmd += origin_allow_args(self.origin_allow) + self.extra_args
         n = len(self.runs)
         err_path = self.log_dir / f"serve-{self.port}-{n}.stderr"
         out_path = self.log_dir / f"serve-{self.port}-{n}.stdout"

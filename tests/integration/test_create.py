@@ -178,7 +178,7 @@ def test_ssl_fields_accepted_and_shown(api, ssl_in, field, expected):
 
 @pytest.mark.parametrize(
     "origin",
-    ["origin.provider.com", "10.0.0.5:8080", "backend.internal", "backend",
+    ["origin.provider.com", "198.51.100.5:8080", "backend.internal", "backend",
      "https://origin.provider.com:8443", "https://origin.provider.com", "[2001:db8::5]:8443",
      "192.0.2.10"],
 )

@@ -35,7 +35,7 @@ def test_fallback_origin_lifecycle(api):
     assert_error(api.fallback("DELETE"), 404, 1551)
 
 
-@pytest.mark.parametrize("origin", ["10.0.0.5:8080", "backend.internal", "origin.provider.com",
+@pytest.mark.parametrize("origin", ["198.51.100.5:8080", "backend.internal", "origin.provider.com",
                                     "https://203.0.113.7"])
 def test_fallback_origin_forms(api, origin):
     assert assert_ok(api.fallback("PUT", {"origin": origin}))["result"]["origin"] == origin

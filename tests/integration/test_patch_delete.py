@@ -68,7 +68,7 @@ def test_patch_metadata_removed(api, host, empty):
 
 @pytest.mark.parametrize("field, value", [
     ("custom_origin_server", "new-origin.provider.com"),
-    ("custom_origin_server", "10.0.0.7:8443"),
+    ("custom_origin_server", "198.51.100.7:8443"),
     ("custom_origin_server", "https://secure.provider.com"),
     ("custom_origin_sni", "new-sni.provider.com"),
     ("custom_origin_sni", ":request_host_header:"),

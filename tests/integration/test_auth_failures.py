@@ -81,8 +81,12 @@ def test_refusal_ends_when_the_window_passes(deploy):
         assert codes == [403] * 5 + [429], codes
         assert_error(r, 429, 971)
         assert 1 <= int(r.headers["Retry-After"]) <= 3
-    assert_ok(wait_until(lambda: (lambda x: x if x.status_code == 200 else None)(
-        good.get(url, timeout=30)), 15, "the window to end"))
+
+    def served():
+        r = good.get(url, timeout=30)
+        return r if r.status_code == 200 else None
+
+    assert_ok(wait_until(served, 15, "the window to end", interval=0.2))
     # A new window: the limit applies afresh.
     assert [bad.get(url, timeout=30).status_code for _ in range(5)] == [403] * 5
 

@@ -13,6 +13,7 @@
 				   "input and try again.")                                        \
 	X(QUOTA, 403, 1405, "Quota exceeded. This zone may hold %s custom hostnames.")            \
 	X(DUPLICATE, 409, 1406, "Duplicate custom hostname found.")                               \
+	X(WILDCARD_CONFLICT, 409, 1406, "Duplicate custom hostname found: %s.")                   \
 	X(HOSTNAME_INVALID, 400, 1407,                                                            \
 	  "Invalid custom hostname (%s). Custom hostnames have to be smaller than 256 characters " \
 	  "in length, cannot be IP addresses, cannot contain any special characters such as "     \

@@ -9,6 +9,7 @@
 #include "api/hostname_json.h"
 #include "api/list_query.h"
 #include "lib/error.h"
+#include "lib/hostname.h"
 #include "lib/ids.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
@@ -60,6 +61,33 @@ static void fail_quota(struct api_request *req, struct api_response *res)
 	api_fail(res, API_ERR_QUOTA, allocated);
 }
 
+/* The answer to a failed store_hostname_create of NAME. A wildcard conflict is a duplicate in
+ * Cloudflare's terms (1406: the name is another zone's already); the detail names only what the
+ * caller sent and the wildcard it implies, never another zone's hostnames. */
+static void fail_create(struct api_request *req, struct api_response *res, int rc,
+			const char *name)
+{
+	char detail[600];
+	const char *dot = strchr(name, '.');
+
+	if (rc == SE_EQUOTA) {
+		fail_quota(req, res);
+		return;
+	}
+	if (rc != SE_ECONFLICT || !dot) {
+		api_fail_store(res, rc, API_ERR_NOT_FOUND);
+		return;
+	}
+	if (hostname_is_wildcard(name))
+		snprintf(detail, sizeof(detail),
+			 "another zone has custom hostnames that %s would cover", name);
+	else
+		snprintf(detail, sizeof(detail),
+			 "%s is covered by the wildcard custom hostname *.%s of another zone", name,
+			 dot + 1);
+	api_fail(res, API_ERR_WILDCARD_CONFLICT, detail);
+}
+
 /* Answers with the hostname as stored now (the upload path writes in several steps). */
 static void respond_stored(struct api_request *req, struct api_response *res, unsigned status,
 			   const char *id)
@@ -91,8 +119,8 @@ static int store_upload(struct api_request *req, struct api_response *res, const
 	if (rc == 0 && creating) {
 		h->ssl.enabled = 0; /* the pack comes in the next transaction */
 		rc = store_hostname_create(req->store, h);
-		if (rc == SE_EQUOTA) {
-			fail_quota(req, res);
+		if (rc) {
+			fail_create(req, res, rc, h->hostname);
 			goto out;
 		}
 	}
@@ -148,10 +176,8 @@ void api_hostname_create(struct api_request *req, struct api_response *res)
 		goto out;
 	}
 	rc = store_hostname_create(req->store, &h);
-	if (rc == SE_EQUOTA)
-		fail_quota(req, res);
-	else if (rc)
-		api_fail_store(res, rc, API_ERR_NOT_FOUND);
+	if (rc)
+		fail_create(req, res, rc, h.hostname);
 	else
 		respond_hostname(res, 201, &h);
 	if (!rc)

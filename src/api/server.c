@@ -1,5 +1,6 @@
 /* The HTTP side of the API: libmicrohttpd with a thread pool, request bodies gathered up to
- * api.max_body, then authentication, rate limiting, routing and the handler, in that order.
+ * api.max_body, then authentication (with its per-address failure limit), rate limiting,
+ * routing and the handler, in that order.
  * The email DCV approval page (routes_approval.h) is the one route without authentication. */
 #include "api/api.h"
 
@@ -28,6 +29,7 @@ struct api_server {
 	const struct secretbox *box;
 	struct expiry_watch *expiry; /* uploaded certificates' status by date */
 	struct api_ratelimit *ratelimit;
+	struct api_auth_failures *auth_failures; /* failed authentications per client address */
 	int listen_fd;
 	unsigned port;
 };
@@ -123,7 +125,12 @@ static void handle(struct api_server *srv, struct MHD_Connection *conn, const ch
 		api_fail(res, API_ERR_BODY_TOO_LARGE, limit);
 		return;
 	}
-	if (api_authenticate(srv->store, &creds, &req.token, res))
+	const union MHD_ConnectionInfo *info =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	struct api_client client = {.failures = srv->auth_failures,
+				    .peer = info ? info->client_addr : NULL,
+				    .now_us = time_now_us()};
+	if (api_authenticate(srv->store, &client, &creds, &req.token, res))
 		return;
 	if (!api_ratelimit_take(srv->ratelimit, req.token.id, time_now_us(), &retry_after)) {
 		api_fail(res, API_ERR_RATE_LIMITED, NULL);
@@ -263,7 +270,9 @@ int api_server_start(const struct config *cfg, struct store *st, const struct se
 	srv->box = box;
 	srv->listen_fd = -1;
 	srv->ratelimit = api_ratelimit_create(cfg->api.rate_limit, cfg->api.rate_burst);
-	if (!srv->ratelimit) {
+	srv->auth_failures =
+	    api_auth_failures_create(cfg->api.auth_fail_limit, cfg->api.auth_fail_window);
+	if (!srv->ratelimit || !srv->auth_failures) {
 		rc = SE_ENOMEM;
 		goto fail;
 	}
@@ -290,6 +299,7 @@ fail:
 	if (srv->listen_fd >= 0)
 		close(srv->listen_fd);
 	api_ratelimit_destroy(srv->ratelimit);
+	api_auth_failures_destroy(srv->auth_failures);
 	free(srv);
 	return rc;
 }
@@ -307,5 +317,6 @@ void api_server_stop(struct api_server *srv)
 	expiry_watch_stop(srv->expiry);
 	close(srv->listen_fd);
 	api_ratelimit_destroy(srv->ratelimit);
+	api_auth_failures_destroy(srv->auth_failures);
 	free(srv);
 }

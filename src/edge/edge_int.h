@@ -137,7 +137,8 @@ enum lookup_kind {
 
 struct lookup_job {
 	enum lookup_kind kind;
-	char name[256];               /* SNI / Host / challenge token / origin host / pack id */
+	char name[256];               /* SNI / Host / challenge token (LOOKUP_CHALLENGE: the
+				       * challenge's hostname once found) / origin host / pack id */
 	unsigned port;                /* LOOKUP_RESOLVE */
 	struct edge_loop *loop;       /* where the result goes (NULL: nowhere, e.g. ACTIVATE) */
 	struct edge_conn *conn;       /* kept alive until the job is back (conn->jobs) */

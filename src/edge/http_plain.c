@@ -1,6 +1,11 @@
 /* The HTTP listener: ACME http-01 answers and hostname-ownership tokens from the store, and a
  * 301 to HTTPS for every other request to a known hostname. The store is read on a lookup
- * thread; the answer is written when the job comes back. */
+ * thread; the answer is written when the job comes back.
+ *
+ * Nothing of the request reaches an answer unchecked (docs/edge.md, "Plain HTTP listener"): the
+ * Host must be a hostname in canonical form (400 otherwise), the target must be origin-form
+ * (400 otherwise), and only a name this edge serves gets a redirect or a token (404 otherwise).
+ * An http-01 answer goes only to the Host its challenge was issued for. */
 #include "edge/conn_int.h"
 
 #include <stdio.h>
@@ -8,13 +13,54 @@
 #include <string.h>
 
 #include "lib/error.h"
+#include "lib/hostname.h"
 
 #define ACME_PREFIX      "/.well-known/acme-challenge/"
 #define OWNERSHIP_PREFIX "/.well-known/cf-custom-hostname-challenge/"
 
+/* Longest request target a redirect carries: the Location must fit one header line that
+ * clients accept; a longer target is refused rather than cut. */
+#define REDIRECT_TARGET_MAX 1900
+
 static void not_found(struct edge_conn *c)
 {
 	conn_respond(c, 404, "Not Found", "text/plain; charset=utf-8", "not found\n", NULL);
+}
+
+static void bad_request(struct edge_conn *c, const char *why)
+{
+	char body[128];
+
+	snprintf(body, sizeof(body), "<h1>400 Bad Request: %s</h1>\n", why);
+	conn_respond(c, 400, "Bad Request", NULL, body, NULL);
+}
+
+/* 1 when HOST (as http_req.c read it: lower case, no port, no trailing dot) is a hostname that
+ * the project's rules leave as it is: LDH labels within the length limits. An IP address in
+ * canonical form passes too; it is never a served name, so it ends in a 404. Non-ASCII, '/',
+ * '*', '%', spaces, a bracketed IPv6 or an IPv4 in disguise ("2130706433") do not. */
+static int host_valid(const char *host)
+{
+	char normal[HOSTNAME_MAX + 1];
+
+	return hostname_normalize_origin(host, normal, NULL, 0) == HOSTNAME_OK &&
+	       strcmp(normal, host) == 0;
+}
+
+/* 1 when the request target is origin-form (RFC 9112 §3.2.1): "/" then visible ASCII but '#'.
+ * Absolute-form, authority-form and "*" are not, nor is anything with a space, a control byte
+ * or a byte above 0x7e, so a Location built from it cannot split or bend the header. */
+static int target_origin_form(const struct http_head *h)
+{
+	if (h->url_len == 0 || h->url[0] != '/')
+		return 0;
+	for (size_t i = 0; i < h->url_len; i++) {
+		unsigned char ch = (unsigned char)h->url[i];
+
+		if (ch <= 0x20 || ch >= 0x7f || ch == '#')
+			return 0;
+	}
+	return 1;
 }
 
 /* The URL's path after PREFIX when it starts with it (query dropped), else NULL. */
@@ -65,8 +111,13 @@ static void answer_for_host(struct edge_conn *c)
 			not_found(c);
 		return;
 	}
+	if (c->head->url_len > REDIRECT_TARGET_MAX) {
+		conn_respond(c, 414, "URI Too Long", NULL, "<h1>414 URI Too Long</h1>\n", NULL);
+		return;
+	}
+	/* Both parts were checked in plain_start: a served hostname and an origin-form target. */
 	snprintf(location, sizeof(location), "https://%s%.*s", c->head->host,
-		 (int)(c->head->url_len < 1900 ? c->head->url_len : 1900), c->head->url);
+		 (int)c->head->url_len, c->head->url);
 	conn_respond(c, 301, "Moved Permanently", NULL, "<h1>301 Moved Permanently</h1>\n",
 		     location);
 }
@@ -86,13 +137,20 @@ void plain_start(struct edge_conn *c)
 {
 	char token[128];
 
-	if (path_after(c->head, ACME_PREFIX, token, sizeof(token))) {
-		submit(c, LOOKUP_CHALLENGE, token);
+	if (!c->head->host[0]) {
+		bad_request(c, "no Host");
 		return;
 	}
-	if (!c->head->host[0]) {
-		conn_respond(c, 400, "Bad Request", NULL, "<h1>400 Bad Request: no Host</h1>\n",
-			     NULL);
+	if (!host_valid(c->head->host)) {
+		bad_request(c, "Host is not a hostname");
+		return;
+	}
+	if (!target_origin_form(c->head)) {
+		bad_request(c, "request target is not a path");
+		return;
+	}
+	if (path_after(c->head, ACME_PREFIX, token, sizeof(token))) {
+		submit(c, LOOKUP_CHALLENGE, token);
 		return;
 	}
 	host_entry(c);
@@ -101,7 +159,10 @@ void plain_start(struct edge_conn *c)
 void plain_job_done(struct edge_conn *c, struct lookup_job *job)
 {
 	if (job->kind == LOOKUP_CHALLENGE) {
-		if (job->rc == 0)
+		/* job->name is now the name the challenge was issued for (without "*.": a wildcard
+		 * has no http-01). Another Host pointed at this edge, a name under a customer's
+		 * wildcard DNS for one, must not prove control of it. */
+		if (job->rc == 0 && strcmp(job->name, c->head->host) == 0)
 			conn_respond(c, 200, "OK", "text/plain", job->response, NULL);
 		else
 			not_found(c);

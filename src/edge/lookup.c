@@ -116,8 +116,10 @@ static void run(struct edge *e, struct lookup_job *job)
 		break;
 	case LOOKUP_CHALLENGE:
 		job->rc = store_challenge_get(e->st, "http-01", job->name, &ch);
-		if (job->rc == 0)
+		if (job->rc == 0) {
 			snprintf(job->response, sizeof(job->response), "%s", ch.response);
+			snprintf(job->name, sizeof(job->name), "%s", ch.hostname);
+		}
 		break;
 	case LOOKUP_ALPN:
 		acme_alpn_lookup(e, job);

@@ -37,6 +37,8 @@ struct config {
 		int64_t max_body;             /* api.max_body: request body limit in bytes */
 		int64_t rate_limit;           /* api.rate_limit: requests/s per token, 0 = off */
 		int64_t rate_burst;           /* api.rate_burst: bucket size */
+		int64_t auth_fail_limit;      /* api.auth_fail_limit: failures per window, 0 = off */
+		int64_t auth_fail_window;     /* api.auth_fail_window: seconds */
 		int64_t default_quota;        /* api.default_quota: hostnames per new zone */
 	} api;
 

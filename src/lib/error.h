@@ -9,6 +9,7 @@
 	X(INVAL, "invalid argument")                                        \
 	X(NOTFOUND, "not found")                                            \
 	X(EXISTS, "already exists")                                         \
+	X(CONFLICT, "conflicts with another zone's hostname")               \
 	X(IO, "input/output error")                                         \
 	X(DB, "database error")                                             \
 	X(CRYPTO, "cryptographic operation failed")                         \

@@ -296,6 +296,12 @@ static const char migration_list_at_scale[] =
 	"ALTER TABLE certificates ADD COLUMN hosts TEXT;";
 /* clang-format on */
 
+/* Names by parent (everything after the first dot): "*.x" and the names directly under x meet
+ * here, so that creating a wildcard finds another zone's names under it with one index range
+ * (store_hostnames.c, docs/decisions/0020). The expression must stay the one the query uses. */
+static const char migration_hostname_parent[] =
+	"CREATE INDEX hostnames_parent ON hostnames(substr(hostname, instr(hostname, '.') + 1));";
+
 static const char *const migrations[] = {
     migration_1,
     migration_issuer,
@@ -305,6 +311,7 @@ static const char *const migrations[] = {
     migration_email_dcv,
     migration_dns_records,
     migration_list_at_scale,
+    migration_hostname_parent,
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -120,8 +120,10 @@ void store_hostname_list_free(struct store_hostname *items, size_t n);
 /* Inserts H (every field set by the caller, ssl.pack_id included when ssl.enabled) in one
  * transaction with: its certificate pack (when ssl.enabled), a "hostname" job due now, the
  * zone's hostname count, and a "hostname.created" event whose sequence number is written back
- * to h->change_seq. SE_EEXISTS when any zone already has this hostname; SE_EQUOTA when the
- * zone's quota is used up; SE_ENOTFOUND when the zone does not exist. */
+ * to h->change_seq. SE_EEXISTS when any zone already has this hostname; SE_ECONFLICT when
+ * another zone's wildcard "*.parent" covers it, or (for a wildcard "*.x") when another zone has
+ * a name directly under x (docs/decisions/0020); SE_EQUOTA when the zone's quota is used up;
+ * SE_ENOTFOUND when the zone does not exist. */
 int store_hostname_create(struct store *st, struct store_hostname *h);
 
 /* Fills OUT (caller disposes). SE_ENOTFOUND when no such hostname in that zone. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/error.h"
+#include "lib/hostname.h"
 #include "lib/timeutil.h"
 
 #define HOSTNAME_JOB "hostname"
@@ -177,6 +178,36 @@ static int pack_insert(struct sq_conn *c, const struct store_hostname *h, int64_
 		      ssl->validation_errors_json, now);
 }
 
+/* Expression of the hostname's parent (everything after its first dot), the key of the
+ * hostnames_parent index: "*.x" and every name directly under x share the parent x. */
+#define PARENT_EXPR "substr(hostname, instr(hostname, '.') + 1)"
+
+/* SE_ECONFLICT when NAME (of ZONE_ID) and a hostname of another zone would both answer for one
+ * name: NAME under another zone's "*.parent", or NAME a wildcard "*.x" over another zone's
+ * names directly under x (docs/decisions/0020). The edge picks the exact name before the
+ * wildcard, so either way one zone's traffic would reach the other's origin. Called inside the
+ * insert's transaction, so two concurrent creates cannot both pass. */
+static int cross_zone_wildcard_check(struct sq_conn *c, const char *zone_id, const char *name)
+{
+	static const char covering[] =
+	    "SELECT 1 FROM hostnames WHERE hostname = '*.' || ?1 AND zone_id <> ?2";
+	static const char covered[] = "SELECT 1 FROM hostnames WHERE " PARENT_EXPR " = ?1 AND "
+				      "zone_id <> ?2 AND substr(hostname, 1, 2) <> '*.' LIMIT 1";
+	const char *dot = strchr(name, '.');
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (!dot)
+		return 0;
+	if (hostname_is_wildcard(name))
+		rc = sq_query(c, SQ_HOST_UNDER_OTHER_ZONE, covered, &s, "tt", dot + 1, zone_id);
+	else
+		rc = sq_query(c, SQ_HOST_WILDCARD_OF_OTHER_ZONE, covering, &s, "tt", dot + 1,
+			      zone_id);
+	sq_reset(s);
+	return rc == 1 ? SE_ECONFLICT : rc;
+}
+
 int store_hostname_create(struct store *st, struct store_hostname *h)
 {
 	struct sq_conn *c = NULL;
@@ -197,6 +228,9 @@ int store_hostname_create(struct store *st, struct store_hostname *h)
 		rc = sq_event_append(c, &ev, &seq);
 	if (rc == 0)
 		rc = host_insert(c, h, seq);
+	/* After the insert, so that the same name in another zone is the plain duplicate. */
+	if (rc == 0)
+		rc = cross_zone_wildcard_check(c, h->zone_id, h->hostname);
 	if (rc == 0 && h->ssl.enabled)
 		rc = pack_insert(c, h, now);
 	if (rc == 0)

@@ -389,6 +389,38 @@ static void test_hostname_duplicate(void **state)
 	store_hostname_dispose(&c);
 }
 
+/* A name under another zone's "*.parent", or a wildcard over another zone's names directly
+ * under it, is SE_ECONFLICT and leaves nothing behind; the same zone may hold both, and the
+ * wildcard covers one label only (docs/decisions/0020). */
+static void test_hostname_wildcard_across_zones(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_hostname h[6];
+	struct store_zone other, z;
+	int i = 0;
+
+	make_zone(fx->st, "other.com", 10, &other);
+	make_host(&h[i], fx->zone.id, "*.wild.customer.com", 1);
+	assert_int_equal(store_hostname_create(fx->st, &h[i++]), 0);
+	make_host(&h[i], other.id, "evil.wild.customer.com", 1);
+	assert_int_equal(store_hostname_create(fx->st, &h[i++]), SE_ECONFLICT);
+	assert_int_equal(store_zone_get(fx->st, other.id, &z), 0);
+	assert_int_equal(z.hostname_count, 0);
+	assert_int_equal(sql_int(fx->st, "SELECT COUNT(*) FROM hostnames"), 1);
+	assert_int_equal(sql_int(fx->st, "SELECT COUNT(*) FROM events"), 1);
+	make_host(&h[i], other.id, "a.b.wild.customer.com", 1);
+	assert_int_equal(store_hostname_create(fx->st, &h[i++]), 0);
+	make_host(&h[i], fx->zone.id, "own.wild.customer.com", 1);
+	assert_int_equal(store_hostname_create(fx->st, &h[i++]), 0);
+	/* The other way round: other's name under b.wild blocks a wildcard *.b.wild here. */
+	make_host(&h[i], fx->zone.id, "*.b.wild.customer.com", 1);
+	assert_int_equal(store_hostname_create(fx->st, &h[i++]), SE_ECONFLICT);
+	make_host(&h[i], other.id, "*.b.wild.customer.com", 1);
+	assert_int_equal(store_hostname_create(fx->st, &h[i++]), 0);
+	while (i > 0)
+		store_hostname_dispose(&h[--i]);
+}
+
 static void test_hostname_quota(void **state)
 {
 	struct fixture *fx = *state;
@@ -1084,6 +1116,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_hostname_roundtrip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostname_without_ssl, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostname_duplicate, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hostname_wildcard_across_zones, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostname_quota, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_list_filters, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_list_orders_and_pages, setup, teardown),

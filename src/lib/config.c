@@ -42,6 +42,7 @@ struct key {
 #define FIELD(f) .offset = offsetof(struct config, f), .size = sizeof(((struct config *)0)->f)
 
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const xff_modes[] = {"append", "overwrite", NULL};
 static const char *const tsig_algorithms[] = {"hmac-sha256", "hmac-sha384", "hmac-sha512",
 					      "hmac-sha1", NULL};
 
@@ -167,6 +168,9 @@ static const struct key keys[] = {
 	 .def = "false", .help = "https origins must show a valid certificate for their name"},
 	{.name = "edge.origin_ca_file", .type = KEY_PATH, FIELD(edge.origin_ca_file), .def = "",
 	 .meta = "FILE", .help = "PEM CAs for edge.origin_tls_verify; \"\" = the system's CAs"},
+	{.name = "edge.x_forwarded_for", .type = KEY_STRING, FIELD(edge.x_forwarded_for),
+	 .def = "append", .choices = xff_modes, .meta = "MODE",
+	 .help = "a client's X-Forwarded-For: append the peer to it, or overwrite it"},
 };
 /* clang-format on */
 

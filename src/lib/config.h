@@ -88,6 +88,7 @@ struct config {
 		char trust_bundle[PATH_MAX]; /* edge.trust_bundle: CAs uploaded certificates chain to */
 		int origin_tls_verify;         /* edge.origin_tls_verify: verify origins */
 		char origin_ca_file[PATH_MAX]; /* edge.origin_ca_file: their CAs, "" system */
+		char x_forwarded_for[16];      /* edge.x_forwarded_for: "append" or "overwrite" */
 	} edge;
 
 	struct config_ca cas[CONFIG_MAX_CAS];

@@ -647,6 +647,7 @@ static int resp_body(struct edge_conn *c, size_t off, size_t at, size_t n)
 	c->up_extra |= (size_t)used < n;
 	c->out.len = off + out_len;
 	c->resp_done = c->resp_body.done;
+	c->response_started = 1;
 	return 1;
 }
 
@@ -667,12 +668,12 @@ static int resp_head_in(struct edge_conn *c, size_t total)
 		return -2;
 	rest = total - r->head_len;
 	c->resp_held = 0;
-	c->response_started = 1;
 	if (r->status < 200 && r->status != 101) {
 		/* passed on, except to an HTTP/1.0 client (RFC 9110 15.2) */
 		c->out.len = c->head->minor ? r->head_len : 0;
 		c->resp_held_off = r->head_len;
 		c->resp_held = rest;
+		c->response_started = 1;
 		http_head_reset(r, 1);
 		return 1;
 	}
@@ -680,11 +681,14 @@ static int resp_head_in(struct edge_conn *c, size_t total)
 		if (!c->upgrade)
 			return -2; /* a switch nobody asked for */
 		c->out.len = total; /* what follows the 101 is the new protocol's: the client's too */
-		c->resp_done = 1;
+		c->resp_done = c->response_started = 1;
 		return 1;
 	}
 	resp_body_start(c);
-	return resp_body(c, r->head_len, r->head_len, rest);
+	if (resp_body(c, r->head_len, r->head_len, rest) < 0)
+		return -2; /* nothing sent yet: still a 502 */
+	c->response_started = 1;
+	return 1;
 }
 
 /* Origin → c->out while the response lasts (anything after its end is dropped). Only read when

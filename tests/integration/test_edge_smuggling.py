@@ -325,6 +325,8 @@ REFUSED = {
     "cl-plus-sign": (b"POST /first HTTP/1.1\r\nHost: {N}\r\nContent-Length: +3\r\n\r\nabc", 400),
     "chunk-ext-bare-lf": (b"POST /first HTTP/1.1\r\nHost: {N}\r\nTransfer-Encoding: chunked\r\n"
                           b"\r\n2;\nxx\r\n0\r\n\r\n", 400),
+    "chunk-ext-name-bare-lf": (b"POST /first HTTP/1.1\r\nHost: {N}\r\n"
+                               b"Transfer-Encoding: chunked\r\n\r\n2;a\nxx\r\n0\r\n\r\n", 400),
     "chunk-end-unchecked": (b"POST /first HTTP/1.1\r\nHost: {N}\r\n"
                             b"Transfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n", 400),
     "chunk-size-bare-cr": (b"POST /first HTTP/1.1\r\nHost: {N}\r\nTransfer-Encoding: chunked\r\n"
@@ -346,8 +348,8 @@ REFUSED = {
     "host-inner-space": (b"GET /first HTTP/1.1\r\nHost: {N} other.example\r\n\r\n", 400),
     "host-userinfo": (b"GET /first HTTP/1.1\r\nHost: user@{N}\r\n\r\n", 400),
     "host-missing-http11": (b"GET /first HTTP/1.1\r\nX-A: b\r\n\r\n", 400),
-    "host-padded-other": (b"GET /first HTTP/1.1\r\nHost:" + b" " * 300 + b"other.example\r\n\r\n",
-                          421),
+    "host-padded-other": (b"GET /first HTTP/1.1\r\nHost: other.example" + b" " * 300
+                          + b"\r\n\r\n", 421),
     "absolute-form-other": (b"GET http://other.example/admin HTTP/1.1\r\nHost: {N}\r\n\r\n", 421),
     "absolute-form-userinfo": (b"GET http://{N}@other.example/admin HTTP/1.1\r\nHost: {N}\r\n"
                                b"\r\n", 400),

@@ -371,6 +371,40 @@ def test_refused_requests_reach_no_origin(edge, target, case):
     assert_in_step(edge, kind, name, [])
 
 
+BROKEN_LATER = {
+    "chunk-ext-bare-lf": b"2;\nxx\r\n0\r\n\r\n",
+    "chunk-end-unchecked": b"5\r\nhelloXX0\r\n\r\n",
+    "chunk-size-bare-cr": b"2\rX\r\nxx\r\n0\r\n\r\n",
+    "trailer-bare-lf": b"0\r\nX-T: 1\nGET /smuggled HTTP/1.1\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("case", list(BROKEN_LATER), ids=list(BROKEN_LATER))
+def test_body_broken_after_its_head_was_sent(edge, target, case):
+    """The head goes to the origin before the body arrives; when the body then breaks its
+    chunked framing the client gets a 400, the origin connection (holding a partial request)
+    is closed, and the origin never sees a complete request, nor the bytes that followed."""
+    kind, name = target
+    s = tls_socket(edge, name)
+    s.sendall(f"POST /first HTTP/1.1\r\nHost: {name}\r\nTransfer-Encoding: chunked\r\n\r\n"
+              .encode())
+    origin = origin_of(edge, kind)
+    if kind == "strict":  # the head reached the origin first
+        deadline = time.monotonic() + 5
+        while b"POST /first" not in bytes(origin.raw) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    else:
+        time.sleep(0.3)
+    s.sendall(BROKEN_LATER[case] + second(name))
+    got, closed = read_responses(s, 2)
+    s.close()
+    assert [g[0] for g in got] == [400] and closed, got
+    if kind == "strict":  # the head and nothing after it; then the connection closed
+        assert bytes(origin.raw).endswith(b"\r\n\r\n") and origin.requests == [], origin.raw
+        origin.reset()
+    assert_in_step(edge, kind, name, [])
+
+
 # Requests the edge accepts and forwards in a normal form: (request bytes, what the origin must
 # get as the first request's exact bytes from the edge (strict origin), the body).
 def accepted_cases(name, peer="127.0.0.1"):

@@ -371,6 +371,9 @@ void conn_read_head(struct edge_conn *c)
 			proxy_start(c);
 		else
 			plain_start(c);
+	} else if (r == 501) {
+		conn_respond(c, 501, "Not Implemented", NULL, "<h1>501 Not Implemented</h1>\n",
+			     NULL);
 	} else if (r == 431) {
 		conn_respond(c, 431, "Request Header Fields Too Large", NULL,
 			     "<h1>431 Request Header Fields Too Large</h1>\n", NULL);

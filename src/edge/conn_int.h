@@ -5,9 +5,8 @@
 #ifndef SAASEDGE_EDGE_CONN_INT_H
 #define SAASEDGE_EDGE_CONN_INT_H
 
-#include <http_parser.h>
-
 #include "edge/edge_int.h"
+#include "edge/http_frame.h"
 
 enum conn_state {
 	CS_HANDSHAKE,    /* TLS handshake (may wait for a certificate lookup) */
@@ -20,24 +19,7 @@ enum conn_state {
 	CS_FLUSH_CLOSE,  /* writing a local response, then closing */
 };
 
-#define HTTP_MAX_FIELDS 1000
-
 enum { ACME_ALPN_NONE, ACME_ALPN_WANTED, ACME_ALPN_READY };
-
-struct http_head {
-	char method[16];
-	const char *url; /* into conn->in */
-	size_t url_len;
-	int minor; /* HTTP/1.MINOR */
-	char host[256];  /* Host without port, lower case */
-	size_t head_len; /* bytes of conn->in the head takes */
-	size_t n_fields;
-	/* last: only the first n_fields are ever read, so a new head clears what comes before */
-	struct {
-		const char *name, *value;
-		size_t name_len, value_len;
-	} fields[HTTP_MAX_FIELDS];
-};
 
 struct buf {
 	char *data;
@@ -77,8 +59,12 @@ struct edge_conn {
 	unsigned up_port;
 	int up_tls;
 	char pool_key[600]; /* the origin connection's key in the loop's keep-alive pool */
-	http_parser req_p;  /* framing of the request being relayed */
-	http_parser resp_p; /* framing of its response */
+	struct http_body req_body;  /* framing of the request being relayed */
+	struct http_head resp_head; /* its response's head (no fields kept), in c->out */
+	struct http_body resp_body; /* and body */
+	int resp_in_body;           /* the response's head was read: its body comes */
+	size_t resp_held_off;       /* origin bytes read but not handled yet (a head's part, what */
+	size_t resp_held;           /* followed an interim response): c->out.data[off..off+held) */
 	int req_done, resp_done;
 	int upgrade; /* the request asks for a protocol switch (Connection: upgrade + Upgrade) */
 	int up_extra; /* the origin sent bytes past its response's end: not reusable */
@@ -114,8 +100,10 @@ int conn_buf_flush(struct edge_conn *c, struct buf *b, int up);
  * connection. */
 void conn_read_head(struct edge_conn *c);
 
-/* http_req.c: parses the head in c->in once "\r\n\r\n" arrived. 1 complete, 0 need more,
- * or an HTTP status to answer (400, 431). */
+/* http_req.c: reads (more of) the head in c->in with the strict scanner and checks its Host
+ * (c->head->host: lower case, without port; "" for HTTP/1.0 without one). 1 complete, 0 need
+ * more, or an HTTP status to answer (400, 431, 501). c->head is allocated on first use and
+ * owned by the connection; http_head_reset(c->head, 0) before a new request's head. */
 int http_head_parse(struct edge_conn *c);
 /* 1 when field I of H is named NAME (lower case), whatever the case it was sent in. */
 int http_field_is(const struct http_head *h, size_t i, const char *name);

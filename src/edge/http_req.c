@@ -1,125 +1,129 @@
-/* Request heads: complete heads only (up to edge.max_header_bytes, found by their blank line)
- * are parsed by nodejs http-parser, which points into the connection's buffer. Limits on size
- * and on the number of fields answer 431; anything malformed answers 400. */
+/* Request heads: the strict scanner (http_head.c) reads the head in c->in as it arrives, up to
+ * edge.max_header_bytes, and says where it ends; then the Host rules of RFC 9112 3.2 apply: one
+ * Host field, and it must be a hostname or an IP literal with an optional port (HTTP/1.1 must
+ * send it); an absolute-form target's authority takes its place. Limits on size and on the
+ * number of fields answer 431; anything malformed answers 400. */
 #include "edge/conn_int.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
-#include <http_parser.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-struct parse_ctx {
-	struct http_head *h;
-	size_t max_fields;
-	int too_many;
-};
-
-static int on_url(http_parser *p, const char *at, size_t len)
-{
-	struct parse_ctx *ctx = p->data;
-
-	ctx->h->url = at;
-	ctx->h->url_len = len;
-	return 0;
-}
-
-static int on_field(http_parser *p, const char *at, size_t len)
-{
-	struct parse_ctx *ctx = p->data;
-	struct http_head *h = ctx->h;
-
-	if (h->n_fields >= ctx->max_fields) {
-		ctx->too_many = 1;
-		return 1;
-	}
-	h->fields[h->n_fields].name = at;
-	h->fields[h->n_fields].name_len = len;
-	h->fields[h->n_fields].value = at + len;
-	h->fields[h->n_fields].value_len = 0;
-	h->n_fields++;
-	return 0;
-}
-
-static int on_value(http_parser *p, const char *at, size_t len)
-{
-	struct parse_ctx *ctx = p->data;
-	struct http_head *h = ctx->h;
-
-	if (h->n_fields) {
-		h->fields[h->n_fields - 1].value = at;
-		h->fields[h->n_fields - 1].value_len = len;
-	}
-	return 0;
-}
-
 int http_field_is(const struct http_head *h, size_t i, const char *name)
 {
-	return h->fields[i].name_len == strlen(name) &&
-	       strncasecmp(h->fields[i].name, name, h->fields[i].name_len) == 0;
+	return http_name_is(h->fields[i].name, h->fields[i].name_len, name);
 }
 
-/* Host without its port, lower case; "" when absent or too long. */
-static void read_host(struct http_head *h)
+/* 1 when P[0..N) is LDH labels of 1 to 63 bytes (one trailing dot allowed). */
+static int is_reg_name(const char *p, size_t n)
 {
-	for (size_t i = 0; i < h->n_fields; i++) {
-		const char *v = h->fields[i].value;
-		size_t n = h->fields[i].value_len, k;
+	size_t label = 0;
 
-		if (!http_field_is(h, i, "host"))
-			continue;
-		if (n && v[0] == '[') { /* [v6]:port keeps its brackets out */
-			const char *end = memchr(v, ']', n);
+	if (n && p[n - 1] == '.')
+		n--;
+	if (n == 0 || n > 253)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)p[i];
 
-			n = end ? (size_t)(end - v) + 1 : n;
+		if (ch == '.') {
+			if (label == 0 || p[i - 1] == '-')
+				return 0;
+			label = 0;
+		} else if (isalnum(ch) || (ch == '-' && label > 0)) {
+			if (++label > 63)
+				return 0;
 		} else {
-			const char *colon = memchr(v, ':', n);
-
-			n = colon ? (size_t)(colon - v) : n;
+			return 0;
 		}
-		if (n >= sizeof(h->host))
-			return;
-		for (k = 0; k < n; k++)
-			h->host[k] = (char)tolower((unsigned char)v[k]);
-		h->host[k] = '\0';
-		if (k && h->host[k - 1] == '.')
-			h->host[k - 1] = '\0';
-		return;
 	}
+	return p[n - 1] != '-';
+}
+
+/* host [":" port] (RFC 9110 7.2) into OUT (lower case, without port and trailing dot): 0, or
+ * -1 when it is not a hostname, an IPv4 address or a bracketed IPv6 address with an optional
+ * port of 1 to 5 digits. */
+static int read_authority(const char *v, size_t n, char out[256])
+{
+	size_t host_len = n, k;
+	const char *port = NULL;
+	char tmp[64];
+	struct in6_addr a6;
+
+	if (n && v[0] == '[') {
+		const char *end = memchr(v, ']', n);
+
+		if (!end || (size_t)(end - v) - 1 >= sizeof(tmp))
+			return -1;
+		host_len = (size_t)(end - v) + 1;
+		memcpy(tmp, v + 1, host_len - 2);
+		tmp[host_len - 2] = '\0';
+		if (inet_pton(AF_INET6, tmp, &a6) != 1)
+			return -1;
+		if (host_len < n && v[host_len] != ':')
+			return -1;
+	} else {
+		const char *colon = memchr(v, ':', n);
+
+		host_len = colon ? (size_t)(colon - v) : n;
+		if (!is_reg_name(v, host_len)) /* IPv4 literals are LDH too */
+			return -1;
+	}
+	if (host_len < n) {
+		port = v + host_len + 1;
+		if (n - host_len - 1 == 0 || n - host_len - 1 > 5)
+			return -1;
+		for (const char *q = port; q < v + n; q++)
+			if (*q < '0' || *q > '9')
+				return -1;
+	}
+	if (host_len >= 256)
+		return -1;
+	for (k = 0; k < host_len; k++)
+		out[k] = (char)tolower((unsigned char)v[k]);
+	out[k] = '\0';
+	if (k && out[k - 1] == '.')
+		out[k - 1] = '\0';
+	return 0;
+}
+
+/* RFC 9112 3.2: exactly one valid Host for HTTP/1.1 (at most one for 1.0); an absolute-form
+ * target's authority is the Host. */
+static int check_host(struct http_head *h)
+{
+	if (h->n_host > 1 || (h->n_host == 0 && h->minor == 1))
+		return 400;
+	if (h->n_host && read_authority(h->host_value, h->host_value_len, h->host) != 0)
+		return 400;
+	if (h->authority && read_authority(h->authority, h->authority_len, h->host) != 0)
+		return 400;
+	return 1;
 }
 
 int http_head_parse(struct edge_conn *c)
 {
-	static http_parser_settings settings = {
-	    .on_url = on_url, .on_header_field = on_field, .on_header_value = on_value};
-	const char *end = memmem(c->in.data, c->in.len, "\r\n\r\n", 4);
-	struct parse_ctx ctx = {0};
-	http_parser parser;
-	size_t head_len;
+	struct http_head *h = c->head;
+	int rc;
 
-	if (!end)
-		return 0;
-	head_len = (size_t)(end - c->in.data) + 4;
-	if (!c->head && !(c->head = calloc(1, sizeof(*c->head))))
-		return 400;
-	/* not the 32 KB of fields: only the first n_fields are read */
-	memset(c->head, 0, offsetof(struct http_head, fields));
-	ctx.h = c->head;
-	ctx.max_fields = (size_t)c->loop->edge->cfg->edge.max_headers;
-	if (ctx.max_fields > HTTP_MAX_FIELDS)
-		ctx.max_fields = HTTP_MAX_FIELDS;
-	http_parser_init(&parser, HTTP_REQUEST);
-	parser.data = &ctx;
-	http_parser_execute(&parser, &settings, c->in.data, head_len);
-	if (ctx.too_many)
-		return 431;
-	if (HTTP_PARSER_ERRNO(&parser) != HPE_OK || !c->head->url || parser.http_major != 1)
-		return 400;
-	snprintf(c->head->method, sizeof(c->head->method), "%s",
-		 http_method_str((enum http_method)parser.method));
-	c->head->minor = parser.http_minor;
-	c->head->head_len = head_len;
-	read_host(c->head);
-	return 1;
+	if (!h) {
+		size_t max = (size_t)c->loop->edge->cfg->edge.max_headers;
+
+		if (max > HTTP_MAX_FIELDS)
+			max = HTTP_MAX_FIELDS;
+		/* the fields live just after the head, in the same block */
+		h = calloc(1, sizeof(*h) + max * sizeof(struct http_field));
+		if (!h)
+			return 400;
+		h->fields = (struct http_field *)(h + 1);
+		h->max_fields = max;
+		http_head_reset(h, 0);
+		c->head = h;
+	}
+	rc = http_head_scan(h, c->in.data, c->in.len);
+	if (rc != 1)
+		return rc;
+	return check_host(h);
 }

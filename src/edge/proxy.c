@@ -1,11 +1,13 @@
 /* The reverse proxy: routes a request by its Host (which must be the SNI name) to the
  * hostname's custom origin or its zone's fallback origin, resolves the origin's name on a lookup
- * thread, connects without blocking (TLS when the origin says https://), forwards the head with
- * X-Forwarded-For/-Proto and then relays bytes both ways, so chunked and streamed bodies pass
- * through unchanged. http-parser follows the framing of both (Content-Length, chunked, or the
- * origin's close) so that the client connection and the origin connection can both be kept
- * alive: the origin connection goes back to the loop's pool after a complete exchange. An
- * idempotent request that meets a pooled connection the origin had closed is resent once on a
+ * thread, connects without blocking (TLS when the origin says https://), forwards a head it
+ * writes itself (hop-by-hop fields dropped, X-Forwarded-For/-Proto set, its own framing field)
+ * and then relays bodies both ways under strict framing (http_frame.h): a Content-Length body
+ * passes through as read, a chunked one is decoded and chunked again, and the origin's response
+ * head is checked as strictly as a request's (502 when it is malformed). Framing says where each
+ * message ends, so that the client connection and the origin connection can both be kept
+ * alive: the origin connection goes back to the loop's pool after a complete, clean exchange.
+ * An idempotent request that meets a pooled connection the origin had closed is resent once on a
  * fresh one; a 101 to an upgrade request hands the connection to tunnel.c. */
 #include "edge/conn_int.h"
 
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include "lib/error.h"
+#include "lib/hostname.h"
 #include "lib/log.h"
 #include "lib/origin.h"
 #include "lib/timeutil.h"
@@ -27,27 +30,55 @@
 #define REPLAY_MAX (64 * 1024) /* largest request kept to resend after a stale pooled connection */
 #define REPLAY_KEEP 4096       /* a replay buffer up to this size stays for the next request */
 
+/* S with &, <, >, " and ' as HTML entities (and any control byte as '?') into OUT (cut short
+ * to fit): nothing an error page quotes can become markup. */
+static const char *html_escape(const char *s, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s && o + 7 < len; s++) {
+		const char *ent = NULL;
+
+		switch (*s) {
+		case '&': ent = "&amp;"; break;
+		case '<': ent = "&lt;"; break;
+		case '>': ent = "&gt;"; break;
+		case '"': ent = "&quot;"; break;
+		case '\'': ent = "&#39;"; break;
+		default: break;
+		}
+		if (ent) {
+			memcpy(out + o, ent, strlen(ent));
+			o += strlen(ent);
+		} else {
+			out[o++] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
 static void bad_gateway(struct edge_conn *c, const char *why)
 {
-	char body[512];
+	char body[1024], name[256 * 6 / 2], what[512];
 
 	log_info("edge msg=\"origin failed\" hostname=%s origin=%s:%u detail=\"%s\"", c->sni,
 		 c->up_host, c->up_port, why);
 	snprintf(body, sizeof(body),
 		 "<h1>502 Bad Gateway</h1>\n<p>The origin of %s could not be reached: %s.</p>\n",
-		 c->sni, why);
+		 html_escape(c->sni, name, sizeof(name)), html_escape(why, what, sizeof(what)));
 	conn_respond(c, 502, "Bad Gateway", NULL, body, NULL);
 }
 
 static void gateway_timeout(struct edge_conn *c)
 {
-	char body[512];
+	char body[1024], name[256 * 6 / 2];
 
 	log_info("edge msg=\"origin timed out\" hostname=%s origin=%s:%u", c->sni, c->up_host,
 		 c->up_port);
 	snprintf(body, sizeof(body),
 		 "<h1>504 Gateway Timeout</h1>\n<p>The origin of %s did not answer in time.</p>\n",
-		 c->sni);
+		 html_escape(c->sni, name, sizeof(name)));
 	conn_respond(c, 504, "Gateway Timeout", NULL, body, NULL);
 }
 
@@ -59,47 +90,6 @@ static void on_up_event(struct edge_io *io, uint32_t events)
 		c->up_readable = 1;
 	if (!c->closed)
 		conn_drive(c);
-}
-
-static int req_complete(http_parser *p)
-{
-	struct edge_conn *c = p->data;
-
-	c->req_done = 1;
-	http_parser_pause(p, 1); /* what follows is the next request */
-	return 0;
-}
-
-static int resp_headers(http_parser *p)
-{
-	struct edge_conn *c = p->data;
-
-	return strcmp(c->head->method, "HEAD") == 0; /* 1: a HEAD response has no body */
-}
-
-static int resp_complete(http_parser *p)
-{
-	struct edge_conn *c = p->data;
-
-	if (p->status_code >= 100 && p->status_code < 200 && p->status_code != 101)
-		return 0; /* an interim response: the real one follows */
-	c->resp_done = 1;
-	http_parser_pause(p, 1);
-	return 0;
-}
-
-static const http_parser_settings req_settings = {.on_message_complete = req_complete};
-static const http_parser_settings resp_settings = {.on_headers_complete = resp_headers,
-						   .on_message_complete = resp_complete};
-
-/* Feeds N bytes of one direction to its parser: how many belong to the current message, or -1
- * when the stream is not HTTP/1.x. N == 0 tells the parser about EOF. */
-static ssize_t feed(http_parser *p, const http_parser_settings *s, const char *data, size_t n)
-{
-	size_t used = http_parser_execute(p, s, data, n);
-	enum http_errno err = HTTP_PARSER_ERRNO(p);
-
-	return err == HPE_OK || err == HPE_PAUSED ? (ssize_t)used : -1;
 }
 
 /* Keeps DATA[0..N) for the next request on this connection. */
@@ -140,44 +130,93 @@ static int buf_str(struct buf *b, const char *s)
 	return buf_add(b, s, strlen(s));
 }
 
-/* The head sent upstream: hop-by-hop fields dropped, X-Forwarded-* set, Host kept. An upgrade
- * request keeps its Upgrade field and says "Connection: upgrade"; any other loses Upgrade. */
+/* 1 when a Connection field of H names the field NAME (LEN bytes): it is hop-by-hop too
+ * (RFC 9110 7.6.1). */
+static int named_in_connection(const struct http_head *h, const char *name, size_t len)
+{
+	for (size_t i = 0; i < h->n_fields; i++) {
+		const char *v = h->fields[i].value, *end = v + h->fields[i].value_len;
+
+		if (!http_field_is(h, i, "connection"))
+			continue;
+		while (v < end) {
+			const char *comma = memchr(v, ',', (size_t)(end - v)), *e = comma ? comma : end;
+			const char *b = v;
+
+			while (b < e && (*b == ' ' || *b == '\t'))
+				b++;
+			while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+				e--;
+			if ((size_t)(e - b) == len && strncasecmp(b, name, len) == 0)
+				return 1;
+			v = comma ? comma + 1 : end;
+		}
+	}
+	return 0;
+}
+
+/* 1 for a field the edge does not forward as received: hop-by-hop fields (the standard ones
+ * and those the client's Connection names), and those it writes itself (framing, Host,
+ * X-Forwarded-*). An upgrade request keeps its Upgrade field. */
+static int field_dropped(const struct edge_conn *c, size_t i)
+{
+	static const char *const dropped[] = {
+	    "connection", "keep-alive", "proxy-connection", "te",   "trailer",
+	    "transfer-encoding", "content-length", "host", "x-forwarded-for", "x-forwarded-proto"};
+	const struct http_head *h = c->head;
+
+	if (http_field_is(h, i, "upgrade"))
+		return !c->upgrade;
+	for (size_t k = 0; k < sizeof(dropped) / sizeof(dropped[0]); k++)
+		if (http_field_is(h, i, dropped[k]))
+			return 1;
+	return h->n_connection && named_in_connection(h, h->fields[i].name, h->fields[i].name_len);
+}
+
+/* The head sent upstream, in origin-form over HTTP/1.1: the client's end-to-end fields as
+ * received (values without their OWS), then Host (the client's, an absolute-form target's
+ * authority, or the SNI for HTTP/1.0 without one), the body's framing as the edge sends it,
+ * X-Forwarded-For (edge.x_forwarded_for: appended to the client's or replacing it) and
+ * X-Forwarded-Proto. */
 static int build_up_head(struct edge_conn *c, struct buf *b)
 {
 	const struct http_head *h = c->head;
-	const char *xff = NULL;
-	size_t xff_len = 0;
-	int rc, has_host = 0;
+	int overwrite = strcmp(c->loop->edge->cfg->edge.x_forwarded_for, "overwrite") == 0;
+	char line[64];
+	int rc;
 
 	rc = buf_str(b, h->method);
 	rc = rc ? rc : buf_add(b, " ", 1);
 	rc = rc ? rc : buf_add(b, h->url, h->url_len);
 	rc = rc ? rc : buf_str(b, " HTTP/1.1\r\n");
 	for (size_t i = 0; rc == 0 && i < h->n_fields; i++) {
-		if (http_field_is(h, i, "x-forwarded-for")) {
-			xff = h->fields[i].value;
-			xff_len = h->fields[i].value_len;
+		if (field_dropped(c, i))
 			continue;
-		}
-		if (http_field_is(h, i, "connection") || http_field_is(h, i, "keep-alive") ||
-		    http_field_is(h, i, "proxy-connection") ||
-		    http_field_is(h, i, "x-forwarded-proto") ||
-		    (http_field_is(h, i, "upgrade") && !c->upgrade))
-			continue;
-		has_host |= http_field_is(h, i, "host");
 		rc = buf_add(b, h->fields[i].name, h->fields[i].name_len);
 		rc = rc ? rc : buf_add(b, ": ", 2);
 		rc = rc ? rc : buf_add(b, h->fields[i].value, h->fields[i].value_len);
 		rc = rc ? rc : buf_add(b, "\r\n", 2);
 	}
-	if (rc == 0 && !has_host) {
-		rc = buf_str(b, "Host: ");
-		rc = rc ? rc : buf_str(b, c->sni);
-		rc = rc ? rc : buf_add(b, "\r\n", 2);
-	}
+	rc = rc ? rc : buf_str(b, "Host: ");
+	if (h->authority)
+		rc = rc ? rc : buf_add(b, h->authority, h->authority_len);
+	else if (h->n_host)
+		rc = rc ? rc : buf_add(b, h->host_value, h->host_value_len);
+	else
+		rc = rc ? rc : buf_str(b, c->sni); /* checked as a hostname by proxy_start */
+	if (h->chunked)
+		snprintf(line, sizeof(line), "\r\nTransfer-Encoding: chunked\r\n");
+	else if (h->n_cl)
+		snprintf(line, sizeof(line), "\r\nContent-Length: %llu\r\n",
+			 (unsigned long long)h->content_length);
+	else
+		snprintf(line, sizeof(line), "\r\n");
+	rc = rc ? rc : buf_str(b, line);
 	rc = rc ? rc : buf_str(b, "X-Forwarded-For: ");
-	if (rc == 0 && xff) {
-		rc = buf_add(b, xff, xff_len);
+	for (size_t i = 0; rc == 0 && !overwrite && i < h->n_fields; i++) {
+		if (!http_field_is(h, i, "x-forwarded-for") || !h->fields[i].value_len)
+			continue;
+		rc = buf_add(b, h->fields[i].value, h->fields[i].value_len);
 		rc = rc ? rc : buf_add(b, ", ", 2);
 	}
 	rc = rc ? rc : buf_str(b, c->peer_ip);
@@ -188,42 +227,54 @@ static int build_up_head(struct edge_conn *c, struct buf *b)
 	return rc;
 }
 
-/* c->in becomes the client → origin buffer: the rewritten head, then the body bytes read so far
- * that belong to this request (the rest is kept for the next one). It is built in c->spare, and
- * the two buffers swap. */
+/* Makes B hold at least CAP bytes. */
+static int buf_reserve(struct buf *b, size_t cap)
+{
+	char *d;
+
+	if (b->cap >= cap)
+		return 0;
+	d = realloc(b->data, cap);
+	if (!d)
+		return SE_ENOMEM;
+	b->data = d;
+	b->cap = cap;
+	return 0;
+}
+
+/* c->in becomes the client → origin buffer: the rewritten head, then the framing of the body
+ * bytes read so far that belong to this request (the rest is kept for the next one). It is
+ * built in c->spare, and the two buffers swap. SE_EINVAL when the body's framing is malformed. */
 static int prepare_upstream(struct edge_conn *c)
 {
+	const struct http_head *h = c->head;
 	struct buf b;
-	const char *body = c->in.data + c->head->head_len;
-	size_t body_len = c->in.len - c->head->head_len;
+	const char *body = c->in.data + h->head_len;
+	size_t body_len = c->in.len - h->head_len, out_len = 0;
 	ssize_t used = 0;
 	int rc;
 
-	http_parser_init(&c->req_p, HTTP_REQUEST);
-	c->req_p.data = c;
-	http_parser_init(&c->resp_p, HTTP_RESPONSE);
-	c->resp_p.data = c;
+	http_body_start(&c->req_body, h->chunked ? HTTP_BODY_CHUNKED : HTTP_BODY_LENGTH,
+			h->chunked ? 0 : h->content_length);
+	http_head_reset(&c->resp_head, 1);
+	c->resp_in_body = 0;
+	c->resp_held = c->resp_held_off = 0;
 	c->req_done = c->resp_done = c->up_extra = 0;
-	c->upgrade = tunnel_wanted(c->head);
-	if (feed(&c->req_p, &req_settings, c->in.data, c->head->head_len) < 0)
-		return SE_EINVAL;
-	if (!c->req_done && body_len && (used = feed(&c->req_p, &req_settings, body, body_len)) < 0)
-		return SE_EINVAL;
+	c->upgrade = tunnel_wanted(h);
 	b = c->spare;
 	b.len = b.off = 0;
 	c->spare = (struct buf){0}; /* b owns it until the swap */
-	rc = keep_carry(c, body + used, body_len - (size_t)used);
-	rc = rc ? rc : build_up_head(c, &b);
-	if (rc == 0 && used)
-		rc = buf_add(&b, body, (size_t)used);
-	if (rc == 0 && b.cap < RELAY_BUF) {
-		char *d = realloc(b.data, RELAY_BUF);
-
-		rc = d ? 0 : SE_ENOMEM;
-		if (d) {
-			b.data = d;
-			b.cap = RELAY_BUF;
-		}
+	rc = build_up_head(c, &b);
+	rc = rc ? rc : buf_reserve(&b, b.len + body_len + HTTP_BODY_SLACK);
+	rc = rc ? rc : buf_reserve(&b, RELAY_BUF);
+	if (rc == 0) {
+		used = http_body_step(&c->req_body, body, body_len, b.data + b.len, &out_len);
+		rc = used < 0 ? SE_EINVAL : 0;
+	}
+	if (rc == 0) {
+		b.len += out_len;
+		c->req_done = c->req_body.done;
+		rc = keep_carry(c, body + used, body_len - (size_t)used);
 	}
 	if (rc == 0 && !c->out.data) {
 		c->out.data = malloc(RELAY_BUF);
@@ -267,7 +318,6 @@ static void connect_to(struct edge_conn *c, const struct sockaddr *sa, socklen_t
 		bad_gateway(c, "cannot watch the origin socket");
 }
 
-/* An IP literal connects at once; a name goes to a lookup thread. */
 /* A fresh connection: an IP literal connects at once; a name goes to a lookup thread. */
 static void route_fresh(struct edge_conn *c)
 {
@@ -339,10 +389,22 @@ static void replay_body(struct edge_conn *c, const char *p, size_t n)
 		replay_drop(c);
 }
 
+/* The SNI sent to a TLS origin: custom_origin_sni, where ":request_host_header:" means the
+ * request's Host (checked by http_req.c and equal to the client's SNI), else the origin's
+ * host. */
+static const char *origin_sni(const struct edge_conn *c)
+{
+	const char *sni = c->entry->origin_sni;
+
+	if (strcmp(sni, ":request_host_header:") == 0)
+		return c->head->host[0] ? c->head->host : c->sni;
+	return sni[0] ? sni : c->up_host;
+}
+
 /* An idle pooled connection when there is one, else a fresh one. */
 static void route(struct edge_conn *c)
 {
-	const char *sni = c->entry->origin_sni[0] ? c->entry->origin_sni : c->up_host;
+	const char *sni = origin_sni(c);
 	int resendable = method_idempotent(c->head->method);
 	SSL *ssl = NULL;
 	int fd = -1;
@@ -388,9 +450,10 @@ static void retry_fresh(struct edge_conn *c)
 		c->replay = relay;
 	}
 	replay_drop(c);
-	c->up_eof = c->resp_done = 0;
-	http_parser_init(&c->resp_p, HTTP_RESPONSE);
-	c->resp_p.data = c;
+	c->up_eof = c->resp_done = c->up_extra = 0;
+	http_head_reset(&c->resp_head, 1);
+	c->resp_in_body = 0;
+	c->resp_held = c->resp_held_off = 0;
 	route_fresh(c);
 }
 
@@ -398,8 +461,19 @@ void proxy_start(struct edge_conn *c)
 {
 	const struct edge_entry *e = c->entry;
 	struct origin o;
-	char reason[128];
+	char reason[128], sni[HOSTNAME_MAX + 1];
 
+	if (strcmp(c->head->method, "CONNECT") == 0) { /* a tunnel through the edge: never */
+		conn_respond(c, 405, "Method Not Allowed", NULL,
+			     "<h1>405 Method Not Allowed</h1>\n", NULL);
+		return;
+	}
+	/* HTTP/1.0 without Host is sent the SNI as Host: only a hostname may go there */
+	if (!c->head->host[0] && (hostname_normalize_origin(c->sni, sni, NULL, 0) != HOSTNAME_OK ||
+				  strcmp(sni, c->sni) != 0)) {
+		conn_respond(c, 400, "Bad Request", NULL, "<h1>400 Bad Request</h1>\n", NULL);
+		return;
+	}
 	if (c->head->host[0] && strcmp(c->head->host, c->sni) != 0) {
 		conn_respond(c, 421, "Misdirected Request", NULL,
 			     "<h1>421 Misdirected Request</h1>\n<p>The Host header does not match "
@@ -418,7 +492,7 @@ void proxy_start(struct edge_conn *c)
 	snprintf(c->up_host, sizeof(c->up_host), "%s", o.host);
 	c->up_port = o.port ? o.port : conn_local_port(c);
 	c->up_tls = o.tls;
-	if (prepare_upstream(c) != 0) {
+	if (prepare_upstream(c) != 0) { /* a malformed body, or no memory */
 		conn_respond(c, 400, "Bad Request", NULL, "<h1>400 Bad Request</h1>\n", NULL);
 		return;
 	}
@@ -439,7 +513,7 @@ void proxy_job_done(struct edge_conn *c, struct lookup_job *job)
  * certificate must name the same: the custom_origin_sni, else the origin's host. */
 static int up_tls_start(struct edge_conn *c)
 {
-	const char *sni = c->entry->origin_sni[0] ? c->entry->origin_sni : c->up_host;
+	const char *sni = origin_sni(c);
 	struct in6_addr tmp;
 	int ip = inet_pton(AF_INET, sni, &tmp) == 1 || inet_pton(AF_INET6, sni, &tmp) == 1;
 	X509_VERIFY_PARAM *param;
@@ -512,41 +586,141 @@ static void up_handshake(struct edge_conn *c)
 	bad_gateway(c, why);
 }
 
-/* Client → c->in while the request lasts; bytes past its end are kept for the next one. */
+/* Client → c->in while the request lasts, through the body framer: a chunked body is read
+ * HTTP_BODY_SLACK bytes in and its new chunks written from the start of the buffer; bytes past
+ * the request's end are kept for the next one. -2 when the body's framing is malformed. */
 static int client_in(struct edge_conn *c)
 {
+	size_t at = c->req_body.mode == HTTP_BODY_CHUNKED ? HTTP_BODY_SLACK : 0, out_len;
 	ssize_t n, used;
 
 	if (c->req_done || c->client_eof || c->in.len > 0)
 		return 0;
-	n = conn_side_read(c, 0, c->in.data, c->in.cap);
+	if (c->in.cap <= at + 1)
+		return -1;
+	n = conn_side_read(c, 0, c->in.data + at, c->in.cap - at);
 	if (n == -1)
 		return 0;
 	if (n == 0) {
 		c->client_eof = 1;
 		return 1;
 	}
-	if (n < 0 || (used = feed(&c->req_p, &req_settings, c->in.data, (size_t)n)) < 0)
+	if (n < 0)
 		return -1;
-	if (keep_carry(c, c->in.data + used, (size_t)(n - used)) != 0)
+	used = http_body_step(&c->req_body, c->in.data + at, (size_t)n, c->in.data, &out_len);
+	if (used < 0)
+		return -2;
+	/* what the framer wrote ends before c->in.data + at + used: the rest is intact */
+	if (keep_carry(c, c->in.data + at + used, (size_t)(n - used)) != 0)
 		return -1;
-	c->in.len = (size_t)used;
+	c->in.len = out_len;
+	c->req_done = c->req_body.done;
 	replay_body(c, c->in.data, c->in.len);
+	return 1;
+}
+
+/* How the response whose head was just read frames its body (RFC 9112 6.3). */
+static void resp_body_start(struct edge_conn *c)
+{
+	const struct http_head *r = &c->resp_head;
+	enum http_body_mode mode = HTTP_BODY_CLOSE;
+
+	if (strcmp(c->head->method, "HEAD") == 0 || r->status == 204 || r->status == 304)
+		mode = HTTP_BODY_NONE;
+	else if (r->chunked)
+		mode = HTTP_BODY_CHUNKED;
+	else if (r->n_cl)
+		mode = HTTP_BODY_LENGTH;
+	http_body_start(&c->resp_body, mode, r->content_length);
+	c->resp_in_body = 1;
+}
+
+/* Body bytes of the response at c->out.data + AT (N bytes) become the bytes sent from OFF on
+ * (a chunked body is moved HTTP_BODY_SLACK further first, unless already there): -2 when
+ * malformed. Bytes past the response's end are stray: the connection is not reused. */
+static int resp_body(struct edge_conn *c, size_t off, size_t at, size_t n)
+{
+	size_t out_len;
+	ssize_t used;
+
+	if (c->resp_body.mode == HTTP_BODY_CHUNKED && at < off + HTTP_BODY_SLACK) {
+		memmove(c->out.data + off + HTTP_BODY_SLACK, c->out.data + at, n);
+		at = off + HTTP_BODY_SLACK;
+	}
+	used = http_body_step(&c->resp_body, c->out.data + at, n, c->out.data + off, &out_len);
+	if (used < 0)
+		return -2;
+	c->up_extra |= (size_t)used < n;
+	c->out.len = off + out_len;
+	c->resp_done = c->resp_body.done;
+	c->response_started = 1;
+	return 1;
+}
+
+/* The origin's bytes at c->out.data[0..TOTAL) while its head is read: the head is checked
+ * strictly (-2, a 502, when it is malformed); an interim response (1xx) is passed on and the
+ * next head read from what followed it; a 101 hands everything after it to the client. */
+static int resp_head_in(struct edge_conn *c, size_t total)
+{
+	struct http_head *r = &c->resp_head;
+	int rc = http_head_scan(r, c->out.data, total);
+	size_t rest;
+
+	if (rc == 0) {
+		c->resp_held = total;
+		return total + HTTP_BODY_SLACK >= c->out.cap ? -2 : 1; /* a head too large */
+	}
+	if (rc != 1)
+		return -2;
+	rest = total - r->head_len;
+	c->resp_held = 0;
+	if (r->status < 200 && r->status != 101) {
+		/* passed on, except to an HTTP/1.0 client (RFC 9110 15.2) */
+		c->out.len = c->head->minor ? r->head_len : 0;
+		c->resp_held_off = r->head_len;
+		c->resp_held = rest;
+		c->response_started = 1;
+		http_head_reset(r, 1);
+		return 1;
+	}
+	if (r->status == 101) {
+		if (!c->upgrade)
+			return -2; /* a switch nobody asked for */
+		c->out.len = total; /* what follows the 101 is the new protocol's: the client's too */
+		c->resp_done = c->response_started = 1;
+		return 1;
+	}
+	resp_body_start(c);
+	if (resp_body(c, r->head_len, r->head_len, rest) < 0)
+		return -2; /* nothing sent yet: still a 502 */
+	c->response_started = 1;
 	return 1;
 }
 
 /* Origin → c->out while the response lasts (anything after its end is dropped). Only read when
  * an event said there is something (or TLS holds some): a read right after sending the request
- * would almost always be an EAGAIN, one syscall per request for nothing. */
+ * would almost always be an EAGAIN, one syscall per request for nothing. -2 when the response
+ * is malformed. */
 static int origin_in(struct edge_conn *c)
 {
-	ssize_t n, used;
+	size_t at;
+	ssize_t n;
 
-	if (c->resp_done || c->up_eof || c->out.len > 0)
+	if (c->resp_done || c->out.len > 0)
+		return 0;
+	if (c->resp_held_off) { /* what followed an interim response, now that it is out */
+		memmove(c->out.data, c->out.data + c->resp_held_off, c->resp_held);
+		c->resp_held_off = 0;
+		if (c->resp_held)
+			return resp_head_in(c, c->resp_held);
+	}
+	if (c->up_eof)
 		return 0;
 	if (!c->up_readable && !(c->up_ssl && SSL_has_pending(c->up_ssl)))
 		return 0;
-	n = conn_side_read(c, 1, c->out.data, c->out.cap);
+	at = !c->resp_in_body ? c->resp_held
+	     : c->resp_body.mode == HTTP_BODY_CHUNKED ? HTTP_BODY_SLACK : 0;
+	n = conn_side_read(c, 1, c->out.data + at, c->out.cap - at - HTTP_BODY_SLACK);
 	if (n == -1) {
 		if (!c->up_ssl || SSL_want_read(c->up_ssl)) /* TLS may want a write instead */
 			c->up_readable = 0;
@@ -554,21 +728,16 @@ static int origin_in(struct edge_conn *c)
 	}
 	if (n == 0) {
 		c->up_eof = 1;
-		feed(&c->resp_p, &resp_settings, NULL, 0); /* ends a close-delimited body */
+		if (c->resp_in_body && c->resp_body.mode == HTTP_BODY_CLOSE)
+			c->resp_done = 1; /* the end of a close-delimited body */
 		return 1;
 	}
-	if (n < 0 || (used = feed(&c->resp_p, &resp_settings, c->out.data, (size_t)n)) < 0)
+	if (n < 0)
 		return -1;
-	if (c->resp_done && c->resp_p.status_code == 101) {
-		if (!c->upgrade)
-			return -1; /* a switch nobody asked for */
-		used = n; /* what follows the 101 is the new protocol's: the client's too */
-	}
-	c->up_extra |= used < n;
-	c->out.len = (size_t)used;
-	c->response_started = 1;
 	replay_drop(c); /* answered: nothing to resend any more */
-	return 1;
+	if (!c->resp_in_body)
+		return resp_head_in(c, at + (size_t)n);
+	return resp_body(c, 0, at, (size_t)n);
 }
 
 /* The next request on a kept-alive client connection: back to reading a head. */
@@ -593,6 +762,7 @@ static void next_request(struct edge_conn *c)
 	c->in.len = c->carry_len;
 	c->in.off = 0;
 	keep_carry(c, NULL, 0);
+	http_head_reset(c->head, 0);
 	c->out.len = c->out.off = 0;
 	c->req_done = c->resp_done = c->response_started = c->up_eof = 0;
 	c->state = CS_READ_HEAD;
@@ -605,9 +775,13 @@ static void next_request(struct edge_conn *c)
  * response). */
 static void finish_exchange(struct edge_conn *c)
 {
-	int framed = c->req_done && !c->up_eof && http_should_keep_alive(&c->resp_p);
+	const struct http_head *q = c->head, *r = &c->resp_head;
+	int resp_keep = c->resp_body.mode != HTTP_BODY_CLOSE &&
+			(r->minor ? !r->conn_close : r->conn_keep_alive);
+	int req_keep = q->minor ? !q->conn_close : q->conn_keep_alive;
+	int framed = c->req_done && !c->up_eof && resp_keep;
 	int keep_up = framed && !c->up_extra && !(c->up_ssl && SSL_has_pending(c->up_ssl));
-	int keep_client = framed && !c->client_eof && http_should_keep_alive(&c->req_p);
+	int keep_client = framed && !c->client_eof && req_keep;
 
 	if (keep_up) {
 		origin_pool_put(c->loop, c->pool_key, c->up.fd, c->up_ssl); /* it watches the fd */
@@ -635,19 +809,27 @@ static void relay(struct edge_conn *c)
 		int e = d < 0 ? 0 : origin_in(c);
 
 		if (!c->response_started && c->replay_held &&
-		    (a < 0 || e < 0 || (c->up_eof && c->out.len == 0))) {
+		    (a < 0 || e == -1 || (c->up_eof && c->out.len == 0))) {
 			retry_fresh(c);
 			return;
 		}
+		if (b == -2 && !c->response_started) {
+			conn_respond(c, 400, "Bad Request", NULL, "<h1>400 Bad Request</h1>\n", NULL);
+			return; /* the origin connection, holding part of a request, is closed */
+		}
+		if (e == -2 && !c->response_started) {
+			bad_gateway(c, "the origin sent a malformed response");
+			return;
+		}
 		if (d < 0 || b < 0 || ((a < 0 || e < 0) && c->response_started)) {
-			conn_close(c); /* a side went away mid-stream */
+			conn_close(c); /* a side went away mid-stream, or broke its framing */
 			return;
 		}
 		if (a < 0 || e < 0) {
 			bad_gateway(c, "the origin closed the connection");
 			return;
 		}
-		if (c->resp_done && c->resp_p.status_code == 101) {
+		if (c->resp_done && c->resp_head.status == 101) {
 			tunnel_start(c);
 			return;
 		}

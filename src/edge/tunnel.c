@@ -6,45 +6,12 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "lib/timeutil.h"
 
-/* 1 when the comma-separated list V (LEN bytes) holds TOKEN, case-insensitively. */
-static int list_has(const char *v, size_t len, const char *token)
-{
-	size_t tl = strlen(token);
-
-	while (len) {
-		size_t n = 0, b = 0, e;
-
-		while (n < len && v[n] != ',')
-			n++;
-		e = n;
-		while (b < e && (v[b] == ' ' || v[b] == '\t'))
-			b++;
-		while (e > b && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-			e--;
-		if (e - b == tl && strncasecmp(v + b, token, tl) == 0)
-			return 1;
-		v += n < len ? n + 1 : n;
-		len -= n < len ? n + 1 : n;
-	}
-	return 0;
-}
-
 int tunnel_wanted(const struct http_head *h)
 {
-	int upgrade = 0, connection = 0;
-
-	for (size_t i = 0; i < h->n_fields; i++) {
-		if (http_field_is(h, i, "upgrade") && h->fields[i].value_len)
-			upgrade = 1;
-		else if (http_field_is(h, i, "connection") &&
-			 list_has(h->fields[i].value, h->fields[i].value_len, "upgrade"))
-			connection = 1;
-	}
-	return upgrade && connection;
+	return h->has_upgrade && h->conn_upgrade; /* both read by the head scanner */
 }
 
 /* Moves what one side sends to the other through B: 1 progress, 0 none (would block), -1 the

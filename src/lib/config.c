@@ -42,6 +42,7 @@ struct key {
 #define FIELD(f) .offset = offsetof(struct config, f), .size = sizeof(((struct config *)0)->f)
 
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const xff_modes[] = {"append", "overwrite", NULL};
 static const char *const tsig_algorithms[] = {"hmac-sha256", "hmac-sha384", "hmac-sha512",
 					      "hmac-sha1", NULL};
 
@@ -177,6 +178,9 @@ static const struct key keys[] = {
 	 .def = "", .dev_def = "127.0.0.0/8,::1/128", .meta = "CIDR,...",
 	 .help = "internal networks origins and DCV fetches may reach (loopback, 10/8, ... are "
 		 "refused otherwise)"},
+	{.name = "edge.x_forwarded_for", .type = KEY_STRING, FIELD(edge.x_forwarded_for),
+	 .def = "append", .choices = xff_modes, .meta = "MODE",
+	 .help = "a client's X-Forwarded-For: append the peer to it, or overwrite it"},
 };
 /* clang-format on */
 

@@ -95,6 +95,7 @@ struct config {
 		/* edge.origin_allow_networks: internal networks origins, the fallback origin and
 		 * DCV fetches may reach (parsed at load; --dev: loopback) */
 		struct netpolicy origin_allow;
+		char x_forwarded_for[16];      /* edge.x_forwarded_for: "append" or "overwrite" */
 	} edge;
 
 	struct config_ca cas[CONFIG_MAX_CAS];

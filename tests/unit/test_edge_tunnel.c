@@ -7,33 +7,27 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "edge/conn_int.h"
 
-/* A head with the given NAME, VALUE pairs (NULL-terminated). */
-static struct http_head *head_of(const char *const *kv)
-{
-	struct http_head *h = calloc(1, sizeof(*h));
-
-	assert_non_null(h);
-	for (; kv[0]; kv += 2, h->n_fields++) {
-		h->fields[h->n_fields].name = kv[0];
-		h->fields[h->n_fields].name_len = strlen(kv[0]);
-		h->fields[h->n_fields].value = kv[1];
-		h->fields[h->n_fields].value_len = strlen(kv[1]);
-	}
-	return h;
-}
-
+/* 1 when the head with the given NAME, VALUE pairs (NULL-terminated), read by the edge's head
+ * scanner, asks for a tunnel. */
 static int wanted(const char *const *kv)
 {
-	struct http_head *h = head_of(kv);
-	int r = tunnel_wanted(h);
+	struct http_field fields[16];
+	struct http_head h = {.fields = fields, .max_fields = 16};
+	char text[1024];
+	size_t n = (size_t)snprintf(text, sizeof(text), "GET / HTTP/1.1\r\n");
 
-	free(h);
-	return r;
+	for (; kv[0]; kv += 2)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s: %s\r\n", kv[0], kv[1]);
+	n += (size_t)snprintf(text + n, sizeof(text) - n, "\r\n");
+	http_head_reset(&h, 0);
+	assert_int_equal(http_head_scan(&h, text, n), 1);
+	return tunnel_wanted(&h);
 }
 
 static void test_websocket_request_wants_a_tunnel(void **state)

@@ -53,7 +53,11 @@ static int start_api(struct serve_state *s)
 {
 	int rc = api_server_start(&s->cfg, s->st, &s->box, &s->api);
 
-	if (rc == SE_EADDRINUSE)
+	if (rc && s->cfg.api.approval_listen[0])
+		cli_error("cannot start the API on %s and the approval page on %s: %s (see the log "
+			  "above)",
+			  s->cfg.api.listen, s->cfg.api.approval_listen, se_strerror(rc));
+	else if (rc == SE_EADDRINUSE)
 		cli_error("cannot listen on %s: address already in use", s->cfg.api.listen);
 	else if (rc == SE_ECONFIG)
 		cli_error("invalid api.listen address %s (expected HOST:PORT or [IPv6]:PORT)",

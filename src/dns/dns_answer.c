@@ -317,7 +317,7 @@ void dns_answer_truncate(uint8_t *resp, size_t *len)
 		if (at > *len)
 			return;
 	}
-	resp[2] |= 0x02; /* TC */
+	resp[2] |= 0x02;        /* TC */
 	memset(resp + 6, 0, 6); /* ANCOUNT, NSCOUNT, ARCOUNT */
 	*len = at;
 }

@@ -25,7 +25,7 @@
 struct rrl_entry {
 	uint64_t key; /* family and prefix; 0 = unused */
 	int64_t seen_us;
-	int64_t credit; /* responses x UNIT that may still be sent */
+	int64_t credit;   /* responses x UNIT that may still be sent */
 	uint32_t limited; /* responses limited since the bucket last had credit */
 };
 
@@ -130,7 +130,8 @@ enum dns_rrl_action dns_rrl_account(struct dns_rrl *r, const struct sockaddr_sto
 	if (elapsed > 1000000)
 		elapsed = 1000000; /* a second refills the whole bucket: no overflow past it */
 	if (elapsed > 0)
-		e->credit = e->credit + elapsed * r->rate > cap ? cap : e->credit + elapsed * r->rate;
+		e->credit =
+		    e->credit + elapsed * r->rate > cap ? cap : e->credit + elapsed * r->rate;
 	e->seen_us = now_us;
 	if (e->credit >= UNIT) {
 		e->credit -= UNIT;

@@ -25,14 +25,14 @@
 #include "lib/netaddr.h"
 #include "lib/timeutil.h"
 
-#define DNS_TCP_MAX     64       /* connections at once; more wait in the kernel's backlog */
-#define SECOND_US       INT64_C(1000000)
-#define DNS_UDP_BATCH   64       /* datagrams per wake-up before looking at TCP again */
-#define DNS_MSG_MAX     65535
-#define DNS_QUERY_MAX   4096 /* a longer query is not one we could answer: the connection ends */
+#define DNS_TCP_MAX   64 /* connections at once; more wait in the kernel's backlog */
+#define SECOND_US     INT64_C(1000000)
+#define DNS_UDP_BATCH 64 /* datagrams per wake-up before looking at TCP again */
+#define DNS_MSG_MAX   65535
+#define DNS_QUERY_MAX 4096 /* a longer query is not one we could answer: the connection ends */
 
 struct tcp_conn {
-	int fd; /* -1: free slot */
+	int fd;              /* -1: free slot */
 	int64_t query_by_us; /* the next whole query must have arrived by then */
 	int64_t end_us;      /* closed then, whatever happens: accepted + dns.tcp_lifetime */
 	int64_t answered;
@@ -218,7 +218,7 @@ static int tcp_serve(struct dns_server *d, struct tcp_conn *c)
 			free(c->out);
 			c->out = NULL;
 			if (c->answered >= d->tcp_max_queries)
-				return SE_EQUOTA; /* dns.tcp_max_queries answered: the client reconnects */
+				return SE_EQUOTA; /* dns.tcp_max_queries: the client reconnects */
 			c->query_by_us = time_now_us() + d->tcp_idle_us;
 		}
 		if (c->in_len >= 2) {

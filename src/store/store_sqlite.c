@@ -447,7 +447,7 @@ static int restrict_mode(const char *path, int create)
 	fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return errno == EEXIST ? 0 : SE_EIO; /* another process created it: same mode */
-	close(fd); /* an empty file is a new database to SQLite */
+	close(fd);                                   /* an empty file is a new database to SQLite */
 	return 0;
 }
 

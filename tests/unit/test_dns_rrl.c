@@ -120,8 +120,8 @@ static void test_truncate_keeps_header_and_question(void **state)
 			 LDNS_STATUS_OK);
 	ldns_pkt_set_id(q, 0x1234);
 	assert_int_equal(ldns_pkt2wire(&wire, q, &wire_len), LDNS_STATUS_OK);
-	assert_int_equal(dns_answer(&zone, NULL, NULL, wire, wire_len, DNS_UDP_PLAIN, &out, &out_len),
-			 0);
+	assert_int_equal(
+	    dns_answer(&zone, NULL, NULL, wire, wire_len, DNS_UDP_PLAIN, &out, &out_len), 0);
 	assert_true(out_len > wire_len); /* the SOA is in it */
 	dns_answer_truncate(out, &out_len);
 	assert_int_equal(out_len, wire_len); /* header and question only */

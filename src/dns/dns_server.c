@@ -270,8 +270,6 @@ static void *dns_thread(void *arg)
 			break;
 		if (pfd[1].revents)
 			udp_serve(d);
-		if (pfd[2].revents)
-			tcp_accept(d);
 		for (nfds_t i = 3; i < n; i++) {
 			struct tcp_conn *c = &d->conns[slot[i]];
 
@@ -285,6 +283,10 @@ static void *dns_thread(void *arg)
 			if (c->fd >= 0 && (now > c->query_by_us || now > c->end_us))
 				conn_close(c);
 		}
+		/* Last, so that slots freed above (a client that hung up, a deadline) go to the
+		 * connections waiting now rather than those being refused for want of a slot. */
+		if (pfd[2].revents)
+			tcp_accept(d);
 	}
 	return NULL;
 }

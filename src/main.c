@@ -1,6 +1,7 @@
 /* saasedge: one binary, one subcommand per role or task. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 
@@ -44,6 +45,10 @@ static const struct command {
 
 int main(int argc, char **argv)
 {
+	/* Everything saasedge writes (the store and its -wal/-shm, the master key, logs, exports)
+	 * is for its own user only; files meant for others (the CA's root.pem) set their mode
+	 * explicitly. */
+	umask(077);
 	if (argc >= 2) {
 		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 			if (strcmp(argv[1], commands[i].name) == 0)

@@ -8,7 +8,8 @@
 
 struct api_server;
 
-/* Starts listening on cfg->api.listen with cfg->api.threads threads. CFG, ST and BOX (the master
+/* Starts listening on cfg->api.listen with cfg->api.threads threads, and on
+ * cfg->api.approval_listen for the approval page alone when that is set. CFG, ST and BOX (the master
  * key that seals the private keys of custom CSRs and uploaded certificates) are borrowed and
  * must outlive the server. SE_EADDRINUSE when the port is taken, SE_ECONFIG for a bad address.
  * On success *out is owned by the caller (api_server_stop). */

@@ -1,7 +1,9 @@
 /* The HTTP side of the API: libmicrohttpd with a thread pool, request bodies gathered up to
  * api.max_body, then authentication (with its per-address failure limit), rate limiting,
  * routing and the handler, in that order.
- * The email DCV approval page (routes_approval.h) is the one route without authentication. */
+ * The email DCV approval page (routes_approval.h) is the one route without authentication; with
+ * api.approval_listen it is served by a daemon of its own on that address (and not by the API's),
+ * so that the API can stay on a private address while the page is public. */
 #include "api/api.h"
 
 #include <errno.h>
@@ -32,6 +34,8 @@ struct api_server {
 	struct api_auth_failures *auth_failures; /* failed authentications per client address */
 	int listen_fd;
 	unsigned port;
+	struct MHD_Daemon *approval_daemon; /* NULL: the API's daemon serves the page */
+	int approval_fd;
 };
 
 /* One per HTTP request, from its first callback to MHD's "completed" notification. */
@@ -190,7 +194,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (api_approval_match(url))
+	if (!srv->approval_daemon && api_approval_match(url))
 		return send_approval_page(srv, conn, url, method);
 	handle(srv, conn, url, method, pr, &res);
 	if (!res.body)
@@ -198,6 +202,43 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	ok = send_response(conn, &res);
 	api_response_dispose(&res);
 	return ok;
+}
+
+static enum MHD_Result send_not_found(struct MHD_Connection *conn)
+{
+	static const char text[] = "Not found: this address serves approval links only.\n";
+	struct MHD_Response *response = MHD_create_response_from_buffer(
+		sizeof(text) - 1, (void *)text, MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ok;
+
+	if (!response)
+		return MHD_NO;
+	MHD_add_response_header(response, "Content-Type", "text/plain; charset=utf-8");
+	ok = MHD_queue_response(conn, 404, response);
+	MHD_destroy_response(response);
+	return ok;
+}
+
+/* The approval listener: the page and nothing else. The form posts no fields, so a body is
+ * read and dropped (MHD's connection timeout bounds a slow one). */
+static enum MHD_Result on_approval_request(void *cls, struct MHD_Connection *conn,
+					   const char *url, const char *method,
+					   const char *version, const char *upload_data,
+					   size_t *upload_data_size, void **ctx)
+{
+	static int started; /* any non-NULL marker: the request's first call has been seen */
+
+	if (!*ctx) {
+		*ctx = &started;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (api_approval_match(url))
+		return send_approval_page(cls, conn, url, method);
+	return send_not_found(conn);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
@@ -257,6 +298,31 @@ out:
 	return rc;
 }
 
+/* The approval page's own daemon on api.approval_listen; none when that is "". */
+static int approval_start(struct api_server *srv)
+{
+	const char *addr = srv->cfg->api.approval_listen;
+	unsigned port = 0;
+	int rc;
+
+	if (!addr[0])
+		return 0;
+	rc = open_listener(addr, &srv->approval_fd, &port);
+	if (rc) {
+		log_error("msg=\"cannot listen for the approval page\" api.approval_listen=%s err=%s",
+			  addr, se_errname(rc));
+		return rc;
+	}
+	srv->approval_daemon = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL, on_approval_request,
+		srv, MHD_OPTION_LISTEN_SOCKET, srv->approval_fd, MHD_OPTION_THREAD_POOL_SIZE,
+		(unsigned)2, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+	if (!srv->approval_daemon)
+		return SE_EIO;
+	log_info("msg=\"approval page listening\" api.approval_listen=%s port=%u", addr, port);
+	return 0;
+}
+
 int api_server_start(const struct config *cfg, struct store *st, const struct secretbox *box,
 		     struct api_server **out)
 {
@@ -269,6 +335,7 @@ int api_server_start(const struct config *cfg, struct store *st, const struct se
 	srv->store = st;
 	srv->box = box;
 	srv->listen_fd = -1;
+	srv->approval_fd = -1;
 	srv->ratelimit = api_ratelimit_create(cfg->api.rate_limit, cfg->api.rate_burst);
 	srv->auth_failures =
 	    api_auth_failures_create(cfg->api.auth_fail_limit, cfg->api.auth_fail_window);
@@ -288,8 +355,12 @@ int api_server_start(const struct config *cfg, struct store *st, const struct se
 		rc = SE_EIO;
 		goto fail;
 	}
-	rc = expiry_watch_start(st, 60, &srv->expiry);
+	rc = approval_start(srv);
+	if (rc == 0)
+		rc = expiry_watch_start(st, 60, &srv->expiry);
 	if (rc) {
+		if (srv->approval_daemon)
+			MHD_stop_daemon(srv->approval_daemon);
 		MHD_stop_daemon(srv->daemon);
 		goto fail;
 	}
@@ -298,6 +369,8 @@ int api_server_start(const struct config *cfg, struct store *st, const struct se
 fail:
 	if (srv->listen_fd >= 0)
 		close(srv->listen_fd);
+	if (srv->approval_fd >= 0)
+		close(srv->approval_fd);
 	api_ratelimit_destroy(srv->ratelimit);
 	api_auth_failures_destroy(srv->auth_failures);
 	free(srv);
@@ -314,8 +387,12 @@ void api_server_stop(struct api_server *srv)
 	if (!srv)
 		return;
 	MHD_stop_daemon(srv->daemon);
+	if (srv->approval_daemon)
+		MHD_stop_daemon(srv->approval_daemon);
 	expiry_watch_stop(srv->expiry);
 	close(srv->listen_fd);
+	if (srv->approval_fd >= 0)
+		close(srv->approval_fd);
 	api_ratelimit_destroy(srv->ratelimit);
 	api_auth_failures_destroy(srv->auth_failures);
 	free(srv);

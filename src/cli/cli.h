@@ -74,6 +74,13 @@ int cli_load_config(const struct cli_args *args, struct config *cfg);
  * Returns CLI_EXIT_OK with *st owned by the caller (store_close), or CLI_EXIT_FAIL. */
 int cli_open_store(const struct config *cfg, struct store **st);
 
+struct secretbox;
+
+/* Loads the master key into BOX from $SAASEDGE_MASTER_KEY, or else from CFG->master_key
+ * (created there when missing), explaining a failure on stderr without the key. Returns
+ * CLI_EXIT_OK (wipe BOX with secretbox_wipe when done) or CLI_EXIT_FAIL. */
+int cli_load_master_key(const struct config *cfg, struct secretbox *box);
+
 /* ---- shared between zone, token and dev bootstrap ----------------------------------------- */
 
 /* Inserts a zone with a new id: ZONE's name, cname_target and quota are the caller's, id and

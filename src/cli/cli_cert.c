@@ -290,12 +290,10 @@ static int import_run(const struct config *cfg, struct import *im)
 	struct store *st = NULL;
 	struct secretbox box;
 	int loaded = 0;
-	int rc = secretbox_load(cfg->master_key, 1, &box);
+	int rc;
 
-	if (rc) {
-		cli_error("cannot load the master key %s: %s", cfg->master_key, se_strerror(rc));
+	if (cli_load_master_key(cfg, &box) != CLI_EXIT_OK)
 		return CLI_EXIT_FAIL;
-	}
 	loaded = 1;
 	rc = cli_open_store(cfg, &st) == CLI_EXIT_OK ? 0 : SE_EDB;
 	if (rc == 0)

@@ -10,6 +10,7 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/secretbox.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -150,4 +151,24 @@ int cli_open_store(const struct config *cfg, struct store **st)
 		return CLI_EXIT_OK;
 	explain_store_error(cfg->data_dir, rc);
 	return CLI_EXIT_FAIL;
+}
+
+int cli_load_master_key(const struct config *cfg, struct secretbox *box)
+{
+	const char *path = cfg->master_key;
+	int from_env = 0;
+	/* A missing key file is created: the first start makes it; issuance needs it from then
+	 * on. A key in the environment writes nothing. */
+	int rc = secretbox_load_master(path, 1, box, &from_env);
+
+	if (rc && from_env)
+		cli_error("%s must hold the 32-byte master key in base64 (44 characters, e.g. "
+			  "from `base64 -w0 master.key`)",
+			  SECRETBOX_KEY_ENV);
+	else if (rc == SE_EPERM)
+		cli_error("master key %s is readable by other users: run chmod 600 %s", path, path);
+	else if (rc)
+		cli_error("cannot load the master key %s: %s (it must be 32 bytes, mode 0600)",
+			  path, se_strerror(rc));
+	return rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }

@@ -43,24 +43,21 @@ static void api_url(const char *listen, unsigned port, char *out, size_t len)
 
 static int load_master_key(struct serve_state *s)
 {
-	const char *path = s->cfg.master_key;
-	/* A missing key is created: the first start makes it; issuance needs it from then on. */
-	int rc = secretbox_load(path, 1, &s->box);
+	int rc = cli_load_master_key(&s->cfg, &s->box);
 
-	if (rc == SE_EPERM)
-		cli_error("master key %s is readable by other users: run chmod 600 %s", path, path);
-	else if (rc)
-		cli_error("cannot load the master key %s: %s (it must be 32 bytes, mode 0600)",
-			  path, se_strerror(rc));
-	s->box_loaded = rc == 0;
-	return rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+	s->box_loaded = rc == CLI_EXIT_OK;
+	return rc;
 }
 
 static int start_api(struct serve_state *s)
 {
 	int rc = api_server_start(&s->cfg, s->st, &s->box, &s->api);
 
-	if (rc == SE_EADDRINUSE)
+	if (rc && s->cfg.api.approval_listen[0])
+		cli_error("cannot start the API on %s and the approval page on %s: %s (see the log "
+			  "above)",
+			  s->cfg.api.listen, s->cfg.api.approval_listen, se_strerror(rc));
+	else if (rc == SE_EADDRINUSE)
 		cli_error("cannot listen on %s: address already in use", s->cfg.api.listen);
 	else if (rc == SE_ECONFIG)
 		cli_error("invalid api.listen address %s (expected HOST:PORT or [IPv6]:PORT)",

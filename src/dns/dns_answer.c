@@ -298,3 +298,26 @@ int dns_answer(const struct dns_zone *z, dns_txt_lookup_fn lookup, void *ctx, co
 	ldns_pkt_free(r);
 	return rc;
 }
+
+void dns_answer_truncate(uint8_t *resp, size_t *len)
+{
+	size_t qdcount, at = LDNS_HEADER_SIZE;
+
+	if (*len < LDNS_HEADER_SIZE)
+		return;
+	qdcount = (size_t)resp[4] << 8 | resp[5];
+	for (size_t q = 0; q < qdcount; q++) {
+		/* The question comes first, so its name has no compression pointer. */
+		while (at < *len && resp[at] != 0) {
+			if (resp[at] & 0xc0)
+				return;
+			at += 1 + resp[at];
+		}
+		at += 1 + 4; /* the root label, QTYPE and QCLASS */
+		if (at > *len)
+			return;
+	}
+	resp[2] |= 0x02;        /* TC */
+	memset(resp + 6, 0, 6); /* ANCOUNT, NSCOUNT, ARCOUNT */
+	*len = at;
+}

@@ -44,6 +44,32 @@ void dns_zone_dispose(struct dns_zone *z);
 int dns_answer(const struct dns_zone *z, dns_txt_lookup_fn lookup, void *ctx, const uint8_t *query,
 	       size_t len, size_t max_len, uint8_t **out, size_t *out_len);
 
+/* RESP (a response of *LEN bytes from dns_answer) cut in place to its header and question with
+ * TC set: the answer a rate-limited UDP client gets instead of the real one, telling a real
+ * resolver to ask again over TCP. Left as it is when it does not parse that far. */
+void dns_answer_truncate(uint8_t *resp, size_t *len);
+
+/* ---- response rate limiting (dns_rrl.c) ---------------------------------------------------- */
+
+struct sockaddr_storage;
+struct dns_rrl;
+
+enum dns_rrl_action {
+	DNS_RRL_SEND, /* within the rate: answer */
+	DNS_RRL_SLIP, /* over it: answer truncated (TC) */
+	DNS_RRL_DROP, /* over it: no answer */
+};
+
+/* A table for RATE responses a second per client prefix, every SLIP-th limited one slipped (0:
+ * none). *OUT is NULL (no limiting) when RATE is 0; free it with dns_rrl_destroy (NULL-safe).
+ * SE_ENOMEM, SE_ECRYPTO (no random hash key). */
+int dns_rrl_create(int64_t rate, int64_t slip, struct dns_rrl **out);
+void dns_rrl_destroy(struct dns_rrl *r);
+/* Counts one response to FROM at NOW_US and says what to do with it; always DNS_RRL_SEND when R
+ * is NULL. One thread at a time. */
+enum dns_rrl_action dns_rrl_account(struct dns_rrl *r, const struct sockaddr_storage *from,
+				    int64_t now_us);
+
 /* ---- RFC 2136 push (dns_update.c, dns_sync.c) --------------------------------------------- */
 
 /* Replaces the TXT RRset of LABEL.<dns.zone> at cfg->dns.update_server by VALUES (N of them; 0

@@ -1,7 +1,10 @@
 /* The dns role's sockets: one UDP and one TCP socket on dns.listen, served by one thread with
- * poll. Answers come from an indexed store read (microseconds), so one thread keeps up; TCP
- * connections are non-blocking with their own buffers and an idle deadline, so a slow or silent
- * client holds a slot, never the thread. */
+ * poll. Answers come from an indexed store read (microseconds), so one thread keeps up; UDP
+ * answers are rate limited per client prefix (dns_rrl.c). TCP connections are non-blocking with
+ * their own buffers, so a slow or silent client holds a slot, never the thread; and a slot for
+ * a bounded time: a whole query must arrive within dns.tcp_idle_timeout of the connection or of
+ * the last answer (bytes trickled in do not extend it), a connection ends after
+ * dns.tcp_lifetime whatever it does, and after dns.tcp_max_queries answers. */
 #include "dns/dns.h"
 #include "dns/dns_int.h"
 
@@ -22,15 +25,17 @@
 #include "lib/netaddr.h"
 #include "lib/timeutil.h"
 
-#define DNS_TCP_MAX     64       /* connections at once; more wait in the kernel's backlog */
-#define DNS_TCP_IDLE_US 10000000 /* RFC 7766 suggests seconds, not minutes */
-#define DNS_UDP_BATCH   64       /* datagrams per wake-up before looking at TCP again */
-#define DNS_MSG_MAX     65535
-#define DNS_QUERY_MAX   4096 /* a longer query is not one we could answer: the connection ends */
+#define DNS_TCP_MAX   64 /* connections at once; more wait in the kernel's backlog */
+#define SECOND_US     INT64_C(1000000)
+#define DNS_UDP_BATCH 64 /* datagrams per wake-up before looking at TCP again */
+#define DNS_MSG_MAX   65535
+#define DNS_QUERY_MAX 4096 /* a longer query is not one we could answer: the connection ends */
 
 struct tcp_conn {
-	int fd; /* -1: free slot */
-	int64_t deadline_us;
+	int fd;              /* -1: free slot */
+	int64_t query_by_us; /* the next whole query must have arrived by then */
+	int64_t end_us;      /* closed then, whatever happens: accepted + dns.tcp_lifetime */
+	int64_t answered;
 	uint8_t in[2 + DNS_QUERY_MAX];
 	size_t in_len;
 	uint8_t *out; /* owned: length prefix and response, being written */
@@ -45,6 +50,8 @@ struct dns_server {
 	pthread_t thread;
 	int thread_started;
 	struct dns_sync *sync; /* RFC 2136 push, when dns.update_server is set */
+	struct dns_rrl *rrl;   /* NULL: dns.rrl_rate 0 */
+	int64_t tcp_idle_us, tcp_lifetime_us, tcp_max_queries;
 	struct tcp_conn conns[DNS_TCP_MAX];
 };
 
@@ -114,11 +121,17 @@ static void udp_serve(struct dns_server *d)
 		ssize_t n = recvmsg(d->udp_fd, &msg, 0);
 		uint8_t *out = NULL;
 		size_t out_len = 0;
+		enum dns_rrl_action act;
 
 		if (n < 0)
 			return; /* EAGAIN: drained */
+		act = dns_rrl_account(d->rrl, &from, time_now_us());
+		if (act == DNS_RRL_DROP)
+			continue;
 		if (dns_answer(&d->zone, store_lookup, d->st, buf, (size_t)n, DNS_UDP_PLAIN, &out,
 			       &out_len) == 0) {
+			if (act == DNS_RRL_SLIP)
+				dns_answer_truncate(out, &out_len);
 			riov = (struct iovec){out, out_len};
 			reply = (struct msghdr){.msg_name = &from,
 						.msg_namelen = msg.msg_namelen,
@@ -155,7 +168,9 @@ static void tcp_accept(struct dns_server *d)
 			continue;
 		}
 		d->conns[i].fd = fd;
-		d->conns[i].deadline_us = time_now_us() + DNS_TCP_IDLE_US;
+		d->conns[i].query_by_us = time_now_us() + d->tcp_idle_us;
+		d->conns[i].end_us = time_now_us() + d->tcp_lifetime_us;
+		d->conns[i].answered = 0;
 	}
 }
 
@@ -169,6 +184,7 @@ static int tcp_answer(struct dns_server *d, struct tcp_conn *c, size_t msg_len)
 
 	memmove(c->in, c->in + 2 + msg_len, c->in_len - 2 - msg_len);
 	c->in_len -= 2 + msg_len;
+	c->answered++;
 	if (rc == SE_EINVAL)
 		return 0; /* nothing to say to that message */
 	if (rc)
@@ -201,7 +217,9 @@ static int tcp_serve(struct dns_server *d, struct tcp_conn *c)
 				continue;
 			free(c->out);
 			c->out = NULL;
-			c->deadline_us = time_now_us() + DNS_TCP_IDLE_US;
+			if (c->answered >= d->tcp_max_queries)
+				return SE_EQUOTA; /* dns.tcp_max_queries: the client reconnects */
+			c->query_by_us = time_now_us() + d->tcp_idle_us;
 		}
 		if (c->in_len >= 2) {
 			size_t msg_len = (size_t)c->in[0] << 8 | c->in[1];
@@ -222,8 +240,7 @@ static int tcp_serve(struct dns_server *d, struct tcp_conn *c)
 			return SE_EIO; /* the client is done */
 		if (n < 0)
 			return errno == EAGAIN ? 0 : SE_EIO;
-		c->in_len += (size_t)n;
-		c->deadline_us = time_now_us() + DNS_TCP_IDLE_US;
+		c->in_len += (size_t)n; /* no new deadline: only an answer earns time */
 	}
 }
 
@@ -253,8 +270,6 @@ static void *dns_thread(void *arg)
 			break;
 		if (pfd[1].revents)
 			udp_serve(d);
-		if (pfd[2].revents)
-			tcp_accept(d);
 		for (nfds_t i = 3; i < n; i++) {
 			struct tcp_conn *c = &d->conns[slot[i]];
 
@@ -263,9 +278,15 @@ static void *dns_thread(void *arg)
 		}
 		now = time_now_us();
 		for (int i = 0; i < DNS_TCP_MAX; i++) {
-			if (d->conns[i].fd >= 0 && now > d->conns[i].deadline_us)
-				conn_close(&d->conns[i]);
+			struct tcp_conn *c = &d->conns[i];
+
+			if (c->fd >= 0 && (now > c->query_by_us || now > c->end_us))
+				conn_close(c);
 		}
+		/* Last, so that slots freed above (a client that hung up, a deadline) go to the
+		 * connections waiting now rather than those being refused for want of a slot. */
+		if (pfd[2].revents)
+			tcp_accept(d);
 	}
 	return NULL;
 }
@@ -328,6 +349,10 @@ int dns_start(const struct config *cfg, struct store *st, struct dns_server **ou
 		return SE_ENOMEM;
 	d->st = st;
 	d->udp_fd = d->tcp_fd = d->wake_fd = -1;
+	/* A configuration built by hand may leave these 0: the table's defaults then. */
+	d->tcp_idle_us = (cfg->dns.tcp_idle_timeout ? cfg->dns.tcp_idle_timeout : 10) * SECOND_US;
+	d->tcp_lifetime_us = (cfg->dns.tcp_lifetime ? cfg->dns.tcp_lifetime : 30) * SECOND_US;
+	d->tcp_max_queries = cfg->dns.tcp_max_queries ? cfg->dns.tcp_max_queries : 100;
 	for (int i = 0; i < DNS_TCP_MAX; i++)
 		d->conns[i].fd = -1;
 	/* config_load fills the name server in; a configuration built by hand may not. */
@@ -336,6 +361,8 @@ int dns_start(const struct config *cfg, struct store *st, struct dns_server **ou
 	else
 		snprintf(ns, sizeof(ns), "ns.%s", cfg->dns.zone);
 	rc = dns_zone_init(&d->zone, cfg->dns.zone, ns, (uint32_t)(time_now_us() / 1000000));
+	if (rc == 0)
+		rc = dns_rrl_create(cfg->dns.rrl_rate, cfg->dns.rrl_slip, &d->rrl);
 	if (rc == 0)
 		rc = bind_both(d, cfg->dns.listen);
 	if (rc == 0) {
@@ -387,5 +414,6 @@ void dns_stop(struct dns_server *d)
 	if (d->wake_fd >= 0)
 		close(d->wake_fd);
 	dns_zone_dispose(&d->zone);
+	dns_rrl_destroy(d->rrl);
 	free(d);
 }

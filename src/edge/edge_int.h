@@ -93,6 +93,15 @@ void edge_entry_ref(struct edge_entry *e);
 /* Drops one reference; the last frees the entry. NULL-safe. */
 void edge_entry_unref(struct edge_entry *e);
 
+/* ---- TLS policy (tls_policy.c) ------------------------------------------------------------ */
+
+/* The TLS 1.2 cipher list every handshake starts from (OpenSSL syntax): ECDHE with AES-GCM or
+ * ChaCha20-Poly1305 only. */
+extern const char edge_tls12_cipher_list[];
+/* 1 when NAME (an OpenSSL suite name) is in that list: a hostname's ssl.settings.ciphers keeps
+ * only such names, so it can narrow the list but never re-enable CBC or RSA key exchange. */
+int edge_tls12_cipher_allowed(const char *name);
+
 /* ---- the cache (cert_cache.c) -------------------------------------------------------------- */
 
 struct cert_cache;

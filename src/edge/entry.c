@@ -114,12 +114,18 @@ static int parse_settings(struct edge_entry *e, const char *json)
 			const char *name = json_string_value(c);
 			size_t n = name ? strlen(name) : 0;
 
-			if (rc || !n)
+			/* A name outside the edge's list (a CBC or RSA-key-exchange suite that
+			 * Cloudflare's API accepts) is dropped: settings narrow, never widen. */
+			if (rc || !n || !edge_tls12_cipher_allowed(name))
 				continue;
 			if (len)
 				e->ciphers[len++] = ':';
 			memcpy(e->ciphers + len, name, n); /* sized above, ':' included */
 			len += n;
+		}
+		if (!rc && len == 0) { /* nothing allowed left: the edge's own list applies */
+			free(e->ciphers);
+			e->ciphers = NULL;
 		}
 	}
 	json_decref(root);

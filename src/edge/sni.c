@@ -175,6 +175,13 @@ int edge_tls_ctx_create(struct edge *e, SSL_CTX **out)
 	 * without SHA extensions the SHA-384 key schedule is the dearer one. */
 	SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
 				      "TLS_CHACHA20_POLY1305_SHA256");
+	/* TLS 1.2: forward-secret AEAD suites only (tls_policy.c); OpenSSL's default would offer
+	 * CBC and RSA key transport too. */
+	if (!SSL_CTX_set_cipher_list(ctx, edge_tls12_cipher_list)) {
+		ERR_clear_error();
+		SSL_CTX_free(ctx);
+		return SE_ECRYPTO;
+	}
 	/* Without read-ahead OpenSSL reads a record's 5-byte header and then its body: two reads
 	 * per record. Every path reads until SSL_read/SSL_do_handshake wants more, so bytes
 	 * buffered inside OpenSSL are never left waiting for an epoll event. */

@@ -175,8 +175,8 @@ int dcv_email_mail(struct pack_work *w, struct step_out *out)
 		rc = SE_ENOMEM;
 		goto out;
 	}
-	if (smtp_send(cfg->email.smtp_url, cfg->email.from, a.list, N_ADDRESSES, message,
-		      SMTP_TIMEOUT_MS, err, sizeof(err))) {
+	if (smtp_send(cfg->email.smtp_url, cfg->email.smtp_ca_file, cfg->email.from, a.list,
+		      N_ADDRESSES, message, SMTP_TIMEOUT_MS, err, sizeof(err))) {
 		snprintf(msg, sizeof(msg),
 			 "the approval mail to %s, %s, %s, %s and %s was not sent: %s", a.list[0],
 			 a.list[1], a.list[2], a.list[3], a.list[4], err);

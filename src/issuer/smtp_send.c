@@ -36,8 +36,8 @@ static void envelope_of(const char *from, char *out, size_t len)
 		snprintf(out, len, "<%s>", from);
 }
 
-int smtp_send(const char *url, const char *from, const char *const *rcpt, size_t n,
-	      const char *message, long timeout_ms, char *err, size_t err_len)
+int smtp_send(const char *url, const char *ca_file, const char *from, const char *const *rcpt,
+	      size_t n, const char *message, long timeout_ms, char *err, size_t err_len)
 {
 	struct upload up = {message, strlen(message)};
 	char sender[300], curl_err[CURL_ERROR_SIZE] = "";
@@ -80,7 +80,11 @@ int smtp_send(const char *url, const char *from, const char *const *rcpt, size_t
 	curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
 	curl_easy_setopt(h, CURLOPT_READDATA, &up);
 	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+	/* The mail carries the approval link, a credential: with CURLUSESSL_TRY a man in the
+	 * middle who strips STARTTLS from the server's EHLO reply gets it in plain text. */
+	curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	if (ca_file[0])
+		curl_easy_setopt(h, CURLOPT_CAINFO, ca_file);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 5000 ? timeout_ms : 5000L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);

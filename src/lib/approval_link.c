@@ -48,7 +48,9 @@ int approval_link_url(const struct config *cfg, const char *token, char *out, si
 	if (cfg->email.approval_url_base[0])
 		snprintf(base, sizeof(base), "%s", cfg->email.approval_url_base);
 	else
-		base_from_listen(cfg->api.listen, base, sizeof(base));
+		base_from_listen(cfg->api.approval_listen[0] ? cfg->api.approval_listen
+							     : cfg->api.listen,
+				 base, sizeof(base));
 	n = strlen(base);
 	while (n > 0 && base[n - 1] == '/')
 		base[--n] = '\0';

@@ -17,8 +17,9 @@ int approval_link_token(char out[APPROVAL_LINK_TOKEN_LEN + 1]);
 int approval_link_token_ok(const char *token);
 /* The lowercase hex SHA-256 of TOKEN, the form the store keeps. */
 void approval_link_hash(const char *token, char out[65]);
-/* The link for TOKEN under email.approval_url_base, or http://<api.listen> when that is empty
- * (a wildcard listen address becomes "localhost"). SE_ETOOBIG when it does not fit OUT. */
+/* The link for TOKEN under email.approval_url_base, or http://<api.approval_listen or
+ * api.listen> when that is empty, which config_load allows only under --dev (a wildcard listen
+ * address becomes "localhost"). SE_ETOOBIG when it does not fit OUT. */
 int approval_link_url(const struct config *cfg, const char *token, char *out, size_t out_len);
 
 #endif

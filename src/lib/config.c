@@ -112,7 +112,8 @@ static const struct key keys[] = {
 	 .def = "saasedge@localhost", .meta = "ADDRESS", .help = "sender of approval mail"},
 	{.name = "email.approval_url_base", .type = KEY_STRING, FIELD(email.approval_url_base),
 	 .def = "", .meta = "URL",
-	 .help = "public URL of the API for approval links; \"\" = http://<api.listen>"},
+	 .help = "public https:// URL of the approval page for links in mail (required with "
+		 "email.smtp_url); \"\" = http://<api.listen> under --dev"},
 	{.name = "dns.zone", .type = KEY_STRING, FIELD(dns.zone), .def = "",
 	 .dev_def = "dcv.saasedge.test", .meta = "NAME",
 	 .help = "DCV delegation zone served by the dns role; \"\" = none (no cname DCV)"},
@@ -181,6 +182,28 @@ static const struct key keys[] = {
 	{.name = "edge.x_forwarded_for", .type = KEY_STRING, FIELD(edge.x_forwarded_for),
 	 .def = "append", .choices = xff_modes, .meta = "MODE",
 	 .help = "a client's X-Forwarded-For: append the peer to it, or overwrite it"},
+	/* Hardening (issue 10, findings 10 and 13): where the approval page is served, how mail
+	 * is sent, and what one DNS client may take. */
+	{.name = "api.approval_listen", .type = KEY_STRING, FIELD(api.approval_listen),
+	 .def = "", .meta = "HOST:PORT",
+	 .help = "serve the email DCV approval page here only; \"\" = on api.listen"},
+	{.name = "email.smtp_ca_file", .type = KEY_PATH, FIELD(email.smtp_ca_file), .def = "",
+	 .meta = "FILE", .help = "PEM CAs for the SMTP server's certificate; \"\" = the system's"},
+	{.name = "dns.tcp_idle_timeout", .type = KEY_INT, FIELD(dns.tcp_idle_timeout), .min = 1,
+	 .max = 300, .def = "10", .meta = "SECONDS",
+	 .help = "time for a TCP client to send a whole query (from connect or the last answer)"},
+	{.name = "dns.tcp_lifetime", .type = KEY_INT, FIELD(dns.tcp_lifetime), .min = 1,
+	 .max = 3600, .def = "30", .meta = "SECONDS",
+	 .help = "a TCP connection closes this long after it was accepted, whatever it does"},
+	{.name = "dns.tcp_max_queries", .type = KEY_INT, FIELD(dns.tcp_max_queries), .min = 1,
+	 .max = 65535, .def = "100", .help = "queries answered per TCP connection"},
+	{.name = "dns.rrl_rate", .type = KEY_INT, FIELD(dns.rrl_rate), .min = 0, .max = 1000000,
+	 .def = "20", .meta = "N",
+	 .help = "UDP responses/s per client /24 (IPv4) or /56 (IPv6); 0 = no rate limit"},
+	{.name = "dns.rrl_slip", .type = KEY_INT, FIELD(dns.rrl_slip), .min = 0, .max = 10,
+	 .def = "2",
+	 .help = "over the rate, every Nth answer goes out truncated (TC: retry over TCP), the "
+		 "rest are dropped; 0 = drop all"},
 };
 /* clang-format on */
 
@@ -776,6 +799,25 @@ static int check_dns(struct config *cfg, char *err, size_t err_len)
 	return 0;
 }
 
+/* Approval links carry a credential: outside --dev they must be https (a TLS proxy or load
+ * balancer in front of api.approval_listen), so mail with a link needs such a base. */
+static int check_email(const struct config *cfg, char *err, size_t err_len)
+{
+	const char *base = cfg->email.approval_url_base;
+
+	if (cfg->dev)
+		return 0;
+	if (base[0] && strncasecmp(base, "https://", 8) != 0)
+		return fail(err, err_len, SE_ECONFIG,
+			    "email.approval_url_base must be an https:// URL (the approval link is "
+			    "a credential); plain http is allowed with --dev only");
+	if (!base[0] && cfg->email.smtp_url[0])
+		return fail(err, err_len, SE_ECONFIG,
+			    "email.smtp_url needs email.approval_url_base, the public https:// URL "
+			    "that reaches the approval page (api.approval_listen or api.listen)");
+	return 0;
+}
+
 static int finish(struct config *cfg, char *err, size_t err_len)
 {
 	const char *def_ca = cfg->issuance.default_ca;
@@ -801,6 +843,8 @@ static int finish(struct config *cfg, char *err, size_t err_len)
 	if (check_http_challenges(cfg->issuance.http_challenges, err, err_len))
 		return SE_ECONFIG;
 	rc = check_dns(cfg, err, err_len);
+	if (rc == 0)
+		rc = check_email(cfg, err, err_len);
 	return rc ? rc : check_roles(cfg->roles, err, err_len);
 }
 

@@ -40,6 +40,9 @@ struct config {
 		int64_t auth_fail_limit;      /* api.auth_fail_limit: failures per window, 0 = off */
 		int64_t auth_fail_window;     /* api.auth_fail_window: seconds */
 		int64_t default_quota;        /* api.default_quota: hostnames per new zone */
+		/* api.approval_listen: HOST:PORT of the email DCV approval page alone; "" = served
+		 * by api.listen */
+		char approval_listen[CONFIG_ADDR_LEN];
 	} api;
 
 	char roles[64]; /* roles: comma-separated subset of api,issuer,edge,dns */
@@ -67,11 +70,17 @@ struct config {
 		char tsig_name[256];                 /* dns.tsig_name: "" unsigned */
 		char tsig_secret[256];               /* dns.tsig_secret: base64; never logged */
 		char tsig_algorithm[32];             /* dns.tsig_algorithm */
+		int64_t tcp_idle_timeout; /* dns.tcp_idle_timeout: seconds to send a whole query */
+		int64_t tcp_lifetime;     /* dns.tcp_lifetime: seconds a TCP connection may last */
+		int64_t tcp_max_queries;  /* dns.tcp_max_queries: queries per TCP connection */
+		int64_t rrl_rate;         /* dns.rrl_rate: UDP responses/s per client prefix, 0 off */
+		int64_t rrl_slip;         /* dns.rrl_slip: every Nth limited answer sent with TC */
 	} dns;
 	struct {
 		char smtp_url[512];          /* email.smtp_url: where email DCV mail goes, "" none */
 		char from[256];              /* email.from: the sender of approval mail */
-		char approval_url_base[512]; /* email.approval_url_base: "" = http://<api.listen> */
+		char approval_url_base[512]; /* email.approval_url_base: https:// outside --dev */
+		char smtp_ca_file[PATH_MAX]; /* email.smtp_ca_file: CAs of the SMTP server, "" system */
 	} email;
 	struct {
 		char https_listen[CONFIG_ADDR_LEN]; /* edge.https_listen: HOST:PORT, ":443" */

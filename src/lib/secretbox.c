@@ -116,6 +116,46 @@ out:
 	return rc;
 }
 
+/* TEXT (base64 of exactly SECRETBOX_KEY_LEN bytes: 44 characters ending in one '=') into KEY. */
+static int decode_key(const char *text, unsigned char key[SECRETBOX_KEY_LEN])
+{
+	unsigned char buf[SECRETBOX_KEY_LEN + 1]; /* EVP_DecodeBlock counts the padding too */
+	size_t n = strlen(text);
+	int rc = SE_EINVAL;
+
+	if (n == 44 && text[42] != '=' && text[43] == '=' &&
+	    strspn(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") ==
+		43 &&
+	    EVP_DecodeBlock(buf, (const unsigned char *)text, 44) == SECRETBOX_KEY_LEN + 1) {
+		memcpy(key, buf, SECRETBOX_KEY_LEN);
+		rc = 0;
+	}
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return rc;
+}
+
+/* Borrows PATH; OUT is written only on success. */
+int secretbox_load_master(const char *path, int create, struct secretbox *out, int *from_env)
+{
+	char *text = getenv(SECRETBOX_KEY_ENV);
+	unsigned char key[SECRETBOX_KEY_LEN];
+	int rc;
+
+	if (from_env)
+		*from_env = text != NULL;
+	if (!text)
+		return secretbox_load(path, create, out);
+	rc = decode_key(text, key);
+	if (rc == 0)
+		memcpy(out->key, key, sizeof(key));
+	/* The value lives in the process's environment block (also /proc/<pid>/environ): wipe
+	 * it there, then drop the variable. */
+	OPENSSL_cleanse(text, strlen(text));
+	unsetenv(SECRETBOX_KEY_ENV);
+	OPENSSL_cleanse(key, sizeof(key));
+	return rc;
+}
+
 /* EVP takes int lengths. */
 static int fits_int(size_t n)
 {

@@ -1,5 +1,5 @@
 /* Encryption at rest for private keys: AES-256-GCM under a master key kept in a file of mode
- * 0600. A sealed blob is [1 byte version = 1][12 bytes random nonce][ciphertext][16 bytes tag];
+ * 0600 or given in the environment. A sealed blob is [1 byte version = 1][12 bytes random nonce][ciphertext][16 bytes tag];
  * the additional data (AAD) binds a blob to the row it belongs to, so a blob copied to another
  * row does not open. */
 #ifndef SAASEDGE_LIB_SECRETBOX_H
@@ -18,6 +18,18 @@ struct secretbox {
  * new random key there first (mode 0600, created exclusively). SE_EPERM when the file is
  * readable by group or others; SE_EIO when it cannot be read or is not 32 bytes. */
 int secretbox_load(const char *path, int create, struct secretbox *out);
+
+/* The environment variable that can hold the master key itself (base64 of the 32 bytes, e.g.
+ * `head -c32 /dev/urandom | base64`), for fleets whose nodes get their secrets from the
+ * environment rather than from a file in the data directory. */
+#define SECRETBOX_KEY_ENV "SAASEDGE_MASTER_KEY"
+
+/* The master key from SECRETBOX_KEY_ENV when it is set, else secretbox_load(PATH, CREATE). With
+ * the variable no file is read or written, and its value is wiped from the environment once
+ * read, so that no child process or later getenv sees it. *FROM_ENV (may be NULL) says which
+ * source was used. SE_EINVAL when the variable is set but is not 32 bytes in base64; its value
+ * is never printed. Call before other threads start (it changes the environment). */
+int secretbox_load_master(const char *path, int create, struct secretbox *out, int *from_env);
 
 /* Encrypts PLAIN (N bytes) bound to AAD (NUL-terminated, may be ""). *sealed is malloc'd
  * (caller frees), *sealed_len = N + SECRETBOX_OVERHEAD. */

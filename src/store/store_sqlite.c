@@ -3,11 +3,14 @@
 #include "store/sqlite_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "lib/error.h"
 #include "lib/log.h"
@@ -424,6 +427,46 @@ static int make_dirs(const char *dir)
 	return rc;
 }
 
+/* PATH (the database, or its -wal or -shm) readable by its owner only. SQLite gives a new -wal
+ * and -shm the database file's mode, so a database created 0600 here keeps them 0600 whatever
+ * the umask; a file from an older version with wider modes is narrowed. */
+static int restrict_mode(const char *path, int create)
+{
+	struct stat sb;
+	int fd;
+
+	if (stat(path, &sb) == 0) {
+		if ((sb.st_mode & 077) == 0)
+			return 0;
+		log_warn("store op=chmod path=%s mode=%04o detail=\"narrowed to 0600\"", path,
+			 (unsigned)(sb.st_mode & 07777));
+		return chmod(path, 0600) == 0 ? 0 : SE_EIO;
+	}
+	if (errno != ENOENT || !create)
+		return errno == ENOENT ? 0 : SE_EIO;
+	fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno == EEXIST ? 0 : SE_EIO; /* another process created it: same mode */
+	close(fd);                                   /* an empty file is a new database to SQLite */
+	return 0;
+}
+
+static int restrict_modes(const char *db_path)
+{
+	char side[PATH_MAX];
+	int rc = restrict_mode(db_path, 1);
+
+	snprintf(side, sizeof(side), "%s-wal", db_path);
+	if (rc == 0)
+		rc = restrict_mode(side, 0);
+	snprintf(side, sizeof(side), "%s-shm", db_path);
+	if (rc == 0)
+		rc = restrict_mode(side, 0);
+	if (rc)
+		log_error("store op=chmod path=%s detail=\"%s\"", db_path, strerror(errno));
+	return rc;
+}
+
 int store_open(const char *data_dir, struct store **out)
 {
 	struct store *st = NULL;
@@ -447,6 +490,9 @@ int store_open(const char *data_dir, struct store **out)
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_mutex_init(&st->jobs_lock, NULL);
 	pthread_cond_init(&st->jobs_cond, NULL);
+	rc = restrict_modes(st->path);
+	if (rc)
+		goto out;
 	if (pthread_key_create(&st->key, conn_thread_exit) != 0) {
 		rc = SE_ENOMEM;
 		goto out;

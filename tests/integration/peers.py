@@ -177,14 +177,33 @@ def edge_http_key():
 class SmtpSink:
     """The customers' mailboxes: an aiosmtpd server in this process (Debian python3-aiosmtpd) on
     a loopback port, keeping every message it accepts. start()/stop() may be called again on
-    the same port (a mail server that was down and comes up)."""
+    the same port (a mail server that was down and comes up). With TLS (the default) it offers
+    and requires STARTTLS with a self-signed certificate for 127.0.0.1 (ca_file), as a real
+    relay would; TLS=False is a server that cannot do STARTTLS (or one whose offer a man in
+    the middle stripped)."""
 
-    def __init__(self, port=None, start=True):
+    def __init__(self, port=None, start=True, tls=True):
         self.port = port or free_port()
         self.messages = []  # (mail_from, [rcpt_to...], email.message.Message)
         self.controller = None
+        self.tls = tls
+        self.ca_file = None
+        if tls:
+            self._make_certificate()
         if start:
             self.start()
+
+    def _make_certificate(self):
+        import tempfile
+        from pathlib import Path
+
+        d = Path(tempfile.mkdtemp(prefix="smtpsink-"))
+        self.key_file, self.ca_file = d / "key.pem", d / "cert.pem"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(self.key_file),
+                        "-out", str(self.ca_file), "-days", "2", "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, capture_output=True, timeout=60)
 
     def start(self):
         import email
@@ -200,9 +219,14 @@ class SmtpSink:
                 sink.messages.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
                 return "250 OK"
 
+        tls = {}
+        if self.tls:
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(str(self.ca_file), str(self.key_file))
+            tls = {"tls_context": ctx, "require_starttls": True}
         # A generous ready_timeout: the default second is short on a busy test machine.
         self.controller = Controller(Keep(), hostname="127.0.0.1", port=self.port,
-                                     ready_timeout=15)
+                                     ready_timeout=15, **tls)
         self.controller.start()
         return self
 

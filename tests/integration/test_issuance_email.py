@@ -36,12 +36,23 @@ def sink():
     s.stop()
 
 
-def start_email(d, dns, smtp_url, extra=()):
-    """D's server with api, issuer and edge, the internal CA by default and mail to SMTP_URL."""
-    return d.start(roles="api,issuer,edge", extra_args=[
+# The approval page's public https address, as a TLS proxy in front of the API would serve it
+# (saasedge refuses a plain http one outside --dev); the tests reach the same path on the API's
+# own loopback port, as that proxy would.
+PUBLIC_BASE = "https://approve.provider-edge.test"
+_local = {"base": None}
+
+
+def start_email(d, dns, sink, extra=()):
+    """D's server with api, issuer and edge, the internal CA by default and mail to SINK (over
+    STARTTLS, its certificate trusted through email.smtp_ca_file)."""
+    server = d.start(roles="api,issuer,edge", extra_args=[
         "--dns.resolver", dns.resolver, "--issuance.default_ca", "internal",
-        f"--email.smtp_url={smtp_url}", "--email.from=Certificates <certs@provider-edge.com>",
-        *extra])
+        f"--email.smtp_url={sink.url}", f"--email.smtp_ca_file={sink.ca_file}",
+        f"--email.approval_url_base={PUBLIC_BASE}",
+        "--email.from=Certificates <certs@provider-edge.com>", *extra])
+    _local["base"] = f"http://127.0.0.1:{server.port}"
+    return server
 
 
 def customer(label):
@@ -51,10 +62,12 @@ def customer(label):
 
 
 def approval_link(message):
+    """The mailed link (on PUBLIC_BASE), as the URL that reaches it on the test's server."""
     body = message.get_body(preferencelist=("plain",)).get_content()
     links = LINK_RE.findall(body)
     assert len(set(links)) == 1, f"expected one approval link in the mail:\n{body}"
-    return links[0]
+    assert links[0].startswith(PUBLIC_BASE + "/dcv/email/"), links[0]
+    return _local["base"] + links[0][len(PUBLIC_BASE):]
 
 
 def check_mail(sink_entry, host, domain):
@@ -91,7 +104,7 @@ def assert_no_secret_anywhere(d, token):
 def test_email_approval_issues_both_certificates(deploy, dns, sink, tmp_path):
     d = deploy()
     creds = d.zone()
-    server = start_email(d, dns, sink.url)
+    server = start_email(d, dns, sink)
     api = d.api(creds)
     host, domain = customer("shop")
     h = create_ssl(api, host, "email")
@@ -101,7 +114,7 @@ def test_email_approval_issues_both_certificates(deploy, dns, sink, tmp_path):
     assert records == [{"emails": [f"{r}@{domain}" for r in ROLES]}], records
     (entry,) = sink.wait(1)
     link = check_mail(entry, host, domain)
-    assert link.startswith(f"http://127.0.0.1:{server.port}/dcv/email/"), link
+    assert link.startswith(f"http://127.0.0.1:{server.port}/dcv/email/"), link  # mapped
     token = link.rsplit("/", 1)[1]
 
     # GET (what a mail scanner prefetches) shows the page and approves nothing.
@@ -149,7 +162,7 @@ def test_email_approval_issues_both_certificates(deploy, dns, sink, tmp_path):
 def test_unknown_token_is_404_and_changes_nothing(deploy, dns, sink):
     d = deploy()
     creds = d.zone()
-    server = start_email(d, dns, sink.url)
+    server = start_email(d, dns, sink)
     api = d.api(creds)
     host, domain = customer("wrong")
     h = create_ssl(api, host, "email")
@@ -178,7 +191,7 @@ def test_unknown_token_is_404_and_changes_nothing(deploy, dns, sink):
 def test_wildcard_via_email(deploy, dns, sink, tmp_path):
     d = deploy()
     creds = d.zone()
-    start_email(d, dns, sink.url)
+    start_email(d, dns, sink)
     api = d.api(creds)
     host, domain = customer("wild")
     h = create_ssl(api, host, "email", wildcard=True)
@@ -201,7 +214,7 @@ def test_smtp_down_is_explained_and_recovers(deploy, dns):
     try:
         d = deploy()
         creds = d.zone()
-        start_email(d, dns, sink.url)
+        start_email(d, dns, sink)
         api = d.api(creds)
         host, domain = customer("down")
         h = create_ssl(api, host, "email")
@@ -281,7 +294,7 @@ def test_mail_waits_for_a_configured_smtp_server(deploy, dns):
 def test_expired_link_is_410_and_a_recheck_mails_a_new_one(deploy, dns, sink):
     d = deploy()
     creds = d.zone()
-    start_email(d, dns, sink.url, ["--issuance.validation_timeout", "3"])
+    start_email(d, dns, sink, ["--issuance.validation_timeout", "3"])
     api = d.api(creds)
     host, domain = customer("late")
     h = create_ssl(api, host, "email")
@@ -308,7 +321,7 @@ def test_renewal_asks_for_a_new_approval(deploy, dns, sink):
     d = deploy()
     creds = d.zone()
     # Certificates live 60 s and renew 50-55 s before they expire: a renewal within seconds.
-    start_email(d, dns, sink.url, ["--issuance.internal_validity", "60",
+    start_email(d, dns, sink, ["--issuance.internal_validity", "60",
                                    "--issuance.renew_before", "50"])
     api = d.api(creds)
     host, domain = customer("renew")

@@ -264,6 +264,44 @@ static void test_wipe(void **state)
 	assert_memory_equal(fx->box.key, zero, SECRETBOX_KEY_LEN);
 }
 
+/* The key in SAASEDGE_MASTER_KEY: used instead of the file (none is created), wiped from the
+ * environment once read; anything but 32 bytes of base64 is refused. */
+static void test_key_from_environment(void **state)
+{
+	struct fixture *fx = *state;
+	/* base64 of the bytes 0..31 */
+	static const char b64[] = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+	static const char *const bad[] = {
+	    "",
+	    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",   /* no padding */
+	    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh==",  /* 31 bytes */
+	    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n", /* a stray newline */
+	    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGx*dHh8=",  /* not base64 */
+	    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", /* hex */
+	};
+	int from_env = 0;
+
+	assert_int_equal(setenv(SECRETBOX_KEY_ENV, b64, 1), 0);
+	assert_int_equal(secretbox_load_master(fx->key_path, 1, &fx->box, &from_env), 0);
+	assert_int_equal(from_env, 1);
+	for (int i = 0; i < SECRETBOX_KEY_LEN; i++)
+		assert_int_equal(fx->box.key[i], i);
+	assert_null(getenv(SECRETBOX_KEY_ENV));
+	assert_int_equal(access(fx->key_path, F_OK), -1); /* no file written */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(setenv(SECRETBOX_KEY_ENV, bad[i], 1), 0);
+		assert_int_equal(secretbox_load_master(fx->key_path, 1, &fx->box, &from_env),
+				 SE_EINVAL);
+		assert_int_equal(from_env, 1);
+		assert_null(getenv(SECRETBOX_KEY_ENV));
+	}
+	assert_int_equal(access(fx->key_path, F_OK), -1);
+	/* Without the variable: the file, created when missing. */
+	assert_int_equal(secretbox_load_master(fx->key_path, 1, &fx->box, &from_env), 0);
+	assert_int_equal(from_env, 0);
+	assert_int_equal(access(fx->key_path, F_OK), 0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -278,6 +316,7 @@ int main(void)
 	    T(test_nonces_differ),
 	    T(test_bad_arguments),
 	    T(test_wipe),
+	    T(test_key_from_environment),
 	};
 #undef T
 

@@ -92,7 +92,6 @@ def test_unknown_hostname_is_404_without_location(edge):
 
 
 @pytest.mark.parametrize("target", [
-    b"http://evil.example.net/",     # absolute-form: its authority would follow the Host
     b"//evil.example.net/",
     b"evil.example.net:443",         # authority-form
     b"*",
@@ -110,6 +109,18 @@ def test_target_that_is_not_origin_form_gets_no_redirect(edge, target):
         return
     assert status == 400, (target, data[:300])
     assert "location" not in headers
+
+
+def test_absolute_form_target_names_the_host(edge):
+    # RFC 9112 3.2.2: a server accepts absolute-form and its authority is the Host. A name this
+    # edge does not serve gets 404 whatever the Host field says; a served one gets its redirect.
+    status, headers, data = get(edge.http, edge.name.encode(), b"http://evil.example.net/x")
+    assert status == 404, data[:300]
+    assert "location" not in headers
+    status, headers, data = get(edge.http, b"evil.example.net",
+                                f"http://{edge.name}/x".encode())
+    assert status == 301, data[:300]
+    assert headers["location"] == f"https://{edge.name}/x"
 
 
 def test_overlong_target_is_refused_not_cut(edge):

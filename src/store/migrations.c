@@ -302,6 +302,24 @@ static const char migration_list_at_scale[] =
 static const char migration_hostname_parent[] =
 	"CREATE INDEX hostnames_parent ON hostnames(substr(hostname, instr(hostname, '.') + 1));";
 
+/* A zone's list version: bumped by every change that can move a hostname's position in a list
+ * shape (a create, a delete, a new ssl.status or method), so that the anchors of deep pages
+ * (store_list_shape_anchors.c) know when they are stale. */
+/* clang-format off */
+static const char migration_list_shapes[] =
+	"ALTER TABLE zones ADD COLUMN list_version INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TRIGGER list_version_insert AFTER INSERT ON hostnames BEGIN"
+	" UPDATE zones SET list_version = list_version + 1 WHERE id = NEW.zone_id; END;"
+	"CREATE TRIGGER list_version_delete AFTER DELETE ON hostnames BEGIN"
+	" UPDATE zones SET list_version = list_version + 1 WHERE id = OLD.zone_id; END;"
+	"CREATE TRIGGER list_version_update AFTER UPDATE OF ssl_status, ssl_method, hostname,"
+	" zone_id ON hostnames WHEN NEW.ssl_status IS NOT OLD.ssl_status"
+	" OR NEW.ssl_method IS NOT OLD.ssl_method OR NEW.hostname IS NOT OLD.hostname"
+	" OR NEW.zone_id IS NOT OLD.zone_id BEGIN"
+	" UPDATE zones SET list_version = list_version + 1"
+	" WHERE id IN (NEW.zone_id, OLD.zone_id); END;";
+/* clang-format on */
+
 static const char *const migrations[] = {
     migration_1,
     migration_issuer,
@@ -312,6 +330,7 @@ static const char *const migrations[] = {
     migration_dns_records,
     migration_list_at_scale,
     migration_hostname_parent,
+    migration_list_shapes,
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -108,6 +108,7 @@ enum sq_stmt_id {
 	SQ_ANCHOR_APPENDED,
 	SQ_ANCHOR_PAGE,
 	SQ_ANCHOR_PAGE_DESC,
+	SQ_ZONE_LIST_VERSION,
 	SQ_ZONE_SSL_COUNT,
 	SQ_CUSTOM_HOST_SEQ,
 	SQ_TICKET_KEY_INSERT,
@@ -160,6 +161,7 @@ struct store {
 	pthread_cond_t jobs_cond;
 	uint64_t jobs_generation;
 	struct list_anchors *anchors; /* store_list_anchors.c */
+	struct list_shapes *shapes;   /* store_list_shape_anchors.c */
 };
 
 /* ---- connections and statements (store_sqlite.c) ------------------------------------------ */
@@ -260,7 +262,7 @@ int sq_keys_delete_for_hostname(struct sq_conn *c, const char *hostname_id);
 	"h.custom_origin_server, h.custom_origin_sni, h.verification_errors, h.created_at, "       \
 	"h.updated_at, h.change_seq, h.ssl_enabled, h.ssl_pack_id, p.status, h.ssl_method, "       \
 	"h.ssl_type, h.ssl_bundle_method, h.ssl_ca, h.ssl_wildcard, h.ssl_settings, "              \
-	"p.validation_records, p.validation_errors, COALESCE(p.custom, 0), "                      \
+	"p.validation_records, p.validation_errors, COALESCE(p.custom, 0), "                       \
 	"COALESCE(p.uploaded_on, 0), COALESCE(p.custom_csr_id, '')"
 #define SQ_HOSTNAME_FROM "hostnames h LEFT JOIN cert_packs p ON p.id = h.ssl_pack_id"
 
@@ -278,6 +280,29 @@ void sq_list_anchors_destroy(struct list_anchors *a);
  * caller's read transaction, which every read here joins. SE_EDB when rows and count disagree. */
 int sq_list_anchor(struct sq_conn *c, const char *zone_id, int64_t total, int64_t position,
 		   int64_t *anchor_rid, int64_t *skip);
+
+/* ---- deep pages of the other shapes (store_list_shape_anchors.c) -------------------------- */
+
+struct list_shapes;
+
+/* A list shape: a zone's hostnames in ORDER (and direction), all of them or those of one
+ * SSL_STATUS (creation order only). */
+struct sq_list_shape {
+	const char *zone_id;
+	enum store_hostname_order order;
+	int desc;
+	const char *ssl_status; /* NULL: every hostname */
+};
+
+int sq_list_shapes_create(struct list_shapes **out);
+void sq_list_shapes_destroy(struct list_shapes *l);
+/* 1 when SHAPE can be paged from anchors. */
+int sq_list_shape_supported(const struct sq_list_shape *shape);
+/* The rids at positions [POSITION, POSITION + LIMIT) of SHAPE into RIDS (room for LIMIT), in
+ * the shape's order; *COUNT how many. Joins the caller's read transaction. SE_EBUSY: the
+ * anchors are stale and were rebuilt too recently; read the page another way. */
+int sq_list_shape_page(struct sq_conn *c, const struct sq_list_shape *shape, int64_t position,
+		       int64_t limit, int64_t *rids, size_t *count);
 
 /* Fills ssl.certs of the N hostnames ITEMS from their current packs, in one query. */
 int sq_cert_summaries_fill(struct sq_conn *c, struct store_hostname *items, size_t n);

@@ -3,6 +3,7 @@
  * shape and connection, then only binds. The rows and the total are read in one snapshot. */
 #include "store/sqlite_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,7 @@ enum {
 #define KEY_ORDER_SHIFT 12 /* two bits of enum store_hostname_order */
 #define KEY_DESC        (1u << 14)
 #define KEY_COUNT       (1u << 15) /* the COUNT(*) statement rather than the rows */
+#define KEY_ROWS_BY_RID (1u << 16) /* the rows of a page whose rids are known */
 
 /* The trigram index needs three characters: shorter substrings are looked for row by row. */
 #define TRIGRAM_MIN 3
@@ -51,8 +53,9 @@ static const struct {
 } filters[] = {
     {F_ID, 2, " AND h.id = ?2"},
     {F_EXACT, 3, " AND h.hostname = ?3"},
-    {F_CONTAINS, 4, " AND h.rid IN (SELECT rowid FROM hostnames_trigram WHERE hostnames_trigram "
-		    "MATCH ?4)"},
+    {F_CONTAINS, 4,
+     " AND h.rid IN (SELECT rowid FROM hostnames_trigram WHERE hostnames_trigram "
+     "MATCH ?4)"},
     /* U+10FFFF sorts after every character a prefix can be followed by. */
     {F_PREFIX, 5, " AND h.hostname >= ?5 AND h.hostname < ?5 || char(1114111)"},
     {F_SSL_STATUS, 6, " AND h.ssl_status = ?6"},
@@ -82,7 +85,8 @@ struct list_query {
 	const char *zone_id;
 	unsigned mask;
 	const char *vals[PARAM_MAX]; /* by parameter number */
-	char *lower[2]; /* owned: the contains phrase (or lower-case text), starts_with lower case */
+	char
+	    *lower[2]; /* owned: the contains phrase (or lower-case text), starts_with lower case */
 	int64_t offset, limit;
 };
 
@@ -249,9 +253,10 @@ static int query_total(struct sq_conn *c, const struct list_query *q, int64_t *t
 		    sq_query(c, SQ_ZONE_HOSTNAME_COUNT,
 			     "SELECT hostname_count FROM zones WHERE id = ?1", &s, "t", q->zone_id);
 	else if (q->mask == F_SSL_STATUS)
-		rc = sq_query(c, SQ_ZONE_SSL_COUNT,
-			      "SELECT n FROM zone_ssl_counts WHERE zone_id = ?1 AND ssl_status = ?2",
-			      &s, "tt", q->zone_id, q->vals[6]);
+		rc =
+		    sq_query(c, SQ_ZONE_SSL_COUNT,
+			     "SELECT n FROM zone_ssl_counts WHERE zone_id = ?1 AND ssl_status = ?2",
+			     &s, "tt", q->zone_id, q->vals[6]);
 	else if ((rc = query_stmt(c, q, q->mask | KEY_COUNT, &s)) == 0)
 		rc = sq_step(c, s, "hostname_count");
 	*total = rc == 1 ? sqlite3_column_int64(s, 0) : 0;
@@ -337,6 +342,51 @@ static int query_rows_anchored(struct sq_conn *c, const struct list_query *q, in
 	return rc ? rc : rows_read(c, s, items, count);
 }
 
+/* A deep page of another supported shape (store_list_shape_anchors.c): its rids from the
+ * anchors, then their rows in the shape's order. */
+static int query_rows_shaped(struct sq_conn *c, const struct list_query *q,
+			     const struct sq_list_shape *shape, struct store_hostname **items,
+			     size_t *count)
+{
+	const char *order = orders[shape->order][shape->desc ? 1 : 0];
+	unsigned key = KEY_ROWS_BY_RID | ((unsigned)shape->order << KEY_ORDER_SHIFT) |
+		       (shape->desc ? KEY_DESC : 0);
+	int64_t *rids = calloc((size_t)q->limit, sizeof(*rids));
+	struct sqlbuf b = {.len = 0};
+	size_t n = 0, len = 0, cap = 3 + (size_t)q->limit * 21; /* 20 digits and a comma each */
+	char *json = NULL;
+	sqlite3_stmt *s = NULL;
+	int rc = rids ? 0 : SE_ENOMEM;
+
+	if (rc == 0)
+		rc = sq_list_shape_page(c, shape, q->offset, q->limit, rids, &n);
+	/* the page's rids as a JSON array for json_each: one statement whatever the count */
+	if (rc == 0 && !(json = malloc(cap)))
+		rc = SE_ENOMEM;
+	if (rc == 0) {
+		len = (size_t)snprintf(json, cap, "[");
+		for (size_t i = 0; i < n; i++)
+			len += (size_t)snprintf(json + len, cap - len, "%s%lld", i ? "," : "",
+						(long long)rids[i]);
+		snprintf(json + len, cap - len, "]");
+		sb_add(&b, "SELECT " SQ_HOSTNAME_COLUMNS " FROM " SQ_HOSTNAME_FROM
+			   " WHERE h.rid IN (SELECT value FROM json_each(?1))");
+		sb_add(&b, order);
+		s = sq_keyed_find(c, key);
+		if (!s)
+			rc = sq_keyed_add(c, key, b.buf, &s);
+	}
+	if (rc == 0 && sqlite3_bind_text(s, 1, json, -1, SQLITE_STATIC) != SQLITE_OK)
+		rc = sq_err(c, SQLITE_RANGE, "hostname_list rows bind");
+	if (rc == 0)
+		rc = rows_read(c, s, items, count);
+	else
+		sq_reset(s);
+	free(json);
+	free(rids);
+	return rc;
+}
+
 int store_hostname_list(struct store *st, const char *zone_id,
 			const struct store_hostname_filter *filter, struct store_hostname **items,
 			size_t *count, int64_t *total)
@@ -362,9 +412,18 @@ int store_hostname_list(struct store *st, const char *zone_id,
 		rc = query_total(c, &q, total);
 	/* Past the end or an empty page: the total is all the caller needs. */
 	if (rc == 0 && q.limit != 0 && q.offset < *total) {
+		struct sq_list_shape shape = {zone_id, filter->order, filter->descending,
+					      q.mask == F_SSL_STATUS ? q.vals[6] : NULL};
+
+		/* A deep page seeks from an anchor where its shape has them; SE_EBUSY: read it
+		 * with OFFSET. */
+		rc = SE_EBUSY;
 		if (q.mask == 0 && filter->order == STORE_ORDER_CREATED && q.offset >= ANCHOR_FROM)
 			rc = query_rows_anchored(c, &q, filter->descending, *total, items, count);
-		else
+		else if ((q.mask == 0 || q.mask == F_SSL_STATUS) && q.offset >= ANCHOR_FROM &&
+			 sq_list_shape_supported(&shape))
+			rc = query_rows_shaped(c, &q, &shape, items, count);
+		if (rc == SE_EBUSY)
 			rc = query_rows(c, &q, key, items, count);
 	}
 	if (rc == 0 && *count)

@@ -499,6 +499,8 @@ int store_open(const char *data_dir, struct store **out)
 	}
 	st->key_created = 1;
 	rc = sq_list_anchors_create(&st->anchors);
+	if (rc == 0)
+		rc = sq_list_shapes_create(&st->shapes);
 	if (rc)
 		goto out;
 	c = sq_conn_get(st);
@@ -534,6 +536,7 @@ void store_close(struct store *st)
 		pthread_cond_destroy(&st->jobs_cond);
 	}
 	sq_list_anchors_destroy(st->anchors);
+	sq_list_shapes_destroy(st->shapes);
 	free(st->path);
 	free(st);
 }

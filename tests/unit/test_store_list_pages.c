@@ -1,7 +1,8 @@
-/* Unit tests of deep pages in creation order (src/store/store_list_anchors.c): every page an
- * anchor serves must be the page an OFFSET over the same order gives, in both directions,
- * after creates (anchors extended) and after deletes (anchors rebuilt). The OFFSET answer comes
- * from the same list with a filter every row matches (a prefix), which never uses anchors. */
+/* Unit tests of deep pages from anchors (src/store/store_list_anchors.c for creation order,
+ * store_list_shape_anchors.c for the other orders and one ssl.status): every page an anchor
+ * serves must be the page an OFFSET over the same order gives, in both directions, after
+ * creates, deletes and status changes. The OFFSET answer comes from the same list with a
+ * filter every row matches (a prefix), which never uses anchors. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -111,10 +112,108 @@ static void test_anchored_pages_match_offset(void **state)
 	check_pages(fx, ROWS + 198);
 }
 
+static const char *const statuses[] = {
+    "active", "active", "active", "pending_validation", "pending_issuance", "pending_deployment"};
+static const char *const methods[] = {"http", "txt", "email"};
+
+/* Names in an order unlike creation order, statuses and methods in runs of mixed sizes. */
+static void add_mixed_hosts(struct store_fixture *fx, int from, int to, char packs[][37])
+{
+	for (int i = from; i < to; i++) {
+		struct store_hostname h;
+		char name[64];
+
+		snprintf(name, sizeof(name), "h%05d.example.com", (i * 7919) % 100000);
+		store_fixture_hostname(fx, name, statuses[i % 6], methods[(i / 7) % 3], &h);
+		assert_int_equal(store_hostname_create(fx->st, &h), 0);
+		memcpy(packs[i], h.ssl.pack_id, 37);
+		store_hostname_dispose(&h);
+	}
+}
+
+/* The ids of one page of ORDER (SSL_STATUS: that status only), anchored or through OFFSET. */
+static size_t shape_page(struct store_fixture *fx, enum store_hostname_order order, int desc,
+			 const char *ssl_status, int64_t offset, int via_offset, char out[][37],
+			 int64_t *total)
+{
+	struct store_hostname_filter f;
+	struct store_hostname *items = NULL;
+	size_t n = 0;
+
+	memset(&f, 0, sizeof(f));
+	f.wildcard = -1;
+	f.order = order;
+	f.descending = desc;
+	f.ssl_status = ssl_status;
+	f.offset = offset;
+	f.limit = 50;
+	if (via_offset)
+		f.hostname_starts_with = "h";
+	assert_int_equal(store_hostname_list(fx->st, fx->zone.id, &f, &items, &n, total), 0);
+	for (size_t i = 0; i < n; i++)
+		memcpy(out[i], items[i].id, 37);
+	store_hostname_list_free(items, n);
+	return n;
+}
+
+static void check_shapes(struct store_fixture *fx)
+{
+	static const struct {
+		enum store_hostname_order order;
+		const char *ssl_status;
+		int64_t offsets[6];
+	} shapes[] = {
+	    {STORE_ORDER_HOSTNAME, NULL, {2048, 2049, 3071, 3072, 3500, 4090}},
+	    {STORE_ORDER_SSL_STATUS, NULL, {2048, 2100, 3071, 3072, 3500, 4090}},
+	    {STORE_ORDER_SSL, NULL, {2048, 2100, 3071, 3072, 3500, 4090}},
+	    {STORE_ORDER_CREATED, "active", {2048, 2049, 2100, 2150, 2200, 5000}},
+	};
+	static char a[50][37], b[50][37];
+
+	for (size_t k = 0; k < sizeof(shapes) / sizeof(shapes[0]); k++) {
+		for (size_t o = 0; o < 6; o++) {
+			for (int desc = 0; desc < 2; desc++) {
+				int64_t off = shapes[k].offsets[o], ta = 0, tb = 0;
+				size_t na = shape_page(fx, shapes[k].order, desc,
+						       shapes[k].ssl_status, off, 0, a, &ta);
+				size_t nb = shape_page(fx, shapes[k].order, desc,
+						       shapes[k].ssl_status, off, 1, b, &tb);
+
+				assert_int_equal(ta, tb);
+				assert_int_equal(na, nb);
+				for (size_t i = 0; i < na; i++)
+					assert_string_equal(a[i], b[i]);
+			}
+		}
+	}
+}
+
+static void test_shape_pages_match_offset(void **state)
+{
+	struct store_fixture *fx = *state;
+	static char packs[4300][37];
+	int64_t total = 0;
+	char one[1][37];
+
+	add_mixed_hosts(fx, 0, 4200, packs);
+	check_shapes(fx);
+	/* A status change moves a row from one run to another: the anchors are stale. */
+	for (int i = 0; i < 4200; i += 97)
+		assert_int_equal(
+		    store_pack_set_status(fx->st, packs[i], NULL, "pending_issuance", NULL), 0);
+	check_shapes(fx);
+	/* A create lands anywhere in name order. */
+	add_mixed_hosts(fx, 4200, 4250, packs);
+	check_shapes(fx);
+	assert_int_equal(shape_page(fx, STORE_ORDER_HOSTNAME, 0, NULL, 4249, 0, one, &total), 1);
+	assert_int_equal(total, 4250);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_anchored_pages_match_offset, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_shape_pages_match_offset, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,15 +31,16 @@ int expiry_watch_pass(struct store *st, int64_t now_us)
 		rc =
 		    store_custom_packs_expiring(st, now_us, EXPIRY_WATCH_WINDOW_US, due, BATCH, &n);
 		for (size_t i = 0; rc == 0 && i < n; i++) {
-			const char *to =
-			    due[i].not_after_us <= now_us ? "expired" : "pending_expiration";
-			/* EXPECTED = what was read: an edge or a PATCH that moved it meanwhile
-			 * wins (SE_EBUSY), and the next pass looks again. */
-			int r = store_pack_set_status(st, due[i].pack_id, due[i].status, to, NULL);
+			int ended = due[i].not_after_us <= now_us;
+			/* A pack that another role moved meanwhile (a new upload) is refused by
+			 * the lifecycle table (SE_EBUSY), and the next pass looks again. */
+			int r =
+			    store_pack_move(st, due[i].pack_id,
+					    ended ? PACK_EV_EXPIRED : PACK_EV_EXPIRING, -1, NULL);
 
 			if (r == 0)
 				log_info("msg=\"custom certificate expiry\" pack=%s status=%s",
-					 due[i].pack_id, to);
+					 due[i].pack_id, ended ? "expired" : "pending_expiration");
 			else if (r != SE_EBUSY && r != SE_ENOTFOUND)
 				rc = r;
 		}

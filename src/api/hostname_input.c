@@ -150,11 +150,12 @@ static int apply_origin_sni(const json_t *v, struct store_hostname *h, struct ap
 }
 
 int hostname_input_apply(const json_t *body, const struct config *cfg, int creating,
-			 struct store_hostname *h, int *restart, struct api_response *res)
+			 struct store_hostname *h, enum store_ssl_change *change,
+			 struct api_response *res)
 {
 	const json_t *v;
 
-	*restart = 0;
+	*change = STORE_SSL_KEEP;
 	if (apply_hostname(json_object_get(body, "hostname"), creating, h, res))
 		return -1;
 	if ((v = json_object_get(body, "custom_metadata")) && apply_metadata(v, h, res))
@@ -167,7 +168,7 @@ int hostname_input_apply(const json_t *body, const struct config *cfg, int creat
 		return -1;
 	v = json_object_get(body, "ssl");
 	if (v && !json_is_null(v))
-		return ssl_input_apply(v, cfg, hostname_is_wildcard(h->hostname), &h->ssl, restart,
+		return ssl_input_apply(v, cfg, hostname_is_wildcard(h->hostname), &h->ssl, change,
 				       res);
 	return 0;
 }

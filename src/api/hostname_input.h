@@ -10,11 +10,12 @@
 #include "store/store.h"
 
 /* Applies BODY to H. CREATING: "hostname" is required and sets h->hostname; otherwise H holds
- * the stored record and a "hostname" that differs from it is 409/1439. *RESTART is set when the
- * certificate validation must (re)start. Returns 0, or -1 with RES filled; on -1, H must not be
+ * the stored record and a "hostname" that differs from it is 409/1439. *CHANGE says what happens to
+ * the certificate pack (ssl_input.h). Returns 0, or -1 with RES filled; on -1, H must not be
  * stored (the caller disposes it). */
 int hostname_input_apply(const json_t *body, const struct config *cfg, int creating,
-			 struct store_hostname *h, int *restart, struct api_response *res);
+			 struct store_hostname *h, enum store_ssl_change *change,
+			 struct api_response *res);
 
 /* Fails RES with the custom-hostname error for a hostname_normalize() verdict. */
 void hostname_input_fail(struct api_response *res, int verdict, const char *reason);

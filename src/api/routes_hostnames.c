@@ -156,7 +156,8 @@ void api_hostname_create(struct api_request *req, struct api_response *res)
 {
 	struct store_hostname h = {0};
 	json_t *body = NULL;
-	int restart, rc;
+	enum store_ssl_change change;
+	int rc;
 
 	if (body_object(req, &body, res))
 		return;
@@ -164,7 +165,7 @@ void api_hostname_create(struct api_request *req, struct api_response *res)
 		api_fail(res, API_ERR_INTERNAL, NULL);
 		goto out;
 	}
-	if (hostname_input_apply(body, req->cfg, 1, &h, &restart, res))
+	if (hostname_input_apply(body, req->cfg, 1, &h, &change, res))
 		goto out;
 	if (h.ssl.custom) {
 		if (store_upload(req, res, body, &h, 1) == 0)
@@ -230,7 +231,8 @@ void api_hostname_edit(struct api_request *req, struct api_response *res)
 {
 	struct store_hostname h = {0};
 	json_t *body = NULL;
-	int restart, rc;
+	enum store_ssl_change change;
+	int rc;
 
 	if (hostname_id(req, res) || body_object(req, &body, res))
 		return;
@@ -240,7 +242,7 @@ void api_hostname_edit(struct api_request *req, struct api_response *res)
 		goto out;
 	}
 	int was_custom = h.ssl.custom;
-	if (hostname_input_apply(body, req->cfg, 0, &h, &restart, res))
+	if (hostname_input_apply(body, req->cfg, 0, &h, &change, res))
 		goto out;
 	if (h.ssl.custom && custom_cert_in_request(json_object_get(body, "ssl"))) {
 		if (store_upload(req, res, body, &h, 0) == 0)
@@ -253,10 +255,10 @@ void api_hostname_edit(struct api_request *req, struct api_response *res)
 		goto out;
 	}
 	/* Cloudflare's refresh brings a moved hostname back to pending. */
-	if (restart && strcmp(h.status, "moved") == 0)
+	if (change != STORE_SSL_KEEP && strcmp(h.status, "moved") == 0)
 		snprintf(h.status, sizeof(h.status), "pending");
 	h.updated_at_us = time_now_us();
-	rc = store_hostname_update(req->store, &h, restart);
+	rc = store_hostname_update(req->store, &h, change);
 	/* The uploaded certificate goes at once rather than when the managed one is active: a
 	 * PATCH that asks for a managed certificate no longer wants the uploaded one. */
 	if (rc == 0 && was_custom && !h.ssl.custom &&

@@ -129,12 +129,12 @@ static void set_custom(struct store_ssl *s, const char *bundle_method, int uploa
 }
 
 int ssl_input_apply(const json_t *ssl, const struct config *cfg, int wildcard_host,
-		    struct store_ssl *s, int *restart, struct api_response *res)
+		    struct store_ssl *s, enum store_ssl_change *change, struct api_response *res)
 {
 	struct ssl_request rq = {0};
 	int was_enabled = s->enabled;
 
-	*restart = 0;
+	*change = STORE_SSL_KEEP;
 	if (!json_is_object(ssl))
 		return api_fail(res, API_ERR_SSL_INVALID, "ssl must be an object"), -1;
 	if (parse_request(ssl, cfg, &rq, res) || merge_settings(s, rq.settings, res))
@@ -171,14 +171,13 @@ int ssl_input_apply(const json_t *ssl, const struct config *cfg, int wildcard_ho
 	int changed = !was_enabled || strcmp(method, s->method) != 0 ||
 		      strcmp(ca, s->certificate_authority) != 0 || wildcard != s->wildcard;
 	if (changed) {
-		/* A new method, CA or name set means a new certificate: start over. */
-		*restart = 1;
+		/* A new method, CA or name set means a new certificate: start over (a new pack
+		 * starts at initializing). */
+		*change = STORE_SSL_RESTART;
 		snprintf(s->status, sizeof(s->status), "initializing");
 	} else if (rq.method && strcmp(s->status, "active") != 0) {
-		/* The same method again is Cloudflare's "recheck now"; a timed-out pack restarts. */
-		*restart = 1;
-		if (strstr(s->status, "timed_out"))
-			snprintf(s->status, sizeof(s->status), "initializing");
+		/* The same values again are Cloudflare's "recheck now"; a timed-out pack restarts. */
+		*change = strstr(s->status, "timed_out") ? STORE_SSL_RESTART : STORE_SSL_RECHECK;
 	}
 	s->enabled = 1;
 	snprintf(s->method, sizeof(s->method), "%s", method);

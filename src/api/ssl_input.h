@@ -13,11 +13,12 @@
  * status pending_deployment and no restart; the certificate itself is checked by the caller. A
  * DCV method on a custom S makes it managed again with s->pack_id cleared (the caller makes a
  * new pack). WILDCARD_HOST says the hostname starts with "*.".
- * On success returns 0 and sets *RESTART when validation must (re)start: then s->status holds the
- * status to restart from. On bad input fills RES and returns -1, leaving S in an unspecified
- * state that the caller must not store. */
+ * On success returns 0 with *CHANGE what happens to the pack: STORE_SSL_RESTART for a new
+ * method, CA or name set (s->status is then "initializing", the status of a new pack) or a
+ * timed-out pack asked again, STORE_SSL_RECHECK for the same values again. On bad input fills
+ * RES and returns -1, leaving S in an unspecified state that the caller must not store. */
 int ssl_input_apply(const json_t *ssl, const struct config *cfg, int wildcard_host,
-		    struct store_ssl *s, int *restart, struct api_response *res);
+		    struct store_ssl *s, enum store_ssl_change *change, struct api_response *res);
 
 /* The CA a hostname gets when it names none. */
 const char *ssl_default_ca(const struct config *cfg);

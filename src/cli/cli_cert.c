@@ -1,7 +1,8 @@
-/* `saasedge cert import`: puts an operator's certificate and key into the store, the way the
- * issuer would, so that edges serve it (migrations from nginx, and certificates issued elsewhere).
- * The key is sealed under the master key with the key id as AAD; the pack goes to
- * pending_deployment and the edges move it to active once they serve it. */
+/* `saasedge cert import`: puts an operator's certificate and key into the store as an upload,
+ * through the store function the API's custom_certificate uses, so that edges serve it
+ * (migrations from nginx, and certificates issued elsewhere) and no issuer replaces it. The key
+ * is sealed under the master key with the key id as AAD; the pack goes to pending_deployment
+ * and the edges move it to active once they serve it. */
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "cli/cli.h"
 #include "lib/error.h"
 #include "lib/hostname.h"
+#include "lib/ids.h"
 #include "lib/keys.h"
 #include "lib/secretbox.h"
 #include "lib/timeutil.h"
@@ -22,8 +24,9 @@
 static const char cert_usage[] =
     "usage: saasedge cert import --hostname NAME --cert FILE --key FILE [--zone ID] --data DIR\n"
     "Stores a certificate (PEM, leaf first, then its chain) and its private key (PEM) for\n"
-    "NAME. The hostname must exist, or --zone creates it. Importing the other key type (ECDSA\n"
-    "or RSA) fills the pack's second slot. Prints the certificate pack id.\n";
+    "NAME as an uploaded certificate, like the API's custom_certificate. The hostname must\n"
+    "exist, or --zone creates it. Importing the other key type (ECDSA or RSA) keeps the\n"
+    "first: both are served. Prints the certificate pack id.\n";
 
 /* What one import holds, released by import_dispose whatever the point of failure. */
 struct import {
@@ -215,29 +218,84 @@ int cli_cert_hostname_create(struct store *st, const char *zone_id, const char *
 	return rc;
 }
 
-/* Fills im->host with the hostname, creating it under --zone when missing, and makes sure it
- * has a certificate pack. */
-static int host_find(struct store *st, struct import *im)
+/* Fills im->host with the hostname; under --zone a missing one is created without ssl (its
+ * pack comes with the upload), as the API does for a create that carries a certificate.
+ * *CREATED says so. */
+static int host_find(struct store *st, struct import *im, int *created)
 {
 	struct store_edge_entry e;
 	int rc = store_edge_lookup(st, im->hostname, &e);
 
-	if (rc == SE_ENOTFOUND && im->zone_opt)
-		return cli_cert_hostname_create(st, im->zone_opt, im->hostname,
-						 "pending_deployment", "", &im->host);
+	*created = 0;
+	if (rc == SE_ENOTFOUND && im->zone_opt) {
+		struct store_hostname *h = &im->host;
+
+		memset(h, 0, sizeof(*h));
+		snprintf(h->zone_id, sizeof(h->zone_id), "%s", im->zone_opt);
+		snprintf(h->hostname, sizeof(h->hostname), "%s", im->hostname);
+		/* The operator holds the name's certificate: no ownership check to wait for. */
+		snprintf(h->status, sizeof(h->status), "active");
+		h->created_at_us = h->updated_at_us = time_now_us();
+		rc = ids_uuid(h->id);
+		if (rc == 0)
+			rc = ids_uuid(h->ownership_token);
+		if (rc == 0)
+			rc = store_hostname_create(st, h);
+		*created = rc == 0;
+		return rc;
+	}
 	if (rc == SE_ENOTFOUND)
 		cli_error("no hostname %s: create it first, or give --zone ID", im->hostname);
 	if (rc)
 		return rc;
 	rc = store_hostname_get(st, e.zone_id, e.hostname_id, &im->host);
 	store_edge_entry_dispose(&e);
-	if (rc || im->host.ssl.enabled)
-		return rc;
-	im->host.ssl.enabled = 1;
-	snprintf(im->host.ssl.status, sizeof(im->host.ssl.status), "pending_deployment");
-	snprintf(im->host.ssl.method, sizeof(im->host.ssl.method), "http");
-	snprintf(im->host.ssl.type, sizeof(im->host.ssl.type), "dv");
-	return store_hostname_update(st, &im->host, 1);
+	return rc;
+}
+
+/* Stores the certificate as an upload of its key type (store_custom_pack_attach, the path of
+ * the API's custom_certificate): a new custom pack in pending_deployment that keeps the
+ * certificate of the other key type when the hostname's pack was custom already, the
+ * hostname's jobs dropped, in one transaction. */
+static int attach(struct store *st, const struct secretbox *box, struct import *im)
+{
+	struct store_custom_pack p;
+	struct store_custom_cert *cc = &p.certs[0];
+	struct store_hostname *h = &im->host;
+	unsigned char *sealed = NULL;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p.n_certs = 1;
+	p.keep_other_type = 1;
+	p.uploaded_on_us = time_now_us();
+	snprintf(cc->cert.key_type, sizeof(cc->cert.key_type), "%s", keys_type_name(im->type));
+	snprintf(cc->cert.serial, sizeof(cc->cert.serial), "%s", im->info.serial);
+	cc->cert.leaf_der = im->ders[0];
+	cc->cert.leaf_len = im->lens[0];
+	cc->cert.chain_der = im->chain_len ? im->chain : NULL;
+	cc->cert.chain_len = im->chain_len;
+	cc->cert.not_before_us = im->info.not_before_us;
+	cc->cert.not_after_us = im->info.not_after_us;
+	cc->pem_key_type = cc->cert.key_type;
+	rc = ids_uuid(p.pack_id);
+	if (rc == 0)
+		rc = ids_uuid(cc->cert.id);
+	if (rc == 0)
+		rc = ids_uuid(cc->cert.private_key_id);
+	if (rc == 0)
+		rc = keys_seal(box, im->pkey, cc->cert.private_key_id, &sealed, &cc->sealed_len);
+	cc->sealed_key = sealed;
+	h->ssl.enabled = 1;
+	h->ssl.custom = 1;
+	if (!h->ssl.bundle_method[0])
+		snprintf(h->ssl.bundle_method, sizeof(h->ssl.bundle_method), "ubiquitous");
+	if (rc == 0)
+		rc = store_custom_pack_attach(st, h, &p);
+	if (rc == 0)
+		snprintf(h->ssl.pack_id, sizeof(h->ssl.pack_id), "%s", p.pack_id);
+	free(sealed);
+	return rc;
 }
 
 int cli_cert_store(struct store *st, const struct secretbox *box, const char *pack,
@@ -274,22 +332,11 @@ int cli_cert_store(struct store *st, const struct secretbox *box, const char *pa
 	return rc;
 }
 
-static int store_cert(struct store *st, const struct secretbox *box, struct import *im)
-{
-	const char *pack = im->host.ssl.pack_id;
-	int rc = cli_cert_store(st, box, pack, im->type, im->pkey, im->ders[0], im->lens[0],
-				im->chain, im->chain_len, &im->info);
-
-	if (rc == 0)
-		rc = store_pack_set_status(st, pack, NULL, "pending_deployment", NULL);
-	return rc;
-}
-
 static int import_run(const struct config *cfg, struct import *im)
 {
 	struct store *st = NULL;
 	struct secretbox box;
-	int loaded = 0;
+	int loaded = 0, created = 0;
 	int rc;
 
 	if (cli_load_master_key(cfg, &box) != CLI_EXIT_OK)
@@ -297,9 +344,11 @@ static int import_run(const struct config *cfg, struct import *im)
 	loaded = 1;
 	rc = cli_open_store(cfg, &st) == CLI_EXIT_OK ? 0 : SE_EDB;
 	if (rc == 0)
-		rc = host_find(st, im);
+		rc = host_find(st, im, &created);
 	if (rc == 0)
-		rc = store_cert(st, &box, im);
+		rc = attach(st, &box, im);
+	if (rc && created)
+		store_hostname_delete(st, im->host.zone_id, im->host.id);
 	if (rc == 0)
 		printf("%s\n", im->host.ssl.pack_id);
 	else if (rc != SE_ENOTFOUND || im->zone_opt)

@@ -69,7 +69,7 @@ void lookup_job_free(struct lookup_job *job)
 
 int edge_pack_activate(struct edge *e, const struct edge_entry *entry)
 {
-	int rc = store_pack_activate(e->st, entry->pack_id, entry->change_seq);
+	int rc = store_pack_move(e->st, entry->pack_id, PACK_EV_DEPLOYED, entry->change_seq, NULL);
 
 	if (rc == 0)
 		log_info("edge msg=\"certificate deployed\" pack=%s", entry->pack_id);

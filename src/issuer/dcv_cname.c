@@ -120,9 +120,8 @@ static void on_cname(void *arg, int status, int timeouts, unsigned char *abuf, i
 	ldns_pkt_free(pkt);
 }
 
-/* NAME's CNAME target into OUT ("" when none). SE_EIO with DETAIL when no answer came. */
-static int cname_lookup(const char *resolver, const char *name, char *out, size_t len, char *detail,
-			size_t detail_len)
+int dcv_cname_lookup(const char *resolver, const char *name, char *out, size_t len,
+		     char *detail, size_t detail_len)
 {
 	struct ares_options opts = {.timeout = 1000, .tries = 2};
 	struct cname_query q = {"", 0, 0};
@@ -152,7 +151,7 @@ out:
 	return rc;
 }
 
-static int same_name(const char *a, const char *b)
+int dcv_same_name(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
 
@@ -168,7 +167,7 @@ int dcv_cname_check(struct pack_work *w, char *msg, size_t msg_len)
 
 	snprintf(name, sizeof(name), "_acme-challenge.%s", base_of(w->subj.hostname));
 	dcv_cname_target(w, target, sizeof(target));
-	rc = cname_lookup(w->is->cfg->dns.resolver, name, found, sizeof(found), detail,
+	rc = dcv_cname_lookup(w->is->cfg->dns.resolver, name, found, sizeof(found), detail,
 			  sizeof(detail));
 	if (rc) {
 		snprintf(msg, msg_len, "%s", detail);
@@ -178,7 +177,7 @@ int dcv_cname_check(struct pack_work *w, char *msg, size_t msg_len)
 		snprintf(msg, msg_len, "CNAME record %s not found: expected %s", name, target);
 		return SE_ENOTFOUND;
 	}
-	if (!same_name(found, target)) {
+	if (!dcv_same_name(found, target)) {
 		snprintf(msg, msg_len, "CNAME record %s points to %s: expected %s", name, found,
 			 target);
 		return SE_ENOTFOUND;

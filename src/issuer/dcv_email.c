@@ -70,7 +70,7 @@ int dcv_email_prepare(struct pack_work *w, struct step_out *out)
 	state_set_int(w->state, "vstart", time_now_us());
 	state_set_int(w->state, "tries", 0);
 	json_object_set_new(w->state, "records_written", json_true());
-	out->pack_status = "pending_validation";
+	out->event = PACK_EV_RECORDS_SHOWN;
 	out->next = STEP_NOW;
 	return 0;
 }

@@ -264,7 +264,7 @@ static int order_step(struct pack_work *w, struct step_out *out)
 		state_set_str(w->state, "step", "finalize");
 		if (!state_int(w->state, "istart"))
 			state_set_int(w->state, "istart", time_now_us());
-		out->pack_status = "pending_issuance";
+		out->event = PACK_EV_VALIDATED;
 		goto out;
 	}
 	if (!state_int(w->state, "vstart"))
@@ -273,7 +273,7 @@ static int order_step(struct pack_work *w, struct step_out *out)
 	state_set_str(w->state, "step", "preflight");
 	out->records = dcv_records_dump(records);
 	records = NULL;
-	out->pack_status = "pending_validation";
+	out->event = PACK_EV_RECORDS_SHOWN;
 	if (!out->records)
 		rc = SE_ENOMEM;
 out:
@@ -460,7 +460,7 @@ static int poll_step(struct pack_work *w, struct step_out *out)
 	state_set_int(w->state, "istart", time_now_us());
 	state_set_int(w->state, "tries", 0);
 	state_set_str(w->state, "last_problem", "");
-	out->pack_status = "pending_issuance";
+	out->event = PACK_EV_VALIDATED;
 	out->errors = strdup("");
 	out->next = STEP_NOW;
 	return out->errors ? 0 : SE_ENOMEM;

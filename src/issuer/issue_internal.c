@@ -75,7 +75,7 @@ static int prepare(struct pack_work *w, struct step_out *out)
 	out->records = dcv_records_dump(records);
 	records = NULL;
 	out->errors = strdup("");
-	out->pack_status = "pending_validation";
+	out->event = PACK_EV_RECORDS_SHOWN;
 	out->next = STEP_NOW;
 	rc = out->records && out->errors ? 0 : SE_ENOMEM;
 out:
@@ -113,7 +113,7 @@ static int check(struct pack_work *w, struct step_out *out)
 	state_set_int(w->state, "tries", 0);
 	state_set_str(w->state, "last_problem", "");
 	out->errors = strdup("");
-	out->pack_status = "pending_issuance";
+	out->event = PACK_EV_VALIDATED;
 	out->next = STEP_NOW;
 	return out->errors ? 0 : SE_ENOMEM;
 }

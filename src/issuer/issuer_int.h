@@ -60,8 +60,8 @@ enum step_next {
 };
 
 struct step_out {
-	const char *pack_status; /* NULL: unchanged */
-	char *records;           /* malloc'd JSON array text, or NULL: unchanged */
+	enum pack_event event; /* how the pack's status moves; PACK_EV_NONE: it stays */
+	char *records;         /* malloc'd JSON array text, or NULL: unchanged */
 	char *errors; /* malloc'd JSON array text, "" (malloc'd) clears, NULL unchanged */
 	enum step_next next;
 	int64_t delay_us;
@@ -143,6 +143,10 @@ int ownership_check(struct pack_work *w, char *msg, size_t msg_len);
 /* Runs the "pack_cleanup" job JOB (leased by the caller): deactivates the ACME authorizations
  * of a deleted pack, best effort, then finishes the job. */
 void pack_cleanup_run(struct issuer *is, const struct store_job *job);
+/* Deactivates, once and best effort, every ACME authorization that STATE (a pack's state
+ * document) names: a pack restarted by a PATCH gives up the old attempt's before it orders
+ * again. 0, or SE_EIO when the CA did not answer for some. */
+int pack_authz_deactivate(struct issuer *is, const char *pack_id, json_t *state);
 
 /* ---- renewal.c ----------------------------------------------------------------------------- */
 
@@ -240,6 +244,12 @@ int dcv_cname_add(struct pack_work *w, const char *identifier, const char *value
 		  json_t *records);
 /* Withdraws every value the pack published (it is issued). */
 void dcv_cname_withdraw(struct pack_work *w);
+/* NAME's CNAME target at RESOLVER into OUT ("" when none), the answer parsed with ldns.
+ * SE_EIO (SE_ECONFIG for a bad RESOLVER) with DETAIL when no answer came. */
+int dcv_cname_lookup(const char *resolver, const char *name, char *out, size_t len,
+		     char *detail, size_t detail_len);
+/* 1 when A and B are the same DNS name (case-insensitive, a final dot ignored). */
+int dcv_same_name(const char *a, const char *b);
 /* 0 when _acme-challenge.<host> CNAMEs to the target at dns.resolver; otherwise SE_ENOTFOUND
  * or SE_EIO with MSG a sentence for validation_errors. Blocks up to a few seconds. */
 int dcv_cname_check(struct pack_work *w, char *msg, size_t msg_len);

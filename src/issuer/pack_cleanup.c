@@ -1,8 +1,10 @@
-/* After a hostname is deleted: deactivate the ACME authorizations its packs held (RFC 8555
- * §7.5.2), so the CA stops treating the name as validated for our account. The store leaves a
- * "pack_cleanup" job carrying the deleted pack's issuer state; this runs it off the API thread.
- * Best effort: a CA that cannot be reached is tried again a few times, then given up on (the
- * authorizations expire on their own). */
+/* After a hostname is deleted, or its pack restarted: deactivate the ACME authorizations the
+ * pack held (RFC 8555 §7.5.2), so the CA stops treating the name as validated for our account.
+ * On delete the store leaves a "pack_cleanup" job carrying the deleted pack's issuer state;
+ * this runs it off the API thread, and a CA that cannot be reached is tried again a few times,
+ * then given up on (the authorizations expire on their own). On a restart the issuer does it
+ * itself, once, before its new order: a CA that hands a pending authorization to the next order
+ * for the name would otherwise have it deactivated under that order. */
 #include "issuer/issuer_int.h"
 
 #include <stdlib.h>
@@ -54,9 +56,7 @@ static json_t *authz_urls(json_t *state)
 	return urls;
 }
 
-/* 0 when every authorization was deactivated or is gone; SE_EIO when the CA should be asked
- * again. */
-static int deactivate_all(struct issuer *is, const char *pack_id, json_t *state)
+int pack_authz_deactivate(struct issuer *is, const char *pack_id, json_t *state)
 {
 	const char *ca = state_str(state, "ca");
 	json_t *urls = NULL, *url;
@@ -105,7 +105,7 @@ void pack_cleanup_run(struct issuer *is, const struct store_job *job)
 	if (rc == 0)
 		state = json_loads(payload, 0, NULL);
 	if (state)
-		rc = deactivate_all(is, job->subject_id, state);
+		rc = pack_authz_deactivate(is, job->subject_id, state);
 	if (rc == SE_EIO && job->attempts + 1 < CLEANUP_ATTEMPTS)
 		store_job_retry(is->st, job->id, job->lease_token, time_now_us() + CLEANUP_RETRY_US,
 				"the CA did not answer");

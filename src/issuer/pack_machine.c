@@ -101,6 +101,9 @@ static int state_load(struct pack_work *w)
 	if (st && (strcmp(state_str(st, "sig"), sig) != 0 ||
 		   (strcmp(w->subj.pack_status, "initializing") == 0 &&
 		    json_is_true(json_object_get(st, "records_written"))))) {
+		if (pack_authz_deactivate(w->is, w->subj.pack_id, st))
+			log_info("msg=\"old authorizations left to expire\" hostname=%s pack=%s",
+				 w->subj.hostname, w->subj.pack_id);
 		json_decref(st);
 		st = NULL;
 		store_challenge_delete_pack(w->is->st, w->subj.pack_id);
@@ -154,7 +157,7 @@ static int timed_out(struct pack_work *w, struct step_out *out)
 			 state_str(w->state, "last_problem")[0]
 			     ? state_str(w->state, "last_problem")
 			     : "the CA did not validate");
-		out->pack_status = "validation_timed_out";
+		out->event = PACK_EV_VALIDATION_TIMED_OUT;
 	} else if (in_phase(step, issuing) && state_int(w->state, "istart") &&
 		   now - state_int(w->state, "istart") > cfg->issuance.issuance_timeout * 1000000) {
 		snprintf(msg, sizeof(msg), "issuance timed out after %lld s: %s",
@@ -162,7 +165,7 @@ static int timed_out(struct pack_work *w, struct step_out *out)
 			 state_str(w->state, "last_problem")[0]
 			     ? state_str(w->state, "last_problem")
 			     : "the CA did not issue");
-		out->pack_status = "issuance_timed_out";
+		out->event = PACK_EV_ISSUANCE_TIMED_OUT;
 	} else {
 		return 0;
 	}
@@ -173,8 +176,8 @@ static int timed_out(struct pack_work *w, struct step_out *out)
 	}
 	out->next = STEP_DONE;
 	state_set_str(w->state, "step", "timed_out");
-	log_info("msg=\"pack timed out\" hostname=%s pack=%s status=%s", w->subj.hostname,
-		 w->subj.pack_id, out->pack_status);
+	log_info("msg=\"pack timed out\" hostname=%s pack=%s event=%s", w->subj.hostname,
+		 w->subj.pack_id, pack_event_name(out->event));
 	return 1;
 }
 
@@ -205,7 +208,7 @@ static int step_write(struct pack_work *w, struct step_out *out, int64_t t0)
 	    .lease_token = w->job.lease_token,
 	    .hostname_id = w->subj.hostname_id,
 	    .pack_id = w->subj.pack_id,
-	    .pack_status = out->pack_status,
+	    .pack_event = out->event,
 	    .validation_records_json = out->records,
 	    .validation_errors_json = out->errors,
 	    .last_error = out->last_error[0] ? out->last_error : NULL,
@@ -249,9 +252,9 @@ static int step_write(struct pack_work *w, struct step_out *out, int64_t t0)
 				se_strerror(rc));
 		return 0;
 	}
-	if (out->pack_status)
-		log_info("msg=\"ssl status\" hostname=%s pack=%s status=%s", w->subj.hostname,
-			 w->subj.pack_id, out->pack_status);
+	if (out->event != PACK_EV_NONE)
+		log_info("msg=\"ssl status\" hostname=%s pack=%s event=%s", w->subj.hostname,
+			 w->subj.pack_id, pack_event_name(out->event));
 	if (s.job == STORE_JOB_KEEP && out->next == STEP_LATER) {
 		/* A short wait (polling the CA) keeps the lease: re-leasing would cost a poll
 		 * interval and a worker hand-over for nothing. */

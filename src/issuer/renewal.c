@@ -52,7 +52,7 @@ void renewal_schedule(struct pack_work *w, struct step_out *out)
 	json_object_del(w->state, "renewal");
 	json_object_del(w->state, "replaces");
 	renewal_ari_schedule(w);
-	out->pack_status = "pending_deployment";
+	out->event = PACK_EV_ISSUED;
 	free(out->errors);
 	out->errors = strdup("");
 	wait_renewal(w, out);
@@ -102,10 +102,9 @@ int renewal_active(struct pack_work *w)
 
 void renewal_filter(struct pack_work *w, struct step_out *out)
 {
-	if (!renewal_active(w) || !out->pack_status)
-		return;
-	if (strcmp(out->pack_status, "pending_deployment") != 0)
-		out->pack_status = NULL;
+	/* A renewal shows nothing until its certificates are stored: the pack stays live. */
+	if (renewal_active(w) && out->event != PACK_EV_ISSUED)
+		out->event = PACK_EV_NONE;
 }
 
 void renewal_failed(struct pack_work *w, struct step_out *out)
@@ -114,6 +113,6 @@ void renewal_failed(struct pack_work *w, struct step_out *out)
 
 	state_set_str(w->state, "step", "done");
 	state_set_int(w->state, "renew_at", when);
-	out->pack_status = NULL;
+	out->event = PACK_EV_NONE;
 	wait_until_us(out, when);
 }

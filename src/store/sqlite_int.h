@@ -103,6 +103,8 @@ enum sq_stmt_id {
 	SQ_CUSTOM_CERT_DELETE,
 	SQ_CUSTOM_PACK_TOUCH,
 	SQ_CUSTOM_PACK_STATUS,
+	SQ_CUSTOM_CARRY_KEY,
+	SQ_CUSTOM_CARRY_CERT,
 	SQ_CERT_SUMMARIES,
 	SQ_ANCHOR_SCAN,
 	SQ_ANCHOR_APPENDED,
@@ -238,6 +240,33 @@ struct sq_event {
 
 /* store_events.c: appends EV and sets *SEQ to its sequence number. */
 int sq_event_append(struct sq_conn *c, const struct sq_event *ev, int64_t *seq);
+
+/* ---- pack status moves (store_pack_moves.c) ----------------------------------------------- */
+
+/* The hostname a pack belongs to, and the pack's status. */
+struct sq_pack_owner {
+	char hostname_id[37];
+	char zone_id[33];
+	char hostname[256];
+	char status[32];
+	int64_t change_seq; /* the hostname's */
+};
+
+int sq_pack_owner_load(struct sq_conn *c, const char *pack_id, struct sq_pack_owner *po);
+/* Appends EV and records its sequence (into *SEQ when not NULL) on EV's hostname, so that
+ * the edges reload it. */
+int sq_event_and_bump(struct sq_conn *c, const struct sq_event *ev, int64_t *seq);
+
+/* What a move did: the status before and after, and the hostname's change sequence after. */
+struct sq_pack_moved {
+	char from[32], to[32];
+	int64_t seq;
+	int moved; /* the status changed (an "ssl.status" event was appended) */
+};
+
+/* Moves PACK_ID by EV within C's write transaction, as store_pack_move describes. */
+int sq_pack_move(struct sq_conn *c, const char *pack_id, enum pack_event ev, int64_t seen_seq,
+		 const char *validation_errors_json, struct sq_pack_moved *out);
 
 /* store_jobs.c: makes the job KIND/SUBJECT_ID due at RUN_AT_US, creating it when missing and
  * otherwise dropping its lease (the holder's token stops working). */

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lifecycle/pack_status.h"
+
 struct store;
 
 /* ---- lifecycle ---------------------------------------------------------------------------- */
@@ -132,13 +134,21 @@ int store_hostname_get(struct store *st, const char *zone_id, const char *id,
 /* Reads H's ssl.certs again, from the pack H->ssl.pack_id holds now (after an update). */
 int store_hostname_read_certs(struct store *st, struct store_hostname *h);
 
+/* What an update does to the hostname's certificate pack. */
+enum store_ssl_change {
+	STORE_SSL_KEEP,    /* the pack's status stays */
+	STORE_SSL_RECHECK, /* the status stays; the hostname's job is due now (Cloudflare's "send
+			    * the same values again" recheck) */
+	STORE_SSL_RESTART, /* the pack starts over (PACK_EV_RESTART) and the job is due now */
+};
+
 /* Writes the mutable fields of H (status, custom_metadata, origin fields, verification errors,
- * and every ssl field) in one transaction with a "hostname.updated" event; the record must
- * exist in h->zone_id. When RESTART_VALIDATION is set the certificate pack goes back to
- * ssl.status as given in H, a "hostname" job is made due now (a recheck), and a pack is created
- * when the hostname had none (h->ssl.pack_id is then the new pack's id). updated_at_us and
- * change_seq are written back to H. SE_ENOTFOUND when absent. */
-int store_hostname_update(struct store *st, struct store_hostname *h, int restart_validation);
+ * and the ssl settings) in one transaction with a "hostname.updated" event; the record must
+ * exist in h->zone_id. CHANGE says what happens to the pack; a pack is created, in
+ * h->ssl.status, when the hostname had none (h->ssl.pack_id is then the new pack's id), and
+ * dropped when h->ssl.enabled is 0. h->ssl.status, updated_at_us and change_seq are written
+ * back to H. SE_ENOTFOUND when absent. */
+int store_hostname_update(struct store *st, struct store_hostname *h, enum store_ssl_change change);
 
 /* Deletes a hostname with its certificate packs, certificates, keys and jobs, and appends a
  * "hostname.deleted" event, and a "pack_cleanup" job per pack with issuer state (see
@@ -200,18 +210,15 @@ void store_certificate_dispose(struct store_certificate *c);
  * change sequence with a "certificate.stored" event so that edges reload it. */
 int store_certificate_put(struct store *st, const struct store_certificate *c);
 
-/* Sets a pack's status (and, when not NULL, its validation errors JSON text) with an
- * "ssl.status" event. When EXPECTED is not NULL the change happens only if the pack is in that
- * status (SE_EBUSY otherwise): the edge uses it to move pending_deployment → active once. */
-int store_pack_set_status(struct store *st, const char *pack_id, const char *expected,
-			  const char *status, const char *validation_errors_json);
-
-/* pending_deployment → active for PACK_ID, as an edge that has loaded it: only when the pack's
- * hostname has not changed since that edge read it (its change_seq is still SEEN_SEQ), so that an
- * entry read before a newer certificate was stored cannot declare that newer state deployed.
- * SE_EBUSY when the pack is not pending_deployment or the hostname has changed since; an
- * "ssl.status" event as for store_pack_set_status. */
-int store_pack_activate(struct store *st, const char *pack_id, int64_t seen_seq);
+/* Moves PACK_ID's status by EV (src/lifecycle/pack_status.h), the only way a pack's status
+ * changes after its creation, in one transaction: the status, VALIDATION_ERRORS_JSON when not
+ * NULL, and, when the status changes, an "ssl.status" event that bumps the hostname's change
+ * sequence. When SEEN_SEQ >= 0 the move happens only while the hostname's change sequence is
+ * still SEEN_SEQ: an edge declares deployed only the state it loaded, never a newer certificate
+ * stored since. SE_EBUSY when the table refuses EV from the pack's status (logged) or the
+ * sequence moved; SE_ENOTFOUND when there is no such pack. */
+int store_pack_move(struct store *st, const char *pack_id, enum pack_event ev, int64_t seen_seq,
+		    const char *validation_errors_json);
 
 /* What an edge needs to serve one name: the hostname's TLS settings and origin, and the newest
  * of its packs that is deployable (status pending_deployment, active or pending_expiration),
@@ -315,15 +322,16 @@ enum store_job_action {
 
 /* One durable step of a pack, written in one transaction only while LEASE_TOKEN still holds job
  * JOB_ID (SE_ELEASE otherwise, and nothing is written). NULL text fields are left unchanged;
- * "" clears a JSON column. A pack status change appends an "ssl.status" event, a hostname
- * status change a "hostname.status" event. Borrows everything. */
+ * "" clears a JSON column. The pack moves by PACK_EVENT as store_pack_move does (SE_EBUSY and
+ * nothing written when the lifecycle table refuses it); a hostname status change appends a
+ * "hostname.status" event. Borrows everything. */
 struct store_issuance_step {
 	int64_t job_id;
 	const char *lease_token;
 	const char *hostname_id;
 	const char *pack_id;                 /* NULL: no pack write */
 	const char *state_json;              /* the pack's new state document */
-	const char *pack_status;
+	enum pack_event pack_event;          /* PACK_EV_NONE: the status stays */
 	const char *validation_records_json;
 	const char *validation_errors_json;
 	const char *hostname_status;
@@ -519,6 +527,9 @@ struct store_custom_pack {
 	char pack_id[37];
 	const char *custom_csr_id; /* NULL or "" when the keys came with the upload */
 	int64_t uploaded_on_us;
+	/* With one certificate, when the hostname's pack is custom too: its certificate of the
+	 * other key type comes along (`saasedge cert import`, one file per key type). */
+	int keep_other_type;
 	size_t n_certs; /* 1 or 2 (one ECDSA and one RSA) */
 	struct store_custom_cert certs[2];
 };

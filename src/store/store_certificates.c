@@ -12,15 +12,6 @@
 #include "lib/timeutil.h"
 #include "lib/x509_info.h"
 
-/* The hostname a pack belongs to, and the pack's status. */
-struct pack_owner {
-	char hostname_id[37];
-	char zone_id[33];
-	char hostname[256];
-	char status[32];
-	int64_t change_seq; /* the hostname's */
-};
-
 void store_certificate_dispose(struct store_certificate *c)
 {
 	free(c->leaf_der);
@@ -42,42 +33,6 @@ void store_edge_entry_dispose(struct store_edge_entry *e)
 		e->sealed_lens[i] = 0;
 	}
 	e->n_certs = 0;
-}
-
-static int pack_owner_load(struct sq_conn *c, const char *pack_id, struct pack_owner *po)
-{
-	static const char sql[] = "SELECT h.id, h.zone_id, h.hostname, p.status, h.change_seq FROM cert_packs p "
-				  "JOIN hostnames h ON h.id = p.hostname_id WHERE p.id = ?1";
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	rc = sq_query(c, SQ_CERT_PACK_HOST, sql, &s, "t", pack_id);
-	if (rc == 1) {
-		sq_col_copy(s, 0, po->hostname_id, sizeof(po->hostname_id));
-		sq_col_copy(s, 1, po->zone_id, sizeof(po->zone_id));
-		sq_col_copy(s, 2, po->hostname, sizeof(po->hostname));
-		sq_col_copy(s, 3, po->status, sizeof(po->status));
-		po->change_seq = sqlite3_column_int64(s, 4);
-		rc = 0;
-	} else if (rc == 0) {
-		rc = SE_ENOTFOUND;
-	}
-	sq_reset(s);
-	return rc;
-}
-
-/* Appends EV and records its sequence on the hostname so that lookups report it. */
-static int event_and_bump(struct sq_conn *c, const struct sq_event *ev)
-{
-	int64_t seq = 0;
-	int rc;
-
-	rc = sq_event_append(c, ev, &seq);
-	if (rc == 0)
-		rc = sq_run(c, SQ_CERT_HOST_SEQ,
-			    "UPDATE hostnames SET change_seq = ?2 WHERE id = ?1", "tI",
-			    ev->subject_id, seq);
-	return rc;
 }
 
 /* Drops the certificate of C's key type in C's pack, with its private key unless C reuses it. */
@@ -133,9 +88,10 @@ int sq_certificate_insert(struct sq_conn *c, const struct store_certificate *cer
 	}
 	rc = sq_run(c, SQ_CERT_INSERT, sql, "tttbbtIItIttttt", cert->id, cert->pack_id,
 		    cert->key_type, (const void *)cert->leaf_der, cert->leaf_len,
-		    (const void *)cert->chain_der, cert->chain_len, cert->serial, cert->not_before_us,
-		    cert->not_after_us, cert->private_key_id[0] ? cert->private_key_id : NULL,
-		    created, hosts ? info.issuer : NULL, hosts ? info.serial_decimal : NULL,
+		    (const void *)cert->chain_der, cert->chain_len, cert->serial,
+		    cert->not_before_us, cert->not_after_us,
+		    cert->private_key_id[0] ? cert->private_key_id : NULL, created,
+		    hosts ? info.issuer : NULL, hosts ? info.serial_decimal : NULL,
 		    hosts ? info.signature : NULL, hosts ? info.fingerprint_sha256 : NULL, hosts);
 	free(hosts);
 	cert_info_dispose(&info);
@@ -145,7 +101,7 @@ int sq_certificate_insert(struct sq_conn *c, const struct store_certificate *cer
 int store_certificate_put(struct store *st, const struct store_certificate *cert)
 {
 	struct sq_conn *c = NULL;
-	struct pack_owner po;
+	struct sq_pack_owner po;
 	struct sq_event ev = {po.zone_id, po.hostname_id, "certificate.stored", po.hostname, "",
 			      ""};
 	int rc;
@@ -157,7 +113,7 @@ int store_certificate_put(struct store *st, const struct store_certificate *cert
 	c = sq_conn_get(st);
 	rc = c ? sq_begin(c) : SE_EDB;
 	if (rc == 0)
-		rc = pack_owner_load(c, cert->pack_id, &po);
+		rc = sq_pack_owner_load(c, cert->pack_id, &po);
 	ev.old_status = po.status;
 	ev.new_status = po.status;
 	if (rc == 0)
@@ -165,61 +121,12 @@ int store_certificate_put(struct store *st, const struct store_certificate *cert
 	if (rc == 0)
 		rc = sq_certificate_insert(c, cert);
 	if (rc == 0)
-		rc = event_and_bump(c, &ev);
+		rc = sq_event_and_bump(c, &ev, NULL);
 	if (rc == 0)
 		rc = sq_commit(c);
 	if (rc && c)
 		sq_rollback(c);
 	return rc;
-}
-
-/* Sets the status of PACK_ID when it is EXPECTED (any when NULL) and, when SEEN_SEQ >= 0, its
- * hostname's change sequence is still SEEN_SEQ; SE_EBUSY otherwise. */
-static int pack_status_change(struct store *st, const char *pack_id, const char *expected,
-			      int64_t seen_seq, const char *status,
-			      const char *validation_errors_json)
-{
-	static const char upd[] = "UPDATE cert_packs SET status = ?2, validation_errors = "
-				  "COALESCE(?3, validation_errors), updated_at = ?4 WHERE id = ?1";
-	struct sq_conn *c = NULL;
-	struct pack_owner po;
-	struct sq_event ev = {po.zone_id,  po.hostname_id, "ssl.status",
-			      po.hostname, po.status,      status};
-	int rc;
-
-	memset(&po, 0, sizeof(po));
-	if (!status || !status[0])
-		return SE_EINVAL;
-	c = sq_conn_get(st);
-	rc = c ? sq_begin(c) : SE_EDB;
-	if (rc == 0)
-		rc = pack_owner_load(c, pack_id, &po);
-	if (rc == 0 && expected && strcmp(po.status, expected) != 0)
-		rc = SE_EBUSY;
-	if (rc == 0 && seen_seq >= 0 && po.change_seq != seen_seq)
-		rc = SE_EBUSY;
-	if (rc == 0)
-		rc = sq_run(c, SQ_PACK_STATUS_SET, upd, "tttI", pack_id, status,
-			    validation_errors_json, time_now_us());
-	if (rc == 0)
-		rc = event_and_bump(c, &ev);
-	if (rc == 0)
-		rc = sq_commit(c);
-	if (rc && c)
-		sq_rollback(c);
-	return rc;
-}
-
-int store_pack_set_status(struct store *st, const char *pack_id, const char *expected,
-			  const char *status, const char *validation_errors_json)
-{
-	return pack_status_change(st, pack_id, expected, -1, status, validation_errors_json);
-}
-
-int store_pack_activate(struct store *st, const char *pack_id, int64_t seen_seq)
-{
-	return pack_status_change(st, pack_id, "pending_deployment", seen_seq,
-				  "active", NULL);
 }
 
 static int edge_host_read(struct sq_conn *c, const char *name, struct store_edge_entry *out)

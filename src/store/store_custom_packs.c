@@ -78,45 +78,76 @@ static int cert_insert(struct sq_conn *c, const struct store_custom_pack *p,
 	return rc;
 }
 
-/* The status of the pack HOSTNAME_ID serves now into OUT ("" when it has none). */
-static int current_pack_status(struct sq_conn *c, const char *hostname_id, char *out, size_t len)
+/* The pack HOSTNAME_ID serves now ("" ids and status when it has none). */
+struct current_pack {
+	char id[37];
+	char status[32];
+	int custom;
+};
+
+static int current_pack_load(struct sq_conn *c, const char *hostname_id, struct current_pack *cur)
 {
-	static const char sql[] = "SELECT COALESCE(p.status, '') FROM hostnames h LEFT JOIN "
-				  "cert_packs p ON p.id = h.ssl_pack_id WHERE h.id = ?1";
+	static const char sql[] =
+	    "SELECT COALESCE(p.id, ''), COALESCE(p.status, ''), COALESCE(p.custom, 0) FROM "
+	    "hostnames h LEFT JOIN cert_packs p ON p.id = h.ssl_pack_id WHERE h.id = ?1";
 	sqlite3_stmt *s = NULL;
 	int rc = sq_query(c, SQ_CUSTOM_PACK_STATUS, sql, &s, "t", hostname_id);
 
-	out[0] = '\0';
-	if (rc == 1)
-		sq_col_copy(s, 0, out, len);
+	memset(cur, 0, sizeof(*cur));
+	if (rc == 1) {
+		sq_col_copy(s, 0, cur->id, sizeof(cur->id));
+		sq_col_copy(s, 1, cur->status, sizeof(cur->status));
+		cur->custom = sqlite3_column_int(s, 2);
+	}
 	sq_reset(s);
 	return rc < 0 ? rc : 0;
+}
+
+/* Moves the certificate of the key type P does not bring, and the key the old custom pack
+ * FROM owns for it, into P: one upload per key type (`saasedge cert import`) fills both. */
+static int carry_other_type(struct sq_conn *c, const char *from, const struct store_custom_pack *p)
+{
+	static const char keys[] =
+	    "UPDATE private_keys SET owner_id = ?2 WHERE owner_id = ?1 AND id IN (SELECT "
+	    "private_key_id FROM certificates WHERE pack_id = ?1 AND key_type <> ?3)";
+	static const char certs[] =
+	    "UPDATE certificates SET pack_id = ?2 WHERE pack_id = ?1 AND key_type <> ?3";
+	const char *type = p->certs[0].cert.key_type;
+	int rc;
+
+	rc = sq_run(c, SQ_CUSTOM_CARRY_KEY, keys, "ttt", from, p->pack_id, type);
+	if (rc == 0)
+		rc = sq_run(c, SQ_CUSTOM_CARRY_CERT, certs, "ttt", from, p->pack_id, type);
+	return rc;
 }
 
 int store_custom_pack_attach(struct store *st, struct store_hostname *h,
 			     const struct store_custom_pack *p)
 {
 	struct sq_conn *c = NULL;
-	char was[32];
-	struct sq_event ev = {h->zone_id, h->id, "certificate.stored",
-			      h->hostname, was,   "pending_deployment"};
+	struct current_pack cur;
+	struct sq_event ev = {h->zone_id,  h->id,      "certificate.stored",
+			      h->hostname, cur.status, pack_status_name(PACK_PENDING_DEPLOYMENT)};
 	int64_t now = time_now_us(), seq = 0;
 	int rc;
 
+	memset(&cur, 0, sizeof(cur));
 	if (p->n_certs < 1 || p->n_certs > 2 || !p->pack_id[0])
 		return SE_EINVAL;
 	c = sq_conn_get(st);
 	rc = c ? sq_begin(c) : SE_EDB;
 	if (rc == 0)
-		rc = current_pack_status(c, h->id, was, sizeof(was));
+		rc = current_pack_load(c, h->id, &cur);
 	if (rc == 0)
 		rc = sq_event_append(c, &ev, &seq);
+	if (rc == 0)
+		rc = pack_insert(c, h->id, p, now);
+	if (rc == 0 && p->keep_other_type && p->n_certs == 1 && cur.custom)
+		rc = carry_other_type(c, cur.id, p);
 	if (rc == 0)
 		rc = host_set(c, h, p->pack_id, now, seq);
 	if (rc == 0)
 		rc = packs_drop(c, h->id, p->pack_id);
-	if (rc == 0)
-		rc = pack_insert(c, h->id, p, now);
 	for (size_t i = 0; rc == 0 && i < p->n_certs; i++)
 		rc = cert_insert(c, p, &p->certs[i], now);
 	/* A pending issuance job would otherwise issue over the uploaded certificate. */
@@ -250,9 +281,10 @@ int store_custom_cert_replace(struct store *st, const char *zone_id, const char 
 			      const char *pack_id, const char *cert_id,
 			      const struct store_custom_cert *nc)
 {
-	static const char touch[] = "UPDATE cert_packs SET status = 'pending_deployment', "
-				    "uploaded_on = ?2, updated_at = ?2 WHERE id = ?1";
+	static const char touch[] =
+	    "UPDATE cert_packs SET uploaded_on = ?2, updated_at = ?2 WHERE id = ?1";
 	struct store_custom_pack p;
+	struct sq_pack_moved moved;
 	struct cert_target t;
 	struct sq_conn *c = sq_conn_get(st);
 	int64_t now = time_now_us();
@@ -271,7 +303,9 @@ int store_custom_cert_replace(struct store *st, const char *zone_id, const char 
 	if (rc == 0)
 		rc = sq_run(c, SQ_CUSTOM_PACK_TOUCH, touch, "tI", pack_id, now);
 	if (rc == 0)
-		rc = cert_event(c, &t, "pending_deployment");
+		rc = sq_pack_move(c, pack_id, PACK_EV_UPLOADED, -1, NULL, &moved);
+	if (rc == 0)
+		rc = cert_event(c, &t, moved.to);
 	if (rc == 0)
 		rc = sq_commit(c);
 	if (rc && c)

@@ -3,6 +3,7 @@
  * step with the row. The filtered list lives in store_hostname_list.c. */
 #include "store/sqlite_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -245,12 +246,10 @@ out:
 	return rc;
 }
 
-/* "hostname.updated", then "hostname.status" and "ssl.status" for the statuses that moved;
- * *SEQ is the last one's. */
+/* "hostname.updated", then "hostname.status" when it moved; *SEQ is the last one's. */
 static int update_events(struct sq_conn *c, const struct store_hostname *h,
 			 const struct host_state *old, int64_t *seq)
 {
-	const char *ssl_status = h->ssl.enabled ? h->ssl.status : "";
 	struct sq_event ev = {h->zone_id,    h->id,       "hostname.updated",
 			      old->hostname, old->status, h->status};
 	int rc;
@@ -260,25 +259,24 @@ static int update_events(struct sq_conn *c, const struct store_hostname *h,
 		ev.kind = "hostname.status";
 		rc = sq_event_append(c, &ev, seq);
 	}
-	if (rc == 0 && strcmp(old->pack_status, ssl_status) != 0) {
-		ev.kind = "ssl.status";
-		ev.old_status = old->pack_status;
-		ev.new_status = ssl_status;
-		rc = sq_event_append(c, &ev, seq);
-	}
 	return rc;
 }
 
-/* Brings the current pack in line with H: written when it exists, created when it does not,
- * and every pack dropped (with its keys) when H no longer has ssl. */
-static int update_pack(struct sq_conn *c, const struct store_hostname *h, int64_t now)
+/* Brings the current pack in line with H: its CA written when it exists, created (with an
+ * "ssl.status" event from OLD's pack) when it does not, and every pack dropped (with its keys)
+ * when H no longer has ssl. Its status is not written here: it moves by store_pack_move's
+ * rules only. *CREATED says a pack was made. */
+static int update_pack(struct sq_conn *c, const struct store_hostname *h,
+		       const struct host_state *old, int64_t now, int64_t *seq, int *created)
 {
-	static const char upd[] = "UPDATE cert_packs SET status = ?3, certificate_authority = ?4, "
-				  "validation_records = ?5, validation_errors = ?6, "
-				  "updated_at = ?7 WHERE id = ?1 AND hostname_id = ?2";
+	static const char upd[] = "UPDATE cert_packs SET certificate_authority = ?3, "
+				  "updated_at = ?4 WHERE id = ?1 AND hostname_id = ?2";
 	const struct store_ssl *ssl = &h->ssl;
+	struct sq_event ev = {h->zone_id,       h->id,      "ssl.status", old->hostname,
+			      old->pack_status, ssl->status};
 	int rc;
 
+	*created = 0;
 	if (!ssl->enabled) {
 		rc = sq_keys_delete_for_hostname(c, h->id);
 		if (rc == 0)
@@ -286,11 +284,14 @@ static int update_pack(struct sq_conn *c, const struct store_hostname *h, int64_
 				    "DELETE FROM cert_packs WHERE hostname_id = ?1", "t", h->id);
 		return rc;
 	}
-	rc = sq_run(c, SQ_PACK_UPDATE, upd, "ttttttI", ssl->pack_id, h->id, ssl->status,
-		    ssl->certificate_authority, ssl->validation_records_json,
-		    ssl->validation_errors_json, now);
-	if (rc == 0 && sqlite3_changes(c->db) == 0)
+	rc = sq_run(c, SQ_PACK_UPDATE, upd, "tttI", ssl->pack_id, h->id, ssl->certificate_authority,
+		    now);
+	if (rc == 0 && sqlite3_changes(c->db) == 0) {
+		*created = 1;
 		rc = pack_insert(c, h, now);
+		if (rc == 0 && strcmp(old->pack_status, ssl->status) != 0)
+			rc = sq_event_append(c, &ev, seq);
+	}
 	return rc;
 }
 
@@ -313,12 +314,13 @@ static int update_row(struct sq_conn *c, const struct store_hostname *h, int64_t
 		      settings_or_empty(h), now, seq);
 }
 
-int store_hostname_update(struct store *st, struct store_hostname *h, int restart_validation)
+int store_hostname_update(struct store *st, struct store_hostname *h, enum store_ssl_change change)
 {
 	struct sq_conn *c = NULL;
 	struct host_state old;
+	struct sq_pack_moved moved;
 	int64_t now = time_now_us(), seq = 0;
-	int rc = 0;
+	int created = 0, rc = 0;
 
 	if (h->ssl.enabled && !h->ssl.pack_id[0]) {
 		rc = SE_EINVAL;
@@ -331,16 +333,25 @@ int store_hostname_update(struct store *st, struct store_hostname *h, int restar
 	if (rc == 0)
 		rc = update_events(c, h, &old, &seq);
 	if (rc == 0)
-		rc = update_pack(c, h, now);
+		rc = update_pack(c, h, &old, now, &seq, &created);
 	if (rc == 0)
 		rc = update_row(c, h, old.rid, now, seq);
-	if (rc == 0 && restart_validation)
+	/* After the row: the move's event is the hostname's newest change. */
+	if (rc == 0 && h->ssl.enabled && !created && change == STORE_SSL_RESTART) {
+		rc = sq_pack_move(c, h->ssl.pack_id, PACK_EV_RESTART, -1, NULL, &moved);
+		if (rc == 0 && moved.moved)
+			seq = moved.seq;
+	}
+	if (rc == 0 && change != STORE_SSL_KEEP)
 		rc = sq_job_schedule(c, HOSTNAME_JOB, h->id, now);
 	if (rc == 0)
 		rc = sq_commit(c);
 	if (rc == 0) {
 		h->updated_at_us = now;
 		h->change_seq = seq;
+		if (h->ssl.enabled && !created)
+			snprintf(h->ssl.status, sizeof(h->ssl.status), "%s",
+				 change == STORE_SSL_RESTART ? moved.to : old.pack_status);
 	}
 out:
 	if (rc)

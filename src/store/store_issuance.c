@@ -144,23 +144,23 @@ static int pack_apply(struct sq_conn *c, const struct store_issuance_step *st,
 				  "state = excluded.state, updated_at = excluded.updated_at";
 	/* clang-format off */
 	static const char upd[] =
-	    "UPDATE cert_packs SET status = COALESCE(?2, status), "
-	    JSON_ARG("validation_records", "3") ", "
-	    JSON_ARG("validation_errors", "4") ", "
-	    "updated_at = ?5 WHERE id = ?1";
+	    "UPDATE cert_packs SET "
+	    JSON_ARG("validation_records", "2") ", "
+	    JSON_ARG("validation_errors", "3") ", "
+	    "updated_at = ?4 WHERE id = ?1";
 	/* clang-format on */
+	struct sq_pack_moved moved;
 	int rc = 0;
 
 	if (!o->pack_status[0])
 		return SE_ENOTFOUND; /* the pack was replaced or deleted meanwhile */
 	if (st->state_json)
 		rc = sq_run(c, SQ_ISSUANCE_PUT, put, "ttI", st->pack_id, st->state_json, now);
-	if (rc == 0 &&
-	    (st->pack_status || st->validation_records_json || st->validation_errors_json))
-		rc = sq_run(c, SQ_ISSUANCE_PACK_SET, upd, "ttttI", st->pack_id, st->pack_status,
+	if (rc == 0 && (st->validation_records_json || st->validation_errors_json))
+		rc = sq_run(c, SQ_ISSUANCE_PACK_SET, upd, "tttI", st->pack_id,
 			    st->validation_records_json, st->validation_errors_json, now);
-	if (rc == 0 && st->pack_status && strcmp(st->pack_status, o->pack_status) != 0)
-		rc = event_bump(c, st, o, "ssl.status", o->pack_status, st->pack_status);
+	if (rc == 0 && st->pack_event != PACK_EV_NONE)
+		rc = sq_pack_move(c, st->pack_id, st->pack_event, -1, NULL, &moved);
 	return rc;
 }
 

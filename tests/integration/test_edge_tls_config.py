@@ -48,10 +48,12 @@ def served_hostname(edge):
     name = uniq("tlscfg")
     h = edge.api_.create(name, ssl={"method": "http", "type": "dv"})
     ec_chain, ec_key, ec_serial = edge.ca.leaf([name], "ec")
-    rsa_chain, rsa_key, _ = edge.ca.leaf([name], "rsa")
+    rsa_chain, rsa_key, rsa_serial = edge.ca.leaf([name], "rsa")
     import_cert(edge.data, name, ec_chain, ec_key)
     import_cert(edge.data, name, rsa_chain, rsa_key)
+    # both: the first import alone is served until the second reaches the edge's change feed
     wait_served(edge.https, name, ec_serial, 10)
+    wait_served(edge.https, name, rsa_serial, 10, "-sigalgs", "RSA+SHA256", "-tls1_2")
     return name, h["id"]
 
 

@@ -66,3 +66,34 @@ def test_delete_deactivates_authorizations(deploy, peers):
     assert not {r["txt_value"] for r in records} & {r["txt_value"] for r in first_records}
     h2, _ = drive_txt(api, dns, hid2)
     assert set(stored_certificates(d.data, h2["ssl"]["id"])) == {"ecdsa", "rsa"}
+
+
+def test_restart_deactivates_the_old_attempts_authorizations(deploy, peers):
+    """A PATCH that restarts a pack (here: the wildcard flag changes the names) gives up the old
+    order's authorizations at the CA before the new order, then issues as usual."""
+    dns, pebble = peers
+    d = deploy()
+    creds = d.zone()
+    start_issuer(d, dns, pebble.saasedge_args())
+    api = d.api(creds)
+    host = uniq("restart")
+    hid = create_ssl(api, host, "txt")["id"]
+    first = wait_records(api, hid)
+    pack = api.fetch(hid)["ssl"]["id"]
+
+    assert_ok(api.patch(hid, {"ssl": {"method": "txt", "type": "dv", "wildcard": True}}), 202)
+
+    def deactivated():
+        return f"authorization deactivated\" pack={pack}" in d.server.stderr()
+
+    wait_until(deactivated, ISSUE_TIMEOUT, "the old attempt's authorizations deactivated")
+    old_values = {r["txt_value"] for r in first}
+
+    def new_records():
+        recs = api.fetch(hid)["ssl"].get("validation_records") or []
+        names = {r["txt_name"] for r in recs}
+        return recs if names and not {r["txt_value"] for r in recs} & old_values else None
+
+    wait_until(new_records, ISSUE_TIMEOUT, "the restarted pack's new records")
+    h, _ = drive_txt(api, dns, hid)
+    assert set(stored_certificates(d.data, h["ssl"]["id"])) == {"ecdsa", "rsa"}

@@ -306,14 +306,15 @@ static void test_hostname_roundtrip(void **state)
 	snprintf(h.custom_origin_sni, sizeof(h.custom_origin_sni), "%s", "");
 	free(h.verification_errors_json);
 	h.verification_errors_json = NULL;
-	snprintf(h.ssl.status, sizeof(h.ssl.status), "pending_validation");
 	snprintf(h.ssl.method, sizeof(h.ssl.method), "txt");
 	snprintf(h.ssl.bundle_method, sizeof(h.ssl.bundle_method), "force");
 	snprintf(h.ssl.certificate_authority, sizeof(h.ssl.certificate_authority), "google");
 	h.ssl.wildcard = 1;
-	free(h.ssl.validation_records_json);
-	h.ssl.validation_records_json = xstrdup("[{\"txt_name\":\"_acme\",\"txt_value\":\"v\"}]");
-	assert_int_equal(store_hostname_update(fx->st, &h, 0), 0);
+	/* The pack's status moves by its own rules, and its records are the issuer's: an update
+	 * leaves both as stored, and says so in H. */
+	snprintf(h.ssl.status, sizeof(h.ssl.status), "active");
+	assert_int_equal(store_hostname_update(fx->st, &h, STORE_SSL_KEEP), 0);
+	assert_string_equal(h.ssl.status, "initializing");
 	assert_true(h.change_seq > created_seq);
 	assert_true(h.updated_at_us >= h.created_at_us);
 	assert_int_equal(store_hostname_get(fx->st, fx->zone.id, h.id, &got), 0);
@@ -324,7 +325,7 @@ static void test_hostname_roundtrip(void **state)
 	assert_int_equal(store_hostname_get(fx->st, "ffffffffffffffffffffffffffffffff", h.id, &got),
 			 SE_ENOTFOUND);
 	snprintf(h.zone_id, sizeof(h.zone_id), "ffffffffffffffffffffffffffffffff");
-	assert_int_equal(store_hostname_update(fx->st, &h, 0), SE_ENOTFOUND);
+	assert_int_equal(store_hostname_update(fx->st, &h, STORE_SSL_KEEP), SE_ENOTFOUND);
 	snprintf(h.zone_id, sizeof(h.zone_id), "%s", fx->zone.id);
 
 	assert_int_equal(store_hostname_delete(fx->st, fx->zone.id, h.id), 0);
@@ -669,10 +670,11 @@ static void test_events(void **state)
 	make_host(&h, fx->zone.id, "ev.customer.com", 1);
 	assert_int_equal(store_hostname_create(fx->st, &h), 0);
 	/* An update that moves nothing still records the update. */
-	assert_int_equal(store_hostname_update(fx->st, &h, 0), 0);
+	assert_int_equal(store_hostname_update(fx->st, &h, STORE_SSL_KEEP), 0);
 	snprintf(h.status, sizeof(h.status), "active");
-	snprintf(h.ssl.status, sizeof(h.ssl.status), "pending_validation");
-	assert_int_equal(store_hostname_update(fx->st, &h, 0), 0);
+	assert_int_equal(store_hostname_update(fx->st, &h, STORE_SSL_KEEP), 0);
+	assert_int_equal(store_pack_move(fx->st, h.ssl.pack_id, PACK_EV_RECORDS_SHOWN, -1, NULL),
+			 0);
 	snprintf(fo.zone_id, sizeof(fo.zone_id), "%s", fx->zone.id);
 	snprintf(fo.origin, sizeof(fo.origin), "fallback.example.net");
 	snprintf(fo.status, sizeof(fo.status), "initializing");
@@ -718,12 +720,16 @@ static void test_change_seq_is_last_event(void **state)
 
 	make_host(&h, fx->zone.id, "seq.customer.com", 1);
 	assert_int_equal(store_hostname_create(fx->st, &h), 0);
+	assert_int_equal(store_pack_move(fx->st, h.ssl.pack_id, PACK_EV_RECORDS_SHOWN, -1, NULL),
+			 0);
+	/* A restart's move comes after the row's own events, and is the newest change. */
 	snprintf(h.status, sizeof(h.status), "active");
-	snprintf(h.ssl.status, sizeof(h.ssl.status), "active");
-	assert_int_equal(store_hostname_update(fx->st, &h, 0), 0);
+	assert_int_equal(store_hostname_update(fx->st, &h, STORE_SSL_RESTART), 0);
+	assert_string_equal(h.ssl.status, "initializing");
 	assert_int_equal(store_events_since(fx->st, 0, ev, 8, &n), 0);
-	assert_int_equal(n, 4);
-	assert_int_equal(h.change_seq, ev[3].seq);
+	assert_int_equal(n, 5);
+	expect_event(&ev[4], "ssl.status", h.id, "pending_validation", "initializing");
+	assert_int_equal(h.change_seq, ev[4].seq);
 	store_hostname_dispose(&h);
 }
 
@@ -746,7 +752,7 @@ static void test_update_restart_validation(void **state)
 	assert_int_equal(ids_uuid(h.ssl.pack_id), 0);
 	snprintf(h.ssl.status, sizeof(h.ssl.status), "initializing");
 	snprintf(h.ssl.method, sizeof(h.ssl.method), "http");
-	assert_int_equal(store_hostname_update(fx->st, &h, 1), 0);
+	assert_int_equal(store_hostname_update(fx->st, &h, STORE_SSL_RESTART), 0);
 	assert_int_equal(store_hostname_get(fx->st, fx->zone.id, h.id, &got), 0);
 	assert_string_equal(got.ssl.pack_id, h.ssl.pack_id);
 	assert_string_equal(got.ssl.status, "initializing");
@@ -758,11 +764,14 @@ static void test_update_restart_validation(void **state)
 	assert_int_equal(store_job_lease(fx->st, "w2", now + 2000000, 60000000, &job), 0);
 	assert_string_equal(job.subject_id, h.id);
 
-	/* Restart again: the pack goes back to the given status. */
-	snprintf(h.ssl.status, sizeof(h.ssl.status), "pending_validation");
-	assert_int_equal(store_hostname_update(fx->st, &h, 0), 0);
-	snprintf(h.ssl.status, sizeof(h.ssl.status), "initializing");
-	assert_int_equal(store_hostname_update(fx->st, &h, 1), 0);
+	/* Restart again: the pack starts over at initializing; a recheck keeps its status. */
+	assert_int_equal(store_pack_move(fx->st, h.ssl.pack_id, PACK_EV_RECORDS_SHOWN, -1, NULL),
+			 0);
+	snprintf(h.ssl.status, sizeof(h.ssl.status), "active"); /* ignored: statuses move */
+	assert_int_equal(store_hostname_update(fx->st, &h, STORE_SSL_RECHECK), 0);
+	assert_string_equal(h.ssl.status, "pending_validation");
+	assert_int_equal(store_hostname_update(fx->st, &h, STORE_SSL_RESTART), 0);
+	assert_string_equal(h.ssl.status, "initializing");
 	assert_int_equal(store_hostname_get(fx->st, fx->zone.id, h.id, &got), 0);
 	assert_string_equal(got.ssl.status, "initializing");
 	store_hostname_dispose(&got);
@@ -772,7 +781,7 @@ static void test_update_restart_validation(void **state)
 
 	/* Turning ssl off drops the pack. */
 	h.ssl.enabled = 0;
-	assert_int_equal(store_hostname_update(fx->st, &h, 0), 0);
+	assert_int_equal(store_hostname_update(fx->st, &h, STORE_SSL_KEEP), 0);
 	assert_int_equal(store_hostname_get(fx->st, fx->zone.id, h.id, &got), 0);
 	assert_int_equal(got.ssl.enabled, 0);
 	assert_string_equal(got.ssl.status, "");

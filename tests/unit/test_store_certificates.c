@@ -189,36 +189,34 @@ static void test_put_rejects_bad_input(void **state)
 	assert_int_equal(store_certificate_put(fx->st, &c), SE_ENOTFOUND); /* no such pack */
 }
 
-static void test_pack_status_expected(void **state)
+/* Moves go through the lifecycle table: what it refuses changes nothing. */
+static void test_pack_moves(void **state)
 {
 	struct store_fixture *fx = *state;
 	struct store_hostname h, got;
 	struct store_event ev;
 
 	make_host(fx, "d.example.com", "pending_deployment", &h);
-	assert_int_equal(
-	    store_pack_set_status(fx->st, h.ssl.pack_id, "initializing", "active", NULL), SE_EBUSY);
-	assert_int_equal(
-	    store_pack_set_status(fx->st, h.ssl.pack_id, "pending_deployment", "active", NULL), 0);
+	assert_int_equal(store_pack_move(fx->st, h.ssl.pack_id, PACK_EV_RECORDS_SHOWN, -1, NULL),
+			 SE_EBUSY);
+	assert_int_equal(store_pack_move(fx->st, h.ssl.pack_id, PACK_EV_DEPLOYED, -1, NULL), 0);
 	last_seq(fx, &ev);
 	assert_string_equal(ev.kind, "ssl.status");
 	assert_string_equal(ev.old_status, "pending_deployment");
 	assert_string_equal(ev.new_status, "active");
 	assert_string_equal(ev.hostname, "d.example.com");
 	/* A second edge finds it already done. */
+	assert_int_equal(store_pack_move(fx->st, h.ssl.pack_id, PACK_EV_DEPLOYED, -1, NULL),
+			 SE_EBUSY);
 	assert_int_equal(
-	    store_pack_set_status(fx->st, h.ssl.pack_id, "pending_deployment", "active", NULL),
-	    SE_EBUSY);
-	assert_int_equal(store_pack_set_status(fx->st, h.ssl.pack_id, NULL, "validation_timed_out",
-					       "[\"too slow\"]"),
-			 0);
+	    store_pack_move(fx->st, h.ssl.pack_id, PACK_EV_EXPIRED, -1, "[\"too old\"]"), 0);
 	assert_int_equal(store_hostname_get(fx->st, fx->zone.id, h.id, &got), 0);
-	assert_string_equal(got.ssl.status, "validation_timed_out");
-	assert_string_equal(got.ssl.validation_errors_json, "[\"too slow\"]");
+	assert_string_equal(got.ssl.status, "expired");
+	assert_string_equal(got.ssl.validation_errors_json, "[\"too old\"]");
 	assert_int_equal(got.change_seq, ev.seq + 1);
 	store_hostname_dispose(&got);
-	assert_int_equal(store_pack_set_status(fx->st, "00000000-0000-0000-0000-000000000000", NULL,
-					       "active", NULL),
+	assert_int_equal(store_pack_move(fx->st, "00000000-0000-0000-0000-000000000000",
+					 PACK_EV_DEPLOYED, -1, NULL),
 			 SE_ENOTFOUND);
 	store_hostname_dispose(&h);
 }
@@ -231,27 +229,31 @@ static void test_activation_fenced_by_change_seq(void **state)
 	struct store_hostname h, got;
 	struct store_edge_entry stale, fresh;
 
-	make_host(fx, "f.example.com", "initializing", &h);
+	make_host(fx, "f.example.com", "pending_issuance", &h);
 	put_cert(fx, h.ssl.pack_id, "rsa", "LEAF-RSA", "KEY-RSA");
-	assert_int_equal(
-	    store_pack_set_status(fx->st, h.ssl.pack_id, NULL, "pending_deployment", NULL), 0);
+	assert_int_equal(store_pack_move(fx->st, h.ssl.pack_id, PACK_EV_ISSUED, -1, NULL), 0);
 	assert_int_equal(store_edge_lookup(fx->st, "f.example.com", &stale), 0);
 	assert_int_equal(stale.n_certs, 1);
 
 	put_cert(fx, h.ssl.pack_id, "ecdsa", "LEAF-EC", "KEY-EC");
-	assert_int_equal(store_pack_activate(fx->st, stale.pack_id, stale.change_seq), SE_EBUSY);
+	assert_int_equal(
+	    store_pack_move(fx->st, stale.pack_id, PACK_EV_DEPLOYED, stale.change_seq, NULL),
+	    SE_EBUSY);
 	assert_int_equal(store_hostname_get(fx->st, fx->zone.id, h.id, &got), 0);
 	assert_string_equal(got.ssl.status, "pending_deployment");
 	store_hostname_dispose(&got);
 
 	assert_int_equal(store_edge_lookup(fx->st, "f.example.com", &fresh), 0);
 	assert_int_equal(fresh.n_certs, 2);
-	assert_int_equal(store_pack_activate(fx->st, fresh.pack_id, fresh.change_seq), 0);
+	assert_int_equal(
+	    store_pack_move(fx->st, fresh.pack_id, PACK_EV_DEPLOYED, fresh.change_seq, NULL), 0);
 	assert_int_equal(store_hostname_get(fx->st, fx->zone.id, h.id, &got), 0);
 	assert_string_equal(got.ssl.status, "active");
 	store_hostname_dispose(&got);
 	/* Only once: the pack is no longer pending_deployment. */
-	assert_int_equal(store_pack_activate(fx->st, fresh.pack_id, fresh.change_seq), SE_EBUSY);
+	assert_int_equal(
+	    store_pack_move(fx->st, fresh.pack_id, PACK_EV_DEPLOYED, fresh.change_seq, NULL),
+	    SE_EBUSY);
 	store_edge_entry_dispose(&stale);
 	store_edge_entry_dispose(&fresh);
 	store_hostname_dispose(&h);
@@ -346,7 +348,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_put_both_types_and_lookup, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_put_replaces_same_type, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_put_rejects_bad_input, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_pack_status_expected, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pack_moves, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_activation_fenced_by_change_seq, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lookup_reports_fallback_origin, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_delete_hostname_drops_certificates, setup,

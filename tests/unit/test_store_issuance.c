@@ -95,16 +95,17 @@ static void test_dns_records(void **state)
 	assert_int_equal(n, 1);
 
 	/* Expired values are not answered; bad input and unknown packs change nothing. */
-	assert_int_equal(store_dns_record_put(fx->st, "abc", "value-2", pack, time_now_us() - 1), 0);
+	assert_int_equal(store_dns_record_put(fx->st, "abc", "value-2", pack, time_now_us() - 1),
+			 0);
 	assert_int_equal(store_dns_records_get(fx->st, "abc", values, 4, &n), 0);
 	assert_int_equal(n, 1);
 	memset(long_value, 'x', sizeof(long_value) - 1);
 	long_value[sizeof(long_value) - 1] = '\0';
 	assert_int_equal(store_dns_record_put(fx->st, "abc", long_value, pack, later), SE_EINVAL);
 	assert_int_equal(store_dns_record_put(fx->st, "", "v", pack, later), SE_EINVAL);
-	assert_int_equal(store_dns_record_put(fx->st, "abc", "v",
-					      "00000000-0000-4000-8000-000000000000", later),
-			 SE_ENOTFOUND);
+	assert_int_equal(
+	    store_dns_record_put(fx->st, "abc", "v", "00000000-0000-4000-8000-000000000000", later),
+	    SE_ENOTFOUND);
 	assert_int_equal(store_dns_records_get(fx->st, "abc", values, 4, &n), 0);
 	assert_int_equal(n, 1);
 
@@ -128,7 +129,7 @@ static void test_step_is_fenced(void **state)
 	    .hostname_id = fx->host.id,
 	    .pack_id = fx->host.ssl.pack_id,
 	    .state_json = "{\"step\":\"check\"}",
-	    .pack_status = "pending_validation",
+	    .pack_event = PACK_EV_RECORDS_SHOWN,
 	    .validation_records_json = "[{\"txt_name\":\"_acme-challenge.x\"}]",
 	    .validation_errors_json = "[{\"message\":\"not yet\"}]",
 	    .job = STORE_JOB_KEEP,
@@ -158,7 +159,7 @@ static void test_step_is_fenced(void **state)
 
 	/* "" clears a JSON column, NULL keeps it; RETRY releases the lease. */
 	s.state_json = NULL;
-	s.pack_status = NULL;
+	s.pack_event = PACK_EV_NONE;
 	s.validation_records_json = NULL;
 	s.validation_errors_json = "";
 	s.hostname_status = "active";
@@ -176,6 +177,39 @@ static void test_step_is_fenced(void **state)
 	assert_int_equal(store_job_lease(fx->st, "t", time_now_us(), 1000000, &job), SE_ENOTFOUND);
 }
 
+/* A step whose move the lifecycle table refuses writes nothing at all: not the state, not the
+ * records, not the job. */
+static void test_illegal_move_writes_nothing(void **state)
+{
+	struct store_fixture *fx = *state;
+	struct store_issuance_subject subj;
+	struct store_job job;
+	struct store_issuance_step s = {
+	    .hostname_id = fx->host.id,
+	    .pack_id = fx->host.ssl.pack_id,
+	    .state_json = "{\"step\":\"done\"}",
+	    .pack_event = PACK_EV_ISSUED, /* from initializing: a worker that missed a restart */
+	    .validation_records_json = "[]",
+	    .job = STORE_JOB_FINISH,
+	};
+
+	lease(fx, &job);
+	s.job_id = job.id;
+	s.lease_token = job.lease_token;
+	assert_int_equal(store_issuance_write(fx->st, &s), SE_EBUSY);
+	assert_int_equal(store_issuance_subject(fx->st, fx->host.id, &subj), 0);
+	assert_null(subj.state_json);
+	assert_string_equal(subj.pack_status, "initializing");
+	store_issuance_subject_dispose(&subj);
+	/* the job is still held: the worker's retry after the refusal finds it */
+	s.pack_event = PACK_EV_RECORDS_SHOWN;
+	assert_int_equal(store_issuance_write(fx->st, &s), 0);
+	assert_int_equal(store_issuance_subject(fx->st, fx->host.id, &subj), 0);
+	assert_string_equal(subj.pack_status, "pending_validation");
+	store_issuance_subject_dispose(&subj);
+	assert_int_equal(store_job_lease(fx->st, "t", time_now_us(), 1000000, &job), SE_ENOTFOUND);
+}
+
 static void test_finish_and_recheck(void **state)
 {
 	struct store_fixture *fx = *state;
@@ -189,7 +223,7 @@ static void test_finish_and_recheck(void **state)
 
 	lease(fx, &job);
 	/* A PATCH recheck reschedules the job: the holder's token stops working. */
-	assert_int_equal(store_hostname_update(fx->st, &fx->host, 1), 0);
+	assert_int_equal(store_hostname_update(fx->st, &fx->host, STORE_SSL_RECHECK), 0);
 	s.job_id = job.id;
 	s.lease_token = job.lease_token;
 	s.job = STORE_JOB_FINISH;
@@ -256,6 +290,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_challenges, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dns_records, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_step_is_fenced, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_illegal_move_writes_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_finish_and_recheck, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_acme_accounts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pack_certificates, setup, teardown),

@@ -112,12 +112,20 @@ test: deps
 	$(MAKE) integration-asan
 	$(MAKE) bench-smoke
 
-# FUZZ_SECONDS per target; corpora grow in build/fuzz/corpus, seeds stay in tests/fuzz/corpus.
+# FUZZ_SECONDS (and at most FUZZ_RUNS executions) per target of FUZZ_TARGETS (all by default);
+# corpora grow in build/fuzz/corpus, seeds stay in tests/fuzz/corpus, and seeds holding private
+# keys are made at fuzz time in build/fuzz/seeds (tests/fuzz/make-seeds).
 FUZZ_SECONDS ?= 300
-fuzz: $(FUZZ_BIN)
-	@set -e; for t in $(FUZZ_BIN); do n=$${t##*/fuzz_}; mkdir -p build/fuzz/corpus/$$n; \
-	  echo "== $$t ($(FUZZ_SECONDS) s)"; \
-	  $$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus/$$n tests/fuzz/corpus/$$n; done
+FUZZ_RUNS ?= -1
+FUZZ_TARGETS ?= $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+	@tests/fuzz/make-seeds build/fuzz/seeds
+	@set -e; for n in $(FUZZ_TARGETS); do \
+	  mkdir -p build/fuzz/corpus/$$n build/fuzz/seeds/$$n; \
+	  echo "== fuzz_$$n ($(FUZZ_SECONDS) s)"; \
+	  build/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) \
+	    -print_final_stats=1 build/fuzz/corpus/$$n tests/fuzz/corpus/$$n build/fuzz/seeds/$$n; \
+	done
 
 fuzz-smoke:
 	$(MAKE) fuzz FUZZ_SECONDS=10

@@ -88,6 +88,19 @@ int acme__post(struct acme_client *c, const char *url, const char *payload, int 
 int acme__response_json(const struct acme__response *r, const char *what, json_t **out,
 			struct acme_problem *p);
 
+/* The parsers of the CA's answers (order.c, authz.c, directory.c, ari.c): every field
+ * checked for type and length, nothing trusted. Also what tests/fuzz/fuzz_acme_json drives. */
+/* Fills OUT (except url) from the order object in R. */
+int acme__order_parse(const struct acme__response *r, struct acme_order *out,
+		      struct acme_problem *p);
+/* Fills OUT from an authorization object (challenges of unknown types skipped). */
+int acme__authz_parse(json_t *doc, struct acme_authz *out, struct acme_problem *p);
+/* Fills D from a directory object. */
+int acme__directory_parse(json_t *doc, struct acme__directory *d, struct acme_problem *p);
+/* Fills OUT from a renewalInfo object (RFC 9773). */
+int acme__renewal_window_parse(json_t *doc, struct acme_renewal_window *out,
+			       struct acme_problem *p);
+
 /* problem.c */
 void acme__problem_clear(struct acme_problem *p);
 void acme__problem_set(struct acme_problem *p, int status, const char *fmt, ...)

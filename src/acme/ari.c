@@ -57,7 +57,8 @@ out:
 	return rc;
 }
 
-static int parse_window(json_t *doc, struct acme_renewal_window *out, struct acme_problem *p)
+int acme__renewal_window_parse(json_t *doc, struct acme_renewal_window *out,
+			       struct acme_problem *p)
 {
 	json_t *win = json_object_get(doc, "suggestedWindow");
 	const char *start = json_string_value(json_object_get(win, "start"));
@@ -108,7 +109,7 @@ int acme_renewal_info(struct acme_client *c, const unsigned char *leaf_der, size
 	p->status = (int)r.status;
 	rc = acme__response_json(&r, "renewalInfo", &doc, p);
 	if (rc == 0)
-		rc = parse_window(doc, out, p);
+		rc = acme__renewal_window_parse(doc, out, p);
 	out->retry_after_s = r.retry_after_s;
 	if (rc == 0)
 		p->status = 0;

@@ -25,7 +25,7 @@ static int parse_challenges(json_t *doc, struct acme_authz *out, struct acme_pro
 	return 0;
 }
 
-static int parse_authz(json_t *doc, struct acme_authz *out, struct acme_problem *p)
+int acme__authz_parse(json_t *doc, struct acme_authz *out, struct acme_problem *p)
 {
 	json_t *id = json_object_get(doc, "identifier");
 	const char *expires = json_string_value(json_object_get(doc, "expires"));
@@ -67,7 +67,7 @@ int acme_authz_fetch(struct acme_client *c, const char *url, struct acme_authz *
 	p->status = (int)r.status;
 	rc = acme__response_json(&r, "authorization", &doc, p);
 	if (rc == 0)
-		rc = parse_authz(doc, out, p);
+		rc = acme__authz_parse(doc, out, p);
 	out->retry_after_s = r.retry_after_s;
 	if (rc == 0)
 		p->status = 0;

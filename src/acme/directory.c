@@ -30,7 +30,7 @@ static void caa_identities_join(json_t *ids, char *out, size_t len)
 	}
 }
 
-static int parse(json_t *doc, struct acme__directory *d, struct acme_problem *p)
+int acme__directory_parse(json_t *doc, struct acme__directory *d, struct acme_problem *p)
 {
 	json_t *meta = json_object_get(doc, "meta");
 	int rc;
@@ -71,7 +71,7 @@ static int load(struct acme_client *c, struct acme_problem *p)
 	p->status = (int)r.status;
 	rc = acme__response_json(&r, "directory", &doc, p);
 	if (rc == 0)
-		rc = parse(doc, &d, p);
+		rc = acme__directory_parse(doc, &d, p);
 	if (rc == 0) {
 		pthread_mutex_lock(&c->lock);
 		c->dir = d;

@@ -42,9 +42,8 @@ static int parse_expires(json_t *doc, const char *what, int64_t *us, struct acme
 	return SE_EIO;
 }
 
-/* Fills OUT (except url) from the order object in R. */
-static int parse_order(const struct acme__response *r, struct acme_order *out,
-		       struct acme_problem *p)
+int acme__order_parse(const struct acme__response *r, struct acme_order *out,
+		      struct acme_problem *p)
 {
 	json_t *doc = NULL, *err;
 	int rc;
@@ -145,7 +144,7 @@ int acme_order_create(struct acme_client *c, const char *const *names, size_t n,
 	if (rc == 0)
 		rc = take_location(&r, out, p);
 	if (rc == 0)
-		rc = parse_order(&r, out, p);
+		rc = acme__order_parse(&r, out, p);
 out:
 	free(payload);
 	acme__response_dispose(&r);
@@ -169,7 +168,7 @@ int acme_order_fetch(struct acme_client *c, const char *url, struct acme_order *
 	memcpy(out->url, own, sizeof(own));
 	rc = acme__post(c, own, NULL, 0, NULL, &r, p);
 	if (rc == 0)
-		rc = parse_order(&r, out, p);
+		rc = acme__order_parse(&r, out, p);
 	acme__response_dispose(&r);
 	return rc;
 }
@@ -201,7 +200,7 @@ int acme_order_finalize(struct acme_client *c, const char *finalize_url,
 	if (rc == 0 && r.location[0])
 		rc = take_location(&r, out, p);
 	if (rc == 0)
-		rc = parse_order(&r, out, p);
+		rc = acme__order_parse(&r, out, p);
 out:
 	free(csr);
 	free(payload);

@@ -75,13 +75,16 @@ void acme__problem_from_response(const struct acme__response *r, const char *url
 
 	p->status = (int)r->status;
 	p->retry_after_s = r->retry_after_s;
+	p->type[0] = p->detail[0] = '\0';
 	if (strncmp(r->content_type, "application/problem+json", 24) == 0 && r->body)
 		doc = json_loadb(r->body, r->len, 0, NULL);
 	if (json_is_object(doc)) {
 		acme__problem_fields(doc, p->type, sizeof(p->type), p->detail, sizeof(p->detail));
 		if (p->detail[0] == '\0')
 			snprintf(p->detail, sizeof(p->detail), "%s", p->type);
-	} else {
+	}
+	/* Not a problem document, or one that says nothing: the status is all there is. */
+	if (p->detail[0] == '\0') {
 		acme__url_host(url, host, sizeof(host));
 		snprintf(p->detail, sizeof(p->detail), "HTTP %ld from %s", r->status, host);
 	}

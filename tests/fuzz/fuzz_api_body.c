@@ -18,11 +18,11 @@ static void apply(const json_t *body, int creating)
 	struct store_hostname h = {0};
 	struct api_response res = {0};
 	char again[HOSTNAME_MAX + 1];
-	int restart;
+	enum store_ssl_change change;
 
 	if (!creating)
 		memcpy(h.hostname, "app.customer.com", sizeof("app.customer.com"));
-	if (hostname_input_apply(body, &cfg, creating, &h, &restart, &res) == 0) {
+	if (hostname_input_apply(body, &cfg, creating, &h, &change, &res) == 0) {
 		if (creating && hostname_normalize(h.hostname, 1, again, NULL, 0) != HOSTNAME_OK)
 			abort();
 		/* Email validation exists only with the internal CA (ACME has none). */

@@ -73,8 +73,8 @@ static json_t *ssl_to_json(const struct store_ssl *s)
 {
 	json_t *ssl = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s}", "id", s->pack_id, "type",
 				s->type, "method", s->method, "status", s->status, "bundle_method",
-				s->bundle_method, "wildcard", s->wildcard,
-				"certificate_authority", s->certificate_authority);
+				s->bundle_method, "wildcard", s->wildcard, "certificate_authority",
+				s->issued_by[0] ? s->issued_by : s->certificate_authority);
 
 	if (!ssl)
 		return NULL;

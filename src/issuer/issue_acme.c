@@ -1,7 +1,8 @@
-/* Issuance from an ACME CA, one exchange per step: order (two orders, ECDSA and RSA, and their
- * authorizations; the challenge responses stored and shown) → preflight (our own TXT lookup or
- * token fetch, and a CAA check, so no CA validation is spent on a record that is not there) →
- * accept → poll → finalize (CSR, certificate download) → done. Order URLs, challenges and progress live in the pack's state
+/* Issuance from an ACME CA, one exchange per step: order (the ECDSA and RSA orders, together
+ * for dns-01 so that every TXT value is shown at once, and their authorizations; the challenge
+ * responses stored and shown) → preflight (our own TXT lookup or token fetch, and a CAA check,
+ * so no CA validation is spent on a record that is not there) → accept → poll → finalize (CSR,
+ * certificate download) → done. Order URLs, challenges and progress live in the pack's state
  * document, so any worker of any process resumes where the last write left off. */
 #include "issuer/issuer_int.h"
 
@@ -213,22 +214,58 @@ static int chal_add(struct pack_work *w, struct acme_client *c, const char *auth
 	return 0;
 }
 
-/* Orders one key type at a time, ECDSA first: by the time the RSA order is made, the CA
- * usually reuses the authorizations just validated (Let's Encrypt keeps them for 30 days), so
- * the customer publishes one set of records, and a DNS answer never has to carry both sets. */
-static int order_step(struct pack_work *w, struct step_out *out)
+/* Creates the order of key type IDX, adding it to ORDERS and the challenges of its
+ * authorizations not seen yet to CHALS and RECORDS. 0, or -1 with OUT saying what failed. */
+static int order_one(struct pack_work *w, struct acme_client *c, size_t idx, json_t *orders,
+		     json_t *chals, json_t *records, struct step_out *out)
 {
 	const char *names[2] = {w->names[0], w->names[1]};
-	json_t *orders = json_object_get(w->state, "orders");
-	json_t *chals = json_array(), *records = json_array(), *az = json_array();
-	struct acme_client *c = client_of(w, out);
-	size_t idx = json_array_size(orders);
+	json_t *az = json_array();
 	struct acme_problem p;
 	struct acme_order o;
 	char msg[700] = "";
+
+	if (!az)
+		return -1;
+	if (acme_order_create(c, names, w->n_names, replaced_cert(w, key_types[idx]), &o, &p)) {
+		/* RFC 9773: a CA refusing the "replaces" field gets the order again without it. */
+		json_object_del(w->state, "replaces");
+		problem_msg(&p, "creating the order", msg, sizeof(msg));
+		exchange_failed(w, out, &p, msg, 1);
+		json_decref(az);
+		return -1;
+	}
+	for (size_t a = 0; a < o.n_authz; a++) {
+		json_array_append_new(az, json_string(o.authz[a]));
+		if (!chal_seen(chals, o.authz[a]) &&
+		    chal_add(w, c, o.authz[a], chals, records, &p, msg, sizeof(msg))) {
+			exchange_failed(w, out, &p, msg, 1);
+			json_decref(az);
+			return -1;
+		}
+	}
+	json_array_append_new(orders,
+			      json_pack("{s:s, s:s, s:s, s:o, s:b}", "key", key_types[idx], "url",
+					o.url, "finalize", o.finalize, "authz", az, "stored", 0));
+	return 0;
+}
+
+/* The orders of the pack's two certificates (ECDSA primary, RSA fallback). With dns-01 (txt,
+ * cname) both are made at once and every TXT value either needs is shown together: the
+ * customer publishes once, whether or not the CA reuses the first order's authorizations for
+ * the second (Let's Encrypt is shortening that reuse; decisions/0024). With http-01 and
+ * tls-alpn-01 there is nothing for the customer to publish per order, and a second tls-alpn-01
+ * challenge for the same name would replace the first at the edge, so those order one key type
+ * at a time, ECDSA first, the RSA order after the ECDSA certificate is stored. */
+static int order_step(struct pack_work *w, struct step_out *out)
+{
+	json_t *orders = json_object_get(w->state, "orders");
+	json_t *chals = json_array(), *records = json_array();
+	struct acme_client *c = client_of(w, out);
+	size_t idx = json_array_size(orders), last;
 	int rc = 0;
 
-	if (!c || !chals || !records || !az)
+	if (!c || !chals || !records)
 		goto out;
 	if (!orders) {
 		orders = json_array();
@@ -239,24 +276,18 @@ static int order_step(struct pack_work *w, struct step_out *out)
 		out->next = STEP_NOW;
 		goto out;
 	}
-	if (acme_order_create(c, names, w->n_names, replaced_cert(w, key_types[idx]), &o, &p)) {
-		/* RFC 9773: a CA refusing the "replaces" field gets the order again without it. */
-		json_object_del(w->state, "replaces");
-		problem_msg(&p, "creating the order", msg, sizeof(msg));
-		exchange_failed(w, out, &p, msg, 1);
-		goto out;
-	}
-	for (size_t a = 0; a < o.n_authz && !msg[0]; a++) {
-		json_array_append_new(az, json_string(o.authz[a]));
-		if (!chal_seen(chals, o.authz[a]) &&
-		    chal_add(w, c, o.authz[a], chals, records, &p, msg, sizeof(msg))) {
-			exchange_failed(w, out, &p, msg, 1);
+	last = dns01_method(w) ? ISSUER_MAX_ORDERS : idx + 1;
+	for (size_t first = idx; idx < last; idx++) {
+		if (order_one(w, c, idx, orders, chals, records, out)) {
+			/* The orders this step made go too (unless a restart dropped them all):
+			 * their challenges were never saved, and the next step makes them together.
+			 */
+			orders = json_object_get(w->state, "orders");
+			while (json_array_size(orders) > first)
+				json_array_remove(orders, json_array_size(orders) - 1);
 			goto out;
 		}
 	}
-	json_array_append_new(orders,
-			      json_pack("{s:s, s:s, s:s, s:O, s:b}", "key", key_types[idx], "url",
-					o.url, "finalize", o.finalize, "authz", az, "stored", 0));
 	json_object_set(w->state, "chals", chals);
 	state_set_int(w->state, "tries", 0);
 	out->next = STEP_NOW;
@@ -277,7 +308,6 @@ static int order_step(struct pack_work *w, struct step_out *out)
 	if (!out->records)
 		rc = SE_ENOMEM;
 out:
-	json_decref(az);
 	json_decref(chals);
 	json_decref(records);
 	return rc;

@@ -62,6 +62,7 @@ enum step_next {
 struct step_out {
 	enum pack_event event; /* how the pack's status moves; PACK_EV_NONE: it stays */
 	char *records;         /* malloc'd JSON array text, or NULL: unchanged */
+	const char *issued_by; /* the CA the stored certificates came from; NULL: unchanged */
 	char *errors; /* malloc'd JSON array text, "" (malloc'd) clears, NULL unchanged */
 	enum step_next next;
 	int64_t delay_us;

@@ -211,6 +211,7 @@ static int step_write(struct pack_work *w, struct step_out *out, int64_t t0)
 	    .pack_event = out->event,
 	    .validation_records_json = out->records,
 	    .validation_errors_json = out->errors,
+	    .issued_by = out->issued_by,
 	    .last_error = out->last_error[0] ? out->last_error : NULL,
 	};
 	int64_t now = time_now_us();

@@ -53,6 +53,7 @@ void renewal_schedule(struct pack_work *w, struct step_out *out)
 	json_object_del(w->state, "replaces");
 	renewal_ari_schedule(w);
 	out->event = PACK_EV_ISSUED;
+	out->issued_by = state_str(w->state, "ca");
 	free(out->errors);
 	out->errors = strdup("");
 	wait_renewal(w, out);
@@ -102,9 +103,16 @@ int renewal_active(struct pack_work *w)
 
 void renewal_filter(struct pack_work *w, struct step_out *out)
 {
-	/* A renewal shows nothing until its certificates are stored: the pack stays live. */
-	if (renewal_active(w) && out->event != PACK_EV_ISSUED)
+	if (!renewal_active(w))
+		return;
+	/* A renewal's status shows nothing until its certificates are stored (the pack stays
+	 * live), but the records it needs are shown at once, with an "ssl.validation_records"
+	 * event: a TXT customer has until the old certificates expire to publish them. */
+	if (out->event != PACK_EV_ISSUED)
 		out->event = PACK_EV_NONE;
+	if (out->records)
+		log_info("msg=\"renewal records shown\" hostname=%s pack=%s", w->subj.hostname,
+			 w->subj.pack_id);
 }
 
 void renewal_failed(struct pack_work *w, struct step_out *out)

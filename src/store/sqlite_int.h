@@ -292,7 +292,8 @@ int sq_keys_delete_for_hostname(struct sq_conn *c, const char *hostname_id);
 	"h.updated_at, h.change_seq, h.ssl_enabled, h.ssl_pack_id, p.status, h.ssl_method, "       \
 	"h.ssl_type, h.ssl_bundle_method, h.ssl_ca, h.ssl_wildcard, h.ssl_settings, "              \
 	"p.validation_records, p.validation_errors, COALESCE(p.custom, 0), "                       \
-	"COALESCE(p.uploaded_on, 0), COALESCE(p.custom_csr_id, '')"
+	"COALESCE(p.uploaded_on, 0), COALESCE(p.custom_csr_id, ''), "                              \
+	"COALESCE(p.certificate_authority, '')"
 #define SQ_HOSTNAME_FROM "hostnames h LEFT JOIN cert_packs p ON p.id = h.ssl_pack_id"
 
 /* Inserts CERT (borrowed) with the facts the API shows of it, read from its leaf once here. */

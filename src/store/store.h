@@ -82,7 +82,8 @@ struct store_ssl {
 	char method[8];                /* http | txt | email | cname */
 	char type[4];                  /* dv */
 	char bundle_method[12];        /* ubiquitous | optimal | force */
-	char certificate_authority[64];
+	char certificate_authority[64]; /* the CA asked for ("" for an uploaded certificate) */
+	char issued_by[64]; /* the pack's CA: the one asked for, or the one it fell back to */
 	int wildcard;
 	char *settings_json;           /* owned; JSON object text ("{}" when none) */
 	char *validation_records_json; /* owned; JSON array text, or NULL */
@@ -304,7 +305,8 @@ struct store_issuance_subject {
 	char pack_id[37]; /* "" when the hostname has no certificate configuration */
 	char pack_status[32];
 	char method[8];
-	char certificate_authority[64];
+	char certificate_authority[64]; /* the CA asked for ("" for an uploaded certificate) */
+	char issued_by[64]; /* the pack's CA: the one asked for, or the one it fell back to */
 	int wildcard;
 	char *state_json; /* owned; the issuer's state document of the pack, NULL when none */
 };
@@ -334,6 +336,7 @@ struct store_issuance_step {
 	enum pack_event pack_event;          /* PACK_EV_NONE: the status stays */
 	const char *validation_records_json;
 	const char *validation_errors_json;
+	const char *issued_by; /* the CA the certificates came from; NULL: unchanged */
 	const char *hostname_status;
 	const char *verification_errors_json;
 	enum store_job_action job;

@@ -62,6 +62,7 @@ static void ssl_read(sqlite3_stmt *s, struct store_ssl *ssl)
 	ssl->custom = sqlite3_column_int(s, 23);
 	ssl->uploaded_on_us = sqlite3_column_int64(s, 24);
 	sq_col_copy(s, 25, ssl->custom_csr_id, sizeof(ssl->custom_csr_id));
+	sq_col_copy(s, 26, ssl->issued_by, sizeof(ssl->issued_by));
 }
 
 int sq_hostname_read(sqlite3_stmt *s, struct store_hostname *out)
@@ -267,9 +268,13 @@ static int update_events(struct sq_conn *c, const struct store_hostname *h,
  * when H no longer has ssl. Its status is not written here: it moves by store_pack_move's
  * rules only. *CREATED says a pack was made. */
 static int update_pack(struct sq_conn *c, const struct store_hostname *h,
-		       const struct host_state *old, int64_t now, int64_t *seq, int *created)
+		       const struct host_state *old, enum store_ssl_change change, int64_t now,
+		       int64_t *seq, int *created)
 {
-	static const char upd[] = "UPDATE cert_packs SET certificate_authority = ?3, "
+	/* The pack's CA is the one its certificates come from: the requested one from a restart
+	 * on, until the issuer falls back to another (store_issuance_write). */
+	static const char upd[] = "UPDATE cert_packs SET certificate_authority = CASE WHEN ?5 "
+				  "THEN ?3 ELSE certificate_authority END, "
 				  "updated_at = ?4 WHERE id = ?1 AND hostname_id = ?2";
 	const struct store_ssl *ssl = &h->ssl;
 	struct sq_event ev = {h->zone_id,       h->id,      "ssl.status", old->hostname,
@@ -284,8 +289,8 @@ static int update_pack(struct sq_conn *c, const struct store_hostname *h,
 				    "DELETE FROM cert_packs WHERE hostname_id = ?1", "t", h->id);
 		return rc;
 	}
-	rc = sq_run(c, SQ_PACK_UPDATE, upd, "tttI", ssl->pack_id, h->id, ssl->certificate_authority,
-		    now);
+	rc = sq_run(c, SQ_PACK_UPDATE, upd, "tttIi", ssl->pack_id, h->id,
+		    ssl->certificate_authority, now, change == STORE_SSL_RESTART);
 	if (rc == 0 && sqlite3_changes(c->db) == 0) {
 		*created = 1;
 		rc = pack_insert(c, h, now);
@@ -333,7 +338,7 @@ int store_hostname_update(struct store *st, struct store_hostname *h, enum store
 	if (rc == 0)
 		rc = update_events(c, h, &old, &seq);
 	if (rc == 0)
-		rc = update_pack(c, h, &old, now, &seq, &created);
+		rc = update_pack(c, h, &old, change, now, &seq, &created);
 	if (rc == 0)
 		rc = update_row(c, h, old.rid, now, seq);
 	/* After the row: the move's event is the hostname's newest change. */

@@ -96,23 +96,26 @@ struct owner {
 	char hostname[256];
 	char host_status[24];
 	char pack_status[32];
+	int records_differ; /* the step's validation records are not the pack's */
 };
 
 static int owner_load(struct sq_conn *c, const struct store_issuance_step *st, struct owner *o)
 {
-	static const char sql[] = "SELECT h.zone_id, h.hostname, h.status, COALESCE(p.status, '') "
+	static const char sql[] = "SELECT h.zone_id, h.hostname, h.status, COALESCE(p.status, ''), "
+				  "COALESCE(p.validation_records, '') <> COALESCE(?3, '') "
 				  "FROM hostnames h LEFT JOIN cert_packs p ON p.id = ?2 "
 				  "AND p.hostname_id = h.id WHERE h.id = ?1";
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	rc = sq_query(c, SQ_ISSUANCE_PACK, sql, &s, "tt", st->hostname_id,
-		      st->pack_id ? st->pack_id : "");
+	rc = sq_query(c, SQ_ISSUANCE_PACK, sql, &s, "ttt", st->hostname_id,
+		      st->pack_id ? st->pack_id : "", st->validation_records_json);
 	if (rc == 1) {
 		sq_col_copy(s, 0, o->zone_id, sizeof(o->zone_id));
 		sq_col_copy(s, 1, o->hostname, sizeof(o->hostname));
 		sq_col_copy(s, 2, o->host_status, sizeof(o->host_status));
 		sq_col_copy(s, 3, o->pack_status, sizeof(o->pack_status));
+		o->records_differ = sqlite3_column_int(s, 4);
 		rc = 0;
 	} else if (rc == 0) {
 		rc = SE_ENOTFOUND;
@@ -147,6 +150,7 @@ static int pack_apply(struct sq_conn *c, const struct store_issuance_step *st,
 	    "UPDATE cert_packs SET "
 	    JSON_ARG("validation_records", "2") ", "
 	    JSON_ARG("validation_errors", "3") ", "
+	    "certificate_authority = COALESCE(?5, certificate_authority), "
 	    "updated_at = ?4 WHERE id = ?1";
 	/* clang-format on */
 	struct sq_pack_moved moved;
@@ -156,9 +160,15 @@ static int pack_apply(struct sq_conn *c, const struct store_issuance_step *st,
 		return SE_ENOTFOUND; /* the pack was replaced or deleted meanwhile */
 	if (st->state_json)
 		rc = sq_run(c, SQ_ISSUANCE_PUT, put, "ttI", st->pack_id, st->state_json, now);
-	if (rc == 0 && (st->validation_records_json || st->validation_errors_json))
-		rc = sq_run(c, SQ_ISSUANCE_PACK_SET, upd, "tttI", st->pack_id,
-			    st->validation_records_json, st->validation_errors_json, now);
+	if (rc == 0 && (st->validation_records_json || st->validation_errors_json || st->issued_by))
+		rc = sq_run(c, SQ_ISSUANCE_PACK_SET, upd, "tttIt", st->pack_id,
+			    st->validation_records_json, st->validation_errors_json, now,
+			    st->issued_by);
+	/* New records to publish are news for the provider even when the status stays (a
+	 * renewal's TXT values, shown while the pack is active). */
+	if (rc == 0 && st->validation_records_json && st->validation_records_json[0] &&
+	    o->records_differ)
+		rc = event_bump(c, st, o, "ssl.validation_records", o->pack_status, o->pack_status);
 	if (rc == 0 && st->pack_event != PACK_EV_NONE)
 		rc = sq_pack_move(c, st->pack_id, st->pack_event, -1, NULL, &moved);
 	return rc;

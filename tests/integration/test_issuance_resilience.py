@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import free_port, uniq, wait_until
+from conftest import assert_ok, free_port, uniq, wait_until
 from issuance_helpers import (ISSUE_TIMEOUT, create_ssl, drive_txt, publish_txt, start_issuer,
                               stored_certificates, verify_chain, wait_records)
 from peers import ChallTestSrv, Pebble
@@ -69,6 +69,13 @@ def test_failing_ca_falls_back_to_the_next(deploy, dns, tmp_path):
         h, _ = drive_txt(api, dns, hid)
 
         assert not h["ssl"].get("validation_errors"), h
+        # the CA the certificates came from, not the one that failed
+        assert h["ssl"]["certificate_authority"] == "pebble", h["ssl"]
+        # a PATCH of the settings alone neither restarts the pack nor forgets where it came from
+        assert_ok(api.patch(hid, {"ssl": {"settings": {"min_tls_version": "1.2"}}}), 202)
+        h = api.fetch(hid)
+        assert h["ssl"]["certificate_authority"] == "pebble", h["ssl"]
+        assert h["ssl"]["status"] in ("pending_deployment", "active"), h["ssl"]
         certs = stored_certificates(d.data, h["ssl"]["id"])
         assert set(certs) == {"ecdsa", "rsa"}, certs
         root = pebble.root_pem()

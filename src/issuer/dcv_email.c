@@ -147,9 +147,11 @@ int dcv_email_mail(struct pack_work *w, struct step_out *out)
 	int64_t vstart = state_int(w->state, "vstart");
 	int rc;
 
-	/* A repeated step (a lost write) must not replace an approval already given. */
+	/* A link of this attempt exists only once its mail was sent (one that could not be sent is
+	 * withdrawn below): a repeated step (a write lost to a recheck that took the lease, or a
+	 * crash) must neither mail again nor replace the link already mailed, used or not. */
 	rc = attempt_approval(w, &ap);
-	if (rc == 0 && ap.approved_at_us)
+	if (rc == 0)
 		goto mailed;
 	if (rc && rc != SE_ENOTFOUND)
 		goto out;
@@ -182,6 +184,8 @@ int dcv_email_mail(struct pack_work *w, struct step_out *out)
 			 a.list[1], a.list[2], a.list[3], a.list[4], err);
 		log_warn("msg=\"approval mail not sent\" hostname=%s pack=%s detail=\"%s\"",
 			 w->subj.hostname, w->subj.pack_id, err);
+		/* the next try mails a new link; a failed withdrawal only leaves a dead link */
+		store_approval_withdraw(w->is->st, ap.pack_id, ap.token_sha256);
 		step_fail_later(w, out, msg, -1);
 		goto out;
 	}

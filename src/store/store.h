@@ -593,6 +593,9 @@ struct store_approval {
 
 /* Makes A the approval of its pack, replacing an older one (whose link then stops working). */
 int store_approval_put(struct store *st, const struct store_approval *a);
+/* Removes the approval of PACK_ID whose token has hex SHA-256 TOKEN_SHA256 (a link whose mail
+ * could not be sent), unless it was used. 0 also when there is none. */
+int store_approval_withdraw(struct store *st, const char *pack_id, const char *token_sha256);
 /* The approval whose token has hex SHA-256 TOKEN_SHA256, used or not, expired or not;
  * SE_ENOTFOUND when none. */
 int store_approval_find(struct store *st, const char *token_sha256, struct store_approval *out);

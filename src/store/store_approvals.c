@@ -41,6 +41,15 @@ int store_approval_put(struct store *st, const struct store_approval *a)
 		      a->created_at_us, a->expires_us);
 }
 
+int store_approval_withdraw(struct store *st, const char *pack_id, const char *token_sha256)
+{
+	static const char sql[] = "DELETE FROM dcv_approvals WHERE pack_id = ?1 AND "
+				  "token_sha256 = ?2 AND approved_at IS NULL";
+	struct sq_conn *c = sq_conn_get(st);
+
+	return c ? sq_run(c, SQ_APPROVAL_WITHDRAW, sql, "tt", pack_id, token_sha256) : SE_EDB;
+}
+
 /* Runs the one-row query ID (SQL) bound to KEY into OUT. */
 static int approval_query(struct store *st, enum sq_stmt_id id, const char *sql, const char *key,
 			  struct store_approval *out)

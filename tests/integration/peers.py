@@ -185,6 +185,7 @@ class SmtpSink:
     def __init__(self, port=None, start=True, tls=True):
         self.port = port or free_port()
         self.messages = []  # (mail_from, [rcpt_to...], email.message.Message)
+        self.data_delay = 0  # seconds between taking a message and answering 250 (a slow relay)
         self.controller = None
         self.tls = tls
         self.ca_file = None
@@ -217,6 +218,9 @@ class SmtpSink:
                 msg = email.message_from_bytes(envelope.original_content,
                                                policy=email.policy.default)
                 sink.messages.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
+                if sink.data_delay:
+                    import asyncio
+                    await asyncio.sleep(sink.data_delay)
                 return "250 OK"
 
         tls = {}

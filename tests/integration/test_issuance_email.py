@@ -345,3 +345,28 @@ def test_renewal_asks_for_a_new_approval(deploy, dns, sink):
         return c if len(fps) == 2 and not fps & issued else None
 
     wait_until(renewed, ISSUE_TIMEOUT, "renewed certificates")
+
+
+def test_recheck_while_the_mail_is_sent_mails_once(deploy, dns, sink):
+    """A PATCH recheck while the approval mail is on its way takes the job's lease from the
+    worker sending it, so that worker's step is lost. The worker that takes over finds this
+    attempt's link and does not mail again, which would also have made the first link useless."""
+    d = deploy()
+    creds = d.zone()
+    start_email(d, dns, sink)
+    api = d.api(creds)
+    sink.data_delay = 3  # the relay takes the message, then answers slowly
+    host, domain = customer("slow")
+    h = create_ssl(api, host, "email")
+    wait_until(lambda: sink.messages, ISSUE_TIMEOUT, "the mail on its way")
+    assert_ok(api.patch(h["id"], {"ssl": {"method": "email", "type": "dv"}}), 202)
+    time.sleep(5)  # the slow answer, the lost write, and the worker that took over
+    sink.data_delay = 0
+    time.sleep(1)
+    assert len(sink.messages) == 1, [m[2]["Subject"] for m in sink.messages]
+
+    link = check_mail(sink.messages[0], host, domain)
+    r = requests.post(link, timeout=10)
+    assert r.status_code == 200 and "approved" in r.text, (r.status_code, r.text)
+    wait_status(api, h["id"], ("pending_deployment", "active"))
+    assert len(sink.messages) == 1

@@ -56,9 +56,19 @@ static void expand(const char *format, const char *detail, char *out, size_t out
 static json_t *error_entry(enum api_error err, const char *detail)
 {
 	char message[1024];
+	json_t *entry;
 
 	expand(api_error_format(err), detail, message, sizeof(message));
-	return json_pack("{s:i, s:s}", "code", api_error_code(err), "message", message);
+	entry = json_pack("{s:i, s:s}", "code", api_error_code(err), "message", message);
+	if (!entry) {
+		/* JSON strings are UTF-8: a detail quoting input cut mid-character would lose the
+		 * whole error, so the message goes out with its non-ASCII bytes as '?'. */
+		for (char *p = message; *p; p++)
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+		entry = json_pack("{s:i, s:s}", "code", api_error_code(err), "message", message);
+	}
+	return entry;
 }
 
 void api_fail(struct api_response *res, enum api_error err, const char *detail)

@@ -66,7 +66,7 @@ int dcv_email_prepare(struct pack_work *w, struct step_out *out)
 	out->errors = strdup("");
 	if (!out->records || !out->errors)
 		return SE_ENOMEM;
-	state_set_str(w->state, "step", "mail");
+	step_set(w, PACK_STEP_MAIL);
 	state_set_int(w->state, "vstart", time_now_us());
 	state_set_int(w->state, "tries", 0);
 	json_object_set_new(w->state, "records_written", json_true());
@@ -195,7 +195,7 @@ int dcv_email_mail(struct pack_work *w, struct step_out *out)
 		 a.domain);
 	state_set_str(w->state, "last_problem", msg);
 mailed:
-	state_set_str(w->state, "step", "check");
+	step_set(w, PACK_STEP_CHECK);
 	state_set_int(w->state, "tries", 0);
 	free(out->errors);
 	out->errors = strdup(""); /* clears a failed send's explanation */
@@ -217,7 +217,7 @@ int dcv_email_check(struct pack_work *w, struct step_out *out)
 	rc = attempt_approval(w, &ap);
 	if (rc == SE_ENOTFOUND) {
 		/* No link of this attempt exists (its write was lost): mail one. */
-		state_set_str(w->state, "step", "mail");
+		step_set(w, PACK_STEP_MAIL);
 		out->next = STEP_NOW;
 		return 1;
 	}

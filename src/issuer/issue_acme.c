@@ -34,7 +34,7 @@ static const char *next_ca(const struct config *cfg, const char *current)
 static void order_restart(struct pack_work *w, struct step_out *out, const char *msg,
 			  int64_t retry_after_s)
 {
-	state_set_str(w->state, "step", "order");
+	step_set(w, PACK_STEP_ORDER);
 	json_object_del(w->state, "orders");
 	json_object_del(w->state, "chals");
 	step_fail_later(w, out, msg, retry_after_s);
@@ -272,7 +272,7 @@ static int order_step(struct pack_work *w, struct step_out *out)
 		json_object_set_new(w->state, "orders", orders);
 	}
 	if (idx >= ISSUER_MAX_ORDERS) { /* every order made: finish the last one */
-		state_set_str(w->state, "step", "finalize");
+		step_set(w, PACK_STEP_FINALIZE);
 		out->next = STEP_NOW;
 		goto out;
 	}
@@ -292,7 +292,7 @@ static int order_step(struct pack_work *w, struct step_out *out)
 	state_set_int(w->state, "tries", 0);
 	out->next = STEP_NOW;
 	if (json_array_size(chals) == 0) { /* every authorization is already valid */
-		state_set_str(w->state, "step", "finalize");
+		step_set(w, PACK_STEP_FINALIZE);
 		if (!state_int(w->state, "istart"))
 			state_set_int(w->state, "istart", time_now_us());
 		out->event = PACK_EV_VALIDATED;
@@ -301,7 +301,7 @@ static int order_step(struct pack_work *w, struct step_out *out)
 	if (!state_int(w->state, "vstart"))
 		state_set_int(w->state, "vstart", time_now_us());
 	json_object_set_new(w->state, "records_written", json_true());
-	state_set_str(w->state, "step", "preflight");
+	step_set(w, PACK_STEP_PREFLIGHT);
 	out->records = dcv_records_dump(records);
 	records = NULL;
 	out->event = PACK_EV_RECORDS_SHOWN;
@@ -397,7 +397,7 @@ static int preflight_step(struct pack_work *w, struct step_out *out)
 		step_fail_later(w, out, msg, -1);
 		return 0;
 	}
-	state_set_str(w->state, "step", "accept");
+	step_set(w, PACK_STEP_ACCEPT);
 	state_set_int(w->state, "tries", 0);
 	out->errors = strdup("");
 	out->next = STEP_NOW;
@@ -429,7 +429,7 @@ static int accept_step(struct pack_work *w, struct step_out *out)
 		log_info("msg=\"challenge accepted\" hostname=%s type=%s ca=%s", w->subj.hostname,
 			 json_string_value(json_object_get(ch, "type")), state_str(w->state, "ca"));
 	}
-	state_set_str(w->state, "step", "poll");
+	step_set(w, PACK_STEP_POLL);
 	state_set_int(w->state, "tries", 0);
 	out->next = STEP_LATER;
 	out->delay_us = 100000;
@@ -486,7 +486,7 @@ static int poll_step(struct pack_work *w, struct step_out *out)
 		out->hold = 1;
 		return 0;
 	}
-	state_set_str(w->state, "step", "finalize");
+	step_set(w, PACK_STEP_FINALIZE);
 	state_set_int(w->state, "istart", time_now_us());
 	state_set_int(w->state, "tries", 0);
 	state_set_str(w->state, "last_problem", "");
@@ -605,7 +605,7 @@ static int finalize_step(struct pack_work *w, struct step_out *out)
 	if (!all)
 		return 0;
 	if (json_array_size(orders) < ISSUER_MAX_ORDERS) {
-		state_set_str(w->state, "step", "order");
+		step_set(w, PACK_STEP_ORDER);
 		out->next = STEP_NOW;
 		return 0;
 	}
@@ -619,8 +619,6 @@ static int finalize_step(struct pack_work *w, struct step_out *out)
 
 int issue_acme_step(struct pack_work *w, struct step_out *out)
 {
-	const char *step = state_str(w->state, "step");
-
 	if (strcmp(w->subj.method, "txt") != 0 && strcmp(w->subj.method, "http") != 0 &&
 	    strcmp(w->subj.method, "cname") != 0) {
 		step_fail_later(w, out, "this DCV method is not available yet; use txt or http",
@@ -629,13 +627,16 @@ int issue_acme_step(struct pack_work *w, struct step_out *out)
 	}
 	if (strcmp(w->subj.method, "cname") == 0 && dcv_cname_unavailable(w, out))
 		return 0;
-	if (strcmp(step, "preflight") == 0)
+	switch (step_get(w)) {
+	case PACK_STEP_PREFLIGHT:
 		return preflight_step(w, out);
-	if (strcmp(step, "accept") == 0)
+	case PACK_STEP_ACCEPT:
 		return accept_step(w, out);
-	if (strcmp(step, "poll") == 0)
+	case PACK_STEP_POLL:
 		return poll_step(w, out);
-	if (strcmp(step, "finalize") == 0)
+	case PACK_STEP_FINALIZE:
 		return finalize_step(w, out);
-	return order_step(w, out);
+	default: /* order, or a state from the internal CA after a fallback */
+		return order_step(w, out);
+	}
 }

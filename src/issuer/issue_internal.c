@@ -68,7 +68,7 @@ static int prepare(struct pack_work *w, struct step_out *out)
 		return 0;
 	}
 	state_set_str(w->state, "dcv_value", value);
-	state_set_str(w->state, "step", "check");
+	step_set(w, PACK_STEP_CHECK);
 	state_set_int(w->state, "vstart", time_now_us());
 	state_set_int(w->state, "tries", 0);
 	json_object_set_new(w->state, "records_written", json_true());
@@ -108,7 +108,7 @@ static int check(struct pack_work *w, struct step_out *out)
 		step_fail_later(w, out, msg, -1);
 		return 0;
 	}
-	state_set_str(w->state, "step", "issue");
+	step_set(w, PACK_STEP_ISSUE);
 	state_set_int(w->state, "istart", time_now_us());
 	state_set_int(w->state, "tries", 0);
 	state_set_str(w->state, "last_problem", "");
@@ -165,18 +165,19 @@ static int issue(struct pack_work *w, struct step_out *out)
 
 int issue_internal_step(struct pack_work *w, struct step_out *out)
 {
-	const char *step = state_str(w->state, "step");
-
-	if (strcmp(step, "order") == 0)
+	switch (step_get(w)) {
+	case PACK_STEP_ORDER:
 		return prepare(w, out);
-	if (strcmp(step, "mail") == 0)
+	case PACK_STEP_MAIL:
 		return dcv_email_mail(w, out);
-	if (strcmp(step, "check") == 0)
+	case PACK_STEP_CHECK:
 		return check(w, out);
-	if (strcmp(step, "issue") == 0)
+	case PACK_STEP_ISSUE:
 		return issue(w, out);
-	/* A state from an ACME CA after a fallback to internal: start this CA's way. */
-	state_set_str(w->state, "step", "order");
-	out->next = STEP_NOW;
-	return 0;
+	default:
+		/* A state from an ACME CA after a fallback to internal: start this CA's way. */
+		step_set(w, PACK_STEP_ORDER);
+		out->next = STEP_NOW;
+		return 0;
+	}
 }

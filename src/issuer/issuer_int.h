@@ -86,6 +86,27 @@ struct pack_work {
 /* Advances the hostname job JOB (leased by the caller) as far as it can go now. */
 void pack_machine_run(struct issuer *is, const struct store_job *job);
 
+/* Where a pack is in its issuance, saved as "step" in its state document by name. */
+enum pack_step {
+	PACK_STEP_KEYS,      /* make the pack's keys */
+	PACK_STEP_ORDER,     /* ACME: make the orders; internal CA: show the records */
+	PACK_STEP_PREFLIGHT, /* ACME: look for the records ourselves first */
+	PACK_STEP_ACCEPT,    /* ACME: ask the CA to validate */
+	PACK_STEP_POLL,      /* ACME: wait for the authorizations */
+	PACK_STEP_FINALIZE,  /* ACME: finalize and download */
+	PACK_STEP_MAIL,      /* email DCV: mail the approval link */
+	PACK_STEP_CHECK,     /* internal CA: check the record or the approval */
+	PACK_STEP_ISSUE,     /* internal CA: sign */
+	PACK_STEP_DONE,      /* issued: wait for the renewal */
+	PACK_STEP_TIMED_OUT, /* gave up: a PATCH starts over */
+};
+
+/* The step W's state names; a state naming no known step (written by a newer or broken
+ * program) reads as PACK_STEP_KEYS, a fresh start. */
+enum pack_step step_get(const struct pack_work *w);
+void step_set(struct pack_work *w, enum pack_step step);
+const char *step_name(enum pack_step step);
+
 /* Helpers the steps share. */
 const char *state_str(json_t *state, const char *key);
 int64_t state_int(json_t *state, const char *key);

@@ -65,7 +65,7 @@ int pack_keys_step(struct pack_work *w, struct step_out *out)
 		return rc;
 	}
 	json_object_set_new(w->state, "keys", keys);
-	state_set_str(w->state, "step", "order");
+	step_set(w, PACK_STEP_ORDER);
 	out->next = STEP_NOW;
 	return 0;
 }

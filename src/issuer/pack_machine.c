@@ -40,6 +40,36 @@ void state_set_int(json_t *state, const char *key, int64_t value)
 	json_object_set_new(state, key, json_integer((json_int_t)value));
 }
 
+static const char *const step_names[] = {
+    [PACK_STEP_KEYS] = "keys",           [PACK_STEP_ORDER] = "order",
+    [PACK_STEP_PREFLIGHT] = "preflight", [PACK_STEP_ACCEPT] = "accept",
+    [PACK_STEP_POLL] = "poll",           [PACK_STEP_FINALIZE] = "finalize",
+    [PACK_STEP_MAIL] = "mail",           [PACK_STEP_CHECK] = "check",
+    [PACK_STEP_ISSUE] = "issue",         [PACK_STEP_DONE] = "done",
+    [PACK_STEP_TIMED_OUT] = "timed_out",
+};
+
+const char *step_name(enum pack_step step)
+{
+	return step_names[step];
+}
+
+enum pack_step step_get(const struct pack_work *w)
+{
+	const char *name = state_str(w->state, "step");
+
+	for (size_t i = 0; i < sizeof(step_names) / sizeof(step_names[0]); i++) {
+		if (strcmp(name, step_names[i]) == 0)
+			return (enum pack_step)i;
+	}
+	return PACK_STEP_KEYS;
+}
+
+void step_set(struct pack_work *w, enum pack_step step)
+{
+	state_set_str(w->state, "step", step_names[step]);
+}
+
 int64_t step_backoff_us(int tries, int64_t base_us, int64_t cap_us)
 {
 	uint32_t r = 0;
@@ -130,27 +160,19 @@ static void names_of(struct pack_work *w)
 	}
 }
 
-static int in_phase(const char *step, const char *const *list)
-{
-	for (; *list; list++) {
-		if (strcmp(step, *list) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /* 1 when the pack ran out of time in its current phase; OUT then says so. */
 static int timed_out(struct pack_work *w, struct step_out *out)
 {
-	static const char *const validating[] = {"preflight", "accept", "poll", "check", "mail",
-						 NULL};
-	static const char *const issuing[] = {"finalize", "issue", NULL};
+	enum pack_step step = step_get(w);
+	int validating = step == PACK_STEP_PREFLIGHT || step == PACK_STEP_ACCEPT ||
+			 step == PACK_STEP_POLL || step == PACK_STEP_CHECK ||
+			 step == PACK_STEP_MAIL;
+	int issuing = step == PACK_STEP_FINALIZE || step == PACK_STEP_ISSUE;
 	const struct config *cfg = w->is->cfg;
-	const char *step = state_str(w->state, "step");
 	int64_t now = time_now_us();
 	char msg[600];
 
-	if (in_phase(step, validating) && state_int(w->state, "vstart") &&
+	if (validating && state_int(w->state, "vstart") &&
 	    now - state_int(w->state, "vstart") > cfg->issuance.validation_timeout * 1000000) {
 		snprintf(msg, sizeof(msg), "validation timed out after %lld s: %s",
 			 (long long)cfg->issuance.validation_timeout,
@@ -158,7 +180,7 @@ static int timed_out(struct pack_work *w, struct step_out *out)
 			     ? state_str(w->state, "last_problem")
 			     : "the CA did not validate");
 		out->event = PACK_EV_VALIDATION_TIMED_OUT;
-	} else if (in_phase(step, issuing) && state_int(w->state, "istart") &&
+	} else if (issuing && state_int(w->state, "istart") &&
 		   now - state_int(w->state, "istart") > cfg->issuance.issuance_timeout * 1000000) {
 		snprintf(msg, sizeof(msg), "issuance timed out after %lld s: %s",
 			 (long long)cfg->issuance.issuance_timeout,
@@ -175,7 +197,7 @@ static int timed_out(struct pack_work *w, struct step_out *out)
 		return 1;
 	}
 	out->next = STEP_DONE;
-	state_set_str(w->state, "step", "timed_out");
+	step_set(w, PACK_STEP_TIMED_OUT);
 	log_info("msg=\"pack timed out\" hostname=%s pack=%s event=%s", w->subj.hostname,
 		 w->subj.pack_id, pack_event_name(out->event));
 	return 1;
@@ -183,17 +205,18 @@ static int timed_out(struct pack_work *w, struct step_out *out)
 
 static int step_run(struct pack_work *w, struct step_out *out)
 {
-	const char *step = state_str(w->state, "step");
-
 	if (timed_out(w, out))
 		return 0;
-	if (strcmp(step, "keys") == 0)
+	switch (step_get(w)) {
+	case PACK_STEP_KEYS:
 		return pack_keys_step(w, out);
-	if (strcmp(step, "done") == 0)
+	case PACK_STEP_DONE:
 		return renewal_step(w, out);
-	if (strcmp(step, "timed_out") == 0) {
+	case PACK_STEP_TIMED_OUT:
 		out->next = STEP_DONE;
 		return 0;
+	default:
+		break;
 	}
 	if (strcmp(state_str(w->state, "ca"), "internal") == 0)
 		return issue_internal_step(w, out);
@@ -348,7 +371,7 @@ void pack_machine_run(struct issuer *is, const struct store_job *job)
 
 			snprintf(msg, sizeof(msg), "internal error: %s", se_strerror(rc));
 			log_warn("msg=\"issuer step failed\" hostname=%s step=%s err=%s",
-				 w.subj.hostname, state_str(w.state, "step"), se_errname(rc));
+				 w.subj.hostname, step_name(step_get(&w)), se_errname(rc));
 			step_fail_later(&w, &out, msg, -1);
 		}
 		go_on = step_write(&w, &out, t0);

@@ -47,7 +47,7 @@ static void wait_renewal(struct pack_work *w, struct step_out *out)
 
 void renewal_schedule(struct pack_work *w, struct step_out *out)
 {
-	state_set_str(w->state, "step", "done");
+	step_set(w, PACK_STEP_DONE);
 	state_set_int(w->state, "renew_at", renew_at(w));
 	json_object_del(w->state, "renewal");
 	json_object_del(w->state, "replaces");
@@ -119,7 +119,7 @@ void renewal_failed(struct pack_work *w, struct step_out *out)
 {
 	int64_t when = time_now_us() + RENEW_RETRY_US;
 
-	state_set_str(w->state, "step", "done");
+	step_set(w, PACK_STEP_DONE);
 	state_set_int(w->state, "renew_at", when);
 	out->event = PACK_EV_NONE;
 	wait_until_us(out, when);

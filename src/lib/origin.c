@@ -12,6 +12,7 @@
 /* The host part is checked by hostname_normalize_origin, which takes at most this much. */
 #define HOST_TEXT_MAX 1024
 #define SCHEME_SHOWN  16
+#define SCHEME_CHARS  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-."
 
 
 /* Skips an "https://" or "http://" prefix of *TEXT and sets *TLS. */
@@ -28,8 +29,14 @@ static enum hostname_verdict parse_scheme(const char **text, int *tls, char *rea
 	if (n == 5 && strncasecmp(*text, "https", 5) == 0) {
 		*tls = 1;
 	} else if (!(n == 4 && strncasecmp(*text, "http", 4) == 0)) {
-		reason_set(reason, reason_len, "unsupported scheme '%.*s', use https:// or http://",
-		    n > SCHEME_SHOWN ? SCHEME_SHOWN : (int)n, *text);
+		/* Quoted only when it is scheme characters (RFC 3986 §3.1): anything else, cut
+		 * anywhere, could be half a UTF-8 character in an API error message. */
+		if (n > 0 && n <= SCHEME_SHOWN && strspn(*text, SCHEME_CHARS) >= n)
+			reason_set(reason, reason_len,
+				   "unsupported scheme '%.*s', use https:// or http://", (int)n,
+				   *text);
+		else
+			reason_set(reason, reason_len, "unsupported scheme, use https:// or http://");
 		return HOSTNAME_INVALID;
 	}
 	*text = sep + 3;

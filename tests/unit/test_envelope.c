@@ -68,6 +68,21 @@ static void test_error_with_detail(void **state)
 	api_response_dispose(&res);
 }
 
+/* A detail that is not UTF-8 (input quoted and cut mid-character) still gives an error with
+ * its code, the bytes that JSON cannot carry shown as '?'. */
+static void test_detail_not_utf8(void **state)
+{
+	struct api_response res = {0};
+	json_t *e;
+
+	api_fail(&res, API_ERR_HOSTNAME_INVALID, "caf\xc3");
+	assert_int_equal(res.status, 400);
+	e = json_array_get(json_object_get(res.body, "errors"), 0);
+	assert_int_equal(json_integer_value(json_object_get(e, "code")), 1407);
+	assert_non_null(strstr(json_string_value(json_object_get(e, "message")), "caf?"));
+	api_response_dispose(&res);
+}
+
 static void test_percent_signs_survive(void **state)
 {
 	struct api_response res = {0};
@@ -131,6 +146,7 @@ int main(void)
 		cmocka_unit_test(test_list_result_info),
 		cmocka_unit_test(test_error_with_detail),
 		cmocka_unit_test(test_percent_signs_survive),
+		cmocka_unit_test(test_detail_not_utf8),
 		cmocka_unit_test(test_error_chain),
 		cmocka_unit_test(test_store_errors_map),
 		cmocka_unit_test(test_every_error_has_status_code_and_message),

@@ -81,6 +81,9 @@ static const struct bad bads[] = {
     {"ftp://origin.customer.com", HOSTNAME_INVALID, "unsupported scheme 'ftp'"},
     {"ws://origin.customer.com", HOSTNAME_INVALID, "unsupported scheme 'ws'"},
     {"://origin.customer.com", HOSTNAME_INVALID, "unsupported scheme"},
+    /* not scheme characters: not quoted (a cut could split a UTF-8 character) */
+    {"http\xdc\x9cx://origin.customer.com", HOSTNAME_INVALID, "unsupported scheme, use"},
+    {"abcdefghijklmnopq://origin.customer.com", HOSTNAME_INVALID, "unsupported scheme, use"},
     {"https://user@origin.customer.com", HOSTNAME_INVALID, "user information"},
     {"https://user:pw@origin.customer.com", HOSTNAME_INVALID, "user information"},
     {"https://origin.customer.com/", HOSTNAME_INVALID, "a path"},

@@ -32,6 +32,12 @@ int acme__json_str(json_t *obj, const char *key, int required, char *out, size_t
 				  key);
 		return SE_EIO;
 	}
+	if (required && json_string_length(v) == 0) {
+		/* A status or URL that says nothing (or a duplicate member that emptied it) would
+		 * leave the order waiting on nothing. */
+		acme__problem_set(p, p->status, "%s from the CA has an empty \"%s\"", what, key);
+		return SE_EIO;
+	}
 	if (acme__copy(out, len, json_string_value(v)) != 0) {
 		acme__problem_set(p, p->status, "%s from the CA has a \"%s\" longer than %zu bytes",
 				  what, key, len - 1);

@@ -228,7 +228,8 @@ static int answer_query(const struct dns_zone *z, dns_txt_lookup_fn lookup, void
 	return push_copy(r, LDNS_SECTION_AUTHORITY, z->soa, NULL);
 }
 
-/* Wire form of R, or of R cut to its question with TC when longer than MAX_LEN. */
+/* Wire form of R, or of R cut to its question with TC when longer than MAX_LEN, or to its
+ * header with TC when even the question section does not fit (a query may carry several). */
 static int to_wire(ldns_pkt *r, size_t max_len, uint8_t **out, size_t *out_len)
 {
 	uint8_t *buf = NULL;
@@ -255,6 +256,15 @@ static int to_wire(ldns_pkt *r, size_t max_len, uint8_t **out, size_t *out_len)
 	ldns_pkt_set_tc(r, true);
 	if (ldns_pkt2wire(&buf, r, &size) != LDNS_STATUS_OK)
 		return SE_ENOMEM;
+	if (size > max_len) {
+		free(buf);
+		buf = NULL;
+		ldns_rr_list_deep_free(ldns_pkt_question(r));
+		ldns_pkt_set_question(r, ldns_rr_list_new());
+		ldns_pkt_set_qdcount(r, 0);
+		if (ldns_pkt2wire(&buf, r, &size) != LDNS_STATUS_OK)
+			return SE_ENOMEM;
+	}
 	*out = buf;
 	*out_len = size;
 	return 0;

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "acme/acme_int.h"
+#include "lib/error.h"
 
 static void response(struct acme__response *r, long status, const char *type, const char *body)
 {
@@ -42,10 +43,28 @@ static void test_problem_without_words_says_the_status(void **state)
 	assert_string_equal(p.detail, "HTTP 502 from ca.example");
 }
 
+/* An order whose required member is empty (here a duplicate "finalize" that jansson resolves
+ * to its last, empty value) is malformed, not an order to wait on. */
+static void test_order_with_empty_finalize_refused(void **state)
+{
+	struct acme__response r;
+	struct acme_order o;
+	struct acme_problem p;
+
+	memset(&o, 0, sizeof(o));
+	memset(&p, 0, sizeof(p));
+	response(&r, 200, "application/json",
+		 "{\"status\":\"pending\",\"authorizations\":[\"https://ca/a/1\"],"
+		 "\"finalize\":\"https://ca/f/1\",\"finalize\":\"\"}");
+	assert_int_equal(acme__order_parse(&r, &o, &p), SE_EIO);
+	assert_non_null(strstr(p.detail, "empty \"finalize\""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_problem_without_words_says_the_status),
+	    cmocka_unit_test(test_order_with_empty_finalize_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

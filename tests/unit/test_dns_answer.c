@@ -261,6 +261,54 @@ static void test_truncation(void **state)
 	ldns_pkt_free(r);
 }
 
+/* A query whose questions alone pass 512 bytes: the answer must still fit, as a header with
+ * TC (the client asks again over TCP). */
+static void test_questions_too_long_for_udp(void **state)
+{
+	struct fixture *fx = *state;
+	char name[300];
+	ldns_pkt *q = ldns_pkt_new(), *r = NULL;
+	uint8_t *wire = NULL, *out = NULL;
+	size_t wire_len = 0, out_len = 0;
+
+	assert_non_null(q);
+	ldns_pkt_set_id(q, 0x1234);
+	for (int i = 0; i < 3; i++) {
+		ldns_rr *rr = ldns_rr_new();
+		ldns_rdf *owner;
+
+		/* three 60-byte labels, then the zone: about 200 bytes a name, none shared with
+		 * another question (ldns would compress a shared suffix) */
+		char label[3][61];
+
+		for (int k = 0; k < 3; k++) {
+			memset(label[k], 'a' + 3 * i + k, 60);
+			label[k][60] = '\0';
+		}
+		snprintf(name, sizeof(name), "%s.%s.%s." ZONE, label[0], label[1], label[2]);
+		owner = ldns_dname_new_frm_str(name);
+		assert_non_null(owner);
+		ldns_rr_set_owner(rr, owner);
+		ldns_rr_set_type(rr, LDNS_RR_TYPE_TXT);
+		ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
+		ldns_rr_set_question(rr, true);
+		assert_true(ldns_pkt_push_rr(q, LDNS_SECTION_QUESTION, rr));
+	}
+	assert_int_equal(ldns_pkt2wire(&wire, q, &wire_len), LDNS_STATUS_OK);
+	assert_true(wire_len > DNS_UDP_PLAIN);
+	assert_int_equal(dns_answer(&fx->zone, fake_lookup, &fx->fake, wire, wire_len,
+				    DNS_UDP_PLAIN, &out, &out_len),
+			 0);
+	assert_true(out_len <= DNS_UDP_PLAIN);
+	assert_int_equal(ldns_wire2pkt(&r, out, out_len), LDNS_STATUS_OK);
+	assert_true(ldns_pkt_tc(r));
+	assert_int_equal(ldns_pkt_id(r), 0x1234);
+	ldns_pkt_free(r);
+	ldns_pkt_free(q);
+	free(wire);
+	free(out);
+}
+
 static void test_garbage(void **state)
 {
 	struct fixture *fx = *state;
@@ -299,6 +347,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_refused_outside_the_zone, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_failure_is_servfail, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_truncation, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_questions_too_long_for_udp, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
 	};
 

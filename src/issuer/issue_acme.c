@@ -251,12 +251,14 @@ static int order_one(struct pack_work *w, struct acme_client *c, size_t idx, jso
 }
 
 /* The orders of the pack's two certificates (ECDSA primary, RSA fallback). With dns-01 (txt,
- * cname) both are made at once and every TXT value either needs is shown together: the
- * customer publishes once, whether or not the CA reuses the first order's authorizations for
- * the second (Let's Encrypt is shortening that reuse; decisions/0024). With http-01 and
- * tls-alpn-01 there is nothing for the customer to publish per order, and a second tls-alpn-01
- * challenge for the same name would replace the first at the edge, so those order one key type
- * at a time, ECDSA first, the RSA order after the ECDSA certificate is stored. */
+ * cname) for one name both are made at once and every TXT value either needs is shown
+ * together: the customer publishes once, whether or not the CA reuses the first order's
+ * authorizations for the second (Let's Encrypt is shortening that reuse; decisions/0024).
+ * Otherwise one key type at a time, ECDSA first, the RSA order after the ECDSA certificate is
+ * stored: with http-01 and tls-alpn-01 there is nothing for the customer to publish per order
+ * (and a second tls-alpn-01 challenge for the same name would replace the first at the edge),
+ * and a name with its wildcard would need four values at one TXT name, an answer past 512
+ * bytes that DNS clients without TCP fallback (Pebble's among them) cannot read. */
 static int order_step(struct pack_work *w, struct step_out *out)
 {
 	json_t *orders = json_object_get(w->state, "orders");
@@ -276,7 +278,7 @@ static int order_step(struct pack_work *w, struct step_out *out)
 		out->next = STEP_NOW;
 		goto out;
 	}
-	last = dns01_method(w) ? ISSUER_MAX_ORDERS : idx + 1;
+	last = dns01_method(w) && w->n_names == 1 ? ISSUER_MAX_ORDERS : idx + 1;
 	for (size_t first = idx; idx < last; idx++) {
 		if (order_one(w, c, idx, orders, chals, records, out)) {
 			/* The orders this step made go too (unless a restart dropped them all):

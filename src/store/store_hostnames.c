@@ -357,6 +357,10 @@ int store_hostname_update(struct store *st, struct store_hostname *h, enum store
 		if (h->ssl.enabled && !created)
 			snprintf(h->ssl.status, sizeof(h->ssl.status), "%s",
 				 change == STORE_SSL_RESTART ? moved.to : old.pack_status);
+		/* a new attempt, or a new pack, is the requested CA's until a fallback */
+		if (h->ssl.enabled && (created || change == STORE_SSL_RESTART))
+			snprintf(h->ssl.issued_by, sizeof(h->ssl.issued_by), "%s",
+				 h->ssl.certificate_authority);
 	}
 out:
 	if (rc)

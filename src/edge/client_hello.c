@@ -36,6 +36,19 @@ enum client_hello_sni client_hello_parse_sni(const unsigned char *ext, size_t n,
 	return CLIENT_HELLO_SNI_OK;
 }
 
+int client_hello_suites_ecdsa(const unsigned char *suites, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i += 2) {
+		unsigned id = (unsigned)suites[i] << 8 | suites[i + 1];
+
+		/* TLS 1.3 (0x13xx); ECDHE-ECDSA-AES128-GCM-SHA256, -AES256-GCM-SHA384 and
+		 * -CHACHA20-POLY1305, the ECDSA suites of the edge's TLS 1.2 list */
+		if ((id >> 8) == 0x13 || id == 0xc02b || id == 0xc02c || id == 0xcca9)
+			return 1;
+	}
+	return 0;
+}
+
 int client_hello_sigalgs_ecdsa(const unsigned char *ext, size_t n)
 {
 	if (!ext)

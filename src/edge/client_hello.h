@@ -29,4 +29,10 @@ enum client_hello_sni client_hello_parse_sni(const unsigned char *ext, size_t n,
  * offered ECDSA suites, and a wrong pick costs that client only a retry); else 0. */
 int client_hello_sigalgs_ecdsa(const unsigned char *ext, size_t n);
 
+/* 1 when the ClientHello's cipher suites SUITES (N bytes, two per suite) let the edge use its
+ * ECDSA certificate: a TLS 1.3 suite (authentication is not part of those) or one of the
+ * edge's ECDSA TLS 1.2 suites. 0 for a client offering only RSA-authenticated suites, which
+ * must get the RSA certificate whatever signature algorithms it lists. */
+int client_hello_suites_ecdsa(const unsigned char *suites, size_t n);
+
 #endif

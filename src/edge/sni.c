@@ -1,7 +1,8 @@
 /* Certificate selection in the ClientHello callback: read SNI, find the name's entry in the
  * cache (or hand the name to a lookup thread and retry the callback once it is back), pick the
- * ECDSA certificate when the client's signature algorithms allow it and RSA otherwise, set the
- * pre-parsed certificate, chain and key (a few µs), and apply the name's TLS settings. */
+ * ECDSA certificate when the client's suites and signature algorithms allow it and RSA
+ * otherwise, set the pre-parsed certificate, chain and key (a few µs), and apply the name's
+ * TLS settings. */
 #include "edge/conn_int.h"
 
 #include "edge/client_hello.h"
@@ -24,11 +25,18 @@ static enum client_hello_sni read_sni(SSL *ssl, char *out, size_t len)
 	return client_hello_parse_sni(p, n, out, len);
 }
 
+/* ECDSA when both the client's suites and its signature algorithms allow it: a client that
+ * offers only RSA-authenticated suites gets the RSA certificate even if it lists ECDSA
+ * signatures, or no suite would be left to agree on. */
 static int client_takes_ecdsa(SSL *ssl)
 {
 	const unsigned char *p = NULL;
 	size_t n = 0;
 
+	n = SSL_client_hello_get0_ciphers(ssl, &p);
+	if (!client_hello_suites_ecdsa(p, n))
+		return 0;
+	p = NULL;
 	if (!SSL_client_hello_get0_ext(ssl, CLIENT_HELLO_EXT_SIGALGS, &p, &n))
 		p = NULL;
 	return client_hello_sigalgs_ecdsa(p, n);

@@ -120,6 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the parsers alone, on the raw bytes */
 	check_name(sni, client_hello_parse_sni(data, size, sni, sizeof(sni)));
 	(void)client_hello_sigalgs_ecdsa(data, size);
+	(void)client_hello_suites_ecdsa(data, size);
 
 	/* the whole path, as the edge's listener runs it */
 	ssl = SSL_new(ctx);

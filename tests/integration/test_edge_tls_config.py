@@ -105,6 +105,19 @@ def test_hostname_ciphers_narrow_but_never_widen(edge):
         assert not ok, f"{cipher} re-enabled by ssl.settings.ciphers:\n{out[-1500:]}"
 
 
+def test_rsa_suites_get_the_rsa_certificate_whatever_signatures_are_listed(edge):
+    """A TLS 1.2 client offering only RSA-authenticated suites while listing ECDSA signature
+    algorithms (openssl's default list) is served the RSA certificate: with the ECDSA one no
+    suite would be left to agree on."""
+    name, _ = served_hostname(edge)
+    for cipher in ("ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384",
+                   "ECDHE-RSA-CHACHA20-POLY1305"):
+        ok, _, out = s_client(edge.https, name, "-tls1_2", "-cipher", cipher)
+        assert ok and f"Cipher is {cipher}" in out, out[-1500:]
+    ok, _, out = s_client(edge.https, name, "-tls1_2")
+    assert ok and "Cipher is ECDHE-ECDSA-" in out, out[-1500:]
+
+
 def run_testssl(edge, name, tmp_path):
     """testssl.sh's protocol and forward-secrecy checks plus every suite, one by one (-e)
     -> {finding id: (severity, finding)}."""
@@ -143,3 +156,5 @@ def test_testssl_finds_no_cbc_no_static_rsa_no_old_protocol(edge, tmp_path):
         openssl_name = text.split()[1]
         assert openssl_name in ALLOWED, f"testssl.sh found {text!r} offered"
     assert findings["PFS"] == ("OK", "offered"), findings["PFS"]
+    # both certificates: the RSA one for the suites that need it
+    assert any("ECDHE-RSA-AES128-GCM-SHA256" in text for text in suites), suites

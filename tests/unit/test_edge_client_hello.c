@@ -94,11 +94,29 @@ static void test_sigalgs(void **state)
 	assert_int_equal(client_hello_sigalgs_ecdsa(with_ecdsa, 1), 0);
 }
 
+static void test_suites(void **state)
+{
+	static const unsigned char tls13[] = {0x13, 0x01, 0xc0, 0x2f};
+	static const unsigned char ecdsa12[] = {0xc0, 0x2f, 0xc0, 0x2b};
+	static const unsigned char rsa_only[] = {0xc0, 0x2f, 0xc0, 0x30, 0xcc, 0xa8, 0x00, 0x9c};
+	static const unsigned char ecdsa_cbc_only[] = {0xc0, 0x09, 0xc0, 0x2f};
+
+	(void)state;
+	assert_int_equal(client_hello_suites_ecdsa(tls13, sizeof(tls13)), 1);
+	assert_int_equal(client_hello_suites_ecdsa(ecdsa12, sizeof(ecdsa12)), 1);
+	assert_int_equal(client_hello_suites_ecdsa(rsa_only, sizeof(rsa_only)), 0);
+	/* an ECDSA CBC suite is not one the edge accepts: RSA-GCM it is */
+	assert_int_equal(client_hello_suites_ecdsa(ecdsa_cbc_only, sizeof(ecdsa_cbc_only)), 0);
+	assert_int_equal(client_hello_suites_ecdsa(ecdsa12, 1), 0);
+	assert_int_equal(client_hello_suites_ecdsa(NULL, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sni),
 	    cmocka_unit_test(test_sigalgs),
+	    cmocka_unit_test(test_suites),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

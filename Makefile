@@ -1,7 +1,7 @@
 # saasedge build. `make` builds build/saasedge; see README.md for the other targets.
 
 CC      ?= cc
-PKGS    := openssl libcurl jansson sqlite3 libmicrohttpd libidn2 libpsl inih libcares ldns
+PKGS    := openssl libcurl jansson sqlite3 libpq libmicrohttpd libidn2 libpsl inih libcares ldns
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wvla
 CFLAGS  ?= -O2 -g
@@ -25,7 +25,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
 FUZZ_CFLAGS := $(filter-out -O2,$(CFLAGS)) -O1 -fsanitize=address,undefined
 
-.PHONY: all asan deps run test unit integration integration-asan fuzz fuzz-smoke bench bench-smoke \
+.PHONY: all asan deps run test unit integration integration-asan fuzz fuzz-smoke bench bench-smoke integration-postgres \
 	clean format test-repeat
 all: build/saasedge
 
@@ -93,6 +93,11 @@ integration: all
 
 integration-asan: asan
 	SAASEDGE_BIN=$(CURDIR)/build/asan/saasedge SAASEDGE_ASAN=1 $(PYTHON) -m pytest -q tests/integration
+
+# The same suite with the store on PostgreSQL: the tests start their own cluster (initdb and
+# pg_ctl in a temporary directory) and give each data directory a database of its own.
+integration-postgres: all
+	SAASEDGE_TEST_BACKEND=postgres SAASEDGE_BIN=$(CURDIR)/build/saasedge $(PYTHON) -m pytest -q tests/integration
 
 # The integration suite (or TESTS) N times in a row on both builds; stops at the first failure.
 # A flaky test is a defect: run new or changed tests this way before they land.

@@ -226,7 +226,7 @@ int main(int argc, char **argv)
 	if (with_certs < 0 || with_certs > n)
 		with_certs = n;
 	snprintf(keyfile, sizeof(keyfile), "%s/master.key", data);
-	rc = store_open(data, &st);
+	rc = store_open(data, getenv("SAASEDGE_STORE_URL"), &st);
 	if (rc == 0)
 		rc = secretbox_load(keyfile, 1, &box);
 	if (rc == 0)

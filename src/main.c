@@ -19,6 +19,10 @@ static const char usage[] =
     "                                                   create an API token, print it once\n"
     "  cert import --hostname NAME --cert FILE --key FILE [--zone ID] --data DIR\n"
     "                                                   store a certificate for the edge\n"
+    "  store migrate [--store.url URL] --data DIR       apply schema migrations, print the "
+    "version\n"
+    "  store copy --from DIR --to URL                   move a SQLite store to PostgreSQL\n"
+    "  edge list [--store.url URL] --data DIR           the fleet's edges, live or silent\n"
     "  version                                          print the version\n"
     "  help                                             print this text\n";
 
@@ -39,7 +43,7 @@ static const struct command {
 	int (*run)(int argc, char **argv);
 } commands[] = {
     {"serve", cli_serve},       {"zone", cli_zone}, {"token", cli_token},
-    {"cert", cli_cert}, {"version", cmd_version},
+    {"cert", cli_cert},         {"store", cli_store}, {"edge", cli_edge},   {"version", cmd_version},
     {"--version", cmd_version}, {"help", cmd_help}, {"--help", cmd_help}, {"-h", cmd_help},
 };
 

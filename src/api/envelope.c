@@ -103,6 +103,11 @@ void api_fail_store(struct api_response *res, int rc, enum api_error not_found_e
 	case SE_ENOTFOUND:
 		api_fail(res, not_found_err, NULL);
 		return;
+	case SE_EUNAVAILABLE:
+		/* The database is away (the store reconnects on its own): a retry will do. */
+		api_fail(res, API_ERR_UNAVAILABLE, NULL);
+		res->retry_after = 1;
+		return;
 	default:
 		log_error("msg=\"store failure\" err=%s", se_errname(rc));
 		api_fail(res, API_ERR_INTERNAL, NULL);

@@ -134,7 +134,8 @@
 	X(NO_ROUTE, 404, 7003, "Could not route to %s, perhaps your object identifier is "         \
 			       "invalid?")                                                       \
 	X(METHOD_NOT_ALLOWED, 405, 10405, "Method not allowed")                                   \
-	X(INTERNAL, 500, 1500, "Internal Server Error")
+	X(INTERNAL, 500, 1500, "Internal Server Error")                                           \
+	X(UNAVAILABLE, 503, 1503, "Service temporarily unavailable, please retry")
 
 enum api_error {
 #define API_ERROR_ENUM(name, http, code, msg) API_ERR_##name,

@@ -24,6 +24,11 @@ int cli_token(int argc, char **argv);
 /* `saasedge serve [--config FILE] [--dev] [--data DIR] [--KEY=VALUE ...]`: runs until SIGINT or
  * SIGTERM. */
 int cli_serve(int argc, char **argv);
+/* `saasedge edge list [--store.url URL] --data DIR` */
+int cli_edge(int argc, char **argv);
+/* `saasedge store migrate [--store.url URL] --data DIR`, `saasedge store copy --from DIR --to
+ * URL` */
+int cli_store(int argc, char **argv);
 /* `saasedge cert import --hostname NAME --cert FILE --key FILE [--zone ID] --data DIR` */
 int cli_cert(int argc, char **argv);
 /* Creates NAME in ZONE_ID with ssl on (http, dv) and a fresh pack in PACK_STATUS, routed to
@@ -70,7 +75,7 @@ void cli_args_dispose(struct cli_args *args);
 /* config_load on ARGS->rest; prints the error and returns CLI_EXIT_USAGE on failure. */
 int cli_load_config(const struct cli_args *args, struct config *cfg);
 
-/* Opens the store in CFG->data_dir, explaining a failure (naming the directory) on stderr.
+/* Opens the store (CFG->store_url, or SQLite in CFG->data_dir), explaining a failure (naming the directory) on stderr.
  * Returns CLI_EXIT_OK with *st owned by the caller (store_close), or CLI_EXIT_FAIL. */
 int cli_open_store(const struct config *cfg, struct store **st);
 

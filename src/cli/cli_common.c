@@ -145,11 +145,16 @@ static void explain_store_error(const char *dir, int rc)
 
 int cli_open_store(const struct config *cfg, struct store **st)
 {
-	int rc = store_open(cfg->data_dir, st);
+	int rc = store_open(cfg->data_dir, cfg->store_url, st);
 
 	if (rc == 0)
 		return CLI_EXIT_OK;
-	explain_store_error(cfg->data_dir, rc);
+	if (cfg->store_url[0])
+		/* The URL may carry a password: the log line from the store says what failed. */
+		cli_error("cannot open the PostgreSQL store given by store.url: %s",
+			  se_strerror(rc));
+	else
+		explain_store_error(cfg->data_dir, rc);
 	return CLI_EXIT_FAIL;
 }
 

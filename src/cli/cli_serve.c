@@ -90,7 +90,8 @@ static int start(struct serve_state *s)
 		rc = load_master_key(s);
 	if (rc == CLI_EXIT_OK && s->cfg.dev)
 		rc = dev_bootstrap(&s->cfg, s->st, &s->dev);
-	if (rc == CLI_EXIT_OK)
+	/* A node runs only its roles: an edge-only node has no API listener to attack. */
+	if (rc == CLI_EXIT_OK && config_has_role(&s->cfg, "api"))
 		rc = start_api(s);
 	if (rc == CLI_EXIT_OK && config_has_role(&s->cfg, "issuer") &&
 	    issuer_start(&s->cfg, s->st, &s->box, &s->issuer) != 0) {
@@ -111,10 +112,13 @@ static int start(struct serve_state *s)
 	}
 	if (rc != CLI_EXIT_OK)
 		return rc;
-	api_url(s->cfg.api.listen, api_server_port(s->api), url, sizeof(url));
-	log_info("msg=\"saasedge serving\" api=%s data=%s dev=%d", url, s->cfg.data_dir,
-		 s->cfg.dev);
-	if (s->cfg.dev) {
+	if (s->api)
+		api_url(s->cfg.api.listen, api_server_port(s->api), url, sizeof(url));
+	else
+		snprintf(url, sizeof(url), "off");
+	log_info("msg=\"saasedge serving\" roles=%s api=%s data=%s dev=%d", s->cfg.roles, url,
+		 s->cfg.data_dir, s->cfg.dev);
+	if (s->cfg.dev && s->api) {
 		dev_print_banner(&s->dev, url);
 		if (s->dns)
 			print_dns_banner(&s->cfg, dns_port(s->dns));

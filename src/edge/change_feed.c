@@ -1,20 +1,30 @@
 /* The change feed: a thread reads the store's events every 200 ms and drops the cache entries
  * of the hostnames they name, so that the next handshake reloads them (new or renewed
  * certificates, deleted hostnames, changed settings or origins) without a restart. A pack that
- * became pending_deployment is loaded at once and made active: this edge can serve it. It starts at
+ * became pending_deployment is loaded at once, so this edge can serve it.
+ *
+ * The same thread is this edge's voice in the fleet (docs/decisions/0027): after applying
+ * events it reports, with a heartbeat at least every second, the sequence number it has
+ * applied up to, and moves to active the packs that every live edge has loaded. It starts at
  * the newest event: the cache is empty at start, so nothing older can be stale. */
 #include "edge/edge_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/error.h"
+#include "lib/ids.h"
 #include "lib/log.h"
+#include "lib/timeutil.h"
 
 #define FEED_INTERVAL_MS 200
 #define FEED_BATCH       256
-#define TICKET_EVERY     25 /* polls: the ticket keys are re-read every 5 s */
+#define TICKET_EVERY     25              /* polls: the ticket keys are re-read every 5 s */
+#define HEARTBEAT_US     1000000         /* at least this often, and after every change */
+#define PRUNE_AFTER_US   (86400000000LL) /* rows of edges silent for a day are dropped */
 
 struct change_feed {
 	struct edge *edge;
@@ -23,22 +33,28 @@ struct change_feed {
 	pthread_cond_t cond;
 	int stop;
 	int64_t last_seq;
+	struct store_edge self;
+	int64_t heartbeat_at_us; /* of the last heartbeat the store took; 0 never */
 	struct store_event events[FEED_BATCH];
 };
 
-/* Asks a lookup thread to load HOSTNAME and mark its pack active (lookup.c). */
-static void deploy_soon(struct edge *e, const char *hostname)
+/* Applies one event: 0 when done, or the store's error when the edge must try it again later
+ * (a pack it could not load yet is not acknowledged). */
+static int apply(struct change_feed *f, const struct store_event *ev)
 {
-	struct lookup_job *job = calloc(1, sizeof(*job));
+	int rc;
 
-	if (!job)
-		return; /* the first handshake will activate it */
-	job->kind = LOOKUP_DEPLOY;
-	snprintf(job->name, sizeof(job->name), "%s", hostname);
-	lookup_submit(e->lookups, job); /* no loop: nothing comes back */
+	if (!ev->hostname[0])
+		return 0;
+	cert_cache_invalidate(f->edge->cache, ev->hostname);
+	if (strcmp(ev->new_status, "pending_deployment") != 0)
+		return 0;
+	rc = edge_deploy_load(f->edge, ev->hostname);
+	/* A certificate that does not load (a bad key) is logged there; waiting would not fix it. */
+	return rc == SE_EUNAVAILABLE || rc == SE_EDB || rc == SE_ENOMEM ? rc : 0;
 }
 
-/* Reads every event after last_seq, in batches. */
+/* Reads every event after last_seq, in batches, up to the first that cannot be applied yet. */
 static void poll_once(struct change_feed *f)
 {
 	size_t n = 0;
@@ -47,15 +63,29 @@ static void poll_once(struct change_feed *f)
 		if (store_events_since(f->edge->st, f->last_seq, f->events, FEED_BATCH, &n) != 0)
 			return;
 		for (size_t i = 0; i < n; i++) {
-			const struct store_event *ev = &f->events[i];
-
-			if (ev->hostname[0])
-				cert_cache_invalidate(f->edge->cache, ev->hostname);
-			if (ev->hostname[0] && strcmp(ev->new_status, "pending_deployment") == 0)
-				deploy_soon(f->edge, ev->hostname);
-			f->last_seq = ev->seq;
+			if (apply(f, &f->events[i]) != 0)
+				return;
+			f->last_seq = f->events[i].seq;
 		}
 	} while (n == FEED_BATCH);
+}
+
+/* Tells the fleet how far this edge has got, then activates what every live edge has loaded
+ * (any edge may: the moves are fenced, so two edges doing it at once move each pack once). */
+static void report(struct change_feed *f)
+{
+	int64_t now = time_now_us();
+	int64_t window = (int64_t)f->edge->cfg->edge.heartbeat_timeout * 1000000;
+	size_t moved = 0;
+
+	if (f->self.acked_seq == f->last_seq && now - f->heartbeat_at_us < HEARTBEAT_US)
+		return;
+	f->self.acked_seq = f->last_seq;
+	if (store_edge_heartbeat(f->edge->st, &f->self) != 0)
+		return;
+	f->heartbeat_at_us = now;
+	if (store_deployments_advance(f->edge->st, now - window, &moved) == 0 && moved)
+		log_info("edge msg=\"certificates deployed on every live edge\" packs=%zu", moved);
 }
 
 static void *feed_main(void *arg)
@@ -68,6 +98,7 @@ static void *feed_main(void *arg)
 	while (!f->stop) {
 		pthread_mutex_unlock(&f->lock);
 		poll_once(f);
+		report(f);
 		if (++polls % TICKET_EVERY == 0)
 			tickets_refresh(f->edge);
 		pthread_mutex_lock(&f->lock);
@@ -91,10 +122,22 @@ int change_feed_start(struct edge *e, struct change_feed **out)
 	*out = NULL;
 	if (!f)
 		return SE_ENOMEM;
+	if (ids_hex32(f->self.id) != 0) {
+		free(f);
+		return SE_ENOMEM;
+	}
 	f->edge = e;
 	pthread_mutex_init(&f->lock, NULL);
 	pthread_cond_init(&f->cond, NULL);
 	store_events_last_seq(e->st, &f->last_seq);
+	snprintf(f->self.name, sizeof(f->self.name), "%s", e->cfg->edge.name);
+	f->self.started_at_us = time_now_us();
+	f->self.acked_seq = f->last_seq;
+	store_edges_prune(e->st, f->self.started_at_us - PRUNE_AFTER_US);
+	/* Registered before the first handshake: from now on the fleet waits for this edge. */
+	if (store_edge_heartbeat(e->st, &f->self) == 0)
+		f->heartbeat_at_us = f->self.started_at_us;
+	log_info("edge msg=\"edge registered\" edge_id=%s name=%s", f->self.id, f->self.name);
 	if (pthread_create(&f->thread, NULL, feed_main, f) != 0) {
 		pthread_cond_destroy(&f->cond);
 		pthread_mutex_destroy(&f->lock);
@@ -114,6 +157,8 @@ void change_feed_stop(struct change_feed *f)
 	pthread_cond_signal(&f->cond);
 	pthread_mutex_unlock(&f->lock);
 	pthread_join(f->thread, NULL);
+	/* A clean stop: the fleet stops waiting for this edge now, not after the timeout. */
+	store_edge_remove(f->edge->st, f->self.id);
 	pthread_cond_destroy(&f->cond);
 	pthread_mutex_destroy(&f->lock);
 	free(f);

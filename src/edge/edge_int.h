@@ -46,7 +46,7 @@ struct edge_entry {
 	char hostname_id[37];
 	char pack_id[37];
 	char pack_status[32];
-	int64_t change_seq; /* the stored hostname's when read: fences activation */
+	int64_t change_seq; /* the stored hostname's when read */
 	char ownership_token[37];
 	char origin[300];     /* custom origin, else the zone's fallback; "" none */
 	char origin_sni[256]; /* custom_origin_sni, "" none */
@@ -62,7 +62,6 @@ struct edge_entry {
 	int min_version; /* TLS1_2_VERSION unless settings say otherwise */
 	int no_tls13;
 	char *ciphers; /* OpenSSL cipher list (TLS 1.2), NULL = default */
-	atomic_int activation_sent;
 	/* cache links, guarded by the cache lock */
 	struct edge_entry *hnext, *prev, *next;
 };
@@ -86,9 +85,6 @@ void edge_entry_chains_clear(void);
 int edge_entry_negative(const char *key, int64_t expires_us, struct edge_entry **out);
 /* 1 when E has at least one certificate to serve (decoded or not). */
 int edge_entry_servable(const struct edge_entry *e);
-/* 1 once per entry, for the first caller, when E's pack waits in pending_deployment: that
- * caller marks it active (edge_pack_activate). */
-int edge_entry_claim_activation(struct edge_entry *e);
 void edge_entry_ref(struct edge_entry *e);
 /* Drops one reference; the last frees the entry. NULL-safe. */
 void edge_entry_unref(struct edge_entry *e);
@@ -139,8 +135,6 @@ enum lookup_kind {
 	LOOKUP_HOST,
 	LOOKUP_CHALLENGE,
 	LOOKUP_RESOLVE,
-	LOOKUP_ACTIVATE, /* entry's pack: pending_deployment → active */
-	LOOKUP_DEPLOY,   /* name = hostname just issued: load it, then activate its pack */
 	LOOKUP_ALPN,     /* tls-alpn-01 certificate for the SNI */
 };
 
@@ -154,8 +148,7 @@ struct lookup_job {
 	int rc;                       /* 0 or SE_E* */
 	int64_t submitted_us;         /* when it left the loop (miss-latency log line) */
 	enum entry_need need;         /* LOOKUP_SNI: the certificate the client is served */
-	struct edge_entry *entry;     /* LOOKUP_SNI: what was found, a reference for the conn;
-				       * LOOKUP_ACTIVATE: the entry whose pack to activate */
+	struct edge_entry *entry;     /* LOOKUP_SNI: what was found, a reference for the conn */
 	char response[512];           /* LOOKUP_CHALLENGE */
 	struct sockaddr_storage addr; /* LOOKUP_RESOLVE */
 	socklen_t addr_len;
@@ -227,9 +220,9 @@ void lookup_pool_stop(struct lookup_pool *p);
 void lookup_submit(struct lookup_pool *p, struct lookup_job *job);
 /* Frees JOB and what it still holds (an entry, an ALPN certificate). */
 void lookup_job_free(struct lookup_job *job);
-/* pending_deployment → active for the pack ENTRY was built from, unless the hostname changed
- * after ENTRY was read (lookup threads only: it writes the store). */
-int edge_pack_activate(struct edge *e, const struct edge_entry *entry);
+/* Loads NAME from the store into the cache now (the change feed's thread, for a pack that
+ * became pending_deployment): 0 once this edge can serve what the store holds for it. */
+int edge_deploy_load(struct edge *e, const char *name);
 
 /* ---- origin name resolution (resolver.c): c-ares, cached by TTL; lookup threads only ------- */
 

@@ -51,12 +51,6 @@ int edge_entry_ready(const struct edge_entry *e, enum entry_need need)
 	return e->leaf[edge_entry_pick(e, need == ENTRY_NEED_ECDSA_CLIENT)] != NULL;
 }
 
-int edge_entry_claim_activation(struct edge_entry *e)
-{
-	return strcmp(e->pack_status, "pending_deployment") == 0 &&
-	       !atomic_exchange(&e->activation_sent, 1);
-}
-
 static struct edge_entry *entry_new(const char *key)
 {
 	struct edge_entry *e = calloc(1, sizeof(*e));
@@ -64,7 +58,6 @@ static struct edge_entry *entry_new(const char *key)
 	if (!e)
 		return NULL;
 	atomic_init(&e->refs, 1);
-	atomic_init(&e->activation_sent, 0);
 	snprintf(e->name, sizeof(e->name), "%s", key);
 	e->bytes = sizeof(*e);
 	e->min_version = TLS1_2_VERSION;

@@ -67,26 +67,13 @@ void lookup_job_free(struct lookup_job *job)
 	free(job);
 }
 
-int edge_pack_activate(struct edge *e, const struct edge_entry *entry)
-{
-	int rc = store_pack_move(e->st, entry->pack_id, PACK_EV_DEPLOYED, entry->change_seq, NULL);
-
-	if (rc == 0)
-		log_info("edge msg=\"certificate deployed\" pack=%s", entry->pack_id);
-	return rc;
-}
-
-/* The change feed saw NAME's pack become pending_deployment: once this edge has loaded its
- * certificates, it can serve them, so the pack is active without waiting for a first visitor. */
-static int deploy_name(struct edge *e, const char *name)
+int edge_deploy_load(struct edge *e, const char *name)
 {
 	struct edge_entry *entry = cert_cache_get(e->cache, name);
 	int rc = 0;
 
 	if (!entry) /* built from the store now, cached or not, ready for most clients */
 		rc = lookup_name(e, name, ENTRY_NEED_ECDSA_CLIENT, NULL, &entry);
-	if (entry && edge_entry_servable(entry) && edge_entry_claim_activation(entry))
-		rc = edge_pack_activate(e, entry);
 	edge_entry_unref(entry);
 	return rc;
 }
@@ -127,12 +114,6 @@ static void run(struct edge *e, struct lookup_job *job)
 	case LOOKUP_RESOLVE:
 		job->rc =
 		    resolver_resolve(e->resolver, job->name, job->port, &job->addr, &job->addr_len);
-		break;
-	case LOOKUP_ACTIVATE:
-		job->rc = edge_pack_activate(e, job->entry);
-		break;
-	case LOOKUP_DEPLOY:
-		job->rc = deploy_name(e, job->name);
 		break;
 	}
 }

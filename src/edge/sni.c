@@ -53,22 +53,6 @@ static int apply_settings(SSL *ssl, const struct edge_entry *e)
 	return 0;
 }
 
-/* Queues pending_deployment → active once per entry: the edge can serve the pack now. */
-static void maybe_activate(struct edge_conn *c, struct edge_entry *e)
-{
-	struct lookup_job *job;
-
-	if (!edge_entry_claim_activation(e))
-		return;
-	job = calloc(1, sizeof(*job));
-	if (!job)
-		return;
-	job->kind = LOOKUP_ACTIVATE;
-	edge_entry_ref(e);
-	job->entry = e;
-	lookup_submit(c->loop->edge->lookups, job); /* no loop: nothing comes back */
-}
-
 static int use_default(SSL *ssl, struct edge *edge, int *al)
 {
 	if (!edge->default_leaf) {
@@ -92,7 +76,6 @@ static int serve_entry(SSL *ssl, struct edge_conn *c, struct edge_entry *e, int 
 		*al = SSL_AD_INTERNAL_ERROR;
 		return SSL_CLIENT_HELLO_ERROR;
 	}
-	maybe_activate(c, e);
 	return SSL_CLIENT_HELLO_SUCCESS;
 }
 

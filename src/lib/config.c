@@ -57,6 +57,8 @@ static const struct key keys[] = {
 	 .dev_def = "./var", .meta = "DIR", .help = "store, keys and CA files"},
 	{.name = "log.level", .type = KEY_STRING, FIELD(log_level), .def = "info",
 	 .choices = log_levels, .meta = "LEVEL", .help = "debug, info, warn or error"},
+	{.name = "store.url", .type = KEY_STRING, FIELD(store_url), .def = "",
+	 .meta = "URL", .help = "PostgreSQL (postgres://…); \"\" = SQLite in <data>"},
 	{.name = "store.master_key", .type = KEY_PATH, FIELD(master_key), .def = "",
 	 .meta = "FILE", .help = "key encrypting private keys at rest; \"\" = <data>/master.key"},
 	{.name = "api.listen", .type = KEY_STRING, FIELD(api.listen), .def = "127.0.0.1:8787",
@@ -131,6 +133,11 @@ static const struct key keys[] = {
 	{.name = "dns.tsig_algorithm", .type = KEY_STRING, FIELD(dns.tsig_algorithm),
 	 .def = "hmac-sha256", .choices = tsig_algorithms, .meta = "NAME",
 	 .help = "hmac-sha256, hmac-sha384, hmac-sha512 or hmac-sha1"},
+	{.name = "edge.name", .type = KEY_STRING, FIELD(edge.name), .def = "",
+	 .meta = "NAME", .help = "this edge in `saasedge edge list`; \"\" = the host name"},
+	{.name = "edge.heartbeat_timeout", .type = KEY_INT, FIELD(edge.heartbeat_timeout),
+	 .min = 2, .max = 86400, .def = "30", .meta = "SECONDS",
+	 .help = "an edge not heard from for this long is not waited for to activate a certificate"},
 	{.name = "edge.https_listen", .type = KEY_STRING, FIELD(edge.https_listen), .def = ":443",
 	 .dev_def = "127.0.0.1:8443", .meta = "HOST:PORT",
 	 .help = "edge HTTPS listener; :PORT = every IPv4 and IPv6 address"},
@@ -830,6 +837,8 @@ static int finish(struct config *cfg, char *err, size_t err_len)
 		if (n < 0 || (size_t)n >= sizeof(cfg->master_key))
 			return fail(err, err_len, SE_ECONFIG, "data is too long");
 	}
+	if (!cfg->edge.name[0] && gethostname(cfg->edge.name, sizeof(cfg->edge.name) - 1) != 0)
+		snprintf(cfg->edge.name, sizeof(cfg->edge.name), "edge");
 	for (size_t i = 0; i < cfg->n_cas; i++) {
 		if (!cfg->cas[i].directory[0])
 			return fail(err, err_len, SE_ECONFIG,

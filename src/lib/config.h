@@ -30,6 +30,7 @@ struct config {
 	char data_dir[PATH_MAX];    /* data: store, master key, CA files */
 	char log_level[16];         /* log.level: debug | info | warn | error */
 	char master_key[PATH_MAX];  /* store.master_key: default <data>/master.key */
+	char store_url[1024];       /* store.url: PostgreSQL connection string, "" = SQLite */
 
 	struct {
 		char listen[CONFIG_ADDR_LEN]; /* api.listen: HOST:PORT, [::1]:PORT */
@@ -83,6 +84,8 @@ struct config {
 		char smtp_ca_file[PATH_MAX]; /* email.smtp_ca_file: CAs of the SMTP server, "" system */
 	} email;
 	struct {
+		char name[256];                     /* edge.name: "" = the host name */
+		int64_t heartbeat_timeout;          /* edge.heartbeat_timeout: seconds */
 		char https_listen[CONFIG_ADDR_LEN]; /* edge.https_listen: HOST:PORT, ":443" */
 		char http_listen[CONFIG_ADDR_LEN];  /* edge.http_listen */
 		int workers;                        /* edge.workers: loops, 0 = one per core */

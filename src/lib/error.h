@@ -19,7 +19,8 @@
 	X(TOOBIG, "value too large")                                        \
 	X(PERM, "permission denied")                                        \
 	X(CONFIG, "configuration error")                                    \
-	X(ADDRINUSE, "address already in use")
+	X(ADDRINUSE, "address already in use")                              \
+	X(UNAVAILABLE, "database unavailable")
 
 enum se_err {
 	SE_OK = 0,

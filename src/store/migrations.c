@@ -1,12 +1,7 @@
-/* The versioned schema. migrations[i] brings the database from version i to i + 1; the version
- * is PRAGMA user_version, written in the same transaction as the script so that a crash leaves
- * either both or neither. Append new scripts; never edit one that has shipped. */
-#include "store/sqlite_int.h"
-
-#include <stdio.h>
-
-#include "lib/error.h"
-#include "lib/log.h"
+/* The versioned schema of the SQLite engine: sq_sqlite_migrations[i] brings the database from
+ * version i to i + 1 (migrate.c applies them). Append new scripts, with the same number in
+ * migrations_postgres.c; never edit one that has shipped. */
+#include "store/store_int.h"
 
 /* Times are INTEGER microseconds since the epoch. Text columns that the records hold in fixed
  * arrays are NOT NULL DEFAULT '' so that "absent" has one spelling; JSON columns are NULL when
@@ -320,7 +315,21 @@ static const char migration_list_shapes[] =
 	" WHERE id IN (NEW.zone_id, OLD.zone_id); END;";
 /* clang-format on */
 
-static const char *const migrations[] = {
+/* Deployment tracked per edge (issue 12): each edge node registers, and says up to which event
+ * of the change feed it has applied; a pack is active once every live edge has applied its
+ * move to pending_deployment. The status index finds those packs without a scan. */
+/* clang-format off */
+static const char migration_edges[] =
+	"CREATE TABLE edges ("
+	" id TEXT PRIMARY KEY,"
+	" name TEXT NOT NULL,"
+	" started_at INTEGER NOT NULL,"
+	" last_seen INTEGER NOT NULL,"
+	" acked_seq INTEGER NOT NULL);"
+	"CREATE INDEX cert_packs_status ON cert_packs(status);";
+/* clang-format on */
+
+const char *const sq_sqlite_migrations[] = {
     migration_1,
     migration_issuer,
     migration_custom_certs,
@@ -331,74 +340,8 @@ static const char *const migrations[] = {
     migration_list_at_scale,
     migration_hostname_parent,
     migration_list_shapes,
+    migration_edges,
 };
 
-#define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
-
-static int read_version(struct sq_conn *c, int *version)
-{
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	rc = sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &s, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*version = sqlite3_column_int(s, 0);
-		rc = 0;
-	} else {
-		rc = sq_err(c, rc, "user_version");
-	}
-	sqlite3_finalize(s);
-	return rc;
-}
-
-/* Applies migration TARGET (1-based) unless another process got there first: the version is
- * read again under the write lock. */
-static int migrate_one(struct sq_conn *c, int target)
-{
-	char set_version[48];
-	char *msg = NULL;
-	int version = 0;
-	int rc;
-
-	rc = sq_begin(c);
-	if (rc)
-		goto out;
-	rc = read_version(c, &version);
-	if (rc || version >= target)
-		goto out;
-	snprintf(set_version, sizeof(set_version), "PRAGMA user_version=%d", target);
-	if (sqlite3_exec(c->db, migrations[target - 1], NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(c->db, set_version, NULL, NULL, &msg) != SQLITE_OK) {
-		log_error("store op=migrate version=%d detail=\"%s\"", target,
-			  msg ? msg : "unknown");
-		rc = SE_EDB;
-		goto out;
-	}
-	log_info("store op=migrate version=%d", target);
-out:
-	rc = rc ? rc : sq_commit(c);
-	if (rc)
-		sq_rollback(c);
-	sqlite3_free(msg);
-	return rc;
-}
-
-int sq_migrate(struct sq_conn *c, int *version)
-{
-	int rc;
-
-	rc = read_version(c, version);
-	if (rc)
-		return rc;
-	if (*version > MIGRATION_COUNT) {
-		log_error("store op=migrate detail=\"database schema %d is newer than this "
-			  "program's %d\"",
-			  *version, MIGRATION_COUNT);
-		return SE_EDB;
-	}
-	for (int v = *version + 1; v <= MIGRATION_COUNT && rc == 0; v++)
-		rc = migrate_one(c, v);
-	return rc ? rc : read_version(c, version);
-}
+const int sq_sqlite_migration_count =
+    (int)(sizeof(sq_sqlite_migrations) / sizeof(sq_sqlite_migrations[0]));

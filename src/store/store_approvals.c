@@ -1,7 +1,7 @@
 /* Email DCV approvals: the issuer records the SHA-256 of each mailed token with its pack, and the
  * API's approval page finds it by that hash and marks it approved. A row belongs to a pack, so
  * deleting the pack (or its hostname) removes it through the foreign key. */
-#include "store/sqlite_int.h"
+#include "store/store_int.h"
 
 #include <string.h>
 
@@ -14,22 +14,25 @@
 	"a.pack_id, p.hostname_id, a.token_sha256, a.names, a.created_at, a.expires_at, "          \
 	"COALESCE(a.approved_at, 0) FROM dcv_approvals a JOIN cert_packs p ON p.id = a.pack_id "
 
-static void approval_read(sqlite3_stmt *s, struct store_approval *out)
+static void approval_read(struct sq_stmt *s, struct store_approval *out)
 {
 	sq_col_copy(s, 0, out->pack_id, sizeof(out->pack_id));
 	sq_col_copy(s, 1, out->hostname_id, sizeof(out->hostname_id));
 	sq_col_copy(s, 2, out->token_sha256, sizeof(out->token_sha256));
 	sq_col_copy(s, 3, out->names, sizeof(out->names));
-	out->created_at_us = sqlite3_column_int64(s, 4);
-	out->expires_us = sqlite3_column_int64(s, 5);
-	out->approved_at_us = sqlite3_column_int64(s, 6);
+	out->created_at_us = sq_col_int64(s, 4);
+	out->expires_us = sq_col_int64(s, 5);
+	out->approved_at_us = sq_col_int64(s, 6);
 }
 
 int store_approval_put(struct store *st, const struct store_approval *a)
 {
 	static const char sql[] =
-	    "INSERT OR REPLACE INTO dcv_approvals(pack_id, token_sha256, names, created_at, "
-	    "expires_at, approved_at) VALUES (?1, ?2, ?3, ?4, ?5, NULL)";
+	    "INSERT INTO dcv_approvals(pack_id, token_sha256, names, created_at, expires_at, "
+	    "approved_at) VALUES (?1, ?2, ?3, ?4, ?5, NULL) ON CONFLICT (pack_id) DO UPDATE SET "
+	    "token_sha256 = excluded.token_sha256, names = excluded.names, "
+	    "created_at = excluded.created_at, expires_at = excluded.expires_at, "
+	    "approved_at = NULL";
 	struct sq_conn *c;
 
 	if (!a->pack_id[0] || strlen(a->token_sha256) != 64)
@@ -55,7 +58,7 @@ static int approval_query(struct store *st, enum sq_stmt_id id, const char *sql,
 			  struct store_approval *out)
 {
 	struct sq_conn *c = sq_conn_get(st);
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -94,7 +97,7 @@ int store_approval_approve(struct store *st, const char *token_sha256, int64_t n
 	    "approved_at IS NULL AND expires_at > ?2";
 	struct store_approval a;
 	struct sq_conn *c = sq_conn_get(st);
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	memset(&a, 0, sizeof(a));
@@ -104,7 +107,7 @@ int store_approval_approve(struct store *st, const char *token_sha256, int64_t n
 	if (rc)
 		return rc;
 	rc = sq_run(c, SQ_APPROVAL_APPROVE, approve, "tI", token_sha256, now_us);
-	if (rc == 0 && sqlite3_changes(c->db) == 0)
+	if (rc == 0 && sq_changes(c) == 0)
 		rc = SE_ENOTFOUND;
 	if (rc == 0) {
 		rc = sq_query(c, SQ_APPROVAL_FIND, find_sql, &s, "t", token_sha256);

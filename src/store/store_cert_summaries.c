@@ -1,7 +1,7 @@
 /* The certificates a hostname shows: one query for a whole page of hostnames (the pack ids go
  * in as one JSON array), reading the facts stored with each certificate. A certificate stored
  * before those facts were kept is read from its DER instead, as every one used to be. */
-#include "store/sqlite_int.h"
+#include "store/store_int.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -11,15 +11,16 @@
 #include "lib/x509_info.h"
 
 /* Facts of a certificate stored without them, from its leaf (column LEAF of S). */
-static int summary_from_der(sqlite3_stmt *s, int leaf, struct store_cert_summary *out)
+static int summary_from_der(struct sq_stmt *s, int leaf, struct store_cert_summary *out)
 {
-	const unsigned char *der = sqlite3_column_blob(s, leaf);
+	size_t der_len = 0;
+	const unsigned char *der = sq_col_blob(s, leaf, &der_len);
 	struct cert_info info;
 	json_t *hosts;
 	int rc;
 
 	memset(&info, 0, sizeof(info));
-	rc = cert_info_from_der(der, (size_t)sqlite3_column_bytes(s, leaf), &info);
+	rc = cert_info_from_der(der, der_len, &info);
 	if (rc) {
 		cert_info_dispose(&info);
 		return rc;
@@ -40,14 +41,14 @@ static int summary_from_der(sqlite3_stmt *s, int leaf, struct store_cert_summary
 
 /* The current row of S into OUT: 0, or SE_EINVAL for a certificate whose facts cannot be read
  * (it is then not shown, as before), SE_ENOMEM. */
-static int summary_read(sqlite3_stmt *s, struct store_cert_summary *out)
+static int summary_read(struct sq_stmt *s, struct store_cert_summary *out)
 {
 	memset(out, 0, sizeof(*out));
 	sq_col_copy(s, 1, out->id, sizeof(out->id));
 	sq_col_copy(s, 2, out->key_type, sizeof(out->key_type));
-	out->not_before_us = sqlite3_column_int64(s, 7);
-	out->not_after_us = sqlite3_column_int64(s, 8);
-	if (sqlite3_column_type(s, 3) == SQLITE_NULL)
+	out->not_before_us = sq_col_int64(s, 7);
+	out->not_after_us = sq_col_int64(s, 8);
+	if (sq_col_is_null(s, 3))
 		return summary_from_der(s, 10, out);
 	sq_col_copy(s, 3, out->issuer, sizeof(out->issuer));
 	sq_col_copy(s, 4, out->serial_decimal, sizeof(out->serial_decimal));
@@ -72,11 +73,14 @@ static char *pack_ids_json(const struct store_hostname *items, size_t n)
 
 int sq_cert_summaries_fill(struct sq_conn *c, struct store_hostname *items, size_t n)
 {
-	static const char sql[] =
-	    "SELECT pack_id, id, key_type, issuer, serial_decimal, signature, fingerprint_sha256, "
-	    "not_before, not_after, hosts, CASE WHEN issuer IS NULL THEN leaf END FROM certificates "
-	    "WHERE pack_id IN (SELECT value FROM json_each(?1)) ORDER BY pack_id, key_type";
-	sqlite3_stmt *s = NULL;
+#define SUMMARIES_SQL(ids)                                                                         \
+	"SELECT pack_id, id, key_type, issuer, serial_decimal, signature, fingerprint_sha256, "    \
+	"not_before, not_after, hosts, CASE WHEN issuer IS NULL THEN leaf END FROM certificates "  \
+	"WHERE pack_id IN (" ids ") ORDER BY pack_id, key_type"
+	const char *sql =
+	    sq_sql(c, SUMMARIES_SQL("SELECT value FROM json_each(?1)"),
+		   SUMMARIES_SQL("SELECT json_array_elements_text(CAST(?1 AS json))"));
+	struct sq_stmt *s = NULL;
 	char *ids = pack_ids_json(items, n);
 	char pack[37];
 	int rc;

@@ -1,7 +1,7 @@
 /* Certificate packs and certificates: written by the issuer or `saasedge cert import`, read by
  * the edge one hostname at a time (store_edge_lookup). Every write appends an event and bumps
  * the hostname's change sequence in the same transaction, so the edges' change feed sees it. */
-#include "store/sqlite_int.h"
+#include "store/store_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -136,7 +136,7 @@ static int edge_host_read(struct sq_conn *c, const char *name, struct store_edge
 	    "h.custom_origin_sni, COALESCE(f.origin, ''), h.ownership_token, h.change_seq "
 	    "FROM hostnames h LEFT JOIN fallback_origins f ON f.zone_id = h.zone_id "
 	    "WHERE h.hostname = ?1";
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	rc = sq_query(c, SQ_EDGE_HOST, sql, &s, "t", name);
@@ -151,7 +151,7 @@ static int edge_host_read(struct sq_conn *c, const char *name, struct store_edge
 	sq_col_copy(s, 5, out->custom_origin_sni, sizeof(out->custom_origin_sni));
 	sq_col_copy(s, 6, out->fallback_origin, sizeof(out->fallback_origin));
 	sq_col_copy(s, 7, out->ownership_token, sizeof(out->ownership_token));
-	out->change_seq = sqlite3_column_int64(s, 8);
+	out->change_seq = sq_col_int64(s, 8);
 	rc = sq_col_dup(s, 3, &out->settings_json);
 	if (rc == 0 && !out->settings_json && !(out->settings_json = strdup("{}")))
 		rc = SE_ENOMEM;
@@ -168,7 +168,7 @@ static int edge_pack_read(struct sq_conn *c, struct store_edge_entry *out)
 	    "('pending_deployment', 'active', 'pending_expiration') AND EXISTS (SELECT 1 FROM "
 	    "certificates c WHERE c.pack_id = p.id) ORDER BY p.created_at DESC, p.rowid DESC "
 	    "LIMIT 1";
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	rc = sq_query(c, SQ_EDGE_PACK, sql, &s, "t", out->hostname_id);
@@ -182,10 +182,10 @@ static int edge_pack_read(struct sq_conn *c, struct store_edge_entry *out)
 }
 
 /* *DST = malloc'd copy of blob column COL (NULL with *LEN 0 when empty). */
-static int blob_dup(sqlite3_stmt *s, int col, unsigned char **dst, size_t *len)
+static int blob_dup(struct sq_stmt *s, int col, unsigned char **dst, size_t *len)
 {
-	const void *p = sqlite3_column_blob(s, col);
-	size_t n = (size_t)sqlite3_column_bytes(s, col);
+	size_t n = 0;
+	const void *p = sq_col_blob(s, col, &n);
 
 	*dst = NULL;
 	*len = 0;
@@ -199,7 +199,7 @@ static int blob_dup(sqlite3_stmt *s, int col, unsigned char **dst, size_t *len)
 	return 0;
 }
 
-static int edge_cert_read(sqlite3_stmt *s, struct store_edge_entry *out, size_t i)
+static int edge_cert_read(struct sq_stmt *s, struct store_edge_entry *out, size_t i)
 {
 	struct store_certificate *cert = &out->certs[i];
 	int rc;
@@ -209,9 +209,9 @@ static int edge_cert_read(sqlite3_stmt *s, struct store_edge_entry *out, size_t 
 	sq_col_copy(s, 1, cert->key_type, sizeof(cert->key_type));
 	sq_col_copy(s, 4, cert->private_key_id, sizeof(cert->private_key_id));
 	sq_col_copy(s, 5, cert->serial, sizeof(cert->serial));
-	cert->not_before_us = sqlite3_column_int64(s, 6);
-	cert->not_after_us = sqlite3_column_int64(s, 7);
-	cert->created_at_us = sqlite3_column_int64(s, 8);
+	cert->not_before_us = sq_col_int64(s, 6);
+	cert->not_after_us = sq_col_int64(s, 7);
+	cert->created_at_us = sq_col_int64(s, 8);
 	rc = blob_dup(s, 2, &cert->leaf_der, &cert->leaf_len);
 	if (rc == 0)
 		rc = blob_dup(s, 3, &cert->chain_der, &cert->chain_len);
@@ -227,7 +227,7 @@ static int edge_certs_read(struct sq_conn *c, struct store_edge_entry *out)
 	    "SELECT c.id, c.key_type, c.leaf, c.chain, c.private_key_id, c.serial, c.not_before, "
 	    "c.not_after, c.created_at, k.sealed FROM certificates c LEFT JOIN private_keys k "
 	    "ON k.id = c.private_key_id WHERE c.pack_id = ?1 ORDER BY c.key_type LIMIT 2";
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	for (rc = sq_query(c, SQ_EDGE_CERTS, sql, &s, "t", out->pack_id); rc == 1;
@@ -269,7 +269,7 @@ int store_edge_lookup(struct store *st, const char *name, struct store_edge_entr
 int store_events_last_seq(struct store *st, int64_t *seq)
 {
 	struct sq_conn *c = sq_conn_get(st);
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	*seq = 0;
@@ -277,7 +277,7 @@ int store_events_last_seq(struct store *st, int64_t *seq)
 		return SE_EDB;
 	rc = sq_query(c, SQ_EVENTS_LAST, "SELECT COALESCE(MAX(seq), 0) FROM events", &s, "");
 	if (rc == 1)
-		*seq = sqlite3_column_int64(s, 0);
+		*seq = sq_col_int64(s, 0);
 	sq_reset(s);
 	return rc < 0 ? rc : 0;
 }

@@ -1,7 +1,7 @@
 /* DCV challenge responses: the issuer writes what the CA (or saasedge's own check) will ask for,
  * and the edge (http-01) and the dns role (dns-01) answer from here. A row belongs to a pack, so
  * deleting the pack (or its hostname) removes it through the foreign key. */
-#include "store/sqlite_int.h"
+#include "store/store_int.h"
 
 #include <string.h>
 
@@ -11,8 +11,10 @@
 int store_challenge_put(struct store *st, const struct store_challenge *ch)
 {
 	static const char sql[] =
-	    "INSERT OR REPLACE INTO challenges(kind, token, hostname, pack_id, response, "
-	    "expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+	    "INSERT INTO challenges(kind, token, hostname, pack_id, response, expires_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (kind, token) DO UPDATE SET "
+	    "hostname = excluded.hostname, pack_id = excluded.pack_id, "
+	    "response = excluded.response, expires_at = excluded.expires_at";
 	struct sq_conn *c;
 
 	if (!ch->kind[0] || !ch->token[0] || !ch->pack_id[0])
@@ -31,7 +33,7 @@ int store_challenge_get(struct store *st, const char *kind, const char *token,
 				  "FROM challenges WHERE kind = ?1 AND token = ?2 AND "
 				  "expires_at > ?3";
 	struct sq_conn *c = sq_conn_get(st);
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -44,7 +46,7 @@ int store_challenge_get(struct store *st, const char *kind, const char *token,
 		sq_col_copy(s, 2, out->hostname, sizeof(out->hostname));
 		sq_col_copy(s, 3, out->pack_id, sizeof(out->pack_id));
 		sq_col_copy(s, 4, out->response, sizeof(out->response));
-		out->expires_us = sqlite3_column_int64(s, 5);
+		out->expires_us = sq_col_int64(s, 5);
 		rc = 0;
 	} else if (rc == 0) {
 		rc = SE_ENOTFOUND;

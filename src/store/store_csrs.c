@@ -1,7 +1,7 @@
 /* Custom CSRs: the request a customer takes to its CA, and the key that stays here. The CSR row
  * and its sealed key are written and removed together; a key still used by a certificate keeps
  * its CSR (Cloudflare's 1420). */
-#include "store/sqlite_int.h"
+#include "store/store_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +34,7 @@ void store_csr_list_free(struct store_csr *items, size_t n)
 }
 
 /* Fills OUT (zeroed first) from a row of CSR_COLUMNS; SE_ENOMEM leaves OUT disposed. */
-static int csr_read(sqlite3_stmt *s, struct store_csr *out)
+static int csr_read(struct sq_stmt *s, struct store_csr *out)
 {
 	int rc;
 
@@ -49,7 +49,7 @@ static int csr_read(sqlite3_stmt *s, struct store_csr *out)
 	sq_col_copy(s, 7, out->locality, sizeof(out->locality));
 	sq_col_copy(s, 8, out->organization, sizeof(out->organization));
 	sq_col_copy(s, 9, out->organizational_unit, sizeof(out->organizational_unit));
-	out->created_at_us = sqlite3_column_int64(s, 14);
+	out->created_at_us = sq_col_int64(s, 14);
 	rc = sq_col_dup(s, 10, &out->sans_json);
 	if (rc == 0)
 		rc = sq_col_dup(s, 11, &out->csr_pem);
@@ -97,7 +97,7 @@ int store_csr_get(struct store *st, const char *zone_id, const char *id, struct 
 	static const char sql[] =
 	    "SELECT " CSR_COLUMNS " FROM custom_csrs WHERE zone_id = ?1 AND id = ?2";
 	struct sq_conn *c = sq_conn_get(st);
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -114,13 +114,13 @@ int store_csr_get(struct store *st, const char *zone_id, const char *id, struct 
 
 static int csr_count(struct sq_conn *c, const char *zone_id, int64_t *total)
 {
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	rc = sq_query(c, SQ_CSR_COUNT, "SELECT COUNT(*) FROM custom_csrs WHERE zone_id = ?1", &s,
 		      "t", zone_id);
 	if (rc == 1) {
-		*total = sqlite3_column_int64(s, 0);
+		*total = sq_col_int64(s, 0);
 		rc = 0;
 	}
 	sq_reset(s);
@@ -134,7 +134,7 @@ static int csr_page(struct sq_conn *c, const char *zone_id, int descending, int6
 				  "ORDER BY rid LIMIT ?2 OFFSET ?3";
 	static const char desc[] = "SELECT " CSR_COLUMNS " FROM custom_csrs WHERE zone_id = ?1 "
 				   "ORDER BY rid DESC LIMIT ?2 OFFSET ?3";
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	rc = sq_query(c, descending ? SQ_CSR_PAGE_DESC : SQ_CSR_PAGE_ASC, descending ? desc : asc,
@@ -193,13 +193,13 @@ int store_csr_delete(struct store *st, const char *zone_id, const char *id)
 	static const char del_key[] = "DELETE FROM private_keys WHERE id = (SELECT key_id FROM "
 				      "custom_csrs WHERE zone_id = ?1 AND id = ?2)";
 	struct sq_conn *c = sq_conn_get(st);
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc = c ? sq_begin(c) : SE_EDB;
 
 	if (rc == 0) {
 		rc = sq_query(c, SQ_CSR_IN_USE, in_use, &s, "tt", zone_id, id);
 		if (rc == 1)
-			rc = sqlite3_column_int(s, 0) ? SE_EBUSY : 0;
+			rc = sq_col_int(s, 0) ? SE_EBUSY : 0;
 		sq_reset(s);
 	}
 	if (rc == 0)
@@ -208,7 +208,7 @@ int store_csr_delete(struct store *st, const char *zone_id, const char *id)
 		rc = sq_run(c, SQ_CSR_DELETE,
 			    "DELETE FROM custom_csrs WHERE zone_id = ?1 AND id = ?2", "tt", zone_id,
 			    id);
-	if (rc == 0 && sqlite3_changes(c->db) == 0)
+	if (rc == 0 && sq_changes(c) == 0)
 		rc = SE_ENOTFOUND;
 	if (rc == 0)
 		rc = sq_commit(c);

@@ -2,7 +2,7 @@
  * one transaction, so the edge sees either the old pack or the new one, and a failed upload
  * leaves nothing behind. Their events carry the pack's status, old and new, like the issuer's:
  * a pack that becomes pending_deployment is what the edges' change feed loads and activates. */
-#include "store/sqlite_int.h"
+#include "store/store_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -26,7 +26,7 @@ static int host_set(struct sq_conn *c, const struct store_hostname *h, const cha
 	rc = sq_run(c, SQ_CUSTOM_HOST_SET, sql, "ttttttttttII", h->id, h->zone_id, h->status,
 		    h->custom_metadata_json, h->custom_origin_server, h->custom_origin_sni,
 		    h->verification_errors_json, pack_id, h->ssl.bundle_method, settings, now, seq);
-	if (rc == 0 && sqlite3_changes(c->db) == 0)
+	if (rc == 0 && sq_changes(c) == 0)
 		rc = SE_ENOTFOUND;
 	return rc;
 }
@@ -90,14 +90,14 @@ static int current_pack_load(struct sq_conn *c, const char *hostname_id, struct 
 	static const char sql[] =
 	    "SELECT COALESCE(p.id, ''), COALESCE(p.status, ''), COALESCE(p.custom, 0) FROM "
 	    "hostnames h LEFT JOIN cert_packs p ON p.id = h.ssl_pack_id WHERE h.id = ?1";
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc = sq_query(c, SQ_CUSTOM_PACK_STATUS, sql, &s, "t", hostname_id);
 
 	memset(cur, 0, sizeof(*cur));
 	if (rc == 1) {
 		sq_col_copy(s, 0, cur->id, sizeof(cur->id));
 		sq_col_copy(s, 1, cur->status, sizeof(cur->status));
-		cur->custom = sqlite3_column_int(s, 2);
+		cur->custom = sq_col_int(s, 2);
 	}
 	sq_reset(s);
 	return rc < 0 ? rc : 0;
@@ -188,7 +188,7 @@ int store_custom_packs_expiring(struct store *st, int64_t now_us, int64_t window
 	    "'pending_expiration') GROUP BY p.id HAVING (p.status <> 'pending_expiration' AND "
 	    "MIN(c.not_after) < ?1) OR MIN(c.not_after) <= ?2 LIMIT ?3";
 	struct sq_conn *c = sq_conn_get(st);
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	*n = 0;
@@ -199,7 +199,7 @@ int store_custom_packs_expiring(struct store *st, int64_t now_us, int64_t window
 	     rc == 1 && *n < max; rc = sq_step(c, s, "custom_watch")) {
 		sq_col_copy(s, 0, out[*n].pack_id, sizeof(out[*n].pack_id));
 		sq_col_copy(s, 1, out[*n].status, sizeof(out[*n].status));
-		out[*n].not_after_us = sqlite3_column_int64(s, 2);
+		out[*n].not_after_us = sq_col_int64(s, 2);
 		(*n)++;
 	}
 	sq_reset(s);
@@ -225,7 +225,7 @@ static int target_load(struct sq_conn *c, const char *zone_id, const char *hostn
 	    "(SELECT COUNT(*) FROM certificates WHERE pack_id = p.id) FROM certificates c "
 	    "JOIN cert_packs p ON p.id = c.pack_id JOIN hostnames h ON h.id = p.hostname_id "
 	    "WHERE c.id = ?1 AND p.id = ?2 AND h.id = ?3 AND h.zone_id = ?4 AND p.custom = 1";
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
@@ -236,7 +236,7 @@ static int target_load(struct sq_conn *c, const char *zone_id, const char *hostn
 		sq_col_copy(s, 1, t->key_id, sizeof(t->key_id));
 		sq_col_copy(s, 2, t->hostname, sizeof(t->hostname));
 		sq_col_copy(s, 3, t->pack_status, sizeof(t->pack_status));
-		t->n_in_pack = sqlite3_column_int(s, 4);
+		t->n_in_pack = sq_col_int(s, 4);
 		snprintf(t->zone_id, sizeof(t->zone_id), "%s", zone_id);
 		snprintf(t->hostname_id, sizeof(t->hostname_id), "%s", hostname_id);
 		rc = 0;

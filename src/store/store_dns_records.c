@@ -1,7 +1,7 @@
 /* Delegated dns-01 TXT values: the issuer publishes what the CA (or saasedge's own check) will
  * look up under <label>.<dns.zone>, and the dns role answers from here, one indexed range read
  * per query. Rows belong to a pack and go with it (foreign key), or when it is issued. */
-#include "store/sqlite_int.h"
+#include "store/store_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +13,9 @@ int store_dns_record_put(struct store *st, const char *label, const char *value,
 			 const char *pack_id, int64_t expires_us)
 {
 	static const char sql[] =
-	    "INSERT OR REPLACE INTO dns_records(label, value, pack_id, expires_at) "
-	    "VALUES (?1, ?2, ?3, ?4)";
+	    "INSERT INTO dns_records(label, value, pack_id, expires_at) VALUES (?1, ?2, ?3, ?4) "
+	    "ON CONFLICT (label, value) DO UPDATE SET pack_id = excluded.pack_id, "
+	    "expires_at = excluded.expires_at";
 	size_t ll = strlen(label), vl = strlen(value);
 	struct sq_conn *c;
 
@@ -32,7 +33,7 @@ int store_dns_records_get(struct store *st, const char *label,
 	static const char sql[] = "SELECT value FROM dns_records WHERE label = ?1 AND "
 				  "expires_at > ?2 ORDER BY value";
 	struct sq_conn *c = sq_conn_get(st);
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	*n = 0;
@@ -55,7 +56,7 @@ int store_dns_records_all(struct store *st, struct store_dns_record **out, size_
 	struct sq_conn *c = sq_conn_get(st);
 	struct store_dns_record *all = NULL;
 	size_t cap = 0;
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	*out = NULL;

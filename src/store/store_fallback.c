@@ -1,6 +1,6 @@
 /* A zone's fallback origin: where the edge sends traffic for hostnames without their own
  * custom origin. Each change appends an event with the zone as subject. */
-#include "store/sqlite_int.h"
+#include "store/store_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +20,7 @@ int store_fallback_origin_get(struct store *st, const char *zone_id,
 	static const char sql[] = "SELECT zone_id, origin, status, errors, created_at, "
 				  "updated_at FROM fallback_origins WHERE zone_id = ?1";
 	struct sq_conn *c = sq_conn_get(st);
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -34,8 +34,8 @@ int store_fallback_origin_get(struct store *st, const char *zone_id,
 	sq_col_copy(s, 0, out->zone_id, sizeof(out->zone_id));
 	sq_col_copy(s, 1, out->origin, sizeof(out->origin));
 	sq_col_copy(s, 2, out->status, sizeof(out->status));
-	out->created_at_us = sqlite3_column_int64(s, 4);
-	out->updated_at_us = sqlite3_column_int64(s, 5);
+	out->created_at_us = sq_col_int64(s, 4);
+	out->updated_at_us = sq_col_int64(s, 5);
 	rc = sq_col_dup(s, 3, &out->errors_json);
 out:
 	sq_reset(s);
@@ -47,7 +47,7 @@ static int fallback_load_old(struct sq_conn *c, const char *zone_id,
 			     struct store_fallback_origin *old)
 {
 	static const char sql[] = "SELECT status, origin FROM fallback_origins WHERE zone_id = ?1";
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	rc = sq_query(c, SQ_FALLBACK_STATUS, sql, &s, "t", zone_id);
@@ -74,7 +74,7 @@ int store_fallback_origin_put(struct store *st, struct store_fallback_origin *fo
 	struct sq_conn *c = sq_conn_get(st);
 	struct sq_event ev = {fo->zone_id, fo->zone_id, "fallback_origin.updated",
 			      fo->origin,  old.status,  fo->status};
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int64_t now = time_now_us(), created = now, seq;
 	int rc = c ? sq_begin(c) : SE_EDB;
 
@@ -89,7 +89,7 @@ int store_fallback_origin_put(struct store *st, struct store_fallback_origin *fo
 	if (rc < 0)
 		goto out;
 	if (rc == 1)
-		created = sqlite3_column_int64(s, 0);
+		created = sq_col_int64(s, 0);
 	sq_reset(s);
 	s = NULL;
 	rc = sq_event_append(c, &ev, &seq);

@@ -1,7 +1,7 @@
 /* Custom hostnames: create, read, update, delete. Every write is one IMMEDIATE transaction that
  * also keeps the zone's counter, the certificate pack, the issuer's job and the change feed in
  * step with the row. The filtered list lives in store_hostname_list.c. */
-#include "store/sqlite_int.h"
+#include "store/store_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,23 +49,23 @@ void store_hostname_list_free(struct store_hostname *items, size_t n)
 	free(items);
 }
 
-static void ssl_read(sqlite3_stmt *s, struct store_ssl *ssl)
+static void ssl_read(struct sq_stmt *s, struct store_ssl *ssl)
 {
-	ssl->enabled = sqlite3_column_int(s, 12);
+	ssl->enabled = sq_col_int(s, 12);
 	sq_col_copy(s, 13, ssl->pack_id, sizeof(ssl->pack_id));
 	sq_col_copy(s, 14, ssl->status, sizeof(ssl->status));
 	sq_col_copy(s, 15, ssl->method, sizeof(ssl->method));
 	sq_col_copy(s, 16, ssl->type, sizeof(ssl->type));
 	sq_col_copy(s, 17, ssl->bundle_method, sizeof(ssl->bundle_method));
 	sq_col_copy(s, 18, ssl->certificate_authority, sizeof(ssl->certificate_authority));
-	ssl->wildcard = sqlite3_column_int(s, 19);
-	ssl->custom = sqlite3_column_int(s, 23);
-	ssl->uploaded_on_us = sqlite3_column_int64(s, 24);
+	ssl->wildcard = sq_col_int(s, 19);
+	ssl->custom = sq_col_int(s, 23);
+	ssl->uploaded_on_us = sq_col_int64(s, 24);
 	sq_col_copy(s, 25, ssl->custom_csr_id, sizeof(ssl->custom_csr_id));
 	sq_col_copy(s, 26, ssl->issued_by, sizeof(ssl->issued_by));
 }
 
-int sq_hostname_read(sqlite3_stmt *s, struct store_hostname *out)
+int sq_hostname_read(struct sq_stmt *s, struct store_hostname *out)
 {
 	int rc;
 
@@ -77,9 +77,9 @@ int sq_hostname_read(sqlite3_stmt *s, struct store_hostname *out)
 	sq_col_copy(s, 4, out->ownership_token, sizeof(out->ownership_token));
 	sq_col_copy(s, 6, out->custom_origin_server, sizeof(out->custom_origin_server));
 	sq_col_copy(s, 7, out->custom_origin_sni, sizeof(out->custom_origin_sni));
-	out->created_at_us = sqlite3_column_int64(s, 9);
-	out->updated_at_us = sqlite3_column_int64(s, 10);
-	out->change_seq = sqlite3_column_int64(s, 11);
+	out->created_at_us = sq_col_int64(s, 9);
+	out->updated_at_us = sq_col_int64(s, 10);
+	out->change_seq = sq_col_int64(s, 11);
 	ssl_read(s, &out->ssl);
 	rc = sq_col_dup(s, 5, &out->custom_metadata_json);
 	if (rc == 0)
@@ -103,7 +103,7 @@ int store_hostname_get(struct store *st, const char *zone_id, const char *id,
 	static const char sql[] = "SELECT " SQ_HOSTNAME_COLUMNS " FROM " SQ_HOSTNAME_FROM
 				  " WHERE h.zone_id = ?1 AND h.id = ?2";
 	struct sq_conn *c = sq_conn_get(st);
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -128,12 +128,12 @@ static int host_load_state(struct sq_conn *c, const char *zone_id, const char *i
 	static const char sql[] =
 	    "SELECT h.rid, h.hostname, h.status, p.status FROM " SQ_HOSTNAME_FROM
 	    " WHERE h.zone_id = ?1 AND h.id = ?2";
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	rc = sq_query(c, SQ_HOST_STATE, sql, &s, "tt", zone_id, id);
 	if (rc == 1) {
-		hs->rid = sqlite3_column_int64(s, 0);
+		hs->rid = sq_col_int64(s, 0);
 		sq_col_copy(s, 1, hs->hostname, sizeof(hs->hostname));
 		sq_col_copy(s, 2, hs->status, sizeof(hs->status));
 		sq_col_copy(s, 3, hs->pack_status, sizeof(hs->pack_status));
@@ -181,8 +181,13 @@ static int pack_insert(struct sq_conn *c, const struct store_hostname *h, int64_
 }
 
 /* Expression of the hostname's parent (everything after its first dot), the key of the
- * hostnames_parent index: "*.x" and every name directly under x share the parent x. */
-#define PARENT_EXPR "substr(hostname, instr(hostname, '.') + 1)"
+ * hostnames_parent index: "*.x" and every name directly under x share the parent x. Each
+ * engine's must stay the one its index was made with. */
+#define PARENT_EXPR_SQLITE   "substr(hostname, instr(hostname, '.') + 1)"
+#define PARENT_EXPR_POSTGRES "substr(hostname, strpos(hostname, '.') + 1)"
+#define COVERED_SQL(parent)                                                                        \
+	"SELECT 1 FROM hostnames WHERE " parent " = ?1 AND zone_id <> ?2 AND "                     \
+	"substr(hostname, 1, 2) <> '*.' LIMIT 1"
 
 /* SE_ECONFLICT when NAME (of ZONE_ID) and a hostname of another zone would both answer for one
  * name: NAME under another zone's "*.parent", or NAME a wildcard "*.x" over another zone's
@@ -193,10 +198,10 @@ static int cross_zone_wildcard_check(struct sq_conn *c, const char *zone_id, con
 {
 	static const char covering[] =
 	    "SELECT 1 FROM hostnames WHERE hostname = '*.' || ?1 AND zone_id <> ?2";
-	static const char covered[] = "SELECT 1 FROM hostnames WHERE " PARENT_EXPR " = ?1 AND "
-				      "zone_id <> ?2 AND substr(hostname, 1, 2) <> '*.' LIMIT 1";
+	const char *covered =
+	    sq_sql(c, COVERED_SQL(PARENT_EXPR_SQLITE), COVERED_SQL(PARENT_EXPR_POSTGRES));
 	const char *dot = strchr(name, '.');
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	if (!dot)
@@ -273,7 +278,7 @@ static int update_pack(struct sq_conn *c, const struct store_hostname *h,
 {
 	/* The pack's CA is the one its certificates come from: the requested one from a restart
 	 * on, until the issuer falls back to another (store_issuance_write). */
-	static const char upd[] = "UPDATE cert_packs SET certificate_authority = CASE WHEN ?5 "
+	static const char upd[] = "UPDATE cert_packs SET certificate_authority = CASE WHEN ?5 = 1 "
 				  "THEN ?3 ELSE certificate_authority END, "
 				  "updated_at = ?4 WHERE id = ?1 AND hostname_id = ?2";
 	const struct store_ssl *ssl = &h->ssl;
@@ -291,7 +296,7 @@ static int update_pack(struct sq_conn *c, const struct store_hostname *h,
 	}
 	rc = sq_run(c, SQ_PACK_UPDATE, upd, "tttIi", ssl->pack_id, h->id,
 		    ssl->certificate_authority, now, change == STORE_SSL_RESTART);
-	if (rc == 0 && sqlite3_changes(c->db) == 0) {
+	if (rc == 0 && sq_changes(c) == 0) {
 		*created = 1;
 		rc = pack_insert(c, h, now);
 		if (rc == 0 && strcmp(old->pack_status, ssl->status) != 0)

@@ -2,7 +2,7 @@
  * ACME accounts and the certificates of a pack. Every step is one IMMEDIATE transaction that
  * first proves the job lease still holds, so a worker whose lease was taken over (or dropped by
  * a PATCH recheck) writes nothing. */
-#include "store/sqlite_int.h"
+#include "store/store_int.h"
 
 #include <stdlib.h>
 #include <stdio.h>
@@ -11,9 +11,10 @@
 #include "lib/error.h"
 #include "lib/timeutil.h"
 
-/* "" clears a JSON column, NULL keeps it. */
+/* "" clears a JSON column, NULL keeps it. (The cast tells PostgreSQL the parameter's type,
+ * which "IS NULL" alone does not.) */
 #define JSON_ARG(col, n)                                                                           \
-	col " = CASE WHEN ?" n " IS NULL THEN " col " WHEN ?" n " = '' THEN NULL "                 \
+	col " = CASE WHEN CAST(?" n " AS TEXT) IS NULL THEN " col " WHEN ?" n " = '' THEN NULL "   \
 	    "ELSE ?" n " END"
 
 void store_issuance_subject_dispose(struct store_issuance_subject *s)
@@ -27,14 +28,14 @@ int store_issuance_subject(struct store *st, const char *hostname_id,
 {
 	static const char sql[] =
 	    "SELECT h.id, h.zone_id, h.hostname, h.status, h.ownership_token, "
-	    "CASE WHEN h.ssl_enabled AND COALESCE(p.custom, 0) = 0 THEN COALESCE(h.ssl_pack_id, "
+	    "CASE WHEN h.ssl_enabled = 1 AND COALESCE(p.custom, 0) = 0 THEN COALESCE(h.ssl_pack_id, "
 	    "'') "
 	    "ELSE '' END, "
 	    "COALESCE(p.status, ''), h.ssl_method, h.ssl_ca, h.ssl_wildcard, s.state "
 	    "FROM hostnames h LEFT JOIN cert_packs p ON p.id = h.ssl_pack_id "
 	    "LEFT JOIN issuance_state s ON s.pack_id = h.ssl_pack_id WHERE h.id = ?1";
 	struct sq_conn *c = sq_conn_get(st);
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -54,7 +55,7 @@ int store_issuance_subject(struct store *st, const char *hostname_id,
 	sq_col_copy(s, 6, out->pack_status, sizeof(out->pack_status));
 	sq_col_copy(s, 7, out->method, sizeof(out->method));
 	sq_col_copy(s, 8, out->certificate_authority, sizeof(out->certificate_authority));
-	out->wildcard = sqlite3_column_int(s, 9);
+	out->wildcard = sq_col_int(s, 9);
 	rc = sq_col_dup(s, 10, &out->state_json);
 out:
 	sq_reset(s);
@@ -86,7 +87,7 @@ static int job_apply(struct sq_conn *c, const struct store_issuance_step *st)
 		rc = sq_run(c, SQ_ISSUANCE_JOB_FINISH, finish, "It", st->job_id, st->lease_token);
 		break;
 	}
-	if (rc == 0 && sqlite3_changes(c->db) == 0)
+	if (rc == 0 && sq_changes(c) == 0)
 		rc = SE_ELEASE;
 	return rc;
 }
@@ -105,7 +106,7 @@ static int owner_load(struct sq_conn *c, const struct store_issuance_step *st, s
 				  "COALESCE(p.validation_records, '') <> COALESCE(?3, '') "
 				  "FROM hostnames h LEFT JOIN cert_packs p ON p.id = ?2 "
 				  "AND p.hostname_id = h.id WHERE h.id = ?1";
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	rc = sq_query(c, SQ_ISSUANCE_PACK, sql, &s, "ttt", st->hostname_id,
@@ -115,7 +116,7 @@ static int owner_load(struct sq_conn *c, const struct store_issuance_step *st, s
 		sq_col_copy(s, 1, o->hostname, sizeof(o->hostname));
 		sq_col_copy(s, 2, o->host_status, sizeof(o->host_status));
 		sq_col_copy(s, 3, o->pack_status, sizeof(o->pack_status));
-		o->records_differ = sqlite3_column_int(s, 4);
+		o->records_differ = sq_col_int(s, 4);
 		rc = 0;
 	} else if (rc == 0) {
 		rc = SE_ENOTFOUND;
@@ -223,7 +224,7 @@ int store_acme_account_get(struct store *st, const char *ca_name, char key_id[37
 			   size_t kid_len)
 {
 	struct sq_conn *c = sq_conn_get(st);
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	if (!c)
@@ -244,8 +245,10 @@ int store_acme_account_get(struct store *st, const char *ca_name, char key_id[37
 int store_acme_account_put(struct store *st, const char *ca_name, const char *key_id,
 			   const char *kid)
 {
-	static const char sql[] = "INSERT OR REPLACE INTO acme_accounts(ca, key_id, kid, "
-				  "created_at) VALUES (?1, ?2, ?3, ?4)";
+	static const char sql[] =
+	    "INSERT INTO acme_accounts(ca, key_id, kid, created_at) VALUES (?1, ?2, ?3, ?4) "
+	    "ON CONFLICT (ca) DO UPDATE SET key_id = excluded.key_id, kid = excluded.kid, "
+	    "created_at = excluded.created_at";
 	struct sq_conn *c = sq_conn_get(st);
 
 	if (!c)
@@ -253,10 +256,10 @@ int store_acme_account_put(struct store *st, const char *ca_name, const char *ke
 	return sq_run(c, SQ_ACME_ACCOUNT_PUT, sql, "tttI", ca_name, key_id, kid, time_now_us());
 }
 
-static int blob_dup(sqlite3_stmt *s, int col, unsigned char **out, size_t *len)
+static int blob_dup(struct sq_stmt *s, int col, unsigned char **out, size_t *len)
 {
-	const void *p = sqlite3_column_blob(s, col);
-	size_t n = (size_t)sqlite3_column_bytes(s, col);
+	size_t n = 0;
+	const void *p = sq_col_blob(s, col, &n);
 
 	*out = NULL;
 	*len = 0;
@@ -277,7 +280,7 @@ int store_pack_certificates(struct store *st, const char *pack_id, struct store_
 				  "not_after, COALESCE(private_key_id, ''), created_at "
 				  "FROM certificates WHERE pack_id = ?1 ORDER BY key_type LIMIT 2";
 	struct sq_conn *c = sq_conn_get(st);
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	*n = 0;
@@ -292,10 +295,10 @@ int store_pack_certificates(struct store *st, const char *pack_id, struct store_
 		snprintf(o->pack_id, sizeof(o->pack_id), "%s", pack_id);
 		sq_col_copy(s, 1, o->key_type, sizeof(o->key_type));
 		sq_col_copy(s, 4, o->serial, sizeof(o->serial));
-		o->not_before_us = sqlite3_column_int64(s, 5);
-		o->not_after_us = sqlite3_column_int64(s, 6);
+		o->not_before_us = sq_col_int64(s, 5);
+		o->not_after_us = sq_col_int64(s, 6);
 		sq_col_copy(s, 7, o->private_key_id, sizeof(o->private_key_id));
-		o->created_at_us = sqlite3_column_int64(s, 8);
+		o->created_at_us = sq_col_int64(s, 8);
 		(*n)++;
 		rc = blob_dup(s, 2, &o->leaf_der, &o->leaf_len);
 		if (rc == 0)

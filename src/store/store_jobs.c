@@ -1,7 +1,7 @@
 /* Jobs with leases. A worker leases the earliest due job for a while and gets a fresh fencing
  * token; finishing or retrying presents the token, so a worker whose lease expired and was
  * taken over (or was dropped by a reschedule) cannot overwrite the newer holder's work. */
-#include "store/sqlite_int.h"
+#include "store/store_int.h"
 
 #include <time.h>
 
@@ -19,7 +19,7 @@ int sq_job_schedule(struct sq_conn *c, const char *kind, const char *subject_id,
 	int rc;
 
 	rc = sq_run(c, SQ_JOB_RESCHEDULE, resched, "ttI", kind, subject_id, run_at_us);
-	if (rc == 0 && sqlite3_changes(c->db) == 0)
+	if (rc == 0 && sq_changes(c) == 0)
 		rc = sq_run(c, SQ_JOB_INSERT, insert, "ttII", kind, subject_id, run_at_us,
 			    time_now_us());
 	if (rc == 0)
@@ -70,7 +70,7 @@ int store_job_next_due(struct store *st, int64_t now_us, int64_t *run_at_us)
 	static const char sql[] = "SELECT run_at FROM jobs WHERE lease_until IS NULL OR "
 				  "lease_until < ?1 ORDER BY run_at, id LIMIT 1";
 	struct sq_conn *c = sq_conn_get(st);
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	*run_at_us = 0;
@@ -78,7 +78,7 @@ int store_job_next_due(struct store *st, int64_t now_us, int64_t *run_at_us)
 		return SE_EDB;
 	rc = sq_query(c, SQ_JOB_NEXT_DUE, sql, &s, "I", now_us);
 	if (rc == 1) {
-		*run_at_us = sqlite3_column_int64(s, 0);
+		*run_at_us = sq_col_int64(s, 0);
 		rc = 0;
 	} else if (rc == 0) {
 		rc = SE_ENOTFOUND;
@@ -107,7 +107,7 @@ int sq_jobs_cleanup_packs(struct sq_conn *c, const char *hostname_id)
 int store_job_payload(struct store *st, int64_t job_id, char **out)
 {
 	struct sq_conn *c = sq_conn_get(st);
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	*out = NULL;
@@ -116,7 +116,7 @@ int store_job_payload(struct store *st, int64_t job_id, char **out)
 	rc = sq_query(c, SQ_JOB_PAYLOAD, "SELECT payload FROM jobs WHERE id = ?1", &s, "I", job_id);
 	if (rc == 1)
 		rc =
-		    sqlite3_column_type(s, 0) == SQLITE_NULL ? SE_ENOTFOUND : sq_col_dup(s, 0, out);
+		    sq_col_is_null(s, 0) ? SE_ENOTFOUND : sq_col_dup(s, 0, out);
 	else if (rc == 0)
 		rc = SE_ENOTFOUND;
 	sq_reset(s);
@@ -133,7 +133,7 @@ int store_job_lease(struct store *st, const char *owner, int64_t now_us, int64_t
 	    "RETURNING id, kind, subject_id, run_at, attempts, lease_token, lease_until, "
 	    "last_error";
 	struct sq_conn *c = sq_conn_get(st);
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	char token[IDS_ZONE_LEN + 1];
 	int rc;
 
@@ -150,13 +150,13 @@ int store_job_lease(struct store *st, const char *owner, int64_t now_us, int64_t
 		rc = SE_ENOTFOUND;
 	if (rc < 0)
 		goto out;
-	out->id = sqlite3_column_int64(s, 0);
+	out->id = sq_col_int64(s, 0);
 	sq_col_copy(s, 1, out->kind, sizeof(out->kind));
 	sq_col_copy(s, 2, out->subject_id, sizeof(out->subject_id));
-	out->run_at_us = sqlite3_column_int64(s, 3);
-	out->attempts = sqlite3_column_int(s, 4);
+	out->run_at_us = sq_col_int64(s, 3);
+	out->attempts = sq_col_int(s, 4);
 	sq_col_copy(s, 5, out->lease_token, sizeof(out->lease_token));
-	out->lease_until_us = sqlite3_column_int64(s, 6);
+	out->lease_until_us = sq_col_int64(s, 6);
 	sq_col_copy(s, 7, out->last_error, sizeof(out->last_error));
 	/* RETURNING rows are all computed before the first one is returned: the update is done. */
 	sq_reset(s);
@@ -178,7 +178,7 @@ int store_job_finish(struct store *st, int64_t job_id, const char *lease_token)
 	if (!c)
 		return SE_EDB;
 	rc = sq_run(c, SQ_JOB_FINISH, sql, "It", job_id, lease_token);
-	if (rc == 0 && sqlite3_changes(c->db) == 0)
+	if (rc == 0 && sq_changes(c) == 0)
 		rc = SE_ELEASE;
 	return rc;
 }
@@ -195,7 +195,7 @@ int store_job_retry(struct store *st, int64_t job_id, const char *lease_token, i
 	if (!c)
 		return SE_EDB;
 	rc = sq_run(c, SQ_JOB_RETRY, sql, "ItIt", job_id, lease_token, run_at_us, last_error);
-	if (rc == 0 && sqlite3_changes(c->db) == 0)
+	if (rc == 0 && sq_changes(c) == 0)
 		rc = SE_ELEASE;
 	return rc;
 }
@@ -204,7 +204,7 @@ int store_job_count(struct store *st, const char *kind, const char *subject_id, 
 {
 	static const char sql[] = "SELECT COUNT(*) FROM jobs WHERE subject_id = ?2 AND kind = ?1";
 	struct sq_conn *c = sq_conn_get(st);
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	*count = 0;
@@ -212,7 +212,7 @@ int store_job_count(struct store *st, const char *kind, const char *subject_id, 
 		return SE_EDB;
 	rc = sq_query(c, SQ_JOB_COUNT, sql, &s, "tt", kind, subject_id);
 	if (rc == 1) {
-		*count = sqlite3_column_int64(s, 0);
+		*count = sq_col_int64(s, 0);
 		rc = 0;
 	}
 	sq_reset(s);

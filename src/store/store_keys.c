@@ -1,6 +1,6 @@
 /* Private keys at rest. The store only ever sees sealed bytes (lib/secretbox.h) and never logs
  * them: sq_err reports SQLite's message, which does not include bound values. */
-#include "store/sqlite_int.h"
+#include "store/store_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +28,7 @@ int store_private_key_get(struct store *st, const char *key_id, unsigned char **
 			  size_t *sealed_len)
 {
 	struct sq_conn *c = sq_conn_get(st);
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	const void *blob;
 	size_t n;
 	int rc;
@@ -43,8 +43,7 @@ int store_private_key_get(struct store *st, const char *key_id, unsigned char **
 		rc = SE_ENOTFOUND;
 	if (rc < 0)
 		goto out;
-	blob = sqlite3_column_blob(s, 0);
-	n = (size_t)sqlite3_column_bytes(s, 0);
+	blob = sq_col_blob(s, 0, &n);
 	*sealed = malloc(n ? n : 1);
 	if (!*sealed) {
 		rc = SE_ENOMEM;
@@ -67,7 +66,7 @@ int store_private_key_delete(struct store *st, const char *key_id)
 	if (!c)
 		return SE_EDB;
 	rc = sq_run(c, SQ_KEY_DELETE, "DELETE FROM private_keys WHERE id = ?1", "t", key_id);
-	if (rc == 0 && sqlite3_changes(c->db) == 0)
+	if (rc == 0 && sq_changes(c) == 0)
 		rc = SE_ENOTFOUND;
 	return rc;
 }
@@ -78,7 +77,7 @@ int store_key_pool_count(struct store *st, const char *key_type, int64_t *count)
 	    "SELECT COUNT(*) FROM private_keys WHERE owner_id = '" STORE_KEY_POOL_OWNER
 	    "' AND key_type = ?1";
 	struct sq_conn *c = sq_conn_get(st);
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	*count = 0;
@@ -86,7 +85,7 @@ int store_key_pool_count(struct store *st, const char *key_type, int64_t *count)
 		return SE_EDB;
 	rc = sq_query(c, SQ_KEY_POOL_COUNT, sql, &s, "t", key_type);
 	if (rc == 1) {
-		*count = sqlite3_column_int64(s, 0);
+		*count = sq_col_int64(s, 0);
 		rc = 0;
 	}
 	sq_reset(s);
@@ -102,7 +101,7 @@ int store_key_pool_claim(struct store *st, const char *key_type, const char *own
 	    "(SELECT id FROM private_keys WHERE owner_id = '" STORE_KEY_POOL_OWNER
 	    "' AND key_type = ?1 LIMIT 1) RETURNING id";
 	struct sq_conn *c = sq_conn_get(st);
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	key_id[0] = '\0';

@@ -10,7 +10,7 @@
  * node) is told by the zone's hostname count: the described rows plus the appended ones must
  * make the count, else the anchors are built again from one scan of the zone. Everything is
  * read in the caller's read transaction, so count, anchors and page agree. */
-#include "store/sqlite_int.h"
+#include "store/store_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,12 +93,12 @@ static int extend(struct sq_conn *c, struct anchor_zone *z)
 {
 	static const char sql[] = "SELECT rid FROM hostnames WHERE zone_id = ?1 AND rid > ?2 "
 				  "ORDER BY rid";
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	for (rc = sq_query(c, SQ_ANCHOR_SCAN, sql, &s, "tI", z->zone_id, z->last_rid); rc == 1;
 	     rc = sq_step(c, s, "anchor_scan")) {
-		int64_t rid = sqlite3_column_int64(s, 0);
+		int64_t rid = sq_col_int64(s, 0);
 
 		if (z->rows % ANCHOR_EVERY == 0 && (rc = anchor_push(z, rid)) != 0)
 			break;
@@ -113,10 +113,10 @@ static int extend(struct sq_conn *c, struct anchor_zone *z)
 static int appended(struct sq_conn *c, const struct anchor_zone *z, int64_t *n)
 {
 	static const char sql[] = "SELECT COUNT(*) FROM hostnames WHERE zone_id = ?1 AND rid > ?2";
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc = sq_query(c, SQ_ANCHOR_APPENDED, sql, &s, "tI", z->zone_id, z->last_rid);
 
-	*n = rc == 1 ? sqlite3_column_int64(s, 0) : 0;
+	*n = rc == 1 ? sq_col_int64(s, 0) : 0;
 	sq_reset(s);
 	return rc < 0 ? rc : 0;
 }

@@ -15,7 +15,7 @@
  * request; a scan costs more than one OFFSET walk, so a shape is scanned again only once four
  * times its last scan's duration has passed since that scan, and in between its pages are read
  * with OFFSET (SE_EBUSY to the caller): scans take at most a fifth of the time. */
-#include "store/sqlite_int.h"
+#include "store/store_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,7 +149,7 @@ static int anchor_push(struct shape_slot *s, const char *key, int64_t rid)
 }
 
 /* Binds and returns the cached statement KEY of C, built from SQL on first use. */
-static int keyed_stmt(struct sq_conn *c, unsigned key, const char *sql, sqlite3_stmt **out)
+static int keyed_stmt(struct sq_conn *c, unsigned key, const char *sql, struct sq_stmt **out)
 {
 	*out = sq_keyed_find(c, key);
 	return *out ? 0 : sq_keyed_add(c, key, sql, out);
@@ -160,13 +160,13 @@ static unsigned shape_key(const struct sq_list_shape *shape)
 	return (unsigned)shape->order | (shape->desc ? 4u : 0) | (shape->ssl_status ? 8u : 0);
 }
 
-static int bind_zone_status(struct sq_conn *c, sqlite3_stmt *st, const struct sq_list_shape *shape)
+static int bind_zone_status(struct sq_conn *c, struct sq_stmt *st, const struct sq_list_shape *shape)
 {
-	int rc = sqlite3_bind_text(st, 1, shape->zone_id, -1, SQLITE_STATIC);
+	int rc = sq_bind_text(st, 1, shape->zone_id);
 
-	if (rc == SQLITE_OK && shape->ssl_status)
-		rc = sqlite3_bind_text(st, 2, shape->ssl_status, -1, SQLITE_STATIC);
-	return rc == SQLITE_OK ? 0 : sq_err(c, rc, "list_shape bind");
+	if (rc == 0 && shape->ssl_status)
+		rc = sq_bind_text(st, 2, shape->ssl_status);
+	return rc;
 }
 
 /* Walks the whole shape once, keeping the key at every SHAPE_EVERY-th position. */
@@ -174,7 +174,7 @@ static int build(struct sq_conn *c, struct shape_slot *s, const struct sq_list_s
 {
 	const char *col = sort_column[shape->order], *dir = shape->desc ? "DESC" : "ASC";
 	char sql[512], order[96];
-	sqlite3_stmt *st = NULL;
+	struct sq_stmt *st = NULL;
 	int64_t pos = 0;
 	int rc;
 
@@ -192,8 +192,8 @@ static int build(struct sq_conn *c, struct shape_slot *s, const struct sq_list_s
 		rc = bind_zone_status(c, st, shape);
 	while (rc == 0 && (rc = sq_step(c, st, "list_shape_scan")) == 1) {
 		rc = pos++ % SHAPE_EVERY == 0
-			 ? anchor_push(s, (const char *)sqlite3_column_text(st, 0),
-				       sqlite3_column_int64(st, 1))
+			 ? anchor_push(s, sq_col_text(st, 0),
+				       sq_col_int64(st, 1))
 			 : 0;
 	}
 	sq_reset(st);
@@ -261,11 +261,11 @@ static int refresh(struct sq_conn *c, struct shape_slot *s, const struct sq_list
 
 static int zone_version(struct sq_conn *c, const char *zone_id, int64_t *version)
 {
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc = sq_query(c, SQ_ZONE_LIST_VERSION, "SELECT list_version FROM zones WHERE id = ?1",
 			  &s, "t", zone_id);
 
-	*version = rc == 1 ? sqlite3_column_int64(s, 0) : 0;
+	*version = rc == 1 ? sq_col_int64(s, 0) : 0;
 	sq_reset(s);
 	return rc < 0 ? rc : rc == 0 ? SE_ENOTFOUND : 0;
 }
@@ -276,21 +276,19 @@ static int page_read(struct sq_conn *c, const struct sq_list_shape *shape,
 		     size_t *count)
 {
 	char sql[768];
-	sqlite3_stmt *st = NULL;
+	struct sq_stmt *st = NULL;
 	int rc;
 
 	page_sql(shape, sql, sizeof(sql));
 	rc = keyed_stmt(c, KEY_SHAPE_PAGE | shape_key(shape), sql, &st);
 	if (rc == 0)
 		rc = bind_zone_status(c, st, shape);
-	if (rc == 0 && (sqlite3_bind_text(st, 3, a->key, -1, SQLITE_STATIC) != SQLITE_OK ||
-			sqlite3_bind_int64(st, 4, a->rid) != SQLITE_OK ||
-			sqlite3_bind_int64(st, 5, limit) != SQLITE_OK ||
-			sqlite3_bind_int64(st, 6, skip) != SQLITE_OK))
-		rc = sq_err(c, SQLITE_RANGE, "list_shape bind");
+	if (rc == 0 && (sq_bind_text(st, 3, a->key) || sq_bind_int64(st, 4, a->rid) ||
+			sq_bind_int64(st, 5, limit) || sq_bind_int64(st, 6, skip)))
+		rc = SE_EDB;
 	*count = 0;
 	while (rc == 0 && (rc = sq_step(c, st, "list_shape_page")) == 1) {
-		rids[(*count)++] = sqlite3_column_int64(st, 0);
+		rids[(*count)++] = sq_col_int64(st, 0);
 		rc = 0;
 	}
 	sq_reset(st);

@@ -3,7 +3,7 @@
  * transaction, writes the status, and appends the "ssl.status" event that the edges' change
  * feed and the webhooks read, so a status, its event and whatever else the caller writes (the
  * issuer's state and job) commit together or not at all. */
-#include "store/sqlite_int.h"
+#include "store/store_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -17,7 +17,7 @@ int sq_pack_owner_load(struct sq_conn *c, const char *pack_id, struct sq_pack_ow
 	static const char sql[] =
 	    "SELECT h.id, h.zone_id, h.hostname, p.status, h.change_seq FROM cert_packs p "
 	    "JOIN hostnames h ON h.id = p.hostname_id WHERE p.id = ?1";
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	memset(po, 0, sizeof(*po));
@@ -27,7 +27,7 @@ int sq_pack_owner_load(struct sq_conn *c, const char *pack_id, struct sq_pack_ow
 		sq_col_copy(s, 1, po->zone_id, sizeof(po->zone_id));
 		sq_col_copy(s, 2, po->hostname, sizeof(po->hostname));
 		sq_col_copy(s, 3, po->status, sizeof(po->status));
-		po->change_seq = sqlite3_column_int64(s, 4);
+		po->change_seq = sq_col_int64(s, 4);
 		rc = 0;
 	} else if (rc == 0) {
 		rc = SE_ENOTFOUND;

@@ -1,11 +1,11 @@
-/* The SQLite store: opening and closing, one connection per thread, prepared statement caches,
- * transactions and the binding/stepping helpers the other store_*.c files share. */
-#include "store/sqlite_int.h"
+/* The SQLite engine of the store: one database file in the data directory, in WAL mode, a
+ * connection per thread. The default, and the whole store of a single machine. */
+#include "store/store_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +18,26 @@
 #define BUSY_TIMEOUT_MS 5000
 #define DB_FILE         "saasedge.db"
 
-/* ---- errors, binding, stepping ------------------------------------------------------------ */
+struct lite_stmt {
+	struct sq_stmt base;
+	sqlite3_stmt *s;
+};
 
-int sq_err(struct sq_conn *c, int rc, const char *op)
+static sqlite3 *db_of(struct sq_conn *c)
+{
+	return c->db;
+}
+
+static sqlite3_stmt *stmt_of(struct sq_stmt *s)
+{
+	return ((struct lite_stmt *)s)->s;
+}
+
+/* Maps a SQLite result code to SE_E*: unique and primary-key violations → SE_EEXISTS, foreign
+ * key violations → SE_ENOTFOUND (a parent row is missing), out of memory → SE_ENOMEM, anything
+ * else → SE_EDB with a log line naming OP and SQLite's message (which never contains bound
+ * values, so no secret reaches the log). */
+static int lite_err(struct sq_conn *c, int rc, const char *op)
 {
 	switch (rc) {
 	case SQLITE_CONSTRAINT_UNIQUE:
@@ -32,260 +49,157 @@ int sq_err(struct sq_conn *c, int rc, const char *op)
 		return SE_ENOMEM;
 	default:
 		log_error("store op=\"%.60s\" sqlite=\"%s\" detail=\"%s\"", op, sqlite3_errstr(rc),
-			  c && c->db ? sqlite3_errmsg(c->db) : "no connection");
+			  c && c->db ? sqlite3_errmsg(db_of(c)) : "no connection");
 		return SE_EDB;
 	}
 }
 
-static int vbind(sqlite3_stmt *s, const char *fmt, va_list ap)
+/* ---- statements --------------------------------------------------------------------------- */
+
+static int lite_prepare(struct sq_conn *c, const char *sql, struct sq_stmt **out)
 {
-	int rc = SQLITE_OK;
+	struct lite_stmt *ls = calloc(1, sizeof(*ls));
+	int rc;
 
-	/* A format that disagrees with the SQL is a programming error: refuse it loudly. */
-	if ((int)strlen(fmt) != sqlite3_bind_parameter_count(s))
-		return SQLITE_RANGE;
-	for (int i = 0; fmt[i] && rc == SQLITE_OK; i++) {
-		int idx = i + 1;
-		const char *t;
-		const void *p;
-		size_t n;
-
-		switch (fmt[i]) {
-		case 't':
-			t = va_arg(ap, const char *);
-			rc = t ? sqlite3_bind_text(s, idx, t, -1, SQLITE_STATIC)
-			       : sqlite3_bind_null(s, idx);
-			break;
-		case 'i':
-			rc = sqlite3_bind_int(s, idx, va_arg(ap, int));
-			break;
-		case 'I':
-			rc = sqlite3_bind_int64(s, idx, va_arg(ap, int64_t));
-			break;
-		case 'b':
-			p = va_arg(ap, const void *);
-			n = va_arg(ap, size_t);
-			rc = sqlite3_bind_blob64(s, idx, p, n, SQLITE_STATIC);
-			break;
-		default:
-			rc = SQLITE_MISUSE;
-			break;
-		}
+	*out = NULL;
+	if (!ls)
+		return SE_ENOMEM;
+	ls->base.c = c;
+	rc = sqlite3_prepare_v3(db_of(c), sql, -1, SQLITE_PREPARE_PERSISTENT, &ls->s, NULL);
+	if (rc != SQLITE_OK) {
+		free(ls);
+		return lite_err(c, rc, "prepare");
 	}
-	return rc;
+	*out = &ls->base;
+	return 0;
 }
 
-int sq_step(struct sq_conn *c, sqlite3_stmt *s, const char *op)
+static void lite_finalize(struct sq_stmt *s)
 {
-	int rc = sqlite3_step(s);
+	sqlite3_finalize(stmt_of(s));
+	free(s);
+}
+
+static int lite_param_count(struct sq_stmt *s)
+{
+	return sqlite3_bind_parameter_count(stmt_of(s));
+}
+
+static int lite_bound(struct sq_stmt *s, int rc)
+{
+	return rc == SQLITE_OK ? 0 : lite_err(s->c, rc, "bind");
+}
+
+static int lite_bind_text(struct sq_stmt *s, int idx, const char *text)
+{
+	return lite_bound(s, text ? sqlite3_bind_text(stmt_of(s), idx, text, -1, SQLITE_STATIC)
+				  : sqlite3_bind_null(stmt_of(s), idx));
+}
+
+static int lite_bind_int64(struct sq_stmt *s, int idx, int64_t v)
+{
+	return lite_bound(s, sqlite3_bind_int64(stmt_of(s), idx, v));
+}
+
+static int lite_bind_blob(struct sq_stmt *s, int idx, const void *p, size_t n)
+{
+	return lite_bound(s, sqlite3_bind_blob64(stmt_of(s), idx, p, n, SQLITE_STATIC));
+}
+
+static int lite_step(struct sq_stmt *s, const char *op)
+{
+	int rc = sqlite3_step(stmt_of(s));
 
 	if (rc == SQLITE_ROW)
 		return 1;
 	if (rc == SQLITE_DONE)
 		return 0;
-	return sq_err(c, rc, op);
+	return lite_err(s->c, rc, op);
 }
 
-void sq_reset(sqlite3_stmt *s)
+static void lite_reset(struct sq_stmt *s)
 {
-	if (!s)
-		return;
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	sqlite3_reset(stmt_of(s));
+	sqlite3_clear_bindings(stmt_of(s));
 }
 
-int sq_prepare(struct sq_conn *c, enum sq_stmt_id id, const char *sql, sqlite3_stmt **out)
+static int lite_col_is_null(struct sq_stmt *s, int col)
 {
-	int rc;
-
-	if (!c->stmts[id]) {
-		rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->stmts[id],
-					NULL);
-		if (rc != SQLITE_OK) {
-			*out = NULL;
-			return sq_err(c, rc, "prepare");
-		}
-	}
-	*out = c->stmts[id];
-	return 0;
+	return sqlite3_column_type(stmt_of(s), col) == SQLITE_NULL;
 }
 
-int sq_run(struct sq_conn *c, enum sq_stmt_id id, const char *sql, const char *fmt, ...)
+static int64_t lite_col_int64(struct sq_stmt *s, int col)
 {
-	sqlite3_stmt *s = NULL;
-	va_list ap;
-	int rc;
+	return sqlite3_column_int64(stmt_of(s), col);
+}
 
-	rc = sq_prepare(c, id, sql, &s);
-	if (rc)
-		goto out;
-	va_start(ap, fmt);
-	rc = vbind(s, fmt, ap);
-	va_end(ap);
+static const char *lite_col_text(struct sq_stmt *s, int col, size_t *len)
+{
+	const unsigned char *v = sqlite3_column_text(stmt_of(s), col);
+
+	*len = v ? (size_t)sqlite3_column_bytes(stmt_of(s), col) : 0;
+	return (const char *)v;
+}
+
+static const void *lite_col_blob(struct sq_stmt *s, int col, size_t *len)
+{
+	const void *p = sqlite3_column_blob(stmt_of(s), col);
+
+	*len = p ? (size_t)sqlite3_column_bytes(stmt_of(s), col) : 0;
+	return p;
+}
+
+static int64_t lite_changes(struct sq_conn *c)
+{
+	return sqlite3_changes64(db_of(c));
+}
+
+static int lite_in_transaction(struct sq_conn *c)
+{
+	return !sqlite3_get_autocommit(db_of(c));
+}
+
+static int lite_exec(struct sq_conn *c, const char *script, const char *op)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(db_of(c), script, NULL, NULL, &msg);
+
 	if (rc != SQLITE_OK) {
-		rc = sq_err(c, rc, "bind");
-		goto out;
+		log_error("store op=%s detail=\"%s\"", op, msg ? msg : sqlite3_errstr(rc));
+		rc = SE_EDB;
 	}
-	/* The op name in a log line is the SQL's head: enough to find the statement. */
-	rc = sq_step(c, s, sql);
-	if (rc > 0)
-		rc = 0;
-out:
-	sq_reset(s);
+	sqlite3_free(msg);
 	return rc;
 }
 
-int sq_query(struct sq_conn *c, enum sq_stmt_id id, const char *sql, sqlite3_stmt **out,
-	     const char *fmt, ...)
+/* The schema version is PRAGMA user_version, written in the migration's transaction. */
+static int lite_version_get(struct sq_conn *c, int *version)
 {
-	va_list ap;
-	int rc;
-
-	*out = NULL;
-	rc = sq_prepare(c, id, sql, out);
-	if (rc)
-		return rc;
-	va_start(ap, fmt);
-	rc = vbind(*out, fmt, ap);
-	va_end(ap);
-	if (rc != SQLITE_OK)
-		return sq_err(c, rc, "bind");
-	return sq_step(c, *out, sql);
-}
-
-/* ---- keyed cache of dynamic statements ---------------------------------------------------- */
-
-sqlite3_stmt *sq_keyed_find(struct sq_conn *c, unsigned key)
-{
-	for (size_t i = 0; i < SQ_KEYED_CACHE; i++) {
-		if (c->keyed[i].stmt && c->keyed[i].key == key)
-			return c->keyed[i].stmt;
-	}
-	return NULL;
-}
-
-int sq_keyed_add(struct sq_conn *c, unsigned key, const char *sql, sqlite3_stmt **out)
-{
-	struct sq_keyed_stmt *slot = &c->keyed[c->keyed_next];
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	*out = NULL;
-	rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
-	if (rc != SQLITE_OK)
-		return sq_err(c, rc, "prepare");
-	sqlite3_finalize(slot->stmt);
-	slot->key = key;
-	slot->stmt = s;
-	c->keyed_next = (c->keyed_next + 1) % SQ_KEYED_CACHE;
-	*out = s;
-	return 0;
-}
-
-/* ---- transactions ------------------------------------------------------------------------- */
-
-int sq_begin(struct sq_conn *c)
-{
-	return sq_run(c, SQ_BEGIN_IMMEDIATE, "BEGIN IMMEDIATE", "");
-}
-
-int sq_begin_read(struct sq_conn *c)
-{
-	return sq_run(c, SQ_BEGIN_READ, "BEGIN", "");
-}
-
-int sq_commit(struct sq_conn *c)
-{
-	int rc = sq_run(c, SQ_COMMIT, "COMMIT", "");
-
-	if (c->jobs_scheduled) {
-		c->jobs_scheduled = 0;
-		if (rc == 0)
-			sq_jobs_notify(c->st);
+	rc = sqlite3_prepare_v2(db_of(c), "PRAGMA user_version", -1, &s, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*version = sqlite3_column_int(s, 0);
+		rc = 0;
+	} else {
+		rc = lite_err(c, rc, "user_version");
 	}
+	sqlite3_finalize(s);
 	return rc;
 }
 
-void sq_rollback(struct sq_conn *c)
+static int lite_version_set(struct sq_conn *c, int version)
 {
-	if (c)
-		c->jobs_scheduled = 0;
-	/* After some errors (I/O, full disk, out of memory) SQLite has rolled back already. */
-	if (!c || sqlite3_get_autocommit(c->db))
-		return;
-	sq_run(c, SQ_ROLLBACK, "ROLLBACK", "");
-}
+	char sql[48];
 
-/* ---- columns and strings ------------------------------------------------------------------ */
-
-void sq_col_copy(sqlite3_stmt *s, int col, char *dst, size_t n)
-{
-	const unsigned char *v = sqlite3_column_text(s, col);
-	size_t len = v ? (size_t)sqlite3_column_bytes(s, col) : 0;
-
-	if (len >= n)
-		len = n - 1;
-	if (len)
-		memcpy(dst, v, len);
-	dst[len] = '\0';
-}
-
-int sq_col_dup(sqlite3_stmt *s, int col, char **out)
-{
-	const unsigned char *v;
-	size_t len;
-
-	*out = NULL;
-	if (sqlite3_column_type(s, col) == SQLITE_NULL)
-		return 0;
-	v = sqlite3_column_text(s, col);
-	if (!v)
-		return SE_ENOMEM;
-	len = (size_t)sqlite3_column_bytes(s, col);
-	*out = malloc(len + 1);
-	if (!*out)
-		return SE_ENOMEM;
-	memcpy(*out, v, len);
-	(*out)[len] = '\0';
-	return 0;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", version);
+	return lite_exec(c, sql, "user_version");
 }
 
 /* ---- connections -------------------------------------------------------------------------- */
-
-static void conn_close(struct sq_conn *c)
-{
-	for (size_t i = 0; i < SQ_STMT_COUNT; i++)
-		sqlite3_finalize(c->stmts[i]);
-	for (size_t i = 0; i < SQ_KEYED_CACHE; i++)
-		sqlite3_finalize(c->keyed[i].stmt);
-	/* Every statement is finalized, so close cannot be refused with SQLITE_BUSY. */
-	if (sqlite3_close(c->db) != SQLITE_OK)
-		log_error("store op=close detail=\"%s\"", sqlite3_errmsg(c->db));
-	free(c);
-}
-
-static void conn_unlink(struct store *st, struct sq_conn *c)
-{
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		st->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	c->prev = c->next = NULL;
-}
-
-/* pthread key destructor: the thread is exiting, its connection goes with it. */
-static void conn_thread_exit(void *arg)
-{
-	struct sq_conn *c = arg;
-	struct store *st = c->st;
-
-	pthread_mutex_lock(&st->lock);
-	conn_unlink(st, c);
-	pthread_mutex_unlock(&st->lock);
-	conn_close(c);
-}
 
 /* Switching a new database to WAL takes an exclusive lock, and SQLite reports a conflict there
  * (another process opening the same new database) as SQLITE_BUSY without calling the busy
@@ -297,7 +211,7 @@ static int conn_set_wal(struct sq_conn *c)
 	int rc;
 
 	for (int waited = 0;; waited += 10) {
-		rc = sqlite3_prepare_v2(c->db, "PRAGMA journal_mode=WAL", -1, &s, NULL);
+		rc = sqlite3_prepare_v2(db_of(c), "PRAGMA journal_mode=WAL", -1, &s, NULL);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_step(s);
 		if ((rc & 0xff) != SQLITE_BUSY || waited >= BUSY_TIMEOUT_MS)
@@ -313,7 +227,7 @@ static int conn_set_wal(struct sq_conn *c)
 			log_error("store op=open detail=\"journal_mode is %s, not wal\"",
 				  mode ? (const char *)mode : "unknown");
 	} else {
-		rc = sq_err(c, rc, "journal_mode");
+		rc = lite_err(c, rc, "journal_mode");
 	}
 	sqlite3_finalize(s);
 	return rc;
@@ -328,104 +242,39 @@ static int conn_configure(struct sq_conn *c)
 	static const char pragmas[] = "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
 				      "PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=10000; "
 				      "PRAGMA journal_size_limit=67108864;";
-	char *msg = NULL;
 	int rc;
 
-	sqlite3_extended_result_codes(c->db, 1);
-	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(db_of(c), 1);
+	sqlite3_busy_timeout(db_of(c), BUSY_TIMEOUT_MS);
 	rc = conn_set_wal(c);
-	if (rc)
-		goto out;
-	rc = sqlite3_exec(c->db, pragmas, NULL, NULL, &msg);
-	if (rc != SQLITE_OK) {
-		log_error("store op=pragmas detail=\"%s\"", msg ? msg : sqlite3_errstr(rc));
-		rc = SE_EDB;
-	}
-out:
-	sqlite3_free(msg);
-	return rc;
+	return rc ? rc : lite_exec(c, pragmas, "pragmas");
 }
 
-static int conn_open(struct store *st, struct sq_conn **out)
+static int lite_open(struct store *st, struct sq_conn *c)
 {
 	const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-	struct sq_conn *c = NULL;
+	sqlite3 *db = NULL;
 	int rc;
 
-	*out = NULL;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return SE_ENOMEM;
-	c->st = st;
-	rc = sqlite3_open_v2(st->path, &c->db, flags, NULL);
+	rc = sqlite3_open_v2(st->path, &db, flags, NULL);
+	c->db = db;
 	if (rc != SQLITE_OK) {
 		log_error("store op=open path=%s detail=\"%s\"", st->path,
-			  c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
-		rc = SE_EDB;
-		goto out;
+			  db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		return SE_EDB;
 	}
-	rc = conn_configure(c);
-	if (rc)
-		goto out;
-	*out = c;
-	c = NULL;
-out:
-	if (c)
-		conn_close(c);
-	return rc;
+	return conn_configure(c);
 }
 
-struct sq_conn *sq_conn_get(struct store *st)
+static void lite_close(struct sq_conn *c)
 {
-	struct sq_conn *c = pthread_getspecific(st->key);
-
-	if (c)
-		return c;
-	if (conn_open(st, &c) != 0)
-		return NULL;
-	if (pthread_setspecific(st->key, c) != 0) {
-		log_error("store op=open detail=\"pthread_setspecific failed\"");
-		conn_close(c);
-		return NULL;
-	}
-	pthread_mutex_lock(&st->lock);
-	c->next = st->conns;
-	if (st->conns)
-		st->conns->prev = c;
-	st->conns = c;
-	pthread_mutex_unlock(&st->lock);
-	return c;
+	/* Every statement is finalized, so close cannot be refused with SQLITE_BUSY. */
+	if (sqlite3_close(db_of(c)) != SQLITE_OK)
+		log_error("store op=close detail=\"%s\"", sqlite3_errmsg(db_of(c)));
+	c->db = NULL;
 }
 
-/* ---- lifecycle ---------------------------------------------------------------------------- */
-
-/* mkdir -p with mode 0700 for what it creates; existing directories keep their mode. */
-static int make_dirs(const char *dir)
-{
-	char *path = strdup(dir);
-	struct stat sb;
-	int rc = 0;
-
-	if (!path)
-		return SE_ENOMEM;
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0700) != 0 && errno != EEXIST)
-			break;
-		*p = '/';
-	}
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		log_error("store op=mkdir path=%s detail=\"%s\"", dir, strerror(errno));
-		rc = errno == EACCES ? SE_EPERM : SE_EIO;
-	} else if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-		log_error("store op=mkdir path=%s detail=\"not a directory\"", dir);
-		rc = SE_EIO;
-	}
-	free(path);
-	return rc;
-}
+/* ---- the data directory ------------------------------------------------------------------- */
 
 /* PATH (the database, or its -wal or -shm) readable by its owner only. SQLite gives a new -wal
  * and -shm the database file's mode, so a database created 0600 here keeps them 0600 whatever
@@ -467,81 +316,43 @@ static int restrict_modes(const char *db_path)
 	return rc;
 }
 
-int store_open(const char *data_dir, struct store **out)
+int sq_sqlite_prepare_dir(struct store *st, const char *data_dir)
 {
-	struct store *st = NULL;
-	struct sq_conn *c;
 	size_t len;
-	int rc;
 
-	*out = NULL;
 	if (!data_dir || !*data_dir)
 		return SE_EINVAL;
-	rc = make_dirs(data_dir);
-	if (rc)
-		return rc;
-	st = calloc(1, sizeof(*st));
 	len = strlen(data_dir) + sizeof("/" DB_FILE);
-	if (!st || !(st->path = malloc(len))) {
-		rc = SE_ENOMEM;
-		goto out;
-	}
+	st->path = malloc(len);
+	if (!st->path)
+		return SE_ENOMEM;
 	snprintf(st->path, len, "%s/%s", data_dir, DB_FILE);
-	pthread_mutex_init(&st->lock, NULL);
-	pthread_mutex_init(&st->jobs_lock, NULL);
-	pthread_cond_init(&st->jobs_cond, NULL);
-	rc = restrict_modes(st->path);
-	if (rc)
-		goto out;
-	if (pthread_key_create(&st->key, conn_thread_exit) != 0) {
-		rc = SE_ENOMEM;
-		goto out;
-	}
-	st->key_created = 1;
-	rc = sq_list_anchors_create(&st->anchors);
-	if (rc == 0)
-		rc = sq_list_shapes_create(&st->shapes);
-	if (rc)
-		goto out;
-	c = sq_conn_get(st);
-	rc = c ? sq_migrate(c, &st->schema_version) : SE_EDB;
-	if (rc)
-		goto out;
-	*out = st;
-	st = NULL;
-out:
-	store_close(st);
-	return rc;
+	return restrict_modes(st->path);
 }
 
-/* Closes every thread's connection: call it once the other threads are done with ST. */
-void store_close(struct store *st)
-{
-	struct sq_conn *c;
-
-	if (!st)
-		return;
-	/* After the key is deleted no thread's destructor can run for it, so the list is ours. */
-	if (st->key_created)
-		pthread_key_delete(st->key);
-	if (st->path) {
-		pthread_mutex_lock(&st->lock);
-		while ((c = st->conns) != NULL) {
-			conn_unlink(st, c);
-			conn_close(c);
-		}
-		pthread_mutex_unlock(&st->lock);
-		pthread_mutex_destroy(&st->lock);
-		pthread_mutex_destroy(&st->jobs_lock);
-		pthread_cond_destroy(&st->jobs_cond);
-	}
-	sq_list_anchors_destroy(st->anchors);
-	sq_list_shapes_destroy(st->shapes);
-	free(st->path);
-	free(st);
-}
-
-int store_schema_version(struct store *st)
-{
-	return st->schema_version;
-}
+const struct sq_backend sq_sqlite_backend = {
+    .dialect = SQ_SQLITE,
+    .open = lite_open,
+    .close = lite_close,
+    .prepare = lite_prepare,
+    .finalize = lite_finalize,
+    .param_count = lite_param_count,
+    .bind_text = lite_bind_text,
+    .bind_int64 = lite_bind_int64,
+    .bind_blob = lite_bind_blob,
+    .step = lite_step,
+    .reset = lite_reset,
+    .col_is_null = lite_col_is_null,
+    .col_int64 = lite_col_int64,
+    .col_text = lite_col_text,
+    .col_blob = lite_col_blob,
+    .changes = lite_changes,
+    .in_transaction = lite_in_transaction,
+    .exec = lite_exec,
+    .version_get = lite_version_get,
+    .version_set = lite_version_set,
+    /* IMMEDIATE takes the write lock up front so two writers never deadlock upgrading a read
+     * lock; a busy database is waited for by the busy timeout. */
+    .begin_write_sql = "BEGIN IMMEDIATE",
+    .begin_read_sql = "BEGIN",
+};

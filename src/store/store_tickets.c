@@ -1,6 +1,6 @@
 /* TLS session-ticket keys: appended by whichever edge rotates first, read by every edge. The
  * store only sees sealed bytes. */
-#include "store/sqlite_int.h"
+#include "store/store_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -29,14 +29,14 @@ int store_ticket_key_put(struct store *st, const struct store_ticket_key *key)
 	return rc;
 }
 
-static int read_key(sqlite3_stmt *s, struct store_ticket_key *k)
+static int read_key(struct sq_stmt *s, struct store_ticket_key *k)
 {
-	const void *blob = sqlite3_column_blob(s, 1);
-	size_t n = (size_t)sqlite3_column_bytes(s, 1);
+	size_t n = 0;
+	const void *blob = sq_col_blob(s, 1, &n);
 
 	memset(k, 0, sizeof(*k));
 	sq_col_copy(s, 0, k->name, sizeof(k->name));
-	k->created_at_us = sqlite3_column_int64(s, 2);
+	k->created_at_us = sq_col_int64(s, 2);
 	k->sealed = malloc(n ? n : 1);
 	if (!k->sealed)
 		return SE_ENOMEM;
@@ -52,7 +52,7 @@ int store_ticket_keys_recent(struct store *st, struct store_ticket_key *out, siz
 	static const char sql[] = "SELECT name, sealed, created_at FROM ticket_keys "
 				  "ORDER BY id DESC LIMIT ?1";
 	struct sq_conn *c = sq_conn_get(st);
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	size_t n = 0;
 	int rc;
 

@@ -1,18 +1,18 @@
 /* Zones, their hostname counters, and the API tokens that grant access to them. */
-#include "store/sqlite_int.h"
+#include "store/store_int.h"
 
 #include "lib/error.h"
 
 #define ZONE_COLUMNS "id, name, cname_target, quota, hostname_count, created_at"
 
-static void zone_read(sqlite3_stmt *s, struct store_zone *out)
+static void zone_read(struct sq_stmt *s, struct store_zone *out)
 {
 	sq_col_copy(s, 0, out->id, sizeof(out->id));
 	sq_col_copy(s, 1, out->name, sizeof(out->name));
 	sq_col_copy(s, 2, out->cname_target, sizeof(out->cname_target));
-	out->quota = sqlite3_column_int64(s, 3);
-	out->hostname_count = sqlite3_column_int64(s, 4);
-	out->created_at_us = sqlite3_column_int64(s, 5);
+	out->quota = sq_col_int64(s, 3);
+	out->hostname_count = sq_col_int64(s, 4);
+	out->created_at_us = sq_col_int64(s, 5);
 }
 
 int store_zone_create(struct store *st, const struct store_zone *zone)
@@ -32,7 +32,7 @@ static int zone_lookup(struct store *st, enum sq_stmt_id id, const char *sql, co
 		       struct store_zone *out)
 {
 	struct sq_conn *c = sq_conn_get(st);
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	if (!c)
@@ -67,13 +67,13 @@ int sq_zone_count_add(struct sq_conn *c, const char *zone_id, int delta)
 				  "WHERE id = ?1 AND hostname_count < quota";
 	static const char dec[] = "UPDATE zones SET hostname_count = hostname_count - 1 "
 				  "WHERE id = ?1 AND hostname_count > 0";
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	if (delta < 0)
 		return sq_run(c, SQ_ZONE_COUNT_DEC, dec, "t", zone_id);
 	rc = sq_run(c, SQ_ZONE_COUNT_INC, inc, "t", zone_id);
-	if (rc || sqlite3_changes(c->db) > 0)
+	if (rc || sq_changes(c) > 0)
 		return rc;
 	/* Nothing changed: either the zone is full or it does not exist. */
 	rc = sq_query(c, SQ_ZONE_EXISTS, "SELECT 1 FROM zones WHERE id = ?1", &s, "t", zone_id);
@@ -101,7 +101,7 @@ int store_token_find(struct store *st, const char *token_sha256, struct store_to
 	static const char sql[] = "SELECT id, zone_id, token_sha256, email, created_at "
 				  "FROM api_tokens WHERE token_sha256 = ?1";
 	struct sq_conn *c = sq_conn_get(st);
-	sqlite3_stmt *s = NULL;
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	if (!c)
@@ -112,7 +112,7 @@ int store_token_find(struct store *st, const char *token_sha256, struct store_to
 		sq_col_copy(s, 1, out->zone_id, sizeof(out->zone_id));
 		sq_col_copy(s, 2, out->token_sha256, sizeof(out->token_sha256));
 		sq_col_copy(s, 3, out->email, sizeof(out->email));
-		out->created_at_us = sqlite3_column_int64(s, 4);
+		out->created_at_us = sq_col_int64(s, 4);
 		rc = 0;
 	} else if (rc == 0) {
 		rc = SE_ENOTFOUND;

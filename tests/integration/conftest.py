@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from pg import POSTGRES, store_args
+
 REPO = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("SAASEDGE_BIN", str(REPO / "build" / "saasedge"))
 ASAN = os.environ.get("SAASEDGE_ASAN") == "1"
@@ -116,7 +118,7 @@ def run_cli(*args, data=None, check=True, env=None, cwd=None, timeout=CLI_TIMEOU
     non-zero exit when CHECK. Returns the CompletedProcess (text mode)."""
     cmd = [BIN, *map(str, args)]
     if data is not None:
-        cmd += ["--data", str(data)]
+        cmd += ["--data", str(data)] + store_args(data)
     p = subprocess.run(
         cmd, capture_output=True, text=True, env=child_env(env), cwd=cwd, timeout=timeout
     )
@@ -246,7 +248,7 @@ class Server:
         self.port = port or free_port()
         cmd = [BIN, "serve"]
         if self.data_dir is not None:
-            cmd += ["--data", str(self.data_dir)]
+            cmd += ["--data", str(self.data_dir)] + store_args(self.data_dir)
         if self.listen:
             cmd += ["--api.listen", f"127.0.0.1:{self.port}"]
         cmd += ["--api.rate_limit", str(self.rate_limit)]

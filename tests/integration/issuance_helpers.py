@@ -2,10 +2,10 @@
 pack status, publish validation_records in challtestsrv, and check issued certificates against
 the CA's root with the openssl CLI."""
 
-import sqlite3
 import subprocess
 import time
 
+from pg import store_rows
 from conftest import ASAN, assert_ok, free_port, wait_until
 
 ISSUE_TIMEOUT = 120.0 if ASAN else 60.0
@@ -68,12 +68,8 @@ def publish_txt(dns, records):
 def stored_certificates(data_dir, pack_id):
     """{key_type: (leaf DER, chain DER)} of a pack, read from the store (the test checks what the
     edge would serve)."""
-    db = sqlite3.connect(f"file:{data_dir}/saasedge.db?mode=ro", uri=True, timeout=10)
-    try:
-        rows = db.execute("SELECT key_type, leaf, chain FROM certificates WHERE pack_id = ?",
-                          (pack_id,)).fetchall()
-    finally:
-        db.close()
+    rows = store_rows(data_dir, "SELECT key_type, leaf, chain FROM certificates WHERE "
+                      "pack_id = ?", pack_id)
     kinds = [k for k, _, _ in rows]
     assert len(kinds) == len(set(kinds)), f"pack {pack_id} holds duplicate certificates: {kinds}"
     return {k: (bytes(leaf), bytes(chain or b"")) for k, leaf, chain in rows}

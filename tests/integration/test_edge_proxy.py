@@ -9,7 +9,6 @@ import json
 import os
 import re
 import socket
-import sqlite3
 import ssl
 import struct
 import subprocess
@@ -18,6 +17,7 @@ import time
 
 import pytest
 
+from pg import store_execute
 from conftest import Deployment, finish_servers, free_port, run_cli, uniq, wait_until
 from edge_helpers import (EchoOrigin, HangingOrigin, TestCA, curl, edge_ports, import_cert,
                           refusing_port, s_client, split_status, wait_served)
@@ -264,12 +264,9 @@ def test_http_listener_answers_acme_http01_from_the_store(edge):
     h = api.create(name, ssl={"method": "http", "type": "dv"})
     token = "tok-" + uniq("t", "x").replace(".", "")
     response = token + ".thumbprint-of-the-account-key"
-    db = sqlite3.connect(str(edge.data / "saasedge.db"), timeout=10)
-    with db:
-        db.execute("INSERT INTO challenges(kind, token, hostname, pack_id, response, expires_at)"
-                   " VALUES ('http-01', ?, ?, ?, ?, ?)",
-                   (token, name, h["ssl"]["id"], response, int((time.time() + 600) * 1e6)))
-    db.close()
+    store_execute(edge.data, "INSERT INTO challenges(kind, token, hostname, pack_id, response, "
+                  "expires_at) VALUES ('http-01', ?, ?, ?, ?, ?)",
+                  token, name, h["ssl"]["id"], response, int((time.time() + 600) * 1e6))
     code, body = split_status(curl(edge.http, name, f"/.well-known/acme-challenge/{token}",
                                    scheme="http"))
     assert code == 200 and body.decode() == response

@@ -3,10 +3,10 @@ deactivates its ACME authorizations at the CA (RFC 8555 §7.5.2). Pebble runs wi
 PEBBLE_AUTHZREUSE=100, so it would hand a still-valid authorization to the next order for the
 name: a re-created hostname has to validate again only because the old ones were deactivated."""
 
-import sqlite3
 
 import pytest
 
+from pg import store_rows
 from conftest import assert_ok, uniq, wait_until
 from issuance_helpers import (ISSUE_TIMEOUT, create_ssl, drive_txt, start_issuer,
                               stored_certificates, wait_records)
@@ -20,11 +20,7 @@ def peers(tmp_path):
 
 
 def rows(data_dir, sql, *args):
-    db = sqlite3.connect(f"file:{data_dir}/saasedge.db?mode=ro", uri=True, timeout=10)
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
+    return store_rows(data_dir, sql, *args)
 
 
 def test_delete_deactivates_authorizations(deploy, peers):

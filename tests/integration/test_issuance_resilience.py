@@ -3,12 +3,12 @@ a first CA that never answers (the pack moves to the next one), Pebble killed an
 mid-order, and kill -9 of saasedge while 50 hostnames are in flight (all finish after a restart,
 each with exactly one certificate per key type)."""
 
-import sqlite3
 import threading
 import time
 
 import pytest
 
+from pg import store_rows
 from conftest import assert_ok, free_port, uniq, wait_until
 from issuance_helpers import (ISSUE_TIMEOUT, create_ssl, drive_txt, publish_txt, start_issuer,
                               stored_certificates, verify_chain, wait_records)
@@ -122,11 +122,7 @@ def test_pebble_restarted_mid_order(deploy, dns, tmp_path):
 
 
 def certificate_rows(data_dir):
-    db = sqlite3.connect(f"file:{data_dir}/saasedge.db?mode=ro", uri=True, timeout=10)
-    try:
-        return db.execute("SELECT pack_id, key_type FROM certificates").fetchall()
-    finally:
-        db.close()
+    return store_rows(data_dir, "SELECT pack_id, key_type FROM certificates")
 
 
 def test_kill9_during_issuance_resumes_without_doubles(deploy, dns, tmp_path):

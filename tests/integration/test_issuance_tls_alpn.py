@@ -5,13 +5,13 @@ While the order is pending, `openssl s_client -alpn acme-tls/1` gets the RFC 873
 a visitor's client is not served it."""
 
 import hashlib
-import sqlite3
 import subprocess
 
 import pytest
 from cryptography import x509
 from cryptography.x509.oid import ObjectIdentifier
 
+from pg import store_rows
 from conftest import free_port, uniq, wait_until
 from issuance_helpers import (ISSUE_TIMEOUT, check_ssl_fields, create_ssl,
                               start_issuer_with_edge, stored_certificates, verify_chain,
@@ -42,13 +42,9 @@ def s_client_pem(port, name, *extra):
 
 
 def stored_key_authorization(data_dir, name):
-    db = sqlite3.connect(f"file:{data_dir}/saasedge.db?mode=ro", uri=True, timeout=10)
-    try:
-        row = db.execute("SELECT response FROM challenges WHERE kind = 'tls-alpn-01' AND "
-                         "token = ?", (name,)).fetchone()
-    finally:
-        db.close()
-    return row[0] if row else None
+    rows = store_rows(data_dir, "SELECT response FROM challenges WHERE kind = 'tls-alpn-01' "
+                      "AND token = ?", name)
+    return rows[0][0] if rows else None
 
 
 def test_http_method_validated_by_tls_alpn_01(deploy, peers, tmp_path):

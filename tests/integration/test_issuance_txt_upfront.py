@@ -9,10 +9,10 @@ answers four values in a 578-byte UDP message without setting TC, which Pebble's
 client cannot read ("dns: overflowing header size"): a limit of the test peers, not of real
 resolvers, which retry over TCP."""
 
-import sqlite3
 
 import pytest
 
+from pg import store_rows
 from conftest import uniq, wait_until
 from issuance_helpers import (ISSUE_TIMEOUT, create_ssl, publish_txt, start_issuer,
                               stored_certificates, wait_status)
@@ -78,12 +78,8 @@ def test_every_txt_value_shown_once_and_set_once(deploy, peers):
 
 
 def events(data_dir, kind, subject):
-    db = sqlite3.connect(f"file:{data_dir}/saasedge.db?mode=ro", uri=True, timeout=10)
-    try:
-        return db.execute("SELECT new_status FROM events WHERE kind = ? AND subject_id = ? "
-                          "ORDER BY seq", (kind, subject)).fetchall()
-    finally:
-        db.close()
+    return store_rows(data_dir, "SELECT new_status FROM events WHERE kind = ? AND "
+                      "subject_id = ? ORDER BY seq", kind, subject)
 
 
 def test_renewal_shows_its_values_early_while_the_pack_stays_live(deploy, peers):

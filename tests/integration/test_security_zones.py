@@ -3,12 +3,12 @@ zone's wildcard covers, nor a wildcard over another zone's names (409, code 1406
 written; docs/decisions/0020), even when the two creates race; and the HTTP listener answers an
 ACME http-01 challenge only for the Host it was issued for."""
 
-import sqlite3
 import threading
 import time
 
 import pytest
 
+from pg import store_execute
 from conftest import Deployment, assert_error, assert_ok, finish_servers, uniq
 from edge_helpers import curl, edge_ports, split_status
 
@@ -117,12 +117,9 @@ def edge(tmp_path_factory):
 
 def put_http01(data_dir, token, hostname, pack_id, response):
     """Writes an http-01 challenge row as the issuer would (store_challenge_put)."""
-    db = sqlite3.connect(str(data_dir / "saasedge.db"), timeout=10)
-    with db:
-        db.execute("INSERT INTO challenges(kind, token, hostname, pack_id, response, expires_at)"
-                   " VALUES ('http-01', ?, ?, ?, ?, ?)",
-                   (token, hostname, pack_id, response, int((time.time() + 600) * 1e6)))
-    db.close()
+    store_execute(data_dir, "INSERT INTO challenges(kind, token, hostname, pack_id, response, "
+                  "expires_at) VALUES ('http-01', ?, ?, ?, ?, ?)",
+                  token, hostname, pack_id, response, int((time.time() + 600) * 1e6))
 
 
 def test_http01_answered_only_for_its_hostname(edge):

@@ -8,8 +8,14 @@ import os
 import secrets
 import stat
 
+import pytest
+
 from conftest import Deployment, finish_servers, run_cli, uniq
 from edge_helpers import TestCA, edge_ports, import_cert, wait_served
+from pg import POSTGRES
+
+sqlite_only = pytest.mark.skipif(
+    POSTGRES, reason="SQLite's own files: PostgreSQL keeps none in the data directory")
 
 STORE_FILES = ("saasedge.db", "saasedge.db-wal", "saasedge.db-shm")
 
@@ -52,6 +58,7 @@ def serve_a_certificate(d, env=None):
     wait_served(https, name, serial, 10)
 
 
+@sqlite_only
 def test_store_files_are_private_after_cli_and_serve(tmp_path):
     d = Deployment(tmp_path)
 
@@ -69,6 +76,7 @@ def test_store_files_are_private_after_cli_and_serve(tmp_path):
     with_umask(run)
 
 
+@sqlite_only
 def test_wider_modes_from_an_older_version_are_narrowed(tmp_path):
     d = Deployment(tmp_path)
     with_umask(lambda: d.zone())

@@ -30,7 +30,7 @@ static inline void store_fixture_open(struct store_fixture *fx, const char *test
 		 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", test);
 	assert_non_null(mkdtemp(fx->root));
 	snprintf(fx->data_dir, sizeof(fx->data_dir), "%s/data", fx->root);
-	assert_int_equal(store_open(fx->data_dir, &fx->st), 0);
+	assert_int_equal(store_open(fx->data_dir, NULL, &fx->st), 0);
 	assert_int_equal(ids_hex32(fx->zone.id), 0);
 	snprintf(fx->zone.name, sizeof(fx->zone.name), "%s", zone_name);
 	fx->zone.quota = quota;

@@ -18,7 +18,7 @@
 #include "lib/ids.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
-#include "store/sqlite_int.h"
+#include "store/store_int.h"
 #include "store/store.h"
 
 struct fixture {
@@ -166,7 +166,7 @@ static int setup(void **state)
 	snprintf(fx->root, sizeof(fx->root), "/tmp/test_store.XXXXXX");
 	assert_non_null(mkdtemp(fx->root));
 	snprintf(fx->data_dir, sizeof(fx->data_dir), "%s/data", fx->root);
-	assert_int_equal(store_open(fx->data_dir, &fx->st), 0);
+	assert_int_equal(store_open(fx->data_dir, NULL, &fx->st), 0);
 	make_zone(fx->st, "example.com", 1000, &fx->zone);
 	*state = fx;
 	return 0;
@@ -202,7 +202,7 @@ static void test_open_migrates_and_reopens(void **state)
 			 9);
 	store_close(fx->st);
 	fx->st = NULL;
-	assert_int_equal(store_open(fx->data_dir, &fx->st), 0);
+	assert_int_equal(store_open(fx->data_dir, NULL, &fx->st), 0);
 	assert_int_equal(store_schema_version(fx->st), version);
 	/* The zone made before the reopen is still there: nothing was re-created. */
 	assert_int_equal(sql_int(fx->st, "SELECT COUNT(*) FROM zones"), 1);
@@ -1068,7 +1068,7 @@ static void *opener_main(void *arg)
 {
 	struct opener *o = arg;
 
-	o->rc = store_open(o->dir, &o->st);
+	o->rc = store_open(o->dir, NULL, &o->st);
 	return NULL;
 }
 
@@ -1106,7 +1106,7 @@ static void test_persists_across_reopen(void **state)
 	assert_int_equal(store_hostname_create(fx->st, &h), 0);
 	store_close(fx->st);
 	fx->st = NULL;
-	assert_int_equal(store_open(fx->data_dir, &fx->st), 0);
+	assert_int_equal(store_open(fx->data_dir, NULL, &fx->st), 0);
 	assert_int_equal(store_hostname_get(fx->st, fx->zone.id, h.id, &got), 0);
 	assert_host_equal(&h, &got);
 	assert_int_equal(store_zone_get(fx->st, fx->zone.id, &z), 0);

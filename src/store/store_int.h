@@ -1,11 +1,12 @@
-/* Private to the SQLite backend of the store: the connection of a thread, its cache of prepared
- * statements, and the small helpers every store_*.c file shares. Nothing outside src/store
- * includes this header. */
-#ifndef SAASEDGE_STORE_SQLITE_INT_H
-#define SAASEDGE_STORE_SQLITE_INT_H
+/* Private to the store: the connection of a thread, its cache of prepared statements, the
+ * backend (SQLite or PostgreSQL) under them, and the small helpers every store_*.c file
+ * shares. The store_*.c files write SQL once, with ?N parameters, in the dialect both engines
+ * speak; sq_sql picks between two texts where they do not. Nothing outside src/store includes
+ * this header. */
+#ifndef SAASEDGE_STORE_STORE_INT_H
+#define SAASEDGE_STORE_STORE_INT_H
 
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,7 +15,8 @@
 /* One slot per fixed SQL statement. The SQL text lives next to its only user (sq_prepare takes
  * it), so each file keeps its own queries; this enum only reserves cache slots. */
 enum sq_stmt_id {
-	SQ_BEGIN_IMMEDIATE,
+	SQ_BEGIN_WRITE,
+	SQ_WRITE_LOCK,
 	SQ_BEGIN_READ,
 	SQ_COMMIT,
 	SQ_ROLLBACK,
@@ -128,33 +130,98 @@ enum sq_stmt_id {
 	SQ_DNS_RECORDS_GET,
 	SQ_DNS_RECORDS_DELETE_PACK,
 	SQ_DNS_RECORDS_ALL,
+	SQ_EDGE_HEARTBEAT,
+	SQ_EDGE_REMOVE,
+	SQ_EDGES_PRUNE,
+	SQ_EDGES_LIST,
+	SQ_DEPLOY_CANDIDATES,
 	SQ_STMT_COUNT
 };
 
 /* Dynamic statements (the hostname list) cached by a key describing their shape. */
 #define SQ_KEYED_CACHE 32
 
+struct sq_stmt;
+struct sq_conn;
+
 struct sq_keyed_stmt {
 	unsigned key;
-	sqlite3_stmt *stmt;
+	struct sq_stmt *stmt;
+};
+
+enum sq_dialect { SQ_SQLITE, SQ_POSTGRES };
+
+/* What a database engine provides (store_sqlite.c, store_postgres.c). Statements are bound,
+ * stepped and reset as SQLite's are; text and blobs are bound without a copy and must live until
+ * the reset. Every int function returns 0 (step: 1 for a row, 0 when done) or a negative SE_E*
+ * code, already logged with OP where it has one. */
+struct sq_backend {
+	enum sq_dialect dialect;
+	/* Opens C's connection to ST's database (c->db); configures it. */
+	int (*open)(struct store *st, struct sq_conn *c);
+	void (*close)(struct sq_conn *c);
+	int (*prepare)(struct sq_conn *c, const char *sql, struct sq_stmt **out);
+	void (*finalize)(struct sq_stmt *s);
+	int (*param_count)(struct sq_stmt *s);
+	int (*bind_text)(struct sq_stmt *s, int idx, const char *text);
+	int (*bind_int64)(struct sq_stmt *s, int idx, int64_t v);
+	int (*bind_blob)(struct sq_stmt *s, int idx, const void *p, size_t n);
+	int (*step)(struct sq_stmt *s, const char *op);
+	void (*reset)(struct sq_stmt *s);
+	int (*col_is_null)(struct sq_stmt *s, int col);
+	int64_t (*col_int64)(struct sq_stmt *s, int col);
+	/* NUL-terminated; *LEN its length. NULL for a NULL column. */
+	const char *(*col_text)(struct sq_stmt *s, int col, size_t *len);
+	const void *(*col_blob)(struct sq_stmt *s, int col, size_t *len);
+	/* Rows changed by the last INSERT, UPDATE or DELETE stepped on C. */
+	int64_t (*changes)(struct sq_conn *c);
+	/* 1 while C is inside a transaction. */
+	int (*in_transaction)(struct sq_conn *c);
+	/* Runs SCRIPT (several statements, no parameters). */
+	int (*exec)(struct sq_conn *c, const char *script, const char *op);
+	/* The schema version, and writing it inside the migration's transaction. */
+	int (*version_get)(struct sq_conn *c, int *version);
+	int (*version_set)(struct sq_conn *c, int version);
+	const char *begin_write_sql;
+	const char *write_lock_sql; /* run after begin_write_sql when not NULL */
+	const char *begin_read_sql;
+};
+
+extern const struct sq_backend sq_sqlite_backend;
+extern const struct sq_backend sq_postgres_backend;
+
+/* The schema of each engine (migrations.c, migrations_postgres.c) in order: [i] brings version
+ * i to i + 1. The same version numbers describe the same tables. */
+extern const char *const sq_sqlite_migrations[];
+extern const int sq_sqlite_migration_count;
+extern const char *const sq_postgres_migrations[];
+extern const int sq_postgres_migration_count;
+
+/* A prepared statement: each backend's own record starts with this. */
+struct sq_stmt {
+	struct sq_conn *c;
 };
 
 /* A thread's connection. Only its thread uses it; the store's list links every live one so that
  * store_close can close them all. */
 struct sq_conn {
-	sqlite3 *db;
+	const struct sq_backend *be;
+	void *db; /* the backend's handle */
 	struct store *st;
 	struct sq_conn *prev, *next;
-	sqlite3_stmt *stmts[SQ_STMT_COUNT];
+	struct sq_stmt *stmts[SQ_STMT_COUNT];
 	struct sq_keyed_stmt keyed[SQ_KEYED_CACHE];
 	unsigned keyed_next; /* round-robin eviction cursor */
 	int jobs_scheduled;  /* the open transaction made a job due: wake the workers on commit */
 };
 
 struct store {
-	char *path;        /* DATA_DIR/saasedge.db */
+	const struct sq_backend *be;
+	char *path;        /* SQLite: DATA_DIR/saasedge.db */
+	char *url;         /* PostgreSQL: the libpq connection string */
 	pthread_key_t key; /* the calling thread's struct sq_conn */
 	int key_created;
+	int locks_made;
 	pthread_mutex_t lock; /* guards conns */
 	struct sq_conn *conns;
 	int schema_version;
@@ -167,61 +234,82 @@ struct store {
 	struct list_shapes *shapes;   /* store_list_shape_anchors.c */
 };
 
-/* ---- connections and statements (store_sqlite.c) ------------------------------------------ */
+/* ---- connections and statements (store_conn.c) -------------------------------------------- */
 
 /* The calling thread's connection, opened and configured on first use. NULL when it cannot be
  * opened (already logged); callers then return SE_EDB. */
 struct sq_conn *sq_conn_get(struct store *st);
 
-/* Maps a SQLite result code to SE_E*: unique and primary-key violations → SE_EEXISTS, foreign
- * key violations → SE_ENOTFOUND (a parent row is missing), out of memory → SE_ENOMEM, anything
- * else → SE_EDB with a log line naming OP and SQLite's message (which never contains bound
- * values, so no secret reaches the log). Call it before the statement is reset. */
-int sq_err(struct sq_conn *c, int rc, const char *op);
+/* SQLite: makes the database file in DATA_DIR (0600) and sets st->path. */
+int sq_sqlite_prepare_dir(struct store *st, const char *data_dir);
 
-/* Sets *OUT to the cached statement ID of C, preparing SQL on first use (persistent). The
- * statement stays owned by C. */
-int sq_prepare(struct sq_conn *c, enum sq_stmt_id id, const char *sql, sqlite3_stmt **out);
+/* SQL for C's engine: LITE for SQLite, PG for PostgreSQL (where the dialects differ). */
+static inline const char *sq_sql(const struct sq_conn *c, const char *lite, const char *pg)
+{
+	return c->be->dialect == SQ_POSTGRES ? pg : lite;
+}
+
+/* Sets *OUT to the cached statement ID of C, preparing SQL on first use. The statement stays
+ * owned by C. */
+int sq_prepare(struct sq_conn *c, enum sq_stmt_id id, const char *sql, struct sq_stmt **out);
 /* The cached dynamic statement of shape KEY, or NULL when not cached. */
-sqlite3_stmt *sq_keyed_find(struct sq_conn *c, unsigned key);
+struct sq_stmt *sq_keyed_find(struct sq_conn *c, unsigned key);
 /* Prepares SQL and caches it under KEY (evicting the oldest slot when full); owned by C. */
-int sq_keyed_add(struct sq_conn *c, unsigned key, const char *sql, sqlite3_stmt **out);
+int sq_keyed_add(struct sq_conn *c, unsigned key, const char *sql, struct sq_stmt **out);
+
+/* Binding parameter IDX (1-based) of S; text and blobs are borrowed until sq_reset. TEXT NULL
+ * binds NULL. 0 or SE_EDB (logged). */
+int sq_bind_text(struct sq_stmt *s, int idx, const char *text);
+int sq_bind_int64(struct sq_stmt *s, int idx, int64_t v);
+int sq_bind_blob(struct sq_stmt *s, int idx, const void *p, size_t n);
 
 /* Steps S: 1 when a row is ready, 0 when done, or a negative SE_E* code (logged with OP). */
-int sq_step(struct sq_conn *c, sqlite3_stmt *s, const char *op);
+int sq_step(struct sq_conn *c, struct sq_stmt *s, const char *op);
 /* Resets S and clears its bindings so cached statements never keep borrowed pointers. NULL-safe. */
-void sq_reset(sqlite3_stmt *s);
+void sq_reset(struct sq_stmt *s);
+
+/* Columns of the current row of S. */
+int sq_col_is_null(struct sq_stmt *s, int col);
+int64_t sq_col_int64(struct sq_stmt *s, int col);
+int sq_col_int(struct sq_stmt *s, int col);
+/* NULL for a NULL column. */
+const char *sq_col_text(struct sq_stmt *s, int col);
+/* The bytes of a blob column (NULL and *LEN 0 for NULL or empty). */
+const void *sq_col_blob(struct sq_stmt *s, int col, size_t *len);
+/* Rows changed by the last statement run on C. */
+int64_t sq_changes(struct sq_conn *c);
 
 /* Prepares ID, binds parameters 1..n from FMT, runs the statement to completion and resets it:
- * for statements that return no rows; sqlite3_changes(c->db) then tells how many rows changed.
+ * for statements that return no rows; sq_changes(c) then tells how many rows changed.
  * FMT has one letter per parameter: 't' const char * (NULL binds NULL), 'i' int, 'I' int64_t,
  * 'b' const void * then size_t (a blob). Text and blobs are bound without a copy. A FMT whose
  * length is not the statement's parameter count is refused (SE_EDB, logged). */
 int sq_run(struct sq_conn *c, enum sq_stmt_id id, const char *sql, const char *fmt, ...);
 /* Prepares ID, binds FMT and steps once into *OUT: 1 row ready, 0 no row, or < 0. The caller
  * reads the row and calls sq_reset(*OUT). */
-int sq_query(struct sq_conn *c, enum sq_stmt_id id, const char *sql, sqlite3_stmt **out,
+int sq_query(struct sq_conn *c, enum sq_stmt_id id, const char *sql, struct sq_stmt **out,
 	     const char *fmt, ...);
 
-/* BEGIN IMMEDIATE: takes the write lock up front so two writers never deadlock upgrading a read
- * lock; a busy database is waited for by the busy timeout. */
+/* A write transaction: writers take one lock up front (SQLite's BEGIN IMMEDIATE, a PostgreSQL
+ * advisory lock), so two writers never deadlock and every read-then-write inside sees no
+ * other writer (docs/decisions/0026). */
 int sq_begin(struct sq_conn *c);
-/* BEGIN (deferred): a consistent snapshot for multi-statement reads. */
+/* A consistent snapshot for multi-statement reads. */
 int sq_begin_read(struct sq_conn *c);
 int sq_commit(struct sq_conn *c);
-/* Rolls back the open transaction, if any (SQLite may already have). NULL-safe. */
+/* Rolls back the open transaction, if any (the engine may already have). NULL-safe. */
 void sq_rollback(struct sq_conn *c);
 
 /* Copies text column COL into DST of size N, truncating; NULL reads as "". */
-void sq_col_copy(sqlite3_stmt *s, int col, char *dst, size_t n);
+void sq_col_copy(struct sq_stmt *s, int col, char *dst, size_t n);
 /* *OUT = malloc'd copy of text column COL, or NULL when the column is NULL; SE_ENOMEM. */
-int sq_col_dup(sqlite3_stmt *s, int col, char **out);
+int sq_col_dup(struct sq_stmt *s, int col, char **out);
 
 /* ---- schema (migrations.c) ---------------------------------------------------------------- */
 
-/* Applies every pending migration, each in its own IMMEDIATE transaction so that two processes
- * opening the store at once apply each exactly once; *VERSION is the resulting version.
- * SE_EDB when the database is newer than this program. */
+/* Applies every pending migration of C's backend, each in its own write transaction so that two
+ * processes opening the store at once apply each exactly once; *VERSION is the resulting
+ * version. SE_EDB when the database is newer than this program. */
 int sq_migrate(struct sq_conn *c, int *version);
 
 /* ---- shared steps of write transactions (all run inside the caller's transaction) --------- */
@@ -339,6 +427,6 @@ int sq_list_shape_page(struct sq_conn *c, const struct sq_list_shape *shape, int
 int sq_cert_summaries_fill(struct sq_conn *c, struct store_hostname *items, size_t n);
 
 /* Fills OUT (zeroed first) from the current row of S; SE_ENOMEM leaves OUT disposed. */
-int sq_hostname_read(sqlite3_stmt *s, struct store_hostname *out);
+int sq_hostname_read(struct sq_stmt *s, struct store_hostname *out);
 
 #endif

@@ -1,0 +1,583 @@
+/* The PostgreSQL engine of the store: many nodes on one database (docs/decisions/0026). A
+ * connection per thread, statements prepared once per connection from the store's SQL (whose
+ * ?N parameters become $N here), text results, blobs as bytea. A connection that breaks is
+ * reset on the next call and its statements prepared again, so a database restart costs the
+ * calls in flight, not the process. */
+#include "store/store_int.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/error.h"
+#include "lib/log.h"
+
+#define MAX_PARAMS 64 /* the most parameters one statement names */
+
+/* Every write transaction holds this advisory lock (docs/decisions/0026). */
+#define WRITE_LOCK_KEY "5361617345646765" /* "SaasEdge" */
+
+struct pg_conn {
+	PGconn *pg;
+	unsigned generation; /* bumped by each reset: statements of an older one are re-prepared */
+	unsigned next_name;
+	int64_t changes;
+	int broken;          /* a statement failed as connections fail: reset before the next */
+	int64_t retry_at_us; /* a broken connection is not reset again before this */
+	int64_t backoff_us;
+};
+
+/* Reconnecting to a database that is away: the first retry at once, then doubling to 5 s, so
+ * that callers fail fast instead of each waiting out a connect timeout. */
+#define BACKOFF_FIRST_US 100000
+#define BACKOFF_MAX_US   5000000
+
+struct pg_blob {
+	unsigned char *p;
+	size_t n;
+};
+
+struct pg_stmt {
+	struct sq_stmt base;
+	char *sql; /* with $N parameters */
+	/* 0 (the server infers it) for the parameters the SQL names; text for the others, which
+	 * SQLite allows and a dynamic shape leaves (the server cannot infer their type). */
+	Oid types[MAX_PARAMS];
+	char name[16];
+	unsigned generation;
+	int prepared;
+	int nparams;
+	const char **values;
+	int *lengths;
+	int *formats;
+	char (*ints)[24]; /* text of the integers bound */
+	PGresult *res;
+	int row, nrows;
+	struct pg_blob *blobs; /* decoded bytea of the current row, per column */
+	int nblobs;
+};
+
+static struct pg_conn *conn_of(struct sq_conn *c)
+{
+	return c->db;
+}
+
+static struct pg_stmt *stmt_of(struct sq_stmt *s)
+{
+	return (struct pg_stmt *)s;
+}
+
+/* ---- SQL text ----------------------------------------------------------------------------- */
+
+/* SQL with SQLite's parameters (?N, or ? for the one after the highest so far) rewritten as
+ * PostgreSQL's $N, outside quoted strings and identifiers. *NPARAMS is the highest number;
+ * USED[n - 1] is set for each number the SQL names (up to MAX_PARAMS). */
+static char *rewrite_params(const char *sql, int *nparams, unsigned char *used)
+{
+	size_t len = strlen(sql);
+	char *out = malloc(len * 6 + 1); /* one '?' becomes at most "$99999" */
+	char quote = 0;
+	size_t o = 0;
+	int highest = 0;
+
+	if (!out)
+		return NULL;
+	for (const char *p = sql; *p; p++) {
+		if (quote) {
+			if (*p == quote)
+				quote = 0;
+			out[o++] = *p;
+		} else if (*p == '\'' || *p == '"') {
+			quote = *p;
+			out[o++] = *p;
+		} else if (*p == '?') {
+			int n = 0;
+
+			while (p[1] >= '0' && p[1] <= '9' && n < 10000)
+				n = n * 10 + (*++p - '0');
+			if (n == 0)
+				n = highest + 1;
+			if (n > highest)
+				highest = n;
+			if (n <= MAX_PARAMS)
+				used[n - 1] = 1;
+			o += (size_t)sprintf(out + o, "$%d", n);
+		} else {
+			out[o++] = *p;
+		}
+	}
+	out[o] = '\0';
+	*nparams = highest;
+	return out;
+}
+
+/* ---- errors ------------------------------------------------------------------------------- */
+
+/* Maps a failed result to SE_E*, as the SQLite engine does: unique violations → SE_EEXISTS,
+ * foreign key violations → SE_ENOTFOUND, a lost connection → SE_EUNAVAILABLE, anything else →
+ * SE_EDB, each of the last two with a log line naming OP and the server's primary message (the
+ * detail, which can quote row values, is not logged). */
+static int pg_err(struct sq_conn *c, const PGresult *res, const char *op)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+	if (state && strcmp(state, "23505") == 0)
+		return SE_EEXISTS;
+	if (state && strcmp(state, "23503") == 0)
+		return SE_ENOTFOUND;
+	if (!msg)
+		msg = PQerrorMessage(conn_of(c)->pg);
+	log_error("store op=\"%.60s\" postgres=\"%s\" detail=\"%.200s\"", op, state ? state : "",
+		  msg ? msg : "");
+	/* The connection broke under the statement (no SQLSTATE: libpq's own error; class 08:
+	 * connection exception; 57P0x: the server shutting down): the next call reconnects. */
+	if (PQstatus(conn_of(c)->pg) != CONNECTION_OK || !state || strncmp(state, "08", 2) == 0 ||
+	    strncmp(state, "57P0", 4) == 0) {
+		conn_of(c)->broken = 1;
+		return SE_EUNAVAILABLE;
+	}
+	return SE_EDB;
+}
+
+static int64_t monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* 1 when C's connection is up. A broken one (the server restarted or is away) is reset, at most
+ * once per backoff step; its statements are prepared again on their next use. */
+static int connection_up(struct sq_conn *c)
+{
+	struct pg_conn *pc = conn_of(c);
+	int64_t now;
+
+	if (PQstatus(pc->pg) == CONNECTION_OK && !pc->broken)
+		return 1;
+	now = monotonic_us();
+	if (now < pc->retry_at_us)
+		return 0;
+	PQreset(pc->pg);
+	pc->generation++;
+	pc->broken = 0;
+	if (PQstatus(pc->pg) == CONNECTION_OK) {
+		log_info("store op=reconnect backend=postgres result=ok");
+		pc->backoff_us = 0;
+		pc->retry_at_us = 0;
+		return 1;
+	}
+	pc->backoff_us = pc->backoff_us ? pc->backoff_us * 2 : BACKOFF_FIRST_US;
+	if (pc->backoff_us > BACKOFF_MAX_US)
+		pc->backoff_us = BACKOFF_MAX_US;
+	pc->retry_at_us = monotonic_us() + pc->backoff_us;
+	log_warn("store op=reconnect backend=postgres result=failed retry_ms=%lld "
+		 "detail=\"%.200s\"",
+		 (long long)(pc->backoff_us / 1000), PQerrorMessage(pc->pg));
+	return 0;
+}
+
+/* ---- statements --------------------------------------------------------------------------- */
+
+static void blobs_clear(struct pg_stmt *ps)
+{
+	for (int i = 0; i < ps->nblobs; i++) {
+		PQfreemem(ps->blobs[i].p);
+		ps->blobs[i].p = NULL;
+	}
+}
+
+static void pg_finalize(struct sq_stmt *s)
+{
+	struct pg_stmt *ps = stmt_of(s);
+
+	PQclear(ps->res);
+	blobs_clear(ps);
+	free(ps->blobs);
+	free(ps->sql);
+	free(ps->values);
+	free(ps->lengths);
+	free(ps->formats);
+	free(ps->ints);
+	free(ps);
+}
+
+static int prepare_on_server(struct pg_stmt *ps)
+{
+	struct sq_conn *c = ps->base.c;
+	struct pg_conn *pc = conn_of(c);
+	PGresult *res;
+	int rc = 0;
+
+	snprintf(ps->name, sizeof(ps->name), "s%u", pc->next_name++);
+	res = PQprepare(pc->pg, ps->name, ps->sql, ps->nparams, ps->types);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		rc = pg_err(c, res, ps->sql);
+	} else {
+		ps->generation = pc->generation;
+		ps->prepared = 1;
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int pg_prepare(struct sq_conn *c, const char *sql, struct sq_stmt **out)
+{
+	struct pg_stmt *ps = calloc(1, sizeof(*ps));
+	unsigned char used[MAX_PARAMS] = {0};
+	int n;
+	int rc = SE_ENOMEM;
+
+	*out = NULL;
+	if (!ps)
+		return SE_ENOMEM;
+	ps->base.c = c;
+	ps->sql = rewrite_params(sql, &ps->nparams, used);
+	if (ps->nparams > MAX_PARAMS) {
+		log_error("store op=prepare detail=\"more than %d parameters\"", MAX_PARAMS);
+		pg_finalize(&ps->base);
+		return SE_EDB;
+	}
+	for (int i = 0; i < ps->nparams; i++)
+		ps->types[i] = used[i] ? 0 : 25; /* 25: text */
+	n = ps->nparams ? ps->nparams : 1;
+	ps->values = calloc((size_t)n, sizeof(*ps->values));
+	ps->lengths = calloc((size_t)n, sizeof(*ps->lengths));
+	ps->formats = calloc((size_t)n, sizeof(*ps->formats));
+	ps->ints = calloc((size_t)n, sizeof(*ps->ints));
+	/* Prepared on the server at its first execution (and again after a reconnect). */
+	if (ps->sql && ps->values && ps->lengths && ps->formats && ps->ints)
+		rc = 0;
+	if (rc) {
+		pg_finalize(&ps->base);
+		return rc;
+	}
+	*out = &ps->base;
+	return 0;
+}
+
+static int pg_param_count(struct sq_stmt *s)
+{
+	return stmt_of(s)->nparams;
+}
+
+static int param_slot(struct pg_stmt *ps, int idx)
+{
+	if (idx < 1 || idx > ps->nparams) {
+		log_error("store op=bind detail=\"parameter %d of %d\"", idx, ps->nparams);
+		return -1;
+	}
+	return idx - 1;
+}
+
+static int pg_bind_text(struct sq_stmt *s, int idx, const char *text)
+{
+	struct pg_stmt *ps = stmt_of(s);
+	int i = param_slot(ps, idx);
+
+	if (i < 0)
+		return SE_EDB;
+	ps->values[i] = text;
+	ps->lengths[i] = 0;
+	ps->formats[i] = 0;
+	return 0;
+}
+
+static int pg_bind_int64(struct sq_stmt *s, int idx, int64_t v)
+{
+	struct pg_stmt *ps = stmt_of(s);
+	int i = param_slot(ps, idx);
+
+	if (i < 0)
+		return SE_EDB;
+	snprintf(ps->ints[i], sizeof(ps->ints[i]), "%lld", (long long)v);
+	ps->values[i] = ps->ints[i];
+	ps->lengths[i] = 0;
+	ps->formats[i] = 0;
+	return 0;
+}
+
+static int pg_bind_blob(struct sq_stmt *s, int idx, const void *p, size_t n)
+{
+	struct pg_stmt *ps = stmt_of(s);
+	int i = param_slot(ps, idx);
+
+	if (i < 0 || n > (size_t)INT32_MAX)
+		return SE_EDB;
+	/* Binary format: bytea takes the bytes as they are (an empty blob is not NULL). */
+	ps->values[i] = p ? p : "";
+	ps->lengths[i] = (int)n;
+	ps->formats[i] = 1;
+	return 0;
+}
+
+static int execute(struct pg_stmt *ps, const char *op)
+{
+	struct sq_conn *c = ps->base.c;
+	struct pg_conn *pc = conn_of(c);
+	ExecStatusType status;
+	int rc;
+
+	if (!connection_up(c))
+		return SE_EUNAVAILABLE;
+	if (!ps->prepared || ps->generation != pc->generation) {
+		rc = prepare_on_server(ps);
+		if (rc)
+			return rc;
+	}
+	ps->res = PQexecPrepared(pc->pg, ps->name, ps->nparams, ps->values, ps->lengths,
+				 ps->formats, 0);
+	status = PQresultStatus(ps->res);
+	if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+		rc = pg_err(c, ps->res, op);
+		PQclear(ps->res);
+		ps->res = NULL;
+		return rc;
+	}
+	pc->changes = strtoll(PQcmdTuples(ps->res), NULL, 10);
+	ps->row = -1;
+	ps->nrows = PQntuples(ps->res);
+	if (ps->nblobs < PQnfields(ps->res)) {
+		struct pg_blob *b = realloc(ps->blobs, (size_t)PQnfields(ps->res) * sizeof(*b));
+
+		if (!b)
+			return SE_ENOMEM;
+		memset(b + ps->nblobs, 0, (size_t)(PQnfields(ps->res) - ps->nblobs) * sizeof(*b));
+		ps->blobs = b;
+		ps->nblobs = PQnfields(ps->res);
+	}
+	return 0;
+}
+
+static int pg_step(struct sq_stmt *s, const char *op)
+{
+	struct pg_stmt *ps = stmt_of(s);
+	int rc;
+
+	if (!ps->res) {
+		rc = execute(ps, op);
+		if (rc)
+			return rc;
+	}
+	blobs_clear(ps);
+	if (ps->row + 1 >= ps->nrows) {
+		ps->row = ps->nrows;
+		return 0;
+	}
+	ps->row++;
+	return 1;
+}
+
+static void pg_reset(struct sq_stmt *s)
+{
+	struct pg_stmt *ps = stmt_of(s);
+
+	PQclear(ps->res);
+	ps->res = NULL;
+	blobs_clear(ps);
+	for (int i = 0; i < ps->nparams; i++)
+		ps->values[i] = NULL;
+}
+
+static int in_row(struct pg_stmt *ps, int col)
+{
+	return ps->res && ps->row >= 0 && ps->row < ps->nrows && col >= 0 &&
+	       col < PQnfields(ps->res);
+}
+
+static int pg_col_is_null(struct sq_stmt *s, int col)
+{
+	struct pg_stmt *ps = stmt_of(s);
+
+	return !in_row(ps, col) || PQgetisnull(ps->res, ps->row, col);
+}
+
+/* Integers arrive as text; booleans (a comparison selected as a value) as t and f. */
+static int64_t pg_col_int64(struct sq_stmt *s, int col)
+{
+	struct pg_stmt *ps = stmt_of(s);
+	const char *v;
+
+	if (pg_col_is_null(s, col))
+		return 0;
+	v = PQgetvalue(ps->res, ps->row, col);
+	if (v[0] == 't' && v[1] == '\0')
+		return 1;
+	return strtoll(v, NULL, 10);
+}
+
+static const char *pg_col_text(struct sq_stmt *s, int col, size_t *len)
+{
+	struct pg_stmt *ps = stmt_of(s);
+
+	*len = 0;
+	if (pg_col_is_null(s, col))
+		return NULL;
+	*len = (size_t)PQgetlength(ps->res, ps->row, col);
+	return PQgetvalue(ps->res, ps->row, col);
+}
+
+static const void *pg_col_blob(struct sq_stmt *s, int col, size_t *len)
+{
+	struct pg_stmt *ps = stmt_of(s);
+	struct pg_blob *b;
+
+	*len = 0;
+	if (pg_col_is_null(s, col))
+		return NULL;
+	/* Decoded once per row and column; freed when the statement steps or resets. */
+	b = &ps->blobs[col];
+	if (!b->p) {
+		b->p = PQunescapeBytea((const unsigned char *)PQgetvalue(ps->res, ps->row, col),
+				       &b->n);
+		if (!b->p)
+			return NULL;
+	}
+	*len = b->n;
+	return b->p;
+}
+
+static int64_t pg_changes(struct sq_conn *c)
+{
+	return conn_of(c)->changes;
+}
+
+static int pg_in_transaction(struct sq_conn *c)
+{
+	PGTransactionStatusType t = PQtransactionStatus(conn_of(c)->pg);
+
+	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+}
+
+static int pg_exec(struct sq_conn *c, const char *script, const char *op)
+{
+	PGresult *res;
+	ExecStatusType status;
+	int rc = 0;
+
+	if (!connection_up(c))
+		return SE_EUNAVAILABLE;
+	res = PQexec(conn_of(c)->pg, script);
+	status = PQresultStatus(res);
+	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
+		rc = pg_err(c, res, op);
+	PQclear(res);
+	return rc;
+}
+
+/* The schema version is the one row of saasedge_schema, made on the first open. */
+static int pg_version_get(struct sq_conn *c, int *version)
+{
+	PGresult *res;
+	int rc = 0;
+
+	if (!connection_up(c))
+		return SE_EUNAVAILABLE;
+	res = PQexec(conn_of(c)->pg, "SELECT version FROM saasedge_schema");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		rc = pg_err(c, res, "schema version");
+	} else {
+		*version = atoi(PQgetvalue(res, 0, 0));
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int pg_version_set(struct sq_conn *c, int version)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "UPDATE saasedge_schema SET version = %d", version);
+	return pg_exec(c, sql, "schema version");
+}
+
+/* ---- connections -------------------------------------------------------------------------- */
+
+/* Notices (CREATE … IF NOT EXISTS that found it) are not errors. */
+static void quiet_notice(void *arg, const char *message)
+{
+	(void)arg;
+	log_debug("store backend=postgres notice=\"%.200s\"", message);
+}
+
+/* Makes the version table if this database has none: under a session advisory lock, since two
+ * nodes starting on a new database would otherwise race on CREATE TABLE. */
+static int bootstrap_schema_table(struct sq_conn *c)
+{
+	static const char sql[] =
+	    "SELECT pg_advisory_lock(" WRITE_LOCK_KEY ");"
+	    "CREATE TABLE IF NOT EXISTS saasedge_schema (version INTEGER NOT NULL);"
+	    "INSERT INTO saasedge_schema SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM saasedge_schema);"
+	    "SELECT pg_advisory_unlock(" WRITE_LOCK_KEY ");";
+
+	return pg_exec(c, sql, "schema bootstrap");
+}
+
+static int pg_open(struct store *st, struct sq_conn *c)
+{
+	/* Later keys win: the URL's own settings override these defaults. */
+	const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+	const char *values[] = {"5", "saasedge", st->url, NULL};
+	struct pg_conn *pc = calloc(1, sizeof(*pc));
+
+	if (!pc)
+		return SE_ENOMEM;
+	c->db = pc;
+	pc->pg = PQconnectdbParams(keys, values, 1);
+	if (!pc->pg)
+		return SE_ENOMEM;
+	PQsetNoticeProcessor(pc->pg, quiet_notice, NULL);
+	if (PQstatus(pc->pg) != CONNECTION_OK) {
+		/* libpq's message names host and port, never the password. */
+		log_error("store op=open backend=postgres detail=\"%.300s\"",
+			  PQerrorMessage(pc->pg));
+		/* store_open says so at once; a thread of a running node has a connection that
+		 * reconnects with backoff, like one that broke. */
+		if (st->schema_version == 0)
+			return SE_EDB;
+		pc->backoff_us = BACKOFF_FIRST_US;
+		pc->retry_at_us = monotonic_us() + pc->backoff_us;
+		return 0;
+	}
+	return st->schema_version == 0 ? bootstrap_schema_table(c) : 0;
+}
+
+static void pg_close(struct sq_conn *c)
+{
+	struct pg_conn *pc = conn_of(c);
+
+	PQfinish(pc->pg);
+	free(pc);
+	c->db = NULL;
+}
+
+const struct sq_backend sq_postgres_backend = {
+    .dialect = SQ_POSTGRES,
+    .open = pg_open,
+    .close = pg_close,
+    .prepare = pg_prepare,
+    .finalize = pg_finalize,
+    .param_count = pg_param_count,
+    .bind_text = pg_bind_text,
+    .bind_int64 = pg_bind_int64,
+    .bind_blob = pg_bind_blob,
+    .step = pg_step,
+    .reset = pg_reset,
+    .col_is_null = pg_col_is_null,
+    .col_int64 = pg_col_int64,
+    .col_text = pg_col_text,
+    .col_blob = pg_col_blob,
+    .changes = pg_changes,
+    .in_transaction = pg_in_transaction,
+    .exec = pg_exec,
+    .version_get = pg_version_get,
+    .version_set = pg_version_set,
+    .begin_write_sql = "BEGIN",
+    .write_lock_sql = "SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")",
+    /* One snapshot for every statement of a multi-statement read, as SQLite's BEGIN gives. */
+    .begin_read_sql = "BEGIN ISOLATION LEVEL REPEATABLE READ",
+};

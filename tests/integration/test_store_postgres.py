@@ -1,0 +1,187 @@
+"""The store on PostgreSQL (issue 12), whatever backend the rest of the suite runs on: each test
+starts a cluster of its own, since some stop it. Nodes are separate processes with their own
+data directories that share one database and one master key, as on separate machines."""
+
+import re
+import time
+
+from conftest import (Api, Server, check_envelope, finish_servers, port_answers, run_cli, uniq,
+                      wait_until)
+from edge_helpers import TestCA, edge_ports, wait_served
+from pg import Cluster
+
+
+def start_cluster(tmp_path):
+    cluster = Cluster()
+    cluster.start()
+    cluster.psql("postgres", "CREATE DATABASE fleet")
+    return cluster, cluster.url("fleet")
+
+
+def cli(url, data, *args):
+    """A CLI command against the database at URL; DATA is the node's own directory."""
+    return run_cli(*args, "--data", data, f"--store.url={url}").stdout.strip()
+
+
+def node(tmp_path, name, url, key, roles, wait=True):
+    data = tmp_path / name
+    s = Server(data, tmp_path / "logs", roles=roles,
+               extra_args=[f"--store.url={url}", f"--store.master_key={key}"])
+    return s.start(wait=wait)
+
+
+def import_and_serve(tmp_path, url, data, key, zone_id, edge):
+    """`cert import` of a new name through the node whose directory is DATA, then waits until
+    EDGE serves it. -> (edge https port, name, serial)."""
+    name = uniq("imported")
+    chain, pkey, serial = TestCA(tmp_path / f"ca-{name}").leaf([name], "ec")
+    cli(url, data, "cert", "import", "--hostname", name, "--cert", chain, "--key", pkey,
+        "--zone", zone_id, f"--store.master_key={key}")
+    https, _ = edge_ports(edge)
+    wait_served(https, name, serial, 10)
+    return https, name, serial
+
+
+def api_for(server, zone_id, token):
+    return Api(server, zone_id, token)
+
+
+def test_migrate_then_nodes_share_one_database(tmp_path):
+    cluster, url = start_cluster(tmp_path)
+    key = tmp_path / "master.key"
+    servers = []
+    try:
+        # The schema is made once; running it again changes nothing.
+        first = cli(url, tmp_path / "a", "store", "migrate")
+        assert re.fullmatch(r"postgres schema \d+", first), first
+        assert cli(url, tmp_path / "b", "store", "migrate") == first
+        tables = cluster.psql("fleet", "SELECT count(*) FROM pg_tables WHERE schemaname = "
+                                       "'public'").strip()
+        assert int(tables) >= 18
+
+        zone_id = cli(url, tmp_path / "a", "zone", "create", uniq("fleet", "provider.com"))
+        token = cli(url, tmp_path / "b", "token", "create", "--zone", zone_id)
+        a = node(tmp_path, "a", url, key, "api,edge")
+        b = node(tmp_path, "b", url, key, "api")
+        servers += [a, b]
+        api_a, api_b = api_for(a, zone_id, token), api_for(b, zone_id, token)
+
+        # What one node's API acknowledges, the other's answers at once: one store.
+        made = [api_a.create(uniq(f"n{i}"), ssl={"method": "http", "type": "dv"})
+                for i in range(5)]
+        assert [h["id"] for h in api_b.all()] == [h["id"] for h in made]
+        assert api_b.get(made[0]["id"]).status_code == 200
+        assert api_b.delete(made[0]["id"]).status_code == 200
+        assert api_a.get(made[0]["id"]).status_code == 404
+        assert api_a.quota()["used"] == 4
+        # Names are unique across the nodes too.
+        assert api_b.post({"hostname": made[1]["hostname"]}).status_code == 409
+
+        # A certificate imported on one node (sealed with the shared key) is served by
+        # another node's edge.
+        import_and_serve(tmp_path, url, tmp_path / "b", key, zone_id, a)
+    finally:
+        finish_servers(servers)
+        cluster.stop()
+
+
+def test_edge_only_node_has_no_api(tmp_path):
+    cluster, url = start_cluster(tmp_path)
+    key = tmp_path / "master.key"
+    s = node(tmp_path, "edge", url, key, "edge", wait=False)
+    try:
+        https, http = edge_ports(s)
+        assert port_answers(https) and port_answers(http)
+        assert not port_answers(s.port), "an edge-only node listens on the API port"
+        assert "roles=edge api=off" in s.stderr()
+    finally:
+        finish_servers([s])
+        cluster.stop()
+
+
+def test_database_restart_gives_503_then_recovers(tmp_path):
+    """PostgreSQL stopped under a running node: the API answers 503 in Cloudflare's envelope
+    at once (no hang), the edge keeps serving what it has, and when PostgreSQL is back the node
+    reconnects on its own and nothing acknowledged is lost."""
+    cluster, url = start_cluster(tmp_path)
+    key = tmp_path / "master.key"
+    servers = []
+    try:
+        zone_id = cli(url, tmp_path / "a", "zone", "create", uniq("outage", "provider.com"))
+        token = cli(url, tmp_path / "a", "token", "create", "--zone", zone_id)
+        a = node(tmp_path, "a", url, key, "api,edge")
+        servers.append(a)
+        api = api_for(a, zone_id, token)
+        before = api.create(uniq("before"), ssl={"method": "http", "type": "dv"})
+        https, name, serial = import_and_serve(tmp_path, url, tmp_path / "a", key, zone_id, a)
+
+        cluster.stop_server()
+        for _ in range(5):
+            start = time.monotonic()
+            r = api.raw("GET", api.zone_path)
+            took = time.monotonic() - start
+            body = check_envelope(r)
+            assert r.status_code == 503, (r.status_code, body)
+            assert body["errors"][0]["code"] == 1503 and r.headers.get("Retry-After") == "1"
+            assert took < 3, f"the API took {took:.1f}s to say the database is away"
+        wait_served(https, name, serial, 5)  # the edge still serves from its cache
+
+        cluster.start_server()
+        wait_until(lambda: api.get(before["id"]).status_code == 200, 15,
+                   "the API to answer again after PostgreSQL came back")
+        assert api.fetch(before["id"])["hostname"] == before["hostname"]
+        after = api.create(uniq("after"))
+        assert {h["id"] for h in api.all()} == {before["id"], after["id"]} | {
+            h["id"] for h in api.all(hostname=name)}
+        assert "reconnect backend=postgres result=ok" in a.stderr()
+    finally:
+        finish_servers(servers)
+        cluster.stop()
+
+
+def test_store_copy_moves_a_sqlite_installation(tmp_path):
+    """`saasedge store copy` moves a single machine's SQLite store into an empty PostgreSQL
+    database: the same hostnames, tokens and certificates (keys still sealed, the same master
+    key in the data directory opens them), and the store goes on from there."""
+    cluster, url = start_cluster(tmp_path)
+    data = tmp_path / "single"
+    servers = []
+    try:
+        zone_id = run_cli("zone", "create", uniq("moving", "provider.com"),
+                          "--data", data).stdout.strip()
+        token = run_cli("token", "create", "--zone", zone_id, "--data", data).stdout.strip()
+        # SQLite, whatever backend the rest of the suite runs on.
+        before = Server(data, tmp_path / "logs", roles="api,edge", extra_args=["--store.url="])
+        servers.append(before)
+        before.start()
+        api = api_for(before, zone_id, token)
+        made = [api.create(uniq(f"m{i}"), ssl={"method": "http", "type": "dv"},
+                           custom_metadata={"i": str(i)}) for i in range(10)]
+        https, name, serial = import_and_serve(tmp_path, "", data, data / "master.key",
+                                               zone_id, before)
+        wait_until(lambda: api.all(hostname=name)[0]["ssl"]["status"] == "active", 10,
+                   "the imported certificate active")
+        listed = api.all()
+        before.stop()
+
+        out = run_cli("store", "copy", "--from", data, "--to", url).stdout
+        assert "hostnames          11" in out and "certificates       1" in out, out
+        # A second copy is refused: the target is no longer empty.
+        again = run_cli("store", "copy", "--from", data, "--to", url, check=False)
+        assert again.returncode == 1 and "not empty" in again.stderr
+
+        after = Server(data, tmp_path / "logs", roles="api,edge",
+                       extra_args=[f"--store.url={url}"])
+        servers.append(after)
+        after.start()
+        api = api_for(after, zone_id, token)
+        assert api.all() == listed
+        https, _ = edge_ports(after)
+        wait_served(https, name, serial, 10)
+        # Ids and sequences continue past the copied ones.
+        new = api.create(uniq("new"))
+        assert [h["id"] for h in api.all()] == [h["id"] for h in listed] + [new["id"]]
+        assert api.delete(made[0]["id"]).status_code == 200
+    finally:
+        finish_servers(servers)
+        cluster.stop()

@@ -115,6 +115,7 @@ test: deps
 	$(MAKE) fuzz-smoke
 	$(MAKE) integration
 	$(MAKE) integration-asan
+	$(MAKE) integration-postgres
 	$(MAKE) bench-smoke
 
 # FUZZ_SECONDS (and at most FUZZ_RUNS executions) per target of FUZZ_TARGETS (all by default);

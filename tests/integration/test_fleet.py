@@ -9,13 +9,18 @@ one ECDSA and one RSA certificate."""
 import os
 import time
 
+import pytest
 from cryptography import x509
 
 from conftest import Api, Server, finish_servers, port_answers, run_cli, uniq, wait_until
 from edge_helpers import edge_ports, s_client
 from issuance_helpers import ISSUE_TIMEOUT, create_ssl, publish_txt, wait_records
 from peers import pebble_and_dns
-from pg import Cluster, url_rows
+from pg import POSTGRES, Cluster, url_rows
+
+# Each test starts a PostgreSQL cluster of its own, whatever backend the rest of the suite uses:
+# the run with the store on PostgreSQL (make integration-postgres) would only repeat them.
+pytestmark = pytest.mark.skipif(POSTGRES, reason="runs its own cluster in the other runs")
 
 HOSTS = int(os.environ.get("FLEET_HOSTNAMES", "100"))
 HEARTBEAT_TIMEOUT = 4  # seconds: short, so that the dead edge stops counting within the test

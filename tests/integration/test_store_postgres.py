@@ -5,10 +5,16 @@ data directories that share one database and one master key, as on separate mach
 import re
 import time
 
+import pytest
+
 from conftest import (Api, Server, check_envelope, finish_servers, port_answers, run_cli, uniq,
                       wait_until)
 from edge_helpers import TestCA, edge_ports, wait_served
-from pg import Cluster
+from pg import POSTGRES, Cluster
+
+# Each test starts a PostgreSQL cluster of its own, whatever backend the rest of the suite uses:
+# the run with the store on PostgreSQL (make integration-postgres) would only repeat them.
+pytestmark = pytest.mark.skipif(POSTGRES, reason="runs its own cluster in the other runs")
 
 
 def start_cluster(tmp_path):
@@ -159,7 +165,10 @@ def test_store_copy_moves_a_sqlite_installation(tmp_path):
                            custom_metadata={"i": str(i)}) for i in range(10)]
         https, name, serial = import_and_serve(tmp_path, "", data, data / "master.key",
                                                zone_id, before)
-        wait_until(lambda: api.all(hostname=name)[0]["ssl"]["status"] == "active", 10,
+        # The test CA's leaf lives one day: the API's expiry watch may already call it
+        # pending_expiration (and will, when the copied store's API starts).
+        live = ("active", "pending_expiration")
+        wait_until(lambda: api.all(hostname=name)[0]["ssl"]["status"] in live, 10,
                    "the imported certificate active")
         listed = api.all()
         before.stop()
@@ -175,7 +184,12 @@ def test_store_copy_moves_a_sqlite_installation(tmp_path):
         servers.append(after)
         after.start()
         api = api_for(after, zone_id, token)
-        assert api.all() == listed
+        moved = api.all()
+        for h in moved + listed:
+            if h["hostname"] == name:
+                assert h["ssl"]["status"] in live
+                h["ssl"]["status"] = "live"
+        assert moved == listed
         https, _ = edge_ports(after)
         wait_served(https, name, serial, 10)
         # Ids and sequences continue past the copied ones.

@@ -181,6 +181,13 @@ void cert_cache_invalidate(struct cert_cache *c, const char *name)
 	pthread_mutex_unlock(&c->lock);
 }
 
+void cert_cache_changed(struct cert_cache *c)
+{
+	pthread_mutex_lock(&c->lock);
+	c->invalidations++;
+	pthread_mutex_unlock(&c->lock);
+}
+
 size_t cert_cache_bytes(struct cert_cache *c)
 {
 	size_t n;

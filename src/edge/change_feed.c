@@ -1,7 +1,8 @@
-/* The change feed: a thread reads the store's events every 200 ms and drops the cache entries
- * of the hostnames they name, so that the next handshake reloads them (new or renewed
- * certificates, deleted hostnames, changed settings or origins) without a restart. A pack that
- * became pending_deployment is loaded at once, so this edge can serve it.
+/* The change feed: a thread reads the store's events every 200 ms and reloads the cached entries
+ * of the hostnames they name (new or renewed certificates, deleted hostnames, changed settings
+ * or origins), without a restart; an entry is replaced only once its new version is loaded, so
+ * a database outage leaves every cached name served. A pack that became pending_deployment is
+ * loaded at once even when uncached, so this edge can serve it.
  *
  * The same thread is this edge's voice in the fleet (docs/decisions/0027): after applying
  * events it reports, with a heartbeat at least every second, the sequence number it has
@@ -38,18 +39,22 @@ struct change_feed {
 	struct store_event events[FEED_BATCH];
 };
 
-/* Applies one event: 0 when done, or the store's error when the edge must try it again later
- * (a pack it could not load yet is not acknowledged). */
+/* Applies one event: the hostname's cached entry is replaced by what the store holds now (and
+ * a pack that became pending_deployment is loaded even when uncached). 0 when done, or the
+ * store's error when the edge must try it again later: the old entry is then still served,
+ * and the event is not acknowledged. */
 static int apply(struct change_feed *f, const struct store_event *ev)
 {
 	int rc;
 
 	if (!ev->hostname[0])
 		return 0;
-	cert_cache_invalidate(f->edge->cache, ev->hostname);
-	if (strcmp(ev->new_status, "pending_deployment") != 0)
-		return 0;
-	rc = edge_deploy_load(f->edge, ev->hostname);
+	/* The names a wildcard covered are cached under their own keys: dropped, to be read
+	 * again on their next handshake (wildcard changes are rare). */
+	if (strncmp(ev->hostname, "*.", 2) == 0)
+		cert_cache_invalidate(f->edge->cache, ev->hostname);
+	rc = edge_entry_refresh(f->edge, ev->hostname,
+				strcmp(ev->new_status, "pending_deployment") == 0);
 	/* A certificate that does not load (a bad key) is logged there; waiting would not fix it. */
 	return rc == SE_EUNAVAILABLE || rc == SE_EDB || rc == SE_ENOMEM ? rc : 0;
 }

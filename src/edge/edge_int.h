@@ -116,6 +116,9 @@ int cert_cache_put(struct cert_cache *c, struct edge_entry *e, uint64_t generati
 /* Drops the entries whose key or hostname is NAME; for "*.parent" also every key directly under
  * parent (they may have resolved to the wildcard or to nothing). */
 void cert_cache_invalidate(struct cert_cache *c, const char *name);
+/* Something in the store changed: loads that read it before are not kept (the generation moves
+ * on), while the entries stay and are served until replaced. */
+void cert_cache_changed(struct cert_cache *c);
 size_t cert_cache_bytes(struct cert_cache *c);
 
 /* ---- loops (loop.c) ----------------------------------------------------------------------- */
@@ -220,9 +223,11 @@ void lookup_pool_stop(struct lookup_pool *p);
 void lookup_submit(struct lookup_pool *p, struct lookup_job *job);
 /* Frees JOB and what it still holds (an entry, an ALPN certificate). */
 void lookup_job_free(struct lookup_job *job);
-/* Loads NAME from the store into the cache now (the change feed's thread, for a pack that
- * became pending_deployment): 0 once this edge can serve what the store holds for it. */
-int edge_deploy_load(struct edge *e, const char *name);
+/* The change feed saw a change to hostname NAME: its cached entry, if any, is read again from
+ * the store and replaced (when LOAD_MISSING, an uncached NAME is loaded too: a pack that became
+ * pending_deployment). 0 once the cache holds what the store holds; on a store error the old
+ * entry stays and is served, so a database outage never empties the cache. */
+int edge_entry_refresh(struct edge *e, const char *name, int load_missing);
 
 /* ---- origin name resolution (resolver.c): c-ares, cached by TTL; lookup threads only ------- */
 

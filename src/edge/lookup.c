@@ -67,14 +67,18 @@ void lookup_job_free(struct lookup_job *job)
 	free(job);
 }
 
-int edge_deploy_load(struct edge *e, const char *name)
+int edge_entry_refresh(struct edge *e, const char *name, int load_missing)
 {
-	struct edge_entry *entry = cert_cache_get(e->cache, name);
+	struct edge_entry *cached = cert_cache_get(e->cache, name);
+	struct edge_entry *fresh = NULL;
 	int rc = 0;
 
-	if (!entry) /* built from the store now, cached or not, ready for most clients */
-		rc = lookup_name(e, name, ENTRY_NEED_ECDSA_CLIENT, NULL, &entry);
-	edge_entry_unref(entry);
+	/* Fills racing with this one read the store before the change: they are not kept. */
+	cert_cache_changed(e->cache);
+	if (cached || load_missing) /* ready for most clients; what CACHED decoded is reused */
+		rc = lookup_name(e, name, ENTRY_NEED_ECDSA_CLIENT, cached, &fresh);
+	edge_entry_unref(fresh);
+	edge_entry_unref(cached);
 	return rc;
 }
 

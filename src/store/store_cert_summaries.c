@@ -71,12 +71,14 @@ static char *pack_ids_json(const struct store_hostname *items, size_t n)
 	return text;
 }
 
-int sq_cert_summaries_fill(struct sq_conn *c, struct store_hostname *items, size_t n)
-{
+/* IDS: the engine's way to read the JSON array of pack ids as rows. */
 #define SUMMARIES_SQL(ids)                                                                         \
 	"SELECT pack_id, id, key_type, issuer, serial_decimal, signature, fingerprint_sha256, "    \
 	"not_before, not_after, hosts, CASE WHEN issuer IS NULL THEN leaf END FROM certificates "  \
 	"WHERE pack_id IN (" ids ") ORDER BY pack_id, key_type"
+
+int sq_cert_summaries_fill(struct sq_conn *c, struct store_hostname *items, size_t n)
+{
 	const char *sql =
 	    sq_sql(c, SUMMARIES_SQL("SELECT value FROM json_each(?1)"),
 		   SUMMARIES_SQL("SELECT json_array_elements_text(CAST(?1 AS json))"));

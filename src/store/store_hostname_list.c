@@ -41,11 +41,12 @@ enum {
 #define PARAM_MAX    10 /* filter parameters are 2..9 */
 
 /* Each filter's SQL binds the fixed parameter number PARAM, so one shape binds one way. Text
- * filters use = , a range, the trigram index or instr, never LIKE: '%' and '_' in input stay
- * literal. The exact and prefix filters are lookups in the (zone_id, hostname) index, ssl.status
- * one in (zone_id, ssl_status), and a substring of three characters or more a phrase of the
- * name's trigrams (hostnames_trigram: every trigram of the phrase, consecutive, is exactly the
- * substring). The first eight rows are in the order of query_init's texts. */
+ * filters use = , a range, the trigram index or instr/strpos; '%' and '_' in input stay literal
+ * (PostgreSQL's LIKE gets them escaped). The exact and prefix filters are lookups in the
+ * (zone_id, hostname) index, ssl.status one in (zone_id, ssl_status), and a substring of three
+ * characters or more a phrase of the name's trigrams (SQLite: hostnames_trigram, where every
+ * trigram of the phrase, consecutive, is exactly the substring; PostgreSQL: pg_trgm's index).
+ * The first eight rows are in the order of query_init's texts. */
 static const struct {
 	unsigned bit;
 	int param; /* 0: nothing to bind */

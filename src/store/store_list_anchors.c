@@ -5,7 +5,8 @@
  * ANCHOR_EVERY - 1 entries are walked.
  *
  * Positions only move when a row before them goes: a create takes a larger rid than any row
- * (SQLite's rowid is max + 1), so creates only append, and the anchors are extended over the
+ * (SQLite's rowid is max + 1; PostgreSQL's sequence only grows, and writers commit one at a
+ * time: decision 0026), so creates only append, and the anchors are extended over the
  * rows appended since. Whether a row they describe was deleted (by this process or another
  * node) is told by the zone's hostname count: the described rows plus the appended ones must
  * make the count, else the anchors are built again from one scan of the zone. Everything is

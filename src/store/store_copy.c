@@ -113,11 +113,10 @@ static int copy_table(struct sq_conn *from, struct sq_conn *to, const struct cop
 	len = (size_t)snprintf(insert, sizeof(insert), "INSERT INTO %s(%s) VALUES (", t->name,
 			       t->columns);
 	for (int i = 0; i < ncols && len < sizeof(insert); i++)
-		len += (size_t)snprintf(insert + len, sizeof(insert) - len, "%s?%d", i ? ", " : "",
-					i + 1);
-	if (len + 2 >= sizeof(insert))
+		len += (size_t)snprintf(insert + len, sizeof(insert) - len, "%s?%d%s", i ? ", " : "",
+					i + 1, i == ncols - 1 ? ")" : "");
+	if (len >= sizeof(insert))
 		return SE_EINVAL;
-	strcat(insert, ")");
 	rc = from->be->prepare(from, select, &src);
 	if (rc == 0)
 		rc = to->be->prepare(to, insert, &dst);

@@ -76,8 +76,8 @@ static struct pg_stmt *stmt_of(struct sq_stmt *s)
  * USED[n - 1] is set for each number the SQL names (up to MAX_PARAMS). */
 static char *rewrite_params(const char *sql, int *nparams, unsigned char *used)
 {
-	size_t len = strlen(sql);
-	char *out = malloc(len * 6 + 1); /* one '?' becomes at most "$99999" */
+	size_t cap = strlen(sql) * 6 + 1; /* one '?' becomes at most "$99999" */
+	char *out = malloc(cap);
 	char quote = 0;
 	size_t o = 0;
 	int highest = 0;
@@ -103,7 +103,7 @@ static char *rewrite_params(const char *sql, int *nparams, unsigned char *used)
 				highest = n;
 			if (n <= MAX_PARAMS)
 				used[n - 1] = 1;
-			o += (size_t)sprintf(out + o, "$%d", n);
+			o += (size_t)snprintf(out + o, cap - o, "$%d", n);
 		} else {
 			out[o++] = *p;
 		}

@@ -122,7 +122,12 @@ def run_fleet(fleet, dns, url):
             pending.discard(hid)
         return not pending
 
-    wait_until(all_active, ISSUE_TIMEOUT * 3, f"{HOSTS} hostnames active", interval=0.2)
+    try:
+        wait_until(all_active, ISSUE_TIMEOUT * 3, f"{HOSTS} hostnames active", interval=0.2)
+    except AssertionError as e:
+        stuck = {hosts[hid]: api_a.fetch(hid)["ssl"] for hid in list(pending)[:3]}
+        raise AssertionError(f"{e}; {len(pending)} not active, e.g. {stuck}; edges: "
+                             f"{fleet.edges_listed()}") from None
     print(f"fleet: {HOSTS} hostnames active on 3 edges, "
           f"{time.monotonic() - started:.1f}s after the issuer kill")
     rows = url_rows(url, "SELECT p.hostname_id, c.key_type FROM certificates c JOIN "

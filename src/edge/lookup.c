@@ -73,8 +73,19 @@ int edge_entry_refresh(struct edge *e, const char *name, int load_missing)
 	struct edge_entry *fresh = NULL;
 	int rc = 0;
 
-	/* Fills racing with this one read the store before the change: they are not kept. */
-	cert_cache_changed(e->cache);
+	/* An entry with nothing to serve (a name unknown, or still without certificates) is
+	 * dropped: the next client reads the store, so it never meets a state older than the last
+	 * commit (a client arriving between a pack's deployment and this refresh would otherwise
+	 * be refused). One with certificates is replaced only once the new version is loaded, so
+	 * an outage cannot take it away. Either way, fills racing with this one read the store
+	 * before the change and are not kept. */
+	if (cached && !edge_entry_servable(cached)) {
+		cert_cache_invalidate(e->cache, name);
+		edge_entry_unref(cached);
+		cached = NULL;
+	} else {
+		cert_cache_changed(e->cache);
+	}
 	if (cached || load_missing) /* ready for most clients; what CACHED decoded is reused */
 		rc = lookup_name(e, name, ENTRY_NEED_ECDSA_CLIENT, cached, &fresh);
 	edge_entry_unref(fresh);

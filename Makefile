@@ -25,7 +25,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
 FUZZ_CFLAGS := $(filter-out -O2,$(CFLAGS)) -O1 -fsanitize=address,undefined
 
-.PHONY: all asan deps run test unit integration integration-asan fuzz fuzz-smoke bench bench-smoke integration-postgres test-fleet \
+.PHONY: all asan deps run test unit integration integration-asan fuzz fuzz-smoke bench bench-smoke integration-postgres \
 	clean format test-repeat
 all: build/saasedge
 
@@ -93,11 +93,6 @@ integration: all
 
 integration-asan: asan
 	SAASEDGE_BIN=$(CURDIR)/build/asan/saasedge SAASEDGE_ASAN=1 $(PYTHON) -m pytest -q tests/integration
-
-# The fleet test (2 issuer and 3 edge nodes on one PostgreSQL), out of `make test` until the
-# ACME account registration race it found is fixed.
-test-fleet: all
-	SAASEDGE_FLEET_TEST=1 SAASEDGE_BIN=$(CURDIR)/build/saasedge $(PYTHON) -m pytest -q tests/integration/test_fleet.py
 
 # The same suite with the store on PostgreSQL: the tests start their own cluster (initdb and
 # pg_ctl in a temporary directory) and give each data directory a database of its own.

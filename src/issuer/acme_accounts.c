@@ -21,8 +21,26 @@ static struct issuer_acme_ca *find_ca(struct issuer *is, const char *name)
 	return NULL;
 }
 
+/* The stored account key of CA; SE_ENOTFOUND when it has none yet. */
+static int stored_account_key(struct issuer *is, struct issuer_acme_ca *ca, EVP_PKEY **key,
+			      char key_id[37], char *kid, size_t kid_len)
+{
+	unsigned char *sealed = NULL;
+	size_t len = 0;
+	int rc = store_acme_account_get(is->st, ca->cfg->name, key_id, kid, kid_len);
+
+	if (rc == 0)
+		rc = store_private_key_get(is->st, key_id, &sealed, &len);
+	if (rc == 0)
+		rc = keys_unseal(is->box, KEY_ECDSA_P256, sealed, len, key_id, key);
+	free(sealed);
+	return rc;
+}
+
 /* The account key of CA from the store, or a new one sealed and stored. *kid is the stored
- * account URL ("" when it was never registered). */
+ * account URL ("" when it was never registered). Every issuer node uses the first key stored:
+ * orders belong to the account that made them, and a node that takes over another's order must
+ * sign as that account. */
 static int account_key(struct issuer *is, struct issuer_acme_ca *ca, EVP_PKEY **key,
 		       char key_id[37], char *kid, size_t kid_len)
 {
@@ -31,13 +49,7 @@ static int account_key(struct issuer *is, struct issuer_acme_ca *ca, EVP_PKEY **
 	size_t len = 0;
 	int rc;
 
-	rc = store_acme_account_get(is->st, ca->cfg->name, key_id, kid, kid_len);
-	if (rc == 0) {
-		rc = store_private_key_get(is->st, key_id, &sealed, &len);
-		if (rc == 0)
-			rc = keys_unseal(is->box, KEY_ECDSA_P256, sealed, len, key_id, key);
-		goto out;
-	}
+	rc = stored_account_key(is, ca, key, key_id, kid, kid_len);
 	if (rc != SE_ENOTFOUND)
 		goto out;
 	kid[0] = '\0';
@@ -51,6 +63,13 @@ static int account_key(struct issuer *is, struct issuer_acme_ca *ca, EVP_PKEY **
 		rc = store_private_key_put(is->st, key_id, owner, "ecdsa", sealed, len);
 	if (rc == 0)
 		rc = store_acme_account_put(is->st, ca->cfg->name, key_id, "");
+	if (rc == SE_EEXISTS) {
+		/* Another node stored the CA's account first: drop ours, use that one. */
+		store_private_key_delete(is->st, key_id);
+		EVP_PKEY_free(*key);
+		*key = NULL;
+		rc = stored_account_key(is, ca, key, key_id, kid, kid_len);
+	}
 out:
 	free(sealed);
 	if (rc && *key) {

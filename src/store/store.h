@@ -366,7 +366,9 @@ int store_issuance_write(struct store *st, const struct store_issuance_step *ste
  * before registration). SE_ENOTFOUND when none was made yet. */
 int store_acme_account_get(struct store *st, const char *ca_name, char key_id[37], char *kid,
 			   size_t kid_len);
-/* Inserts or replaces the account row of CA_NAME. */
+/* Stores the account of CA_NAME with key KEY_ID, or sets the account URL of the stored one with
+ * that key. SE_EEXISTS when CA_NAME's account has another key: the first account stored for a
+ * CA is the one every issuer of the fleet uses. */
 int store_acme_account_put(struct store *st, const char *ca_name, const char *key_id,
 			   const char *kid);
 

@@ -28,7 +28,8 @@ int store_issuance_subject(struct store *st, const char *hostname_id,
 {
 	static const char sql[] =
 	    "SELECT h.id, h.zone_id, h.hostname, h.status, h.ownership_token, "
-	    "CASE WHEN h.ssl_enabled = 1 AND COALESCE(p.custom, 0) = 0 THEN COALESCE(h.ssl_pack_id, "
+	    "CASE WHEN h.ssl_enabled = 1 AND COALESCE(p.custom, 0) = 0 THEN "
+	    "COALESCE(h.ssl_pack_id, "
 	    "'') "
 	    "ELSE '' END, "
 	    "COALESCE(p.status, ''), h.ssl_method, h.ssl_ca, h.ssl_wildcard, s.state "
@@ -245,15 +246,18 @@ int store_acme_account_get(struct store *st, const char *ca_name, char key_id[37
 int store_acme_account_put(struct store *st, const char *ca_name, const char *key_id,
 			   const char *kid)
 {
+	/* The first key stored for a CA stays: a row with another key is left alone. */
 	static const char sql[] =
 	    "INSERT INTO acme_accounts(ca, key_id, kid, created_at) VALUES (?1, ?2, ?3, ?4) "
-	    "ON CONFLICT (ca) DO UPDATE SET key_id = excluded.key_id, kid = excluded.kid, "
-	    "created_at = excluded.created_at";
+	    "ON CONFLICT (ca) DO UPDATE SET kid = excluded.kid "
+	    "WHERE acme_accounts.key_id = excluded.key_id";
 	struct sq_conn *c = sq_conn_get(st);
+	int rc;
 
 	if (!c)
 		return SE_EDB;
-	return sq_run(c, SQ_ACME_ACCOUNT_PUT, sql, "tttI", ca_name, key_id, kid, time_now_us());
+	rc = sq_run(c, SQ_ACME_ACCOUNT_PUT, sql, "tttI", ca_name, key_id, kid, time_now_us());
+	return rc == 0 && sq_changes(c) == 0 ? SE_EEXISTS : rc;
 }
 
 static int blob_dup(struct sq_stmt *s, int col, unsigned char **out, size_t *len)

@@ -20,14 +20,7 @@ from pg import POSTGRES, Cluster, url_rows
 
 # Each test starts a PostgreSQL cluster of its own, whatever backend the rest of the suite uses:
 # the run with the store on PostgreSQL (make integration-postgres) would only repeat them.
-pytestmark = [
-    pytest.mark.skipif(POSTGRES, reason="runs its own cluster in the other runs"),
-    # Out of `make test` until the race it found is fixed: two issuer nodes starting together
-    # each register their own ACME account and the last write wins, so orders one made are
-    # refused to the other ("not the owner of the challenge"). `make test-fleet` runs it.
-    pytest.mark.skipif(os.environ.get("SAASEDGE_FLEET_TEST") != "1",
-                       reason="known race in ACME account registration; make test-fleet"),
-]
+pytestmark = pytest.mark.skipif(POSTGRES, reason="runs its own cluster in the other runs")
 
 HOSTS = int(os.environ.get("FLEET_HOSTNAMES", "100"))
 HEARTBEAT_TIMEOUT = 4  # seconds: short, so that the dead edge stops counting within the test

@@ -248,6 +248,11 @@ static void test_acme_accounts(void **state)
 	assert_int_equal(store_acme_account_get(fx->st, "pebble", key_id, kid, sizeof(kid)), 0);
 	assert_string_equal(key_id, "k1");
 	assert_string_equal(kid, "https://ca/acct/1");
+	/* A second node's key for the same CA loses: the first account stays everyone's. */
+	assert_int_equal(store_acme_account_put(fx->st, "pebble", "k2", ""), SE_EEXISTS);
+	assert_int_equal(store_acme_account_get(fx->st, "pebble", key_id, kid, sizeof(kid)), 0);
+	assert_string_equal(key_id, "k1");
+	assert_string_equal(kid, "https://ca/acct/1");
 }
 
 static void test_pack_certificates(void **state)

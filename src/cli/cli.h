@@ -51,6 +51,18 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* 1 when ARGV holds --help or -h. */
 int cli_wants_help(int argc, char **argv);
 
+/* A subcommand of a command ("create" of `saasedge zone`): RUN takes the arguments after it. */
+struct cli_subcommand {
+	const char *name;
+	int (*run)(int argc, char **argv);
+};
+
+/* Runs the subcommand ARGV[0] names among SUBS[0..N), unless --help is asked for (USAGE on
+ * stdout, CLI_EXIT_OK); an unknown or missing one prints the error and USAGE on stderr and
+ * returns CLI_EXIT_USAGE. COMMAND is the command's name for the message. */
+int cli_dispatch(const char *command, const char *usage, const struct cli_subcommand *subs,
+		 size_t n, int argc, char **argv);
+
 /* An option of a subcommand that config_load does not know (--zone, --quota, ...). */
 struct cli_opt {
 	const char *name;  /* "--zone" */
@@ -75,8 +87,9 @@ void cli_args_dispose(struct cli_args *args);
 /* config_load on ARGS->rest; prints the error and returns CLI_EXIT_USAGE on failure. */
 int cli_load_config(const struct cli_args *args, struct config *cfg);
 
-/* Opens the store (CFG->store_url, or SQLite in CFG->data_dir), explaining a failure (naming the directory) on stderr.
- * Returns CLI_EXIT_OK with *st owned by the caller (store_close), or CLI_EXIT_FAIL. */
+/* Opens the store (CFG->store_url, or SQLite in CFG->data_dir), explaining a failure (naming the
+ * directory) on stderr. Returns CLI_EXIT_OK with *st owned by the caller (store_close), or
+ * CLI_EXIT_FAIL. */
 int cli_open_store(const struct config *cfg, struct store **st);
 
 struct secretbox;

@@ -396,14 +396,7 @@ static int cert_import(int argc, char **argv)
 
 int cli_cert(int argc, char **argv)
 {
-	if (argc >= 1 && strcmp(argv[0], "import") == 0 && !cli_wants_help(argc, argv))
-		return cert_import(argc - 1, argv + 1);
-	if (cli_wants_help(argc, argv)) {
-		fputs(cert_usage, stdout);
-		return CLI_EXIT_OK;
-	}
-	if (argc >= 1)
-		cli_error("unknown cert command %s", argv[0]);
-	fputs(cert_usage, stderr);
-	return CLI_EXIT_USAGE;
+	static const struct cli_subcommand subs[] = {{"import", cert_import}};
+
+	return cli_dispatch("cert", cert_usage, subs, sizeof(subs) / sizeof(subs[0]), argc, argv);
 }

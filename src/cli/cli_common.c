@@ -70,6 +70,23 @@ static int take_pos(struct cli_args *args, const char *arg)
 	return CLI_EXIT_OK;
 }
 
+int cli_dispatch(const char *command, const char *usage, const struct cli_subcommand *subs,
+		 size_t n, int argc, char **argv)
+{
+	if (cli_wants_help(argc, argv)) {
+		fputs(usage, stdout);
+		return CLI_EXIT_OK;
+	}
+	for (size_t i = 0; argc >= 1 && i < n; i++) {
+		if (strcmp(argv[0], subs[i].name) == 0)
+			return subs[i].run(argc - 1, argv + 1);
+	}
+	if (argc >= 1)
+		cli_error("unknown %s command %s", command, argv[0]);
+	fputs(usage, stderr);
+	return CLI_EXIT_USAGE;
+}
+
 int cli_args_split(int argc, char **argv, struct cli_opt *opts, size_t n_opts,
 		   struct cli_args *args)
 {

@@ -71,14 +71,7 @@ static int edge_list(int argc, char **argv)
 
 int cli_edge(int argc, char **argv)
 {
-	if (argc >= 1 && strcmp(argv[0], "list") == 0 && !cli_wants_help(argc, argv))
-		return edge_list(argc - 1, argv + 1);
-	if (cli_wants_help(argc, argv)) {
-		fputs(edge_usage, stdout);
-		return CLI_EXIT_OK;
-	}
-	if (argc >= 1)
-		cli_error("unknown edge command %s", argv[0]);
-	fputs(edge_usage, stderr);
-	return CLI_EXIT_USAGE;
+	static const struct cli_subcommand subs[] = {{"list", edge_list}};
+
+	return cli_dispatch("edge", edge_usage, subs, sizeof(subs) / sizeof(subs[0]), argc, argv);
 }

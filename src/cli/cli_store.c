@@ -1,7 +1,8 @@
 /* `saasedge store migrate`: brings the store's schema to this program's version and says which
- * store and version it is. `saasedge store copy`: moves a SQLite store into PostgreSQL. Every node also migrates when it starts (each migration runs once,
- * whichever node gets there first); an operator runs this before rolling a new version over a
- * fleet, so that no node starts on a schema it must change under the others. */
+ * store and version it is. `saasedge store copy`: moves a SQLite store into PostgreSQL. Every node
+ * also migrates when it starts (each migration runs once, whichever node gets there first); an
+ * operator runs this before rolling a new version over a fleet, so that no node starts on a schema
+ * it must change under the others. */
 #include <stdio.h>
 #include <string.h>
 
@@ -83,16 +84,8 @@ static int store_migrate(int argc, char **argv)
 
 int cli_store(int argc, char **argv)
 {
-	if (argc >= 1 && strcmp(argv[0], "migrate") == 0 && !cli_wants_help(argc, argv))
-		return store_migrate(argc - 1, argv + 1);
-	if (argc >= 1 && strcmp(argv[0], "copy") == 0 && !cli_wants_help(argc, argv))
-		return store_copy_run(argc - 1, argv + 1);
-	if (cli_wants_help(argc, argv)) {
-		fputs(store_usage, stdout);
-		return CLI_EXIT_OK;
-	}
-	if (argc >= 1)
-		cli_error("unknown store command %s", argv[0]);
-	fputs(store_usage, stderr);
-	return CLI_EXIT_USAGE;
+	static const struct cli_subcommand subs[] = {{"migrate", store_migrate},
+						     {"copy", store_copy_run}};
+
+	return cli_dispatch("store", store_usage, subs, sizeof(subs) / sizeof(subs[0]), argc, argv);
 }

@@ -105,14 +105,7 @@ static int token_create(int argc, char **argv)
 
 int cli_token(int argc, char **argv)
 {
-	if (argc >= 1 && strcmp(argv[0], "create") == 0 && !cli_wants_help(argc, argv))
-		return token_create(argc - 1, argv + 1);
-	if (cli_wants_help(argc, argv)) {
-		fputs(token_usage, stdout);
-		return CLI_EXIT_OK;
-	}
-	if (argc >= 1)
-		cli_error("unknown token command %s", argv[0]);
-	fputs(token_usage, stderr);
-	return CLI_EXIT_USAGE;
+	static const struct cli_subcommand subs[] = {{"create", token_create}};
+
+	return cli_dispatch("token", token_usage, subs, sizeof(subs) / sizeof(subs[0]), argc, argv);
 }

@@ -98,14 +98,7 @@ static int zone_create(int argc, char **argv)
 
 int cli_zone(int argc, char **argv)
 {
-	if (argc >= 1 && strcmp(argv[0], "create") == 0 && !cli_wants_help(argc, argv))
-		return zone_create(argc - 1, argv + 1);
-	if (cli_wants_help(argc, argv)) {
-		fputs(zone_usage, stdout);
-		return CLI_EXIT_OK;
-	}
-	if (argc >= 1)
-		cli_error("unknown zone command %s", argv[0]);
-	fputs(zone_usage, stderr);
-	return CLI_EXIT_USAGE;
+	static const struct cli_subcommand subs[] = {{"create", zone_create}};
+
+	return cli_dispatch("zone", zone_usage, subs, sizeof(subs) / sizeof(subs[0]), argc, argv);
 }

@@ -12,80 +12,70 @@
 #include "lib/error.h"
 #include "lib/log.h"
 
-/* Parents before children (foreign keys), with every column both engines have. A column named
- * in BLOBS is bytes; every other value travels as its text, which each engine converts to the
- * column's type. cert_packs.rowid is SQLite's implicit rowid and PostgreSQL's BIGSERIAL. */
+/* Bit I of a table's blobs: column I (0-based) holds bytes. */
+#define BLOB(i) (1u << (i))
+
+/* Parents before children (foreign keys), with every column both engines have. A blob column
+ * travels as bytes; every other value as its text, which each engine converts to the column's
+ * type. cert_packs.rowid is SQLite's implicit rowid and PostgreSQL's BIGSERIAL. */
 static const struct copied_table {
 	const char *name;
 	const char *columns;
-	const char *blobs;  /* comma-separated, "" for none */
+	unsigned blobs;     /* BLOB(i) for each blob column */
 	const char *serial; /* the column a PostgreSQL sequence feeds, NULL for none */
 } tables[] = {
-    {"zones", "id, name, cname_target, quota, hostname_count, created_at, list_version", "",
-     NULL},
-    {"api_tokens", "id, zone_id, token_sha256, email, created_at", "", NULL},
+    {"zones", "id, name, cname_target, quota, hostname_count, created_at, list_version", 0, NULL},
+    {"api_tokens", "id, zone_id, token_sha256, email, created_at", 0, NULL},
     {"hostnames",
      "rid, id, zone_id, hostname, status, ownership_token, custom_metadata, "
      "custom_origin_server, custom_origin_sni, verification_errors, ssl_enabled, ssl_pack_id, "
      "ssl_method, ssl_type, ssl_bundle_method, ssl_ca, ssl_wildcard, ssl_settings, created_at, "
      "updated_at, change_seq",
-     "", "rid"},
+     0, "rid"},
     {"cert_packs",
      "rowid, id, hostname_id, status, certificate_authority, validation_records, "
      "validation_errors, created_at, updated_at, custom, uploaded_on, custom_csr_id",
-     "", "rowid"},
+     0, "rowid"},
     {"certificates",
      "id, pack_id, key_type, leaf, chain, serial, not_before, not_after, private_key_id, "
      "created_at, issuer, serial_decimal, signature, fingerprint_sha256, hosts",
-     "leaf,chain", NULL},
-    {"private_keys", "id, owner_id, key_type, sealed, created_at", "sealed", NULL},
+     BLOB(3) | BLOB(4), NULL},
+    {"private_keys", "id, owner_id, key_type, sealed, created_at", BLOB(3), NULL},
     {"jobs",
      "id, kind, subject_id, run_at, attempts, lease_owner, lease_token, lease_until, "
      "last_error, created_at, payload",
-     "", "id"},
-    {"fallback_origins", "zone_id, origin, status, errors, created_at, updated_at", "", NULL},
-    {"events", "seq, zone_id, subject_id, kind, hostname, old_status, new_status, created_at",
-     "", "seq"},
-    {"challenges", "kind, token, hostname, pack_id, response, expires_at", "", NULL},
-    {"acme_accounts", "ca, key_id, kid, created_at", "", NULL},
-    {"issuance_state", "pack_id, state, updated_at", "", NULL},
+     0, "id"},
+    {"fallback_origins", "zone_id, origin, status, errors, created_at, updated_at", 0, NULL},
+    {"events", "seq, zone_id, subject_id, kind, hostname, old_status, new_status, created_at", 0,
+     "seq"},
+    {"challenges", "kind, token, hostname, pack_id, response, expires_at", 0, NULL},
+    {"acme_accounts", "ca, key_id, kid, created_at", 0, NULL},
+    {"issuance_state", "pack_id, state, updated_at", 0, NULL},
     {"custom_csrs",
      "rid, id, zone_id, key_id, key_type, common_name, country, state, locality, "
      "organization, organizational_unit, sans, csr, name, description, created_at",
-     "", "rid"},
-    {"ticket_keys", "id, name, sealed, created_at", "sealed", "id"},
-    {"dcv_approvals", "pack_id, token_sha256, names, created_at, expires_at, approved_at", "",
-     NULL},
-    {"dns_records", "label, value, pack_id, expires_at", "", NULL},
+     0, "rid"},
+    {"ticket_keys", "id, name, sealed, created_at", BLOB(2), "id"},
+    {"dcv_approvals", "pack_id, token_sha256, names, created_at, expires_at, approved_at", 0, NULL},
+    {"dns_records", "label, value, pack_id, expires_at", 0, NULL},
 };
 
 #define N_TABLES  (sizeof(tables) / sizeof(tables[0]))
 #define MAX_COLS  24
 #define SQL_BYTES 1024
 
-/* 1 when column number I (0-based) of COLUMNS is named in BLOBS. */
-static int is_blob(const char *columns, const char *blobs, int i)
+/* Binds column I of SRC's row as parameter I + 1 of DST. */
+static int copy_cell(struct sq_stmt *src, struct sq_stmt *dst, int i, int blob)
 {
-	char name[64];
-	const char *p = columns;
+	size_t n = 0;
+	const void *p;
 
-	for (int k = 0; k < i && p; k++) {
-		p = strchr(p, ',');
-		p = p ? p + 1 : NULL;
-	}
-	if (!p || !*blobs)
-		return 0;
-	while (*p == ' ')
-		p++;
-	snprintf(name, sizeof(name), "%.*s", (int)strcspn(p, ","), p);
-	for (const char *b = blobs; *b;) {
-		size_t len = strcspn(b, ",");
-
-		if (len == strlen(name) && strncmp(b, name, len) == 0)
-			return 1;
-		b += len + (b[len] == ',');
-	}
-	return 0;
+	if (sq_col_is_null(src, i))
+		return sq_bind_text(dst, i + 1, NULL);
+	if (!blob)
+		return sq_bind_text(dst, i + 1, sq_col_text(src, i));
+	p = sq_col_blob(src, i, &n);
+	return sq_bind_blob(dst, i + 1, p ? p : "", n);
 }
 
 static int count_columns(const char *columns)
@@ -113,39 +103,32 @@ static int copy_table(struct sq_conn *from, struct sq_conn *to, const struct cop
 	len = (size_t)snprintf(insert, sizeof(insert), "INSERT INTO %s(%s) VALUES (", t->name,
 			       t->columns);
 	for (int i = 0; i < ncols && len < sizeof(insert); i++)
-		len += (size_t)snprintf(insert + len, sizeof(insert) - len, "%s?%d%s", i ? ", " : "",
-					i + 1, i == ncols - 1 ? ")" : "");
+		len += (size_t)snprintf(insert + len, sizeof(insert) - len, "%s?%d%s",
+					i ? ", " : "", i + 1, i == ncols - 1 ? ")" : "");
 	if (len >= sizeof(insert))
 		return SE_EINVAL;
 	rc = from->be->prepare(from, select, &src);
 	if (rc == 0)
 		rc = to->be->prepare(to, insert, &dst);
 	for (rc = rc ? rc : sq_step(from, src, select); rc == 1; rc = sq_step(from, src, select)) {
-		for (int i = 0; i < ncols && rc == 1; i++) {
-			size_t n = 0;
-			const void *p;
+		int err = 0;
 
-			if (sq_col_is_null(src, i)) {
-				rc = sq_bind_text(dst, i + 1, NULL) ? -1 : 1;
-			} else if (is_blob(t->columns, t->blobs, i)) {
-				p = sq_col_blob(src, i, &n);
-				rc = sq_bind_blob(dst, i + 1, p ? p : "", n) ? -1 : 1;
-			} else {
-				rc = sq_bind_text(dst, i + 1, sq_col_text(src, i)) ? -1 : 1;
-			}
-		}
-		if (rc == 1)
-			rc = sq_step(to, dst, insert);
+		for (int i = 0; i < ncols && err == 0; i++)
+			err = copy_cell(src, dst, i, (t->blobs & BLOB(i)) != 0);
+		if (err == 0 && (err = sq_step(to, dst, insert)) > 0)
+			err = 0; /* an INSERT returns no row */
 		sq_reset(dst);
-		if (rc < 0)
+		if (err) {
+			rc = err;
 			break;
+		}
 		(*rows)++;
 	}
 	if (dst)
 		to->be->finalize(dst);
 	if (src)
 		from->be->finalize(src);
-	return rc < 0 ? (rc == -1 ? SE_EDB : rc) : 0;
+	return rc < 0 ? rc : 0;
 }
 
 /* The next value of each PostgreSQL sequence follows the highest copied id. */
@@ -183,8 +166,7 @@ static int target_empty(struct sq_conn *to)
 	return rc;
 }
 
-int store_copy(struct store *from, struct store *to, store_copy_progress_fn progress,
-	       void *arg)
+int store_copy(struct store *from, struct store *to, store_copy_progress_fn progress, void *arg)
 {
 	struct sq_conn *src = sq_conn_get(from);
 	struct sq_conn *dst = sq_conn_get(to);

@@ -66,10 +66,10 @@ int dcv_email_prepare(struct pack_work *w, struct step_out *out)
 	out->errors = strdup("");
 	if (!out->records || !out->errors)
 		return SE_ENOMEM;
-	step_set(w, PACK_STEP_MAIL);
-	state_set_int(w->state, "vstart", time_now_us());
-	state_set_int(w->state, "tries", 0);
-	json_object_set_new(w->state, "records_written", json_true());
+	w->state.step = PACK_STEP_MAIL;
+	w->state.vstart_us = time_now_us();
+	w->state.tries = 0;
+	w->state.records_written = 1;
 	out->event = PACK_EV_RECORDS_SHOWN;
 	out->next = STEP_NOW;
 	return 0;
@@ -81,7 +81,7 @@ static int attempt_approval(struct pack_work *w, struct store_approval *ap)
 {
 	int rc = store_approval_of_pack(w->is->st, w->subj.pack_id, ap);
 
-	if (rc == 0 && ap->created_at_us < state_int(w->state, "vstart"))
+	if (rc == 0 && ap->created_at_us < w->state.vstart_us)
 		rc = SE_ENOTFOUND;
 	return rc;
 }
@@ -144,7 +144,7 @@ int dcv_email_mail(struct pack_work *w, struct step_out *out)
 	struct addresses a;
 	char token[APPROVAL_LINK_TOKEN_LEN + 1], link[700], err[300], msg[600];
 	char *message = NULL;
-	int64_t vstart = state_int(w->state, "vstart");
+	int64_t vstart = w->state.vstart_us;
 	int rc;
 
 	/* A link of this attempt exists only once its mail was sent (one that could not be sent is
@@ -193,10 +193,10 @@ int dcv_email_mail(struct pack_work *w, struct step_out *out)
 		 w->subj.pack_id, a.domain);
 	snprintf(msg, sizeof(msg), "nobody used the approval link mailed to the addresses of %s",
 		 a.domain);
-	state_set_str(w->state, "last_problem", msg);
+	snprintf(w->state.last_problem, sizeof(w->state.last_problem), "%s", msg);
 mailed:
-	step_set(w, PACK_STEP_CHECK);
-	state_set_int(w->state, "tries", 0);
+	w->state.step = PACK_STEP_CHECK;
+	w->state.tries = 0;
 	free(out->errors);
 	out->errors = strdup(""); /* clears a failed send's explanation */
 	out->next = STEP_NOW;
@@ -217,7 +217,7 @@ int dcv_email_check(struct pack_work *w, struct step_out *out)
 	rc = attempt_approval(w, &ap);
 	if (rc == SE_ENOTFOUND) {
 		/* No link of this attempt exists (its write was lost): mail one. */
-		step_set(w, PACK_STEP_MAIL);
+		w->state.step = PACK_STEP_MAIL;
 		out->next = STEP_NOW;
 		return 1;
 	}
@@ -226,8 +226,7 @@ int dcv_email_check(struct pack_work *w, struct step_out *out)
 	if (ap.approved_at_us)
 		return 0;
 	/* Back just after the link expires, so the timeout shows when it happens. */
-	deadline =
-	    state_int(w->state, "vstart") + w->is->cfg->issuance.validation_timeout * 1000000;
+	deadline = w->state.vstart_us + w->is->cfg->issuance.validation_timeout * 1000000;
 	wait = step_backoff_us(0, APPROVAL_WAIT_US, APPROVAL_WAIT_US);
 	if (deadline + 100000 - time_now_us() < wait)
 		wait = deadline + 100000 - time_now_us();

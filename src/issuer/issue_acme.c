@@ -16,7 +16,8 @@
 #include "lib/timeutil.h"
 #include "lib/x509_info.h"
 
-static const char *const key_types[ISSUER_MAX_ORDERS] = {"ecdsa", "rsa"};
+/* The orders in the order they are made: the ECDSA primary first. */
+static const enum key_type key_types[ISSUER_MAX_ORDERS] = {KEY_ECDSA_P256, KEY_RSA_2048};
 
 /* The next configured ACME CA after CURRENT (wrapping), or NULL when there is no other. */
 static const char *next_ca(const struct config *cfg, const char *current)
@@ -34,9 +35,9 @@ static const char *next_ca(const struct config *cfg, const char *current)
 static void order_restart(struct pack_work *w, struct step_out *out, const char *msg,
 			  int64_t retry_after_s)
 {
-	step_set(w, PACK_STEP_ORDER);
-	json_object_del(w->state, "orders");
-	json_object_del(w->state, "chals");
+	w->state.step = PACK_STEP_ORDER;
+	w->state.n_orders = 0;
+	w->state.n_chals = 0;
 	step_fail_later(w, out, msg, retry_after_s);
 }
 
@@ -45,11 +46,11 @@ static void order_restart(struct pack_work *w, struct step_out *out, const char 
 static void ca_failure(struct pack_work *w, struct step_out *out, const char *msg,
 		       int64_t retry_after_s)
 {
-	int64_t failures = state_int(w->state, "ca_failures") + 1;
-	const char *ca = state_str(w->state, "ca");
+	int64_t failures = w->state.ca_failures + 1;
 	const char *next = NULL;
-	char shown[900];
+	char shown[900], ca[sizeof(w->state.ca)];
 
+	snprintf(ca, sizeof(ca), "%s", w->state.ca);
 	if (failures >= w->is->cfg->issuance.ca_attempts)
 		next = next_ca(w->is->cfg, ca);
 	log_warn("msg=\"acme order failed\" hostname=%s ca=%s failures=%lld%s%s detail=\"%s\"",
@@ -63,11 +64,9 @@ static void ca_failure(struct pack_work *w, struct step_out *out, const char *ms
 			 next ? "; moving to certificate authority " : "", next ? next : "");
 	else
 		snprintf(shown, sizeof(shown), "%s", msg);
-	if (next) {
-		state_set_str(w->state, "ca", next);
+	if (next && pack_state_copy(w->state.ca, sizeof(w->state.ca), next) == 0)
 		failures = 0;
-	}
-	state_set_int(w->state, "ca_failures", failures);
+	w->state.ca_failures = failures;
 	order_restart(w, out, shown, retry_after_s);
 }
 
@@ -80,7 +79,7 @@ static void exchange_failed(struct pack_work *w, struct step_out *out, const str
 	struct acme_problem again;
 
 	if (acme_problem_is(p, "accountDoesNotExist")) {
-		if (acme_accounts_register_again(w->is, state_str(w->state, "ca"), &again) == 0)
+		if (acme_accounts_register_again(w->is, w->state.ca, &again) == 0)
 			order_restart(w, out, msg, -1);
 		else
 			step_fail_later(w, out, msg, again.retry_after_s);
@@ -94,7 +93,7 @@ static void exchange_failed(struct pack_work *w, struct step_out *out, const str
 static struct acme_client *client_of(struct pack_work *w, struct step_out *out)
 {
 	struct acme_problem p;
-	struct acme_client *c = acme_accounts_client(w->is, state_str(w->state, "ca"), &p);
+	struct acme_client *c = acme_accounts_client(w->is, w->state.ca, &p);
 
 	if (!c)
 		ca_failure(w, out, p.detail, p.retry_after_s);
@@ -108,20 +107,16 @@ static void problem_msg(const struct acme_problem *p, const char *what, char *ms
 
 /* ---- order --------------------------------------------------------------------------------- */
 
-/* The RFC 9773 certID of the certificate of KEY_TYPE that this renewal replaces, or NULL. */
-static const char *replaced_cert(struct pack_work *w, const char *key_type)
+/* The RFC 9773 certID of the certificate of TYPE that this renewal replaces, or NULL. */
+static const char *replaced_cert(struct pack_work *w, enum key_type type)
 {
-	return json_string_value(json_object_get(json_object_get(w->state, "replaces"), key_type));
+	return w->state.replaces[type][0] ? w->state.replaces[type] : NULL;
 }
 
-static int chal_seen(json_t *chals, const char *authz_url)
+static int chal_seen(const struct pack_state *st, const char *authz_url)
 {
-	size_t i;
-	json_t *ch;
-
-	json_array_foreach(chals, i, ch)
-	{
-		if (strcmp(json_string_value(json_object_get(ch, "authz")), authz_url) == 0)
+	for (size_t i = 0; i < st->n_chals; i++) {
+		if (strcmp(st->chals[i].authz, authz_url) == 0)
 			return 1;
 	}
 	return 0;
@@ -155,14 +150,15 @@ static int chal_pick(const struct pack_work *w, const struct acme_authz *az, cha
 	return -1;
 }
 
-/* Adds the challenge of AUTHZ_URL that the hostname's method needs to CHALS and RECORDS. 0, or
- * SE_EIO with MSG when the CA cannot be used for it (P filled when the CA said why). */
+/* Adds the challenge of AUTHZ_URL that the hostname's method needs to the state's challenges
+ * and to RECORDS. 0, or SE_EIO with MSG when the CA cannot be used for it (P filled when the CA
+ * said why). */
 static int chal_add(struct pack_work *w, struct acme_client *c, const char *authz_url,
-		    json_t *chals, json_t *records, struct acme_problem *p, char *msg,
-		    size_t msg_len)
+		    json_t *records, struct acme_problem *p, char *msg, size_t msg_len)
 {
 	char value[ACME_KEY_AUTHZ_MAX], name[300], type[16];
 	int cname = strcmp(w->subj.method, "cname") == 0;
+	struct pack_challenge *ch;
 	struct acme_authz az;
 	int k, rc;
 
@@ -170,6 +166,11 @@ static int chal_add(struct pack_work *w, struct acme_client *c, const char *auth
 	if (rc) {
 		problem_msg(p, "fetching an authorization", msg, msg_len);
 		return rc;
+	}
+	if (w->state.n_chals == PACK_STATE_MAX_CHALS) { /* orders of more names than ours */
+		snprintf(msg, msg_len, "the CA's orders have more authorizations than %d",
+			 PACK_STATE_MAX_CHALS);
+		return SE_EIO;
 	}
 	if (strcmp(az.status, "valid") == 0)
 		return 0;
@@ -208,45 +209,54 @@ static int chal_add(struct pack_work *w, struct acme_client *c, const char *auth
 		snprintf(msg, msg_len, "preparing the %s challenge: %s", type, se_strerror(rc));
 		return rc;
 	}
-	json_array_append_new(chals, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "authz", authz_url,
-					       "url", az.ch[k].url, "type", type, "name", name,
-					       "value", value, "accepted", 0));
+	ch = &w->state.chals[w->state.n_chals];
+	memset(ch, 0, sizeof(*ch));
+	if (pack_state_copy(ch->authz, sizeof(ch->authz), authz_url) ||
+	    pack_state_copy(ch->url, sizeof(ch->url), az.ch[k].url) ||
+	    pack_state_copy(ch->type, sizeof(ch->type), type) ||
+	    pack_state_copy(ch->name, sizeof(ch->name), name) ||
+	    pack_state_copy(ch->value, sizeof(ch->value), value)) {
+		snprintf(msg, msg_len, "the CA's %s challenge for %s does not fit", type,
+			 az.identifier);
+		return SE_EIO;
+	}
+	w->state.n_chals++;
 	return 0;
 }
 
-/* Creates the order of key type IDX, adding it to ORDERS and the challenges of its
- * authorizations not seen yet to CHALS and RECORDS. 0, or -1 with OUT saying what failed. */
-static int order_one(struct pack_work *w, struct acme_client *c, size_t idx, json_t *orders,
-		     json_t *chals, json_t *records, struct step_out *out)
+/* Creates the order of key type IDX, adding it to the state's orders, and the challenges of
+ * its authorizations not seen yet to the state and to RECORDS. 0, or -1 with OUT saying what
+ * failed. */
+static int order_one(struct pack_work *w, struct acme_client *c, size_t idx, json_t *records,
+		     struct step_out *out)
 {
 	const char *names[2] = {w->names[0], w->names[1]};
-	json_t *az = json_array();
+	struct pack_order *ord = &w->state.orders[idx];
 	struct acme_problem p;
 	struct acme_order o;
 	char msg[700] = "";
 
-	if (!az)
-		return -1;
 	if (acme_order_create(c, names, w->n_names, replaced_cert(w, key_types[idx]), &o, &p)) {
 		/* RFC 9773: a CA refusing the "replaces" field gets the order again without it. */
-		json_object_del(w->state, "replaces");
+		memset(w->state.replaces, 0, sizeof(w->state.replaces));
 		problem_msg(&p, "creating the order", msg, sizeof(msg));
 		exchange_failed(w, out, &p, msg, 1);
-		json_decref(az);
 		return -1;
 	}
+	memset(ord, 0, sizeof(*ord));
+	ord->key = key_types[idx];
+	memcpy(ord->url, o.url, sizeof(ord->url));
+	memcpy(ord->finalize, o.finalize, sizeof(ord->finalize));
 	for (size_t a = 0; a < o.n_authz; a++) {
-		json_array_append_new(az, json_string(o.authz[a]));
-		if (!chal_seen(chals, o.authz[a]) &&
-		    chal_add(w, c, o.authz[a], chals, records, &p, msg, sizeof(msg))) {
+		memcpy(ord->authz[a], o.authz[a], sizeof(ord->authz[a]));
+		if (!chal_seen(&w->state, o.authz[a]) &&
+		    chal_add(w, c, o.authz[a], records, &p, msg, sizeof(msg))) {
 			exchange_failed(w, out, &p, msg, 1);
-			json_decref(az);
 			return -1;
 		}
 	}
-	json_array_append_new(orders,
-			      json_pack("{s:s, s:s, s:s, s:o, s:b}", "key", key_types[idx], "url",
-					o.url, "finalize", o.finalize, "authz", az, "stored", 0));
+	ord->n_authz = o.n_authz;
+	w->state.n_orders = idx + 1;
 	return 0;
 }
 
@@ -261,56 +271,51 @@ static int order_one(struct pack_work *w, struct acme_client *c, size_t idx, jso
  * bytes that DNS clients without TCP fallback (Pebble's among them) cannot read. */
 static int order_step(struct pack_work *w, struct step_out *out)
 {
-	json_t *orders = json_object_get(w->state, "orders");
-	json_t *chals = json_array(), *records = json_array();
+	struct pack_state *st = &w->state;
+	json_t *records = json_array();
 	struct acme_client *c = client_of(w, out);
-	size_t idx = json_array_size(orders), last;
+	size_t idx = st->n_orders, last;
 	int rc = 0;
 
-	if (!c || !chals || !records)
+	if (!c || !records)
 		goto out;
-	if (!orders) {
-		orders = json_array();
-		json_object_set_new(w->state, "orders", orders);
-	}
 	if (idx >= ISSUER_MAX_ORDERS) { /* every order made: finish the last one */
-		step_set(w, PACK_STEP_FINALIZE);
+		st->step = PACK_STEP_FINALIZE;
 		out->next = STEP_NOW;
 		goto out;
 	}
+	/* This step's challenges replace the last one's (those are answered, or given up). */
+	st->n_chals = 0;
 	last = dns01_method(w) && w->n_names == 1 ? ISSUER_MAX_ORDERS : idx + 1;
 	for (size_t first = idx; idx < last; idx++) {
-		if (order_one(w, c, idx, orders, chals, records, out)) {
+		if (order_one(w, c, idx, records, out)) {
 			/* The orders this step made go too (unless a restart dropped them all):
-			 * their challenges were never saved, and the next step makes them together.
+			 * their challenges were never shown, and the next step makes them together.
 			 */
-			orders = json_object_get(w->state, "orders");
-			while (json_array_size(orders) > first)
-				json_array_remove(orders, json_array_size(orders) - 1);
+			if (st->n_orders > first)
+				st->n_orders = first;
 			goto out;
 		}
 	}
-	json_object_set(w->state, "chals", chals);
-	state_set_int(w->state, "tries", 0);
+	st->tries = 0;
 	out->next = STEP_NOW;
-	if (json_array_size(chals) == 0) { /* every authorization is already valid */
-		step_set(w, PACK_STEP_FINALIZE);
-		if (!state_int(w->state, "istart"))
-			state_set_int(w->state, "istart", time_now_us());
+	if (st->n_chals == 0) { /* every authorization is already valid */
+		st->step = PACK_STEP_FINALIZE;
+		if (!st->istart_us)
+			st->istart_us = time_now_us();
 		out->event = PACK_EV_VALIDATED;
 		goto out;
 	}
-	if (!state_int(w->state, "vstart"))
-		state_set_int(w->state, "vstart", time_now_us());
-	json_object_set_new(w->state, "records_written", json_true());
-	step_set(w, PACK_STEP_PREFLIGHT);
+	if (!st->vstart_us)
+		st->vstart_us = time_now_us();
+	st->records_written = 1;
+	st->step = PACK_STEP_PREFLIGHT;
 	out->records = dcv_records_dump(records);
 	records = NULL;
 	out->event = PACK_EV_RECORDS_SHOWN;
 	if (!out->records)
 		rc = SE_ENOMEM;
 out:
-	json_decref(chals);
 	json_decref(records);
 	return rc;
 }
@@ -319,38 +324,34 @@ out:
 
 /* Our own lookup of the TXT values the CA will look for at CH's name (all of them at once: one
  * name may carry the ECDSA and the RSA order's values). */
-static int txt_preflight(struct pack_work *w, json_t *chals, json_t *ch, char *msg, size_t len)
+static int txt_preflight(struct pack_work *w, const struct pack_challenge *ch, char *msg,
+			 size_t len)
 {
-	const char *name = json_string_value(json_object_get(ch, "name"));
-	const char *vals[ACME_MAX_AUTHZ * ISSUER_MAX_ORDERS];
-	size_t j, n = 0;
-	json_t *other;
+	const char *vals[PACK_STATE_MAX_CHALS];
+	size_t n = 0;
 
-	json_array_foreach(chals, j, other)
-	{
-		if (n < sizeof(vals) / sizeof(vals[0]) &&
-		    strcmp(json_string_value(json_object_get(other, "name")), name) == 0)
-			vals[n++] = json_string_value(json_object_get(other, "value"));
+	for (size_t j = 0; j < w->state.n_chals; j++) {
+		if (strcmp(w->state.chals[j].name, ch->name) == 0)
+			vals[n++] = w->state.chals[j].value;
 	}
-	return dcv_txt_check(w->is->cfg->dns.resolver, name, vals, n, msg, len);
+	return dcv_txt_check(w->is->cfg->dns.resolver, ch->name, vals, n, msg, len);
 }
 
 /* Our own fetch of the http-01 token, the way the CA will: from the edge's HTTP port at the
  * name's address (or wherever the provider placed it before the customer's CNAME moved). */
-static int http_preflight(struct pack_work *w, json_t *ch, char *msg, size_t len)
+static int http_preflight(struct pack_work *w, const struct pack_challenge *ch, char *msg,
+			  size_t len)
 {
-	const char *authz = json_string_value(json_object_get(ch, "value"));
 	char token[256];
 
-	snprintf(token, sizeof(token), "%.*s", (int)strcspn(authz, "."), authz);
-	return dcv_http_check(w->is->cfg, json_string_value(json_object_get(ch, "name")), token,
-			      authz, msg, len);
+	snprintf(token, sizeof(token), "%.*s", (int)strcspn(ch->value, "."), ch->value);
+	return dcv_http_check(w->is->cfg, ch->name, token, ch->value, msg, len);
 }
 
 /* The CAA issuer domains of the pack's CA: configured, else from its directory. */
 static void caa_identities_of(struct pack_work *w, struct acme_client *c, char *out, size_t len)
 {
-	const char *ca = state_str(w->state, "ca");
+	const char *ca = w->state.ca;
 	struct acme_problem p;
 
 	out[0] = '\0';
@@ -365,25 +366,21 @@ static void caa_identities_of(struct pack_work *w, struct acme_client *c, char *
  * validation_errors says what is missing (tls-alpn-01 is answered by this edge itself). */
 static int preflight_step(struct pack_work *w, struct step_out *out)
 {
-	json_t *chals = json_object_get(w->state, "chals");
 	const char *names[2] = {w->names[0], w->names[1]};
 	struct acme_client *c;
 	char msg[600], caa[256];
-	size_t i;
-	json_t *ch;
 
 	if (strcmp(w->subj.method, "cname") == 0 && dcv_cname_check(w, msg, sizeof(msg))) {
 		step_fail_later(w, out, msg, -1);
 		return 0;
 	}
-	json_array_foreach(chals, i, ch)
-	{
-		const char *type = json_string_value(json_object_get(ch, "type"));
+	for (size_t i = 0; i < w->state.n_chals; i++) {
+		const struct pack_challenge *ch = &w->state.chals[i];
 		int rc = 0;
 
-		if (strcmp(type, "dns-01") == 0)
-			rc = txt_preflight(w, chals, ch, msg, sizeof(msg));
-		else if (strcmp(type, "http-01") == 0)
+		if (strcmp(ch->type, "dns-01") == 0)
+			rc = txt_preflight(w, ch, msg, sizeof(msg));
+		else if (strcmp(ch->type, "http-01") == 0)
 			rc = http_preflight(w, ch, msg, sizeof(msg));
 		if (rc) {
 			step_fail_later(w, out, msg, -1);
@@ -399,8 +396,8 @@ static int preflight_step(struct pack_work *w, struct step_out *out)
 		step_fail_later(w, out, msg, -1);
 		return 0;
 	}
-	step_set(w, PACK_STEP_ACCEPT);
-	state_set_int(w->state, "tries", 0);
+	w->state.step = PACK_STEP_ACCEPT;
+	w->state.tries = 0;
 	out->errors = strdup("");
 	out->next = STEP_NOW;
 	return out->errors ? 0 : SE_ENOMEM;
@@ -408,31 +405,28 @@ static int preflight_step(struct pack_work *w, struct step_out *out)
 
 static int accept_step(struct pack_work *w, struct step_out *out)
 {
-	json_t *chals = json_object_get(w->state, "chals");
 	struct acme_client *c = client_of(w, out);
 	struct acme_problem p;
 	char msg[700];
-	size_t i;
-	json_t *ch;
 
 	if (!c)
 		return 0;
-	json_array_foreach(chals, i, ch)
-	{
-		if (json_is_true(json_object_get(ch, "accepted")))
+	for (size_t i = 0; i < w->state.n_chals; i++) {
+		struct pack_challenge *ch = &w->state.chals[i];
+
+		if (ch->accepted)
 			continue;
-		if (acme_challenge_accept(c, json_string_value(json_object_get(ch, "url")), NULL,
-					  &p)) {
+		if (acme_challenge_accept(c, ch->url, NULL, &p)) {
 			problem_msg(&p, "asking the CA to validate", msg, sizeof(msg));
 			exchange_failed(w, out, &p, msg, 0);
 			return 0;
 		}
-		json_object_set_new(ch, "accepted", json_true());
+		ch->accepted = 1;
 		log_info("msg=\"challenge accepted\" hostname=%s type=%s ca=%s", w->subj.hostname,
-			 json_string_value(json_object_get(ch, "type")), state_str(w->state, "ca"));
+			 ch->type, w->state.ca);
 	}
-	step_set(w, PACK_STEP_POLL);
-	state_set_int(w->state, "tries", 0);
+	w->state.step = PACK_STEP_POLL;
+	w->state.tries = 0;
 	out->next = STEP_LATER;
 	out->delay_us = 100000;
 	out->hold = 1;
@@ -441,21 +435,17 @@ static int accept_step(struct pack_work *w, struct step_out *out)
 
 static int poll_step(struct pack_work *w, struct step_out *out)
 {
-	json_t *chals = json_object_get(w->state, "chals");
 	struct acme_client *c = client_of(w, out);
 	int64_t retry_after = -1;
 	struct acme_problem p;
 	struct acme_authz az;
 	int waiting = 0;
 	char msg[800];
-	size_t i;
-	json_t *ch;
 
 	if (!c)
 		return 0;
-	json_array_foreach(chals, i, ch)
-	{
-		if (acme_authz_fetch(c, json_string_value(json_object_get(ch, "authz")), &az, &p)) {
+	for (size_t i = 0; i < w->state.n_chals; i++) {
+		if (acme_authz_fetch(c, w->state.chals[i].authz, &az, &p)) {
 			problem_msg(&p, "polling an authorization", msg, sizeof(msg));
 			exchange_failed(w, out, &p, msg, 0);
 			return 0;
@@ -479,19 +469,18 @@ static int poll_step(struct pack_work *w, struct step_out *out)
 			retry_after = az.retry_after_s;
 	}
 	if (waiting) {
-		int tries = (int)state_int(w->state, "tries");
+		int tries = (int)w->state.tries++;
 
-		state_set_int(w->state, "tries", tries + 1);
 		out->next = STEP_LATER;
 		out->delay_us = retry_after > 0 ? retry_after * 1000000
 						: step_backoff_us(tries, 100000, 5000000);
 		out->hold = 1;
 		return 0;
 	}
-	step_set(w, PACK_STEP_FINALIZE);
-	state_set_int(w->state, "istart", time_now_us());
-	state_set_int(w->state, "tries", 0);
-	state_set_str(w->state, "last_problem", "");
+	w->state.step = PACK_STEP_FINALIZE;
+	w->state.istart_us = time_now_us();
+	w->state.tries = 0;
+	w->state.last_problem[0] = '\0';
 	out->event = PACK_EV_VALIDATED;
 	out->errors = strdup("");
 	out->next = STEP_NOW;
@@ -500,7 +489,7 @@ static int poll_step(struct pack_work *w, struct step_out *out)
 
 /* ---- finalize and download ----------------------------------------------------------------- */
 
-static int finalize_order(struct pack_work *w, struct acme_client *c, json_t *ord,
+static int finalize_order(struct pack_work *w, struct acme_client *c, const struct pack_order *ord,
 			  struct acme_order *o, struct acme_problem *p)
 {
 	const char *names[2] = {w->names[0], w->names[1]};
@@ -509,7 +498,7 @@ static int finalize_order(struct pack_work *w, struct acme_client *c, json_t *or
 	EVP_PKEY *key = NULL;
 	int rc;
 
-	rc = pack_key_load(w, json_string_value(json_object_get(ord, "key")), &key);
+	rc = pack_key_load(w, ord->key, &key);
 	if (rc == 0)
 		rc = keys_build_csr(key, names, w->n_names, NULL, &csr, &len);
 	if (rc == 0)
@@ -519,7 +508,7 @@ static int finalize_order(struct pack_work *w, struct acme_client *c, json_t *or
 	return rc;
 }
 
-static int download(struct pack_work *w, struct acme_client *c, json_t *ord,
+static int download(struct pack_work *w, struct acme_client *c, struct pack_order *ord,
 		    const struct acme_order *o, struct acme_problem *p)
 {
 	unsigned char **ders = NULL, *chain = NULL;
@@ -537,10 +526,9 @@ static int download(struct pack_work *w, struct acme_client *c, json_t *ord,
 	for (size_t i = 1, off = 0; rc == 0 && i < count; off += lens[i], i++)
 		memcpy(chain + off, ders[i], lens[i]);
 	if (rc == 0)
-		rc = pack_cert_store(w, json_string_value(json_object_get(ord, "key")), ders[0],
-				     lens[0], chain, chain_len);
+		rc = pack_cert_store(w, ord->key, ders[0], lens[0], chain, chain_len);
 	if (rc == 0)
-		json_object_set_new(ord, "stored", json_true());
+		ord->stored = 1;
 	free(chain);
 	cert_chain_free(ders, lens, count);
 	free(pem);
@@ -549,7 +537,7 @@ static int download(struct pack_work *w, struct acme_client *c, json_t *ord,
 
 /* One order towards its certificate. 1 when it is stored, 0 when it needs more time, < 0 when
  * the step failed (OUT says how). */
-static int order_advance(struct pack_work *w, struct acme_client *c, json_t *ord,
+static int order_advance(struct pack_work *w, struct acme_client *c, struct pack_order *ord,
 			 struct step_out *out)
 {
 	struct acme_problem p;
@@ -557,9 +545,9 @@ static int order_advance(struct pack_work *w, struct acme_client *c, json_t *ord
 	char msg[800];
 	int rc;
 
-	if (json_is_true(json_object_get(ord, "stored")))
+	if (ord->stored)
 		return 1;
-	rc = acme_order_fetch(c, json_string_value(json_object_get(ord, "url")), &o, &p);
+	rc = acme_order_fetch(c, ord->url, &o, &p);
 	if (rc == 0 && strcmp(o.status, "ready") == 0)
 		rc = finalize_order(w, c, ord, &o, &p);
 	if (rc == 0 && strcmp(o.status, "valid") == 0 && o.certificate[0]) {
@@ -588,17 +576,13 @@ static int order_advance(struct pack_work *w, struct acme_client *c, json_t *ord
 
 static int finalize_step(struct pack_work *w, struct step_out *out)
 {
-	json_t *orders = json_object_get(w->state, "orders");
 	struct acme_client *c = client_of(w, out);
 	int all = 1;
-	size_t i;
-	json_t *ord;
 
 	if (!c)
 		return 0;
-	json_array_foreach(orders, i, ord)
-	{
-		int r = order_advance(w, c, ord, out);
+	for (size_t i = 0; i < w->state.n_orders; i++) {
+		int r = order_advance(w, c, &w->state.orders[i], out);
 
 		if (r < 0)
 			return 0;
@@ -606,8 +590,8 @@ static int finalize_step(struct pack_work *w, struct step_out *out)
 	}
 	if (!all)
 		return 0;
-	if (json_array_size(orders) < ISSUER_MAX_ORDERS) {
-		step_set(w, PACK_STEP_ORDER);
+	if (w->state.n_orders < ISSUER_MAX_ORDERS) {
+		w->state.step = PACK_STEP_ORDER;
 		out->next = STEP_NOW;
 		return 0;
 	}
@@ -615,7 +599,7 @@ static int finalize_step(struct pack_work *w, struct step_out *out)
 	store_challenge_delete_pack(w->is->st, w->subj.pack_id);
 	dcv_cname_withdraw(w);
 	log_info("msg=\"certificates issued\" hostname=%s pack=%s ca=%s", w->subj.hostname,
-		 w->subj.pack_id, state_str(w->state, "ca"));
+		 w->subj.pack_id, w->state.ca);
 	return 0;
 }
 
@@ -629,7 +613,7 @@ int issue_acme_step(struct pack_work *w, struct step_out *out)
 	}
 	if (strcmp(w->subj.method, "cname") == 0 && dcv_cname_unavailable(w, out))
 		return 0;
-	switch (step_get(w)) {
+	switch (w->state.step) {
 	case PACK_STEP_PREFLIGHT:
 		return preflight_step(w, out);
 	case PACK_STEP_ACCEPT:

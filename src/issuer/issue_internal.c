@@ -34,8 +34,8 @@ static int prepare(struct pack_work *w, struct step_out *out)
 		json_decref(records);
 		return dcv_email_prepare(w, out);
 	}
-	if (state_str(w->state, "dcv_value")[0])
-		snprintf(value, sizeof(value), "%s", state_str(w->state, "dcv_value"));
+	if (w->state.dcv_value[0])
+		snprintf(value, sizeof(value), "%s", w->state.dcv_value);
 	else if ((rc = ids_hex32(value)) != 0)
 		goto out;
 	if (strcmp(w->subj.method, "txt") == 0) {
@@ -67,11 +67,11 @@ static int prepare(struct pack_work *w, struct step_out *out)
 				-1);
 		return 0;
 	}
-	state_set_str(w->state, "dcv_value", value);
-	step_set(w, PACK_STEP_CHECK);
-	state_set_int(w->state, "vstart", time_now_us());
-	state_set_int(w->state, "tries", 0);
-	json_object_set_new(w->state, "records_written", json_true());
+	snprintf(w->state.dcv_value, sizeof(w->state.dcv_value), "%s", value);
+	w->state.step = PACK_STEP_CHECK;
+	w->state.vstart_us = time_now_us();
+	w->state.tries = 0;
+	w->state.records_written = 1;
 	out->records = dcv_records_dump(records);
 	records = NULL;
 	out->errors = strdup("");
@@ -85,7 +85,7 @@ out:
 
 static int check(struct pack_work *w, struct step_out *out)
 {
-	const char *value = state_str(w->state, "dcv_value");
+	const char *value = w->state.dcv_value;
 	char name[300], msg[700], body[120];
 	int rc;
 
@@ -108,17 +108,17 @@ static int check(struct pack_work *w, struct step_out *out)
 		step_fail_later(w, out, msg, -1);
 		return 0;
 	}
-	step_set(w, PACK_STEP_ISSUE);
-	state_set_int(w->state, "istart", time_now_us());
-	state_set_int(w->state, "tries", 0);
-	state_set_str(w->state, "last_problem", "");
+	w->state.step = PACK_STEP_ISSUE;
+	w->state.istart_us = time_now_us();
+	w->state.tries = 0;
+	w->state.last_problem[0] = '\0';
 	out->errors = strdup("");
 	out->event = PACK_EV_VALIDATED;
 	out->next = STEP_NOW;
 	return out->errors ? 0 : SE_ENOMEM;
 }
 
-static int issue_one(struct pack_work *w, const char *type)
+static int issue_one(struct pack_work *w, enum key_type type)
 {
 	const char *names[2] = {w->names[0], w->names[1]};
 	const unsigned char *chain;
@@ -150,10 +150,10 @@ static int issue_one(struct pack_work *w, const char *type)
 
 static int issue(struct pack_work *w, struct step_out *out)
 {
-	int rc = issue_one(w, "ecdsa");
+	int rc = issue_one(w, KEY_ECDSA_P256);
 
 	if (rc == 0)
-		rc = issue_one(w, "rsa");
+		rc = issue_one(w, KEY_RSA_2048);
 	if (rc)
 		return rc;
 	renewal_schedule(w, out);
@@ -165,7 +165,7 @@ static int issue(struct pack_work *w, struct step_out *out)
 
 int issue_internal_step(struct pack_work *w, struct step_out *out)
 {
-	switch (step_get(w)) {
+	switch (w->state.step) {
 	case PACK_STEP_ORDER:
 		return prepare(w, out);
 	case PACK_STEP_MAIL:
@@ -176,7 +176,7 @@ int issue_internal_step(struct pack_work *w, struct step_out *out)
 		return issue(w, out);
 	default:
 		/* A state from an ACME CA after a fallback to internal: start this CA's way. */
-		step_set(w, PACK_STEP_ORDER);
+		w->state.step = PACK_STEP_ORDER;
 		out->next = STEP_NOW;
 		return 0;
 	}

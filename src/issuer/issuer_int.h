@@ -10,6 +10,7 @@
 
 #include "acme/acme.h"
 #include "ca/ca.h"
+#include "issuer/pack_state.h"
 #include "lib/config.h"
 #include "lib/keys.h"
 #include "lib/secretbox.h"
@@ -21,7 +22,7 @@
 #define ISSUER_STEP_BUDGET_US (10LL * 1000000) /* chain steps within one lease this long */
 /* Waits up to this long (polling a CA) happen inside the lease. */
 #define ISSUER_SHORT_WAIT_US 500000
-#define ISSUER_MAX_ORDERS    2 /* one per key type */
+#define ISSUER_MAX_ORDERS    PACK_STATE_MAX_ORDERS
 
 /* One configured ACME CA: its client is made on first use (account key created or unsealed,
  * account registered) and then shared by every worker. */
@@ -63,19 +64,20 @@ struct step_out {
 	enum pack_event event; /* how the pack's status moves; PACK_EV_NONE: it stays */
 	char *records;         /* malloc'd JSON array text, or NULL: unchanged */
 	const char *issued_by; /* the CA the stored certificates came from; NULL: unchanged */
-	char *errors; /* malloc'd JSON array text, "" (malloc'd) clears, NULL unchanged */
+	char *errors;          /* malloc'd JSON array text, "" (malloc'd) clears, NULL unchanged */
 	enum step_next next;
 	int64_t delay_us;
 	int hold; /* STEP_LATER: wait inside the lease (short CA polls) instead of releasing it */
 	char last_error[256];
 };
 
-/* One leased job: the pack's subject and its state document (owned, edited by the steps). */
+/* One leased job: the pack's subject and its saved state (edited by the steps, written with
+ * each). */
 struct pack_work {
 	struct issuer *is;
 	struct store_job job;
 	struct store_issuance_subject subj;
-	json_t *state;
+	struct pack_state state;
 	char names[2][260]; /* names of the certificate: the host, maybe "*.host" */
 	size_t n_names;
 	int64_t ownership_retry_us; /* > 0: ownership still pending, look again this soon */
@@ -86,32 +88,6 @@ struct pack_work {
 /* Advances the hostname job JOB (leased by the caller) as far as it can go now. */
 void pack_machine_run(struct issuer *is, const struct store_job *job);
 
-/* Where a pack is in its issuance, saved as "step" in its state document by name. */
-enum pack_step {
-	PACK_STEP_KEYS,      /* make the pack's keys */
-	PACK_STEP_ORDER,     /* ACME: make the orders; internal CA: show the records */
-	PACK_STEP_PREFLIGHT, /* ACME: look for the records ourselves first */
-	PACK_STEP_ACCEPT,    /* ACME: ask the CA to validate */
-	PACK_STEP_POLL,      /* ACME: wait for the authorizations */
-	PACK_STEP_FINALIZE,  /* ACME: finalize and download */
-	PACK_STEP_MAIL,      /* email DCV: mail the approval link */
-	PACK_STEP_CHECK,     /* internal CA: check the record or the approval */
-	PACK_STEP_ISSUE,     /* internal CA: sign */
-	PACK_STEP_DONE,      /* issued: wait for the renewal */
-	PACK_STEP_TIMED_OUT, /* gave up: a PATCH starts over */
-};
-
-/* The step W's state names; a state naming no known step (written by a newer or broken
- * program) reads as PACK_STEP_KEYS, a fresh start. */
-enum pack_step step_get(const struct pack_work *w);
-void step_set(struct pack_work *w, enum pack_step step);
-const char *step_name(enum pack_step step);
-
-/* Helpers the steps share. */
-const char *state_str(json_t *state, const char *key);
-int64_t state_int(json_t *state, const char *key);
-void state_set_str(json_t *state, const char *key, const char *value);
-void state_set_int(json_t *state, const char *key, int64_t value);
 /* OUT->errors = [{"message": MSG}] and a LATER retry with backoff (honouring RETRY_AFTER_S when
  * >= 0); MSG must hold no secret. */
 void step_fail_later(struct pack_work *w, struct step_out *out, const char *msg,
@@ -122,10 +98,10 @@ int64_t step_backoff_us(int tries, int64_t base_us, int64_t cap_us);
 /* ---- pack_keys.c: ECDSA + RSA keys of a pack, generated and sealed once -------------------- */
 
 int pack_keys_step(struct pack_work *w, struct step_out *out);
-/* The key of TYPE ("ecdsa"/"rsa") of the pack, unsealed; caller frees with EVP_PKEY_free. */
-int pack_key_load(struct pack_work *w, const char *type, EVP_PKEY **out);
+/* The key of TYPE of the pack, unsealed; caller frees with EVP_PKEY_free. */
+int pack_key_load(struct pack_work *w, enum key_type type, EVP_PKEY **out);
 /* Stores LEAF (+ CHAIN, DER certificates back to back) as the pack's certificate of TYPE. */
-int pack_cert_store(struct pack_work *w, const char *type, const unsigned char *leaf,
+int pack_cert_store(struct pack_work *w, enum key_type type, const unsigned char *leaf,
 		    size_t leaf_len, const unsigned char *chain, size_t chain_len);
 
 /* ---- key_pool.c: RSA keys generated ahead of need, on idle CPU ---------------------------- */
@@ -165,10 +141,10 @@ int ownership_check(struct pack_work *w, char *msg, size_t msg_len);
 /* Runs the "pack_cleanup" job JOB (leased by the caller): deactivates the ACME authorizations
  * of a deleted pack, best effort, then finishes the job. */
 void pack_cleanup_run(struct issuer *is, const struct store_job *job);
-/* Deactivates, once and best effort, every ACME authorization that STATE (a pack's state
- * document) names: a pack restarted by a PATCH gives up the old attempt's before it orders
+/* Deactivates, once and best effort, every ACME authorization that STATE (a pack's saved
+ * state) names: a pack restarted by a PATCH gives up the old attempt's before it orders
  * again. 0, or SE_EIO when the CA did not answer for some. */
-int pack_authz_deactivate(struct issuer *is, const char *pack_id, json_t *state);
+int pack_authz_deactivate(struct issuer *is, const char *pack_id, const struct pack_state *state);
 
 /* ---- renewal.c ----------------------------------------------------------------------------- */
 
@@ -188,14 +164,15 @@ void renewal_failed(struct pack_work *w, struct step_out *out);
 /* A time in [START_US, END_US) drawn from RAND (uniformly for a uniform RAND). */
 int64_t renewal_ari_pick(int64_t start_us, int64_t end_us, uint64_t rand);
 /* After issuance: when to first ask the pack's CA for renewal information (never for the
- * internal CA). Sets state "ari_check_at". */
+ * internal CA). Sets the state's ari_check_at_us. */
 void renewal_ari_schedule(struct pack_work *w);
-/* When the check is due, asks the CA and moves state "renew_at" into its window; a CA without
- * renewalInfo is not asked again. Never fails: problems are logged and retried later. */
+/* When the check is due, asks the CA and moves the state's renew_at_us into its window; a CA
+ * without renewalInfo is not asked again. Never fails: problems are logged and retried later. */
 void renewal_ari_check(struct pack_work *w);
-/* At the start of a renewal: FRESH's "replaces" = {key type: certID} of the pack's current
- * certificates, named in the new orders (RFC 9773 §5), when the CA offers renewalInfo. */
-int renewal_ari_replaces(struct pack_work *w, json_t *fresh);
+/* At the start of a renewal: FRESH's replaces = the certIDs of the pack's current
+ * certificates, by key type, named in the new orders (RFC 9773 §5), when the CA offers
+ * renewalInfo. */
+int renewal_ari_replaces(struct pack_work *w, struct pack_state *fresh);
 
 /* ---- acme_accounts.c ----------------------------------------------------------------------- */
 
@@ -247,8 +224,8 @@ void dcv_channel_wait(void *channel, int *done);
  * IDENTITIES (comma-separated CAA issuer domains; "" skips the check) issue; SE_EPERM with MSG
  * saying which record to add, or SE_EIO with MSG when a lookup fails. Blocks a few seconds at
  * most. */
-int dcv_caa_check(const char *resolver, const char *const *names, size_t n,
-		  const char *identities, char *msg, size_t msg_len);
+int dcv_caa_check(const char *resolver, const char *const *names, size_t n, const char *identities,
+		  char *msg, size_t msg_len);
 /* 0 when every value of EXPECTED (N) is among NAME's TXT records; otherwise SE_ENOTFOUND or
  * SE_EIO with MSG a sentence for validation_errors. */
 int dcv_txt_check(const char *resolver, const char *name, const char *const *expected, size_t n,
@@ -262,14 +239,13 @@ void dcv_cname_target(const struct pack_work *w, char *out, size_t len);
 int dcv_cname_unavailable(struct pack_work *w, struct step_out *out);
 /* Publishes VALUE (a dns-01 TXT value for IDENTIFIER) under the pack's label and adds the
  * {cname, cname_target} record to RECORDS unless it is there already. 0 or SE_E*. */
-int dcv_cname_add(struct pack_work *w, const char *identifier, const char *value,
-		  json_t *records);
+int dcv_cname_add(struct pack_work *w, const char *identifier, const char *value, json_t *records);
 /* Withdraws every value the pack published (it is issued). */
 void dcv_cname_withdraw(struct pack_work *w);
 /* NAME's CNAME target at RESOLVER into OUT ("" when none), the answer parsed with ldns.
  * SE_EIO (SE_ECONFIG for a bad RESOLVER) with DETAIL when no answer came. */
-int dcv_cname_lookup(const char *resolver, const char *name, char *out, size_t len,
-		     char *detail, size_t detail_len);
+int dcv_cname_lookup(const char *resolver, const char *name, char *out, size_t len, char *detail,
+		     size_t detail_len);
 /* 1 when A and B are the same DNS name (case-insensitive, a final dot ignored). */
 int dcv_same_name(const char *a, const char *b);
 /* 0 when _acme-challenge.<host> CNAMEs to the target at dns.resolver; otherwise SE_ENOTFOUND

@@ -17,100 +17,83 @@
 #define CLEANUP_ATTEMPTS 5
 #define CLEANUP_RETRY_US (60LL * 1000000)
 
-/* Adds URL to URLS unless it is there already (the RSA order usually reuses the ECDSA order's
- * authorizations). */
-static void add_unique(json_t *urls, json_t *url)
-{
-	size_t i;
-	json_t *u;
+#define MAX_AUTHZ_URLS (PACK_STATE_MAX_ORDERS * ACME_MAX_AUTHZ + PACK_STATE_MAX_CHALS)
 
-	if (!json_is_string(url))
-		return;
-	json_array_foreach(urls, i, u)
-	{
-		if (json_equal(u, url))
+/* Adds URL to URLS (N of them) unless it is there already (the RSA order usually reuses the
+ * ECDSA order's authorizations). */
+static void add_unique(const char **urls, size_t *n, const char *url)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp(urls[i], url) == 0)
 			return;
 	}
-	json_array_append(urls, url);
+	if (url[0] && *n < MAX_AUTHZ_URLS)
+		urls[(*n)++] = url;
 }
 
-/* Every authorization URL the state names: its orders' and its challenges'. */
-static json_t *authz_urls(json_t *state)
+/* Every authorization URL the state names, its orders' and its challenges', into URLS
+ * (borrowed from STATE); how many. */
+static size_t authz_urls(const struct pack_state *state, const char **urls)
 {
-	json_t *urls = json_array(), *ord, *url, *ch;
-	size_t i, j;
+	size_t n = 0;
 
-	if (!urls)
-		return NULL;
-	json_array_foreach(json_object_get(state, "orders"), i, ord)
-	{
-		json_array_foreach(json_object_get(ord, "authz"), j, url)
-		{
-			add_unique(urls, url);
-		}
+	for (size_t i = 0; i < state->n_orders; i++) {
+		for (size_t j = 0; j < state->orders[i].n_authz; j++)
+			add_unique(urls, &n, state->orders[i].authz[j]);
 	}
-	json_array_foreach(json_object_get(state, "chals"), i, ch)
-	{
-		add_unique(urls, json_object_get(ch, "authz"));
-	}
-	return urls;
+	for (size_t i = 0; i < state->n_chals; i++)
+		add_unique(urls, &n, state->chals[i].authz);
+	return n;
 }
 
-int pack_authz_deactivate(struct issuer *is, const char *pack_id, json_t *state)
+int pack_authz_deactivate(struct issuer *is, const char *pack_id, const struct pack_state *state)
 {
-	const char *ca = state_str(state, "ca");
-	json_t *urls = NULL, *url;
+	const char *ca = state->ca, *urls[MAX_AUTHZ_URLS];
 	struct acme_problem p;
 	struct acme_client *c;
+	size_t n;
 	int rc = 0;
-	size_t i;
 
 	if (strcmp(ca, "internal") == 0 || !config_find_ca(is->cfg, ca))
 		return 0;
-	urls = authz_urls(state);
-	if (!urls || json_array_size(urls) == 0)
-		goto out;
+	n = authz_urls(state, urls);
+	if (n == 0)
+		return 0;
 	c = acme_accounts_client(is, ca, &p);
 	if (!c) {
 		log_warn("msg=\"authorization cleanup postponed\" pack=%s ca=%s detail=\"%s\"",
 			 pack_id, ca, p.detail);
-		rc = SE_EIO;
-		goto out;
+		return SE_EIO;
 	}
-	json_array_foreach(urls, i, url)
-	{
-		if (acme_authz_deactivate(c, json_string_value(url), &p) == 0) {
+	for (size_t i = 0; i < n; i++) {
+		if (acme_authz_deactivate(c, urls[i], &p) == 0) {
 			log_info("msg=\"authorization deactivated\" pack=%s ca=%s authz=%s",
-				 pack_id, ca, json_string_value(url));
+				 pack_id, ca, urls[i]);
 		} else if (p.status == 0 || p.status >= 500) {
 			rc = SE_EIO; /* no answer: ask again later */
 		} else { /* already deactivated, expired or unknown: nothing left to release */
 			log_info("msg=\"authorization not deactivated\" pack=%s ca=%s authz=%s "
 				 "detail=\"%s\"",
-				 pack_id, ca, json_string_value(url), p.detail);
+				 pack_id, ca, urls[i], p.detail);
 		}
 	}
-out:
-	json_decref(urls);
 	return rc;
 }
 
 void pack_cleanup_run(struct issuer *is, const struct store_job *job)
 {
+	struct pack_state *state = malloc(sizeof(*state));
 	char *payload = NULL;
-	json_t *state = NULL;
-	int rc;
+	int rc = state ? store_job_payload(is->st, job->id, &payload) : SE_ENOMEM;
 
-	rc = store_job_payload(is->st, job->id, &payload);
-	if (rc == 0)
-		state = json_loads(payload, 0, NULL);
-	if (state)
+	/* A state this version cannot read has nothing it could deactivate. */
+	if (rc == 0 && pack_state_load(payload, state) == 0)
 		rc = pack_authz_deactivate(is, job->subject_id, state);
 	if (rc == SE_EIO && job->attempts + 1 < CLEANUP_ATTEMPTS)
 		store_job_retry(is->st, job->id, job->lease_token, time_now_us() + CLEANUP_RETRY_US,
 				"the CA did not answer");
 	else
 		store_job_finish(is->st, job->id, job->lease_token);
-	json_decref(state);
+	free(state);
 	free(payload);
 }

@@ -13,7 +13,7 @@
 #include "lib/timeutil.h"
 #include "lib/x509_info.h"
 
-static int key_make(struct pack_work *w, enum key_type type, json_t *keys)
+static int key_make(struct pack_work *w, enum key_type type)
 {
 	unsigned char *sealed = NULL;
 	EVP_PKEY *pkey = NULL;
@@ -30,7 +30,7 @@ static int key_make(struct pack_work *w, enum key_type type, json_t *keys)
 		rc = store_private_key_put(w->is->st, id, w->subj.pack_id, keys_type_name(type),
 					   sealed, len);
 	if (rc == 0)
-		json_object_set_new(keys, keys_type_name(type), json_string(id));
+		memcpy(w->state.key_ids[type], id, sizeof(id));
 	free(sealed);
 	EVP_PKEY_free(pkey);
 	return rc;
@@ -38,64 +38,51 @@ static int key_make(struct pack_work *w, enum key_type type, json_t *keys)
 
 /* A pooled key when there is one (RSA generation is the slowest part of an issuance), else a new
  * one. */
-static int key_take_or_make(struct pack_work *w, enum key_type type, json_t *keys)
+static int key_take_or_make(struct pack_work *w, enum key_type type)
 {
 	char id[37];
 	int rc = key_pool_claim(w, type, id);
 
 	if (rc == SE_ENOTFOUND)
-		return key_make(w, type, keys);
+		return key_make(w, type);
 	if (rc == 0)
-		json_object_set_new(keys, keys_type_name(type), json_string(id));
+		memcpy(w->state.key_ids[type], id, sizeof(id));
 	return rc;
 }
 
 int pack_keys_step(struct pack_work *w, struct step_out *out)
 {
-	json_t *keys = json_object();
-	int rc;
+	int rc = key_make(w, KEY_ECDSA_P256);
 
-	if (!keys)
-		return SE_ENOMEM;
-	rc = key_make(w, KEY_ECDSA_P256, keys);
 	if (rc == 0)
-		rc = key_take_or_make(w, KEY_RSA_2048, keys);
-	if (rc) {
-		json_decref(keys);
+		rc = key_take_or_make(w, KEY_RSA_2048);
+	if (rc)
 		return rc;
-	}
-	json_object_set_new(w->state, "keys", keys);
-	step_set(w, PACK_STEP_ORDER);
+	w->state.step = PACK_STEP_ORDER;
 	out->next = STEP_NOW;
 	return 0;
 }
 
-int pack_key_load(struct pack_work *w, const char *type, EVP_PKEY **out)
+int pack_key_load(struct pack_work *w, enum key_type type, EVP_PKEY **out)
 {
-	json_t *keys = json_object_get(w->state, "keys");
-	const char *id = json_string_value(json_object_get(keys, type));
+	const char *id = w->state.key_ids[type];
 	unsigned char *sealed = NULL;
-	enum key_type kt;
 	size_t len = 0;
 	int rc;
 
 	*out = NULL;
-	if (!id)
+	if (!id[0])
 		return SE_ENOTFOUND;
-	rc = keys_type_parse(type, &kt);
+	rc = store_private_key_get(w->is->st, id, &sealed, &len);
 	if (rc == 0)
-		rc = store_private_key_get(w->is->st, id, &sealed, &len);
-	if (rc == 0)
-		rc = keys_unseal(w->is->box, kt, sealed, len, id, out);
+		rc = keys_unseal(w->is->box, type, sealed, len, id, out);
 	free(sealed);
 	return rc;
 }
 
-int pack_cert_store(struct pack_work *w, const char *type, const unsigned char *leaf,
+int pack_cert_store(struct pack_work *w, enum key_type type, const unsigned char *leaf,
 		    size_t leaf_len, const unsigned char *chain, size_t chain_len)
 {
-	json_t *keys = json_object_get(w->state, "keys");
-	const char *key_id = json_string_value(json_object_get(keys, type));
 	struct store_certificate c;
 	struct cert_info info;
 	int rc;
@@ -108,8 +95,8 @@ int pack_cert_store(struct pack_work *w, const char *type, const unsigned char *
 	if (rc)
 		goto out;
 	snprintf(c.pack_id, sizeof(c.pack_id), "%s", w->subj.pack_id);
-	snprintf(c.key_type, sizeof(c.key_type), "%s", type);
-	snprintf(c.private_key_id, sizeof(c.private_key_id), "%s", key_id ? key_id : "");
+	snprintf(c.key_type, sizeof(c.key_type), "%s", keys_type_name(type));
+	snprintf(c.private_key_id, sizeof(c.private_key_id), "%s", w->state.key_ids[type]);
 	snprintf(c.serial, sizeof(c.serial), "%s", info.serial);
 	c.leaf_der = (unsigned char *)leaf;
 	c.leaf_len = leaf_len;
@@ -119,9 +106,8 @@ int pack_cert_store(struct pack_work *w, const char *type, const unsigned char *
 	c.not_after_us = info.not_after_us;
 	c.created_at_us = time_now_us();
 	rc = store_certificate_put(w->is->st, &c);
-	if (rc == 0 && (state_int(w->state, "not_after") == 0 ||
-			info.not_after_us < state_int(w->state, "not_after")))
-		state_set_int(w->state, "not_after", info.not_after_us);
+	if (rc == 0 && (w->state.not_after_us == 0 || info.not_after_us < w->state.not_after_us))
+		w->state.not_after_us = info.not_after_us;
 out:
 	cert_info_dispose(&info);
 	return rc;

@@ -18,58 +18,6 @@
 #include "lib/log.h"
 #include "lib/timeutil.h"
 
-const char *state_str(json_t *state, const char *key)
-{
-	const char *v = json_string_value(json_object_get(state, key));
-
-	return v ? v : "";
-}
-
-int64_t state_int(json_t *state, const char *key)
-{
-	return (int64_t)json_integer_value(json_object_get(state, key));
-}
-
-void state_set_str(json_t *state, const char *key, const char *value)
-{
-	json_object_set_new(state, key, json_string(value));
-}
-
-void state_set_int(json_t *state, const char *key, int64_t value)
-{
-	json_object_set_new(state, key, json_integer((json_int_t)value));
-}
-
-static const char *const step_names[] = {
-    [PACK_STEP_KEYS] = "keys",           [PACK_STEP_ORDER] = "order",
-    [PACK_STEP_PREFLIGHT] = "preflight", [PACK_STEP_ACCEPT] = "accept",
-    [PACK_STEP_POLL] = "poll",           [PACK_STEP_FINALIZE] = "finalize",
-    [PACK_STEP_MAIL] = "mail",           [PACK_STEP_CHECK] = "check",
-    [PACK_STEP_ISSUE] = "issue",         [PACK_STEP_DONE] = "done",
-    [PACK_STEP_TIMED_OUT] = "timed_out",
-};
-
-const char *step_name(enum pack_step step)
-{
-	return step_names[step];
-}
-
-enum pack_step step_get(const struct pack_work *w)
-{
-	const char *name = state_str(w->state, "step");
-
-	for (size_t i = 0; i < sizeof(step_names) / sizeof(step_names[0]); i++) {
-		if (strcmp(name, step_names[i]) == 0)
-			return (enum pack_step)i;
-	}
-	return PACK_STEP_KEYS;
-}
-
-void step_set(struct pack_work *w, enum pack_step step)
-{
-	state_set_str(w->state, "step", step_names[step]);
-}
-
 int64_t step_backoff_us(int tries, int64_t base_us, int64_t cap_us)
 {
 	uint32_t r = 0;
@@ -96,15 +44,15 @@ static char *errors_json(const char *msg)
 void step_fail_later(struct pack_work *w, struct step_out *out, const char *msg,
 		     int64_t retry_after_s)
 {
-	int tries = (int)state_int(w->state, "tries");
+	int tries = (int)w->state.tries;
 	/* The lease is released while waiting (out->hold stays 0): a failed check frees its
 	 * worker for other packs. */
 	int64_t delay = step_backoff_us(tries, 250000, 60LL * 1000000);
 
 	if (retry_after_s >= 0 && retry_after_s * 1000000 > delay)
 		delay = retry_after_s * 1000000;
-	state_set_int(w->state, "tries", tries + 1);
-	state_set_str(w->state, "last_problem", msg);
+	w->state.tries = tries + 1;
+	snprintf(w->state.last_problem, sizeof(w->state.last_problem), "%s", msg);
 	free(out->errors);
 	out->errors = errors_json(msg);
 	out->next = STEP_LATER;
@@ -118,34 +66,30 @@ static void signature_of(const struct store_issuance_subject *s, char *out, size
 	snprintf(out, len, "%s|%s|%d", s->method, s->certificate_authority, s->wildcard);
 }
 
-static int state_load(struct pack_work *w)
+/* The pack's saved state, or a fresh start: a pack sent back to initializing after its records
+ * were shown (PATCH with a new method or a recheck of a timed-out pack) starts over, as does one
+ * whose settings changed, or whose state this version cannot read. */
+static void state_load(struct pack_work *w)
 {
+	struct pack_state *st = &w->state;
+	const char *ca = w->subj.certificate_authority[0] ? w->subj.certificate_authority
+							  : w->is->cfg->issuance.default_ca;
 	char sig[128];
-	json_t *st = NULL;
 
 	signature_of(&w->subj, sig, sizeof(sig));
-	if (w->subj.state_json)
-		st = json_loads(w->subj.state_json, 0, NULL);
-	/* A pack sent back to initializing after its records were shown (PATCH with a new method
-	 * or a recheck of a timed-out pack) starts over, as does one whose settings changed. */
-	if (st && (strcmp(state_str(st, "sig"), sig) != 0 ||
-		   (strcmp(w->subj.pack_status, "initializing") == 0 &&
-		    json_is_true(json_object_get(st, "records_written"))))) {
-		if (pack_authz_deactivate(w->is, w->subj.pack_id, st))
-			log_info("msg=\"old authorizations left to expire\" hostname=%s pack=%s",
-				 w->subj.hostname, w->subj.pack_id);
-		json_decref(st);
-		st = NULL;
-		store_challenge_delete_pack(w->is->st, w->subj.pack_id);
-		store_dns_records_delete_pack(w->is->st, w->subj.pack_id);
+	if (!w->subj.state_json || pack_state_load(w->subj.state_json, st) != 0) {
+		pack_state_init(st, sig, ca);
+		return;
 	}
-	if (!st) {
-		const char *ca = w->subj.certificate_authority[0] ? w->subj.certificate_authority
-								  : w->is->cfg->issuance.default_ca;
-		st = json_pack("{s:s, s:s, s:s}", "sig", sig, "step", "keys", "ca", ca);
-	}
-	w->state = st;
-	return st ? 0 : SE_ENOMEM;
+	if (strcmp(st->sig, sig) == 0 &&
+	    !(strcmp(w->subj.pack_status, "initializing") == 0 && st->records_written))
+		return;
+	if (pack_authz_deactivate(w->is, w->subj.pack_id, st))
+		log_info("msg=\"old authorizations left to expire\" hostname=%s pack=%s",
+			 w->subj.hostname, w->subj.pack_id);
+	store_challenge_delete_pack(w->is->st, w->subj.pack_id);
+	store_dns_records_delete_pack(w->is->st, w->subj.pack_id);
+	pack_state_init(st, sig, ca);
 }
 
 static void names_of(struct pack_work *w)
@@ -163,30 +107,28 @@ static void names_of(struct pack_work *w)
 /* 1 when the pack ran out of time in its current phase; OUT then says so. */
 static int timed_out(struct pack_work *w, struct step_out *out)
 {
-	enum pack_step step = step_get(w);
+	enum pack_step step = w->state.step;
 	int validating = step == PACK_STEP_PREFLIGHT || step == PACK_STEP_ACCEPT ||
 			 step == PACK_STEP_POLL || step == PACK_STEP_CHECK ||
 			 step == PACK_STEP_MAIL;
 	int issuing = step == PACK_STEP_FINALIZE || step == PACK_STEP_ISSUE;
 	const struct config *cfg = w->is->cfg;
 	int64_t now = time_now_us();
-	char msg[600];
+	char msg[sizeof(w->state.last_problem) + 64];
 
-	if (validating && state_int(w->state, "vstart") &&
-	    now - state_int(w->state, "vstart") > cfg->issuance.validation_timeout * 1000000) {
+	const char *problem = w->state.last_problem;
+
+	if (validating && w->state.vstart_us &&
+	    now - w->state.vstart_us > cfg->issuance.validation_timeout * 1000000) {
 		snprintf(msg, sizeof(msg), "validation timed out after %lld s: %s",
 			 (long long)cfg->issuance.validation_timeout,
-			 state_str(w->state, "last_problem")[0]
-			     ? state_str(w->state, "last_problem")
-			     : "the CA did not validate");
+			 problem[0] ? problem : "the CA did not validate");
 		out->event = PACK_EV_VALIDATION_TIMED_OUT;
-	} else if (issuing && state_int(w->state, "istart") &&
-		   now - state_int(w->state, "istart") > cfg->issuance.issuance_timeout * 1000000) {
+	} else if (issuing && w->state.istart_us &&
+		   now - w->state.istart_us > cfg->issuance.issuance_timeout * 1000000) {
 		snprintf(msg, sizeof(msg), "issuance timed out after %lld s: %s",
 			 (long long)cfg->issuance.issuance_timeout,
-			 state_str(w->state, "last_problem")[0]
-			     ? state_str(w->state, "last_problem")
-			     : "the CA did not issue");
+			 problem[0] ? problem : "the CA did not issue");
 		out->event = PACK_EV_ISSUANCE_TIMED_OUT;
 	} else {
 		return 0;
@@ -197,7 +139,7 @@ static int timed_out(struct pack_work *w, struct step_out *out)
 		return 1;
 	}
 	out->next = STEP_DONE;
-	step_set(w, PACK_STEP_TIMED_OUT);
+	w->state.step = PACK_STEP_TIMED_OUT;
 	log_info("msg=\"pack timed out\" hostname=%s pack=%s event=%s", w->subj.hostname,
 		 w->subj.pack_id, pack_event_name(out->event));
 	return 1;
@@ -207,7 +149,7 @@ static int step_run(struct pack_work *w, struct step_out *out)
 {
 	if (timed_out(w, out))
 		return 0;
-	switch (step_get(w)) {
+	switch (w->state.step) {
 	case PACK_STEP_KEYS:
 		return pack_keys_step(w, out);
 	case PACK_STEP_DONE:
@@ -218,7 +160,7 @@ static int step_run(struct pack_work *w, struct step_out *out)
 	default:
 		break;
 	}
-	if (strcmp(state_str(w->state, "ca"), "internal") == 0)
+	if (strcmp(w->state.ca, "internal") == 0)
 		return issue_internal_step(w, out);
 	return issue_acme_step(w, out);
 }
@@ -238,7 +180,7 @@ static int step_write(struct pack_work *w, struct step_out *out, int64_t t0)
 	    .last_error = out->last_error[0] ? out->last_error : NULL,
 	};
 	int64_t now = time_now_us();
-	char *state = json_dumps(w->state, JSON_COMPACT);
+	char *state = pack_state_dump(&w->state);
 	int rc;
 
 	if (!state)
@@ -352,7 +294,7 @@ void pack_machine_run(struct issuer *is, const struct store_job *job)
 		goto out;
 	}
 	if (rc == 0)
-		rc = state_load(&w);
+		state_load(&w);
 	if (rc) {
 		store_job_retry(is->st, job->id, job->lease_token,
 				t0 + step_backoff_us(job->attempts, 500000, 30000000),
@@ -371,13 +313,12 @@ void pack_machine_run(struct issuer *is, const struct store_job *job)
 
 			snprintf(msg, sizeof(msg), "internal error: %s", se_strerror(rc));
 			log_warn("msg=\"issuer step failed\" hostname=%s step=%s err=%s",
-				 w.subj.hostname, step_name(step_get(&w)), se_errname(rc));
+				 w.subj.hostname, pack_step_name(w.state.step), se_errname(rc));
 			step_fail_later(&w, &out, msg, -1);
 		}
 		go_on = step_write(&w, &out, t0);
 		out_dispose(&out);
 	}
 out:
-	json_decref(w.state);
 	store_issuance_subject_dispose(&w.subj);
 }

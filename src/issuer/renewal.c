@@ -21,7 +21,7 @@
 static int64_t renew_at(struct pack_work *w)
 {
 	int64_t before = w->is->cfg->issuance.renew_before * 1000000;
-	int64_t not_after = state_int(w->state, "not_after");
+	int64_t not_after = w->state.not_after_us;
 	uint32_t r = 0;
 
 	ids_random(&r, sizeof(r));
@@ -39,21 +39,21 @@ static void wait_until_us(struct step_out *out, int64_t when)
 /* Wakes the job at the renewal time, or earlier to ask the CA for its renewal window. */
 static void wait_renewal(struct pack_work *w, struct step_out *out)
 {
-	int64_t when = state_int(w->state, "renew_at");
-	int64_t check = state_int(w->state, "ari_check_at");
+	int64_t when = w->state.renew_at_us;
+	int64_t check = w->state.ari_check_at_us;
 
 	wait_until_us(out, check > 0 && check < when ? check : when);
 }
 
 void renewal_schedule(struct pack_work *w, struct step_out *out)
 {
-	step_set(w, PACK_STEP_DONE);
-	state_set_int(w->state, "renew_at", renew_at(w));
-	json_object_del(w->state, "renewal");
-	json_object_del(w->state, "replaces");
+	w->state.step = PACK_STEP_DONE;
+	w->state.renew_at_us = renew_at(w);
+	w->state.renewal = 0;
+	memset(w->state.replaces, 0, sizeof(w->state.replaces));
 	renewal_ari_schedule(w);
 	out->event = PACK_EV_ISSUED;
-	out->issued_by = state_str(w->state, "ca");
+	out->issued_by = w->state.ca;
 	free(out->errors);
 	out->errors = strdup("");
 	wait_renewal(w, out);
@@ -61,8 +61,8 @@ void renewal_schedule(struct pack_work *w, struct step_out *out)
 
 int renewal_step(struct pack_work *w, struct step_out *out)
 {
-	int64_t when = state_int(w->state, "renew_at");
-	json_t *fresh;
+	int64_t when = w->state.renew_at_us;
+	struct pack_state *fresh;
 	int rc;
 
 	if (!when) {
@@ -71,26 +71,26 @@ int renewal_step(struct pack_work *w, struct step_out *out)
 	}
 	if (time_now_us() < when) {
 		renewal_ari_check(w);
-		when = state_int(w->state, "renew_at");
+		when = w->state.renew_at_us;
 	}
 	if (time_now_us() < when) {
 		wait_renewal(w, out);
 		return 0;
 	}
-	fresh = json_pack("{s:s, s:s, s:s, s:b}", "sig", state_str(w->state, "sig"), "step", "keys",
-			  "ca", state_str(w->state, "ca"), "renewal", 1);
+	fresh = malloc(sizeof(*fresh)); /* a state is tens of kilobytes: not on the stack twice */
 	if (!fresh)
 		return SE_ENOMEM;
+	pack_state_init(fresh, w->state.sig, w->state.ca);
+	fresh->renewal = 1;
 	rc = renewal_ari_replaces(w, fresh);
 	if (rc) {
-		json_decref(fresh);
+		free(fresh);
 		return rc;
 	}
 	/* The internal CA asks for the same TXT value again, so a record left in place renews. */
-	if (state_str(w->state, "dcv_value")[0])
-		state_set_str(fresh, "dcv_value", state_str(w->state, "dcv_value"));
-	json_decref(w->state);
-	w->state = fresh;
+	memcpy(fresh->dcv_value, w->state.dcv_value, sizeof(fresh->dcv_value));
+	w->state = *fresh;
+	free(fresh);
 	log_info("msg=\"renewal started\" hostname=%s pack=%s", w->subj.hostname, w->subj.pack_id);
 	out->next = STEP_NOW;
 	return 0;
@@ -98,7 +98,7 @@ int renewal_step(struct pack_work *w, struct step_out *out)
 
 int renewal_active(struct pack_work *w)
 {
-	return json_is_true(json_object_get(w->state, "renewal"));
+	return w->state.renewal;
 }
 
 void renewal_filter(struct pack_work *w, struct step_out *out)
@@ -119,8 +119,8 @@ void renewal_failed(struct pack_work *w, struct step_out *out)
 {
 	int64_t when = time_now_us() + RENEW_RETRY_US;
 
-	step_set(w, PACK_STEP_DONE);
-	state_set_int(w->state, "renew_at", when);
+	w->state.step = PACK_STEP_DONE;
+	w->state.renew_at_us = when;
 	out->event = PACK_EV_NONE;
 	wait_until_us(out, when);
 }

@@ -31,10 +31,10 @@ int64_t renewal_ari_pick(int64_t start_us, int64_t end_us, uint64_t rand)
 
 void renewal_ari_schedule(struct pack_work *w)
 {
-	const char *ca = state_str(w->state, "ca");
+	const char *ca = w->state.ca;
 	int acme = ca[0] && strcmp(ca, "internal") != 0;
 
-	state_set_int(w->state, "ari_check_at", acme ? time_now_us() + ARI_FIRST_CHECK_US : -1);
+	w->state.ari_check_at_us = acme ? time_now_us() + ARI_FIRST_CHECK_US : -1;
 }
 
 /* The ECDSA certificate (else the first) of the pack as DER into *DER (malloc'd). */
@@ -59,8 +59,8 @@ static int pack_leaf(struct pack_work *w, unsigned char **der, size_t *len)
 
 void renewal_ari_check(struct pack_work *w)
 {
-	int64_t now = time_now_us(), check_at = state_int(w->state, "ari_check_at");
-	int64_t not_after = state_int(w->state, "not_after"), retry_s, when;
+	int64_t now = time_now_us(), check_at = w->state.ari_check_at_us;
+	int64_t not_after = w->state.not_after_us, retry_s, when;
 	struct acme_renewal_window win;
 	struct acme_problem p;
 	struct acme_client *c;
@@ -72,58 +72,54 @@ void renewal_ari_check(struct pack_work *w)
 	if (check_at <= 0 || now < check_at)
 		return;
 	memset(&p, 0, sizeof(p));
-	c = acme_accounts_client(w->is, state_str(w->state, "ca"), &p);
+	c = acme_accounts_client(w->is, w->state.ca, &p);
 	rc = c ? pack_leaf(w, &leaf, &len) : SE_EIO;
 	if (rc == 0)
 		rc = acme_renewal_info(c, leaf, len, &win, &p);
 	free(leaf);
 	if (rc == SE_ENOTFOUND && c && !p.type[0]) {
-		state_set_int(w->state, "ari_check_at", -1); /* the CA offers no renewalInfo */
+		w->state.ari_check_at_us = -1; /* the CA offers no renewalInfo */
 		return;
 	}
 	if (rc) {
 		log_warn(
 		    "msg=\"renewal information unavailable\" hostname=%s pack=%s detail=\"%s\"",
 		    w->subj.hostname, w->subj.pack_id, p.detail);
-		state_set_int(w->state, "ari_check_at", now + ARI_FAILED_RETRY_US);
+		w->state.ari_check_at_us = now + ARI_FAILED_RETRY_US;
 		return;
 	}
 	ids_random(&r, sizeof(r));
 	when = renewal_ari_pick(win.start_us, win.end_us, r);
 	if (not_after > 0 && when > not_after)
 		when = not_after; /* a window past expiry helps nobody */
-	state_set_int(w->state, "renew_at", when);
+	w->state.renew_at_us = when;
 	retry_s = win.retry_after_s > 0 ? win.retry_after_s : ARI_DEFAULT_RETRY_S;
 	retry_s = retry_s < ARI_MIN_RETRY_S   ? ARI_MIN_RETRY_S
 		  : retry_s > ARI_MAX_RETRY_S ? ARI_MAX_RETRY_S
 					      : retry_s;
-	state_set_int(w->state, "ari_check_at", now + retry_s * 1000000);
+	w->state.ari_check_at_us = now + retry_s * 1000000;
 	log_info("msg=\"renewal window from the CA\" hostname=%s pack=%s renew_in_s=%lld",
 		 w->subj.hostname, w->subj.pack_id, (long long)((when - now) / 1000000));
 }
 
-int renewal_ari_replaces(struct pack_work *w, json_t *fresh)
+int renewal_ari_replaces(struct pack_work *w, struct pack_state *fresh)
 {
 	struct store_certificate certs[2];
-	json_t *ids;
+	char id[sizeof(fresh->replaces[0])];
+	enum key_type type;
 	size_t n = 0;
-	char id[ACME_URL_MAX];
 	int rc;
 
-	if (state_int(w->state, "ari_check_at") < 0)
+	if (w->state.ari_check_at_us < 0)
 		return 0; /* no renewalInfo at this CA: nothing to name */
 	rc = store_pack_certificates(w->is->st, w->subj.pack_id, certs, &n);
 	if (rc)
 		return rc;
-	ids = json_object();
 	for (size_t i = 0; i < n; i++) {
-		if (ids &&
+		if (keys_type_parse(certs[i].key_type, &type) == 0 &&
 		    acme_ari_cert_id(certs[i].leaf_der, certs[i].leaf_len, id, sizeof(id)) == 0)
-			json_object_set_new(ids, certs[i].key_type, json_string(id));
+			memcpy(fresh->replaces[type], id, sizeof(id));
 		store_certificate_dispose(&certs[i]);
 	}
-	if (!ids)
-		return SE_ENOMEM;
-	json_object_set_new(fresh, "replaces", ids);
 	return 0;
 }

@@ -91,6 +91,9 @@ int cli_load_config(const struct cli_args *args, struct config *cfg);
  * directory) on stderr. Returns CLI_EXIT_OK with *st owned by the caller (store_close), or
  * CLI_EXIT_FAIL. */
 int cli_open_store(const struct config *cfg, struct store **st);
+/* The same, for a node that starts while its PostgreSQL database is away
+ * (store_open_unreachable_ok). */
+int cli_open_store_unreachable_ok(const struct config *cfg, struct store **st);
 
 struct secretbox;
 

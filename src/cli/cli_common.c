@@ -160,9 +160,11 @@ static void explain_store_error(const char *dir, int rc)
 	}
 }
 
-int cli_open_store(const struct config *cfg, struct store **st)
+/* Opens the store (with OPEN, one of store.h's openers), saying on stderr why it cannot. */
+static int open_store_with(int (*open)(const char *, const char *, struct store **),
+			   const struct config *cfg, struct store **st)
 {
-	int rc = store_open(cfg->data_dir, cfg->store_url, st);
+	int rc = open(cfg->data_dir, cfg->store_url, st);
 
 	if (rc == 0)
 		return CLI_EXIT_OK;
@@ -173,6 +175,16 @@ int cli_open_store(const struct config *cfg, struct store **st)
 	else
 		explain_store_error(cfg->data_dir, rc);
 	return CLI_EXIT_FAIL;
+}
+
+int cli_open_store(const struct config *cfg, struct store **st)
+{
+	return open_store_with(store_open, cfg, st);
+}
+
+int cli_open_store_unreachable_ok(const struct config *cfg, struct store **st)
+{
+	return open_store_with(store_open_unreachable_ok, cfg, st);
 }
 
 int cli_load_master_key(const struct config *cfg, struct secretbox *box)

@@ -84,8 +84,17 @@ static void print_dns_banner(const struct config *cfg, int port)
 static int start(struct serve_state *s)
 {
 	char url[CONFIG_ADDR_LEN + 32];
-	int rc = cli_open_store(&s->cfg, &s->st);
+	/* An edge serves from its local copy while the database is away, so a database outage
+	 * never keeps it from starting; the other roles then wait for the database with it. */
+	int rc = config_has_role(&s->cfg, "edge") && !s->cfg.dev
+		     ? cli_open_store_unreachable_ok(&s->cfg, &s->st)
+		     : cli_open_store(&s->cfg, &s->st);
 
+	if (rc == CLI_EXIT_OK && s->cfg.store_read_url[0] &&
+	    store_read_from(s->st, s->cfg.store_read_url) != 0) {
+		cli_error("store.read_url needs store.url, and both must be PostgreSQL");
+		rc = CLI_EXIT_USAGE;
+	}
 	if (rc == CLI_EXIT_OK)
 		rc = load_master_key(s);
 	if (rc == CLI_EXIT_OK && s->cfg.dev)

@@ -7,7 +7,8 @@
  * The same thread is this edge's voice in the fleet (docs/decisions/0027): after applying
  * events it reports, with a heartbeat at least every second, the sequence number it has
  * applied up to, and moves to active the packs that every live edge has loaded. It starts at
- * the newest event: the cache is empty at start, so nothing older can be stale. */
+ * the newest event (the cache is empty at start, so nothing older can be stale), or, with a
+ * local copy (store/edge_copy.h), where the copy was last brought up to date. */
 #include "edge/edge_int.h"
 
 #include <stdio.h>
@@ -20,12 +21,16 @@
 #include "lib/ids.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
+#include "store/edge_copy.h"
 
 #define FEED_INTERVAL_MS 200
 #define FEED_BATCH       256
 #define TICKET_EVERY     25              /* polls: the ticket keys are re-read every 5 s */
 #define HEARTBEAT_US     1000000         /* at least this often, and after every change */
 #define PRUNE_AFTER_US   (86400000000LL) /* rows of edges silent for a day are dropped */
+/* A local copy further behind the store than this many changes is dropped rather than caught
+ * up: replaying them would keep this edge from acknowledging new deployments for too long. */
+#define COPY_CATCH_UP_MAX 100000
 
 struct change_feed {
 	struct edge *edge;
@@ -34,6 +39,7 @@ struct change_feed {
 	pthread_cond_t cond;
 	int stop;
 	int64_t last_seq;
+	int64_t copy_seq; /* last_seq as the local copy last recorded it */
 	struct store_edge self;
 	int64_t heartbeat_at_us; /* of the last heartbeat the store took; 0 never */
 	struct store_event events[FEED_BATCH];
@@ -53,9 +59,10 @@ static int apply(struct change_feed *f, const struct store_event *ev)
 	 * again on their next handshake (wildcard changes are rare). */
 	if (strncmp(ev->hostname, "*.", 2) == 0)
 		cert_cache_invalidate(f->edge->cache, ev->hostname);
-	rc = edge_entry_refresh(f->edge, ev->hostname,
+	rc = edge_entry_refresh(f->edge, ev->hostname, ev->seq,
 				strcmp(ev->new_status, "pending_deployment") == 0);
-	/* A certificate that does not load (a bad key) is logged there; waiting would not fix it. */
+	/* A certificate that does not load (a bad key) is logged there; waiting would not fix it.
+	 */
 	return rc == SE_EUNAVAILABLE || rc == SE_EDB || rc == SE_ENOMEM ? rc : 0;
 }
 
@@ -93,6 +100,41 @@ static void report(struct change_feed *f)
 		log_info("edge msg=\"certificates deployed on every live edge\" packs=%zu", moved);
 }
 
+/* Where the feed starts: at the newest change, as nothing is cached yet; but a local copy must
+ * hear of every change since it was last written, so the feed starts there when the copy can
+ * catch up, and when the store cannot be reached (an edge starting during an outage). */
+static void start_position(struct change_feed *f)
+{
+	struct edge *e = f->edge;
+	int64_t newest = 0, copied = 0;
+	int reached = store_events_last_seq(e->st, &newest) == 0;
+
+	f->last_seq = newest;
+	if (!e->copy)
+		return;
+	edge_copy_position(e->copy, &copied);
+	if (!reached) {
+		f->last_seq = copied;
+		log_warn("edge msg=\"the store cannot be reached: serving from the local copy\" "
+			 "copy_position=%lld",
+			 (long long)copied);
+	} else if (copied > 0 && copied <= newest && newest - copied <= COPY_CATCH_UP_MAX) {
+		f->last_seq = copied;
+	} else if (copied != newest) {
+		edge_copy_clear(e->copy); /* too far behind, or from another database */
+	}
+	f->copy_seq = copied;
+}
+
+/* The copy reflects every change the feed has applied (a failure only leaves it further
+ * behind, to catch up from there). */
+static void save_position(struct change_feed *f)
+{
+	if (f->edge->copy && f->copy_seq != f->last_seq &&
+	    edge_copy_set_position(f->edge->copy, f->last_seq) == 0)
+		f->copy_seq = f->last_seq;
+}
+
 static void *feed_main(void *arg)
 {
 	struct change_feed *f = arg;
@@ -103,6 +145,7 @@ static void *feed_main(void *arg)
 	while (!f->stop) {
 		pthread_mutex_unlock(&f->lock);
 		poll_once(f);
+		save_position(f);
 		report(f);
 		if (++polls % TICKET_EVERY == 0)
 			tickets_refresh(f->edge);
@@ -134,7 +177,7 @@ int change_feed_start(struct edge *e, struct change_feed **out)
 	f->edge = e;
 	pthread_mutex_init(&f->lock, NULL);
 	pthread_cond_init(&f->cond, NULL);
-	store_events_last_seq(e->st, &f->last_seq);
+	start_position(f);
 	snprintf(f->self.name, sizeof(f->self.name), "%s", e->cfg->edge.name);
 	f->self.started_at_us = time_now_us();
 	f->self.acked_seq = f->last_seq;

@@ -3,6 +3,7 @@
  * names are looked up on first use. */
 #include "edge/edge_int.h"
 
+#include <limits.h>
 #include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
+#include "store/edge_copy.h"
 
 #define LOOKUP_THREADS 2
 
@@ -140,6 +142,19 @@ static int origin_ctx_create(struct edge *e)
 	return 0;
 }
 
+/* With a shared store (PostgreSQL) the edge keeps what it loads in DATA_DIR/edge-copy.db, so
+ * that it can start and serve while the database is away. A local SQLite store is that copy. */
+static int open_local_copy(struct edge *e)
+{
+	char path[PATH_MAX];
+
+	if (strcmp(store_backend_name(e->st), "postgres") != 0)
+		return 0;
+	if (snprintf(path, sizeof(path), "%s/edge-copy.db", e->cfg->data_dir) >= (int)sizeof(path))
+		return SE_ECONFIG;
+	return edge_copy_open(path, &e->copy);
+}
+
 static int workers(const struct config *cfg)
 {
 	long n = cfg->edge.workers;
@@ -194,6 +209,8 @@ int edge_start(const struct config *cfg, struct store *st, const struct secretbo
 	if (rc == 0)
 		rc = lookup_pool_start(e, LOOKUP_THREADS, &e->lookups);
 	if (rc == 0)
+		rc = open_local_copy(e);
+	if (rc == 0)
 		rc = change_feed_start(e, &e->feed);
 	if (rc == 0)
 		rc = start_loops(e);
@@ -215,6 +232,7 @@ void edge_stop(struct edge *e)
 		edge_loop_halt(&e->loops[i]);
 	change_feed_stop(e->feed);
 	lookup_pool_stop(e->lookups); /* finishes queued jobs into the halted loops' lists */
+	edge_copy_close(e->copy);
 	for (int i = 0; e->loops && i < e->n_loops; i++) {
 		if (e->loops[i].epfd > 0 || e->loops[i].wake_fd > 0)
 			edge_loop_dispose(&e->loops[i]);

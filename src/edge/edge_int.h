@@ -223,11 +223,12 @@ void lookup_pool_stop(struct lookup_pool *p);
 void lookup_submit(struct lookup_pool *p, struct lookup_job *job);
 /* Frees JOB and what it still holds (an entry, an ALPN certificate). */
 void lookup_job_free(struct lookup_job *job);
-/* The change feed saw a change to hostname NAME: its cached entry, if any, is read again from
+/* The change feed saw change SEQ to hostname NAME: its cached entry, if any, is read again from
  * the store and replaced (when LOAD_MISSING, an uncached NAME is loaded too: a pack that became
- * pending_deployment). 0 once the cache holds what the store holds; on a store error the old
- * entry stays and is served, so a database outage never empties the cache. */
-int edge_entry_refresh(struct edge *e, const char *name, int load_missing);
+ * pending_deployment); an uncached one is forgotten by the local copy. 0 once the cache holds
+ * what the store holds; on a store error the old entry stays and is served, so a database
+ * outage never empties the cache. */
+int edge_entry_refresh(struct edge *e, const char *name, int64_t seq, int load_missing);
 
 /* ---- origin name resolution (resolver.c): c-ares, cached by TTL; lookup threads only ------- */
 
@@ -277,6 +278,7 @@ struct edge {
 	struct edge_tickets *tickets;
 	struct lookup_pool *lookups;
 	struct change_feed *feed;
+	struct edge_copy *copy; /* the local copy, with a shared store; NULL with SQLite */
 	struct edge_loop *loops;
 	int n_loops;
 	int https_port, http_port;

@@ -11,6 +11,7 @@
 #include "lib/keys.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
+#include "store/edge_copy.h"
 
 struct lookup_pool {
 	struct edge *edge;
@@ -22,6 +23,85 @@ struct lookup_pool {
 	pthread_t threads[];
 };
 
+/* Where a lookup found NAME: the names it asked (NAME, then its wildcard parent WILD, "" when
+ * it has none), and which one answered. */
+struct lookup_names {
+	const char *name;
+	char wild[258];
+	const char *matched; /* name or wild; NULL when neither */
+};
+
+static void names_of(struct lookup_names *n, const char *name)
+{
+	const char *dot = strchr(name, '.');
+
+	n->name = name;
+	n->wild[0] = '\0';
+	n->matched = NULL;
+	if (dot && strncmp(name, "*.", 2) != 0)
+		snprintf(n->wild, sizeof(n->wild), "*%s", dot);
+}
+
+static int from_store(void *st, const char *name, struct store_edge_entry *rec)
+{
+	return store_edge_lookup(st, name, rec);
+}
+
+static int from_copy(void *copy, const char *name, struct store_edge_entry *rec)
+{
+	return edge_copy_get(copy, name, rec);
+}
+
+/* N's record from SOURCE (the store or the local copy): the name, then its wildcard parent. */
+static int lookup_either(struct lookup_names *n, void *source,
+			 int (*lookup)(void *, const char *, struct store_edge_entry *),
+			 struct store_edge_entry *rec)
+{
+	int rc = lookup(source, n->name, rec);
+
+	n->matched = n->name;
+	if (rc == SE_ENOTFOUND && n->wild[0]) {
+		rc = lookup(source, n->wild, rec);
+		n->matched = n->wild;
+	}
+	if (rc)
+		n->matched = NULL;
+	return rc;
+}
+
+/* N's record from the store; when the store cannot be reached, from the local copy (an edge
+ * restarted during a database outage serves what it served before). *FROM_STORE_OK is 1 when
+ * the store answered. */
+static int record_of(struct edge *e, struct lookup_names *n, struct store_edge_entry *rec,
+		     int *from_store_ok)
+{
+	int rc = lookup_either(n, e->st, from_store, rec);
+
+	*from_store_ok = rc == 0 || rc == SE_ENOTFOUND;
+	if (*from_store_ok || !e->copy || lookup_either(n, e->copy, from_copy, rec) != 0)
+		return rc;
+	log_info("edge msg=\"served from the local copy\" hostname=%s store_error=%s", n->name,
+		 se_errname(rc));
+	return 0;
+}
+
+/* The local copy keeps what the store said of N: REC when it has something to serve, nothing
+ * otherwise. Called only for a fill the cache kept (no change overlapped the read), so a lookup
+ * that raced with a change cannot remove what the change put there. */
+static void copy_keep(struct edge *e, const struct lookup_names *n,
+		      const struct store_edge_entry *rec)
+{
+	if (n->matched && rec->n_certs > 0) {
+		edge_copy_put(e->copy, n->matched, rec);
+		if (n->matched == n->wild) /* a hostname of its own that was deleted */
+			edge_copy_remove(e->copy, n->name);
+		return;
+	}
+	edge_copy_remove(e->copy, n->name);
+	if (n->wild[0])
+		edge_copy_remove(e->copy, n->wild);
+}
+
 /* Store lookup of NAME, then of its wildcard parent; a negative entry when neither exists.
  * The certificate a client of NEED is served is decoded, and what PREV (NAME's cached entry, may
  * be NULL) decoded already is shared. The entry is cached unless a change overlapped the read;
@@ -31,16 +111,12 @@ static int lookup_name(struct edge *e, const char *name, enum entry_need need,
 {
 	struct store_edge_entry rec;
 	struct edge_entry *entry = NULL;
-	const char *dot = strchr(name, '.');
-	char wild[258];
+	struct lookup_names n;
 	uint64_t generation = cert_cache_generation(e->cache);
-	int rc;
+	int rc, from_store_ok;
 
-	rc = store_edge_lookup(e->st, name, &rec);
-	if (rc == SE_ENOTFOUND && dot && strncmp(name, "*.", 2) != 0) {
-		snprintf(wild, sizeof(wild), "*%s", dot);
-		rc = store_edge_lookup(e->st, wild, &rec);
-	}
+	names_of(&n, name);
+	rc = record_of(e, &n, &rec, &from_store_ok);
 	if (rc == SE_ENOTFOUND)
 		rc = edge_entry_negative(name, time_now_us() + e->cfg->edge.negative_ttl * 1000000,
 					 &entry);
@@ -49,10 +125,10 @@ static int lookup_name(struct edge *e, const char *name, enum entry_need need,
 		if (rc)
 			log_warn("edge msg=\"cannot load certificate\" hostname=%s error=%s", name,
 				 se_errname(rc));
-		store_edge_entry_dispose(&rec);
 	}
-	if (rc == 0)
-		cert_cache_put(e->cache, entry, generation);
+	if (rc == 0 && cert_cache_put(e->cache, entry, generation) && from_store_ok && e->copy)
+		copy_keep(e, &n, &rec);
+	store_edge_entry_dispose(&rec);
 	if (out)
 		*out = entry;
 	else
@@ -67,7 +143,7 @@ void lookup_job_free(struct lookup_job *job)
 	free(job);
 }
 
-int edge_entry_refresh(struct edge *e, const char *name, int load_missing)
+int edge_entry_refresh(struct edge *e, const char *name, int64_t seq, int load_missing)
 {
 	struct edge_entry *cached = cert_cache_get(e->cache, name);
 	struct edge_entry *fresh = NULL;
@@ -88,6 +164,8 @@ int edge_entry_refresh(struct edge *e, const char *name, int load_missing)
 	}
 	if (cached || load_missing) /* ready for most clients; what CACHED decoded is reused */
 		rc = lookup_name(e, name, ENTRY_NEED_ECDSA_CLIENT, cached, &fresh);
+	else if (e->copy)
+		edge_copy_forget(e->copy, name, seq); /* a failure is logged; not worth a retry */
 	edge_entry_unref(fresh);
 	edge_entry_unref(cached);
 	return rc;

@@ -59,6 +59,8 @@ static const struct key keys[] = {
 	 .choices = log_levels, .meta = "LEVEL", .help = "debug, info, warn or error"},
 	{.name = "store.url", .type = KEY_STRING, FIELD(store_url), .def = "",
 	 .meta = "URL", .help = "PostgreSQL (postgres://…); \"\" = SQLite in <data>"},
+	{.name = "store.read_url", .type = KEY_STRING, FIELD(store_read_url), .def = "",
+	 .meta = "URL", .help = "a PostgreSQL hot standby for the edge's reads; \"\" = store.url"},
 	{.name = "store.master_key", .type = KEY_PATH, FIELD(master_key), .def = "",
 	 .meta = "FILE", .help = "key encrypting private keys at rest; \"\" = <data>/master.key"},
 	{.name = "api.listen", .type = KEY_STRING, FIELD(api.listen), .def = "127.0.0.1:8787",

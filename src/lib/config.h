@@ -31,6 +31,7 @@ struct config {
 	char log_level[16];         /* log.level: debug | info | warn | error */
 	char master_key[PATH_MAX];  /* store.master_key: default <data>/master.key */
 	char store_url[1024];       /* store.url: PostgreSQL connection string, "" = SQLite */
+	char store_read_url[1024];  /* store.read_url: a hot standby for the edge's reads, or "" */
 
 	struct {
 		char listen[CONFIG_ADDR_LEN]; /* api.listen: HOST:PORT, [::1]:PORT */

@@ -38,6 +38,26 @@ static int migrate_one(struct sq_conn *c, const char *script, int target)
 	return rc;
 }
 
+int sq_schema_catch_up(struct sq_conn *c)
+{
+	struct store *st = c->st;
+	int rc = 0;
+
+	if (!atomic_load(&st->schema_pending))
+		return 0;
+	pthread_mutex_lock(&st->schema_lock);
+	if (atomic_load(&st->schema_pending)) {
+		rc = sq_migrate(c, &st->schema_version);
+		if (rc == 0) {
+			atomic_store(&st->schema_pending, 0);
+			log_info("store op=open detail=\"database reached\" schema=%d",
+				 st->schema_version);
+		}
+	}
+	pthread_mutex_unlock(&st->schema_lock);
+	return rc;
+}
+
 int sq_migrate(struct sq_conn *c, int *version)
 {
 	int count;

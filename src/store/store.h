@@ -28,6 +28,16 @@ struct store;
  * key=value form); SE_EINVAL for anything else. On success *out is owned by the caller
  * (store_close). */
 int store_open(const char *data_dir, const char *url, struct store **out);
+/* store_open for a node that must start even while its PostgreSQL database is away (an edge,
+ * which then serves from its local copy): a database that cannot be reached is not an error.
+ * Every call answers SE_EUNAVAILABLE until it can be; the first connection that reaches it
+ * checks and migrates the schema as store_open would. */
+int store_open_unreachable_ok(const char *data_dir, const char *url, struct store **out);
+/* Sends the reads that may lag behind the last commit (the edge's: its lookups, change feed,
+ * challenge answers and ticket keys) to READ_URL, a PostgreSQL hot standby near this node;
+ * every write and every other read still goes to the primary. Call it before other threads use
+ * ST. SE_EINVAL unless both the store and READ_URL are PostgreSQL. */
+int store_read_from(struct store *st, const char *read_url);
 void store_close(struct store *st);
 
 /* Called after each table store_copy has copied, with its name and row count. */

@@ -243,7 +243,7 @@ static int edge_certs_read(struct sq_conn *c, struct store_edge_entry *out)
 
 int store_edge_lookup(struct store *st, const char *name, struct store_edge_entry *out)
 {
-	struct sq_conn *c = sq_conn_get(st);
+	struct sq_conn *c = sq_conn_read(st);
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -268,7 +268,7 @@ int store_edge_lookup(struct store *st, const char *name, struct store_edge_entr
 
 int store_events_last_seq(struct store *st, int64_t *seq)
 {
-	struct sq_conn *c = sq_conn_get(st);
+	struct sq_conn *c = sq_conn_read(st);
 	struct sq_stmt *s = NULL;
 	int rc;
 

@@ -32,7 +32,7 @@ int store_challenge_get(struct store *st, const char *kind, const char *token,
 	static const char sql[] = "SELECT kind, token, hostname, pack_id, response, expires_at "
 				  "FROM challenges WHERE kind = ?1 AND token = ?2 AND "
 				  "expires_at > ?3";
-	struct sq_conn *c = sq_conn_get(st);
+	struct sq_conn *c = sq_conn_read(st);
 	struct sq_stmt *s = NULL;
 	int rc;
 

@@ -313,7 +313,7 @@ static void conn_thread_exit(void *arg)
 	conn_close(c);
 }
 
-static int conn_open(struct store *st, struct sq_conn **out)
+static int conn_open(struct store *st, const char *url, struct sq_conn **out)
 {
 	struct sq_conn *c;
 	int rc;
@@ -324,6 +324,8 @@ static int conn_open(struct store *st, struct sq_conn **out)
 		return SE_ENOMEM;
 	c->st = st;
 	c->be = st->be;
+	c->url = url;
+	c->read_only = url && url == st->read_url;
 	rc = c->be->open(st, c);
 	if (rc) {
 		conn_close(c);
@@ -333,15 +335,16 @@ static int conn_open(struct store *st, struct sq_conn **out)
 	return 0;
 }
 
-struct sq_conn *sq_conn_get(struct store *st)
+/* The calling thread's connection of KEY (to URL), opened on first use. */
+static struct sq_conn *conn_of_thread(struct store *st, pthread_key_t key, const char *url)
 {
-	struct sq_conn *c = pthread_getspecific(st->key);
+	struct sq_conn *c = pthread_getspecific(key);
 
 	if (c)
 		return c;
-	if (conn_open(st, &c) != 0)
+	if (conn_open(st, url, &c) != 0)
 		return NULL;
-	if (pthread_setspecific(st->key, c) != 0) {
+	if (pthread_setspecific(key, c) != 0) {
 		log_error("store op=open detail=\"pthread_setspecific failed\"");
 		conn_close(c);
 		return NULL;
@@ -353,6 +356,16 @@ struct sq_conn *sq_conn_get(struct store *st)
 	st->conns = c;
 	pthread_mutex_unlock(&st->lock);
 	return c;
+}
+
+struct sq_conn *sq_conn_get(struct store *st)
+{
+	return conn_of_thread(st, st->key, st->url);
+}
+
+struct sq_conn *sq_conn_read(struct store *st)
+{
+	return st->read_url ? conn_of_thread(st, st->read_key, st->read_url) : sq_conn_get(st);
 }
 
 /* ---- lifecycle ---------------------------------------------------------------------------- */
@@ -392,7 +405,8 @@ static int is_postgres_url(const char *url)
 		       strncmp(url, "postgresql://", 13) == 0 || strchr(url, '=') != NULL);
 }
 
-int store_open(const char *data_dir, const char *url, struct store **out)
+static int open_store(const char *data_dir, const char *url, int may_start_unreachable,
+		      struct store **out)
 {
 	struct store *st = NULL;
 	struct sq_conn *c;
@@ -416,8 +430,10 @@ int store_open(const char *data_dir, const char *url, struct store **out)
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_mutex_init(&st->jobs_lock, NULL);
 	pthread_cond_init(&st->jobs_cond, NULL);
+	pthread_mutex_init(&st->schema_lock, NULL);
 	st->locks_made = 1;
 	if (url && *url) {
+		st->may_start_unreachable = may_start_unreachable;
 		st->be = &sq_postgres_backend;
 		rc = (st->url = strdup(url)) ? 0 : SE_ENOMEM;
 	} else {
@@ -438,6 +454,12 @@ int store_open(const char *data_dir, const char *url, struct store **out)
 		goto out;
 	c = sq_conn_get(st);
 	rc = c ? sq_migrate(c, &st->schema_version) : SE_EDB;
+	if (rc == SE_EUNAVAILABLE && st->may_start_unreachable) {
+		log_warn("store op=open backend=postgres detail=\"the database cannot be reached: "
+			 "starting without it, reconnecting with backoff\"");
+		atomic_store(&st->schema_pending, 1);
+		rc = 0;
+	}
 	if (rc)
 		goto out;
 	*out = st;
@@ -445,6 +467,31 @@ int store_open(const char *data_dir, const char *url, struct store **out)
 out:
 	store_close(st);
 	return rc;
+}
+
+int store_open(const char *data_dir, const char *url, struct store **out)
+{
+	return open_store(data_dir, url, 0, out);
+}
+
+int store_read_from(struct store *st, const char *read_url)
+{
+	if (st->be != &sq_postgres_backend || !is_postgres_url(read_url)) {
+		log_error("store op=open detail=\"store.read_url needs store.url: both PostgreSQL\"");
+		return SE_EINVAL;
+	}
+	if (st->read_url)
+		return SE_EEXISTS;
+	if (pthread_key_create(&st->read_key, conn_thread_exit) != 0)
+		return SE_ENOMEM;
+	st->read_key_created = 1;
+	st->read_url = strdup(read_url);
+	return st->read_url ? 0 : SE_ENOMEM;
+}
+
+int store_open_unreachable_ok(const char *data_dir, const char *url, struct store **out)
+{
+	return open_store(data_dir, url, 1, out);
 }
 
 /* Closes every thread's connection: call it once the other threads are done with ST. */
@@ -457,6 +504,8 @@ void store_close(struct store *st)
 	/* After the key is deleted no thread's destructor can run for it, so the list is ours. */
 	if (st->key_created)
 		pthread_key_delete(st->key);
+	if (st->read_key_created)
+		pthread_key_delete(st->read_key);
 	if (st->locks_made) {
 		pthread_mutex_lock(&st->lock);
 		while ((c = st->conns) != NULL) {
@@ -467,11 +516,13 @@ void store_close(struct store *st)
 		pthread_mutex_destroy(&st->lock);
 		pthread_mutex_destroy(&st->jobs_lock);
 		pthread_cond_destroy(&st->jobs_cond);
+		pthread_mutex_destroy(&st->schema_lock);
 	}
 	sq_list_anchors_destroy(st->anchors);
 	sq_list_shapes_destroy(st->shapes);
 	free(st->path);
 	free(st->url);
+	free(st->read_url);
 	free(st);
 }
 

@@ -33,7 +33,7 @@ int store_events_since(struct store *st, int64_t after_seq, struct store_event *
 	static const char sql[] = "SELECT seq, zone_id, subject_id, kind, hostname, old_status, "
 				  "new_status, created_at FROM events WHERE seq > ?1 "
 				  "ORDER BY seq LIMIT ?2";
-	struct sq_conn *c = sq_conn_get(st);
+	struct sq_conn *c = sq_conn_read(st);
 	struct sq_stmt *s = NULL;
 	size_t n = 0;
 	int rc;

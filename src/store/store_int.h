@@ -7,6 +7,7 @@
 #define SAASEDGE_STORE_STORE_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -208,6 +209,8 @@ struct sq_conn {
 	const struct sq_backend *be;
 	void *db; /* the backend's handle */
 	struct store *st;
+	const char *url; /* PostgreSQL: the server it connects to (st->url or st->read_url) */
+	int read_only;   /* a connection to the read replica: never writes, never migrates */
 	struct sq_conn *prev, *next;
 	struct sq_stmt *stmts[SQ_STMT_COUNT];
 	struct sq_keyed_stmt keyed[SQ_KEYED_CACHE];
@@ -219,12 +222,19 @@ struct store {
 	const struct sq_backend *be;
 	char *path;        /* SQLite: DATA_DIR/saasedge.db */
 	char *url;         /* PostgreSQL: the libpq connection string */
+	char *read_url;    /* PostgreSQL: a hot standby for the reads that may lag, or NULL */
 	pthread_key_t key; /* the calling thread's struct sq_conn */
-	int key_created;
+	pthread_key_t read_key; /* … and its connection to read_url */
+	int key_created, read_key_created;
 	int locks_made;
 	pthread_mutex_t lock; /* guards conns */
 	struct sq_conn *conns;
 	int schema_version;
+	/* store_open_unreachable_ok: the database could not be reached at open, so the schema is
+	 * checked (and migrated) by the first connection that reaches it. */
+	int may_start_unreachable;
+	atomic_int schema_pending;
+	pthread_mutex_t schema_lock;
 	/* In-process wake-up of the issuer's workers when a job is scheduled here (other processes'
 	 * jobs are found by polling): a generation counter bumped after each such commit. */
 	pthread_mutex_t jobs_lock;
@@ -239,6 +249,9 @@ struct store {
 /* The calling thread's connection, opened and configured on first use. NULL when it cannot be
  * opened (already logged); callers then return SE_EDB. */
 struct sq_conn *sq_conn_get(struct store *st);
+/* The same for a read that may lag behind the last commit (store_read_from): the thread's
+ * connection to the read replica when there is one, else sq_conn_get's. */
+struct sq_conn *sq_conn_read(struct store *st);
 
 /* SQLite: makes the database file in DATA_DIR (0600) and sets st->path. */
 int sq_sqlite_prepare_dir(struct store *st, const char *data_dir);
@@ -311,6 +324,10 @@ int sq_col_dup(struct sq_stmt *s, int col, char **out);
  * processes opening the store at once apply each exactly once; *VERSION is the resulting
  * version. SE_EDB when the database is newer than this program. */
 int sq_migrate(struct sq_conn *c, int *version);
+/* Called by a backend when C has just connected: when the store opened without its database,
+ * the first connection to reach it checks and migrates the schema (once, whichever thread). 0,
+ * or the error that keeps the schema from being used (already logged). */
+int sq_schema_catch_up(struct sq_conn *c);
 
 /* ---- shared steps of write transactions (all run inside the caller's transaction) --------- */
 

@@ -152,6 +152,8 @@ static int64_t monotonic_us(void)
 
 /* 1 when C's connection is up. A broken one (the server restarted or is away) is reset, at most
  * once per backoff step; its statements are prepared again on their next use. */
+static int on_connected(struct sq_conn *c);
+
 static int connection_up(struct sq_conn *c)
 {
 	struct pg_conn *pc = conn_of(c);
@@ -169,12 +171,16 @@ static int connection_up(struct sq_conn *c)
 		log_info("store op=reconnect backend=postgres result=ok");
 		pc->backoff_us = 0;
 		pc->retry_at_us = 0;
-		return 1;
+		if (on_connected(c) == 0)
+			return 1;
+		pc->broken = 1; /* the schema cannot be used yet: as if still away */
 	}
 	pc->backoff_us = pc->backoff_us ? pc->backoff_us * 2 : BACKOFF_FIRST_US;
 	if (pc->backoff_us > BACKOFF_MAX_US)
 		pc->backoff_us = BACKOFF_MAX_US;
 	pc->retry_at_us = monotonic_us() + pc->backoff_us;
+	if (pc->broken)
+		return 0; /* connected, but on_connected logged why it cannot be used */
 	log_warn("store op=reconnect backend=postgres result=failed retry_ms=%lld "
 		 "detail=\"%.200s\"",
 		 (long long)(pc->backoff_us / 1000), PQerrorMessage(pc->pg));
@@ -521,7 +527,7 @@ static int pg_open(struct store *st, struct sq_conn *c)
 {
 	/* Later keys win: the URL's own settings override these defaults. */
 	const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-	const char *values[] = {"5", "saasedge", st->url, NULL};
+	const char *values[] = {"5", "saasedge", c->url, NULL};
 	struct pg_conn *pc = calloc(1, sizeof(*pc));
 
 	if (!pc)
@@ -535,15 +541,36 @@ static int pg_open(struct store *st, struct sq_conn *c)
 		/* libpq's message names host and port, never the password. */
 		log_error("store op=open backend=postgres detail=\"%.300s\"",
 			  PQerrorMessage(pc->pg));
-		/* store_open says so at once; a thread of a running node has a connection that
-		 * reconnects with backoff, like one that broke. */
-		if (st->schema_version == 0)
+		/* store_open says so at once (unless the node may start without its database); a
+		 * thread of a running node has a connection that reconnects with backoff, like one
+		 * that broke. */
+		if (st->schema_version == 0 && !st->may_start_unreachable)
 			return SE_EDB;
 		pc->backoff_us = BACKOFF_FIRST_US;
 		pc->retry_at_us = monotonic_us() + pc->backoff_us;
 		return 0;
 	}
-	return st->schema_version == 0 ? bootstrap_schema_table(c) : 0;
+	if (on_connected(c) == 0)
+		return 0;
+	if (!st->may_start_unreachable)
+		return SE_EDB;
+	pc->broken = 1;
+	pc->backoff_us = BACKOFF_FIRST_US;
+	pc->retry_at_us = monotonic_us() + pc->backoff_us;
+	return 0;
+}
+
+/* A connection was just made: the version table exists before the store reads it, and a store
+ * opened without its database checks the schema now. */
+static int on_connected(struct sq_conn *c)
+{
+	int rc;
+
+	if (c->read_only)
+		return 0; /* a standby takes no writes: the primary's connections see to the schema */
+	rc = c->st->schema_version == 0 ? bootstrap_schema_table(c) : 0;
+
+	return rc ? rc : sq_schema_catch_up(c);
 }
 
 static void pg_close(struct sq_conn *c)

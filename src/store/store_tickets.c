@@ -51,7 +51,7 @@ int store_ticket_keys_recent(struct store *st, struct store_ticket_key *out, siz
 {
 	static const char sql[] = "SELECT name, sealed, created_at FROM ticket_keys "
 				  "ORDER BY id DESC LIMIT ?1";
-	struct sq_conn *c = sq_conn_get(st);
+	struct sq_conn *c = sq_conn_read(st);
 	struct sq_stmt *s = NULL;
 	size_t n = 0;
 	int rc;

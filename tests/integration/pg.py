@@ -64,6 +64,21 @@ class Cluster:
             check=True, capture_output=True)
         self.started = True
 
+    def replica(self):
+        """A hot standby of this cluster, made with pg_basebackup and streaming from it;
+        started."""
+        r = Cluster(durable=self.durable)
+        if os.geteuid() == 0:
+            shutil.chown(r.dir, "postgres")
+        subprocess.run(
+            self._as_owner([str(self.bindir / "pg_basebackup"), "-D", str(r.data), "-R",
+                            "-X", "stream", "--checkpoint=fast", "-h", str(self.dir),
+                            "-U", "postgres", "--no-sync"]),
+            check=True, capture_output=True)
+        r.start_server()
+        atexit.register(r.stop)
+        return r
+
     def stop_server(self):
         """Stops PostgreSQL, keeping the cluster: clients' connections are cut at once."""
         if self.started:

@@ -3,13 +3,15 @@ starts a cluster of its own, since some stop it. Nodes are separate processes wi
 data directories that share one database and one master key, as on separate machines."""
 
 import re
+import stat
+import subprocess
 import time
 
 import pytest
 
 from conftest import (Api, Server, check_envelope, finish_servers, port_answers, run_cli, uniq,
                       wait_until)
-from edge_helpers import TestCA, edge_ports, wait_served
+from edge_helpers import TestCA, edge_ports, s_client, wait_served
 from pg import POSTGRES, Cluster
 
 # Each test starts a PostgreSQL cluster of its own, whatever backend the rest of the suite uses:
@@ -198,4 +200,113 @@ def test_store_copy_moves_a_sqlite_installation(tmp_path):
         assert api.delete(made[0]["id"]).status_code == 200
     finally:
         finish_servers(servers)
+        cluster.stop()
+
+
+def private_key_der(pkey_path):
+    return subprocess.run(["openssl", "pkey", "-in", str(pkey_path), "-outform", "DER"],
+                          capture_output=True, check=True).stdout
+
+
+def test_edge_restarted_during_an_outage_serves_from_its_local_copy(tmp_path):
+    """An edge node killed and started again while PostgreSQL is away still serves the names it
+    served before, from the copy it keeps on its own disk (keys sealed there as in the store);
+    a name deleted before the outage is not among them; when PostgreSQL is back the edge
+    registers, catches up and serves new names."""
+    cluster, url = start_cluster(tmp_path)
+    key = tmp_path / "master.key"
+    servers = []
+    try:
+        zone_id = cli(url, tmp_path / "a", "zone", "create", uniq("copy", "provider.com"))
+        token = cli(url, tmp_path / "a", "token", "create", "--zone", zone_id)
+        a = node(tmp_path, "a", url, key, "api")
+        edge = node(tmp_path, "edge", url, key, "edge", wait=False)
+        servers += [a, edge]
+        api = api_for(a, zone_id, token)
+        served = [import_and_serve(tmp_path, url, tmp_path / "a", key, zone_id, edge)
+                  for _ in range(2)]
+        _, gone, _ = import_and_serve(tmp_path, url, tmp_path / "a", key, zone_id, edge)
+        gone_id = api.all(hostname=gone)[0]["id"]
+        assert api.delete(gone_id).status_code == 200
+        https, _ = edge_ports(edge)
+        wait_until(lambda: not s_client(https, gone)[0], 10, "the deleted name no longer served")
+
+        # The copy is the edge's own, readable by its owner only, and holds no key in clear.
+        copy = tmp_path / "edge" / "edge-copy.db"
+        assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+        edge.stop()  # a clean stop checkpoints the WAL: every byte is in the file
+        blob = copy.read_bytes()
+        for ca_dir in tmp_path.glob("ca-*"):
+            assert private_key_der(ca_dir / "leaf1.key") not in blob
+        edge.start(wait=False)
+        https, _ = edge_ports(edge)
+        for _, name, serial in served:
+            wait_served(https, name, serial, 10)
+
+        cluster.stop_server()
+        edge.kill9()
+        edge.start(wait=False)
+        https, _ = edge_ports(edge)
+        for _, name, serial in served:
+            wait_served(https, name, serial, 10)
+        assert not s_client(https, gone)[0], "a deleted hostname came back from the copy"
+        assert "serving from the local copy" in edge.stderr()
+
+        cluster.start_server()
+        https, name, serial = import_and_serve(tmp_path, url, tmp_path / "a", key, zone_id,
+                                               edge)
+        listed = cli(url, tmp_path / "a", "edge", "list")
+        assert "live" in listed, listed
+        for _, name, serial in served:
+            wait_served(https, name, serial, 10)
+    finally:
+        finish_servers(servers)
+        cluster.stop()
+
+
+def test_edge_reads_from_a_streaming_replica(tmp_path):
+    """An edge given --store.read_url reads hostnames and the change feed from a hot standby
+    (pg_basebackup, streaming) and writes only its heartbeats to the primary: it serves what
+    the primary's API made, its acknowledgements still move certificates to active, and a
+    standby that goes away and comes back is reconnected to."""
+    cluster, url = start_cluster(tmp_path)
+    key = tmp_path / "master.key"
+    servers = []
+    replica = None
+    try:
+        zone_id = cli(url, tmp_path / "a", "zone", "create", uniq("replica", "provider.com"))
+        token = cli(url, tmp_path / "a", "token", "create", "--zone", zone_id)
+        replica = cluster.replica()
+        a = node(tmp_path, "a", url, key, "api")
+        edge = Server(tmp_path / "edge", tmp_path / "logs", roles="edge",
+                      extra_args=[f"--store.url={url}", f"--store.master_key={key}",
+                                  f"--store.read_url={replica.url('fleet')}",
+                                  "--edge.name=near-the-replica"])
+        servers += [a, edge]
+        edge.start(wait=False)
+        api = api_for(a, zone_id, token)
+
+        https, name, serial = import_and_serve(tmp_path, url, tmp_path / "a", key, zone_id,
+                                               edge)
+        wait_until(lambda: api.all(hostname=name)[0]["ssl"]["status"] == "active", 10,
+                   "the certificate active after the edge read it from the replica")
+        readers = replica.psql("fleet", "SELECT count(*) FROM pg_stat_activity "
+                                        "WHERE application_name = 'saasedge'").strip()
+        assert int(readers) >= 2, "the edge does not read from the replica"
+        assert "near-the-replica" in cli(url, tmp_path / "a", "edge", "list")
+
+        replica.stop_server()
+        wait_served(https, name, serial, 5)  # cached names stay served
+        replica.start_server()
+        import_and_serve(tmp_path, url, tmp_path / "a", key, zone_id, edge)
+        assert "reconnect backend=postgres result=ok" in edge.stderr()
+
+        # A read URL without a PostgreSQL store is refused at start.
+        bad = run_cli("serve", "--data", tmp_path / "bad", "--store.url=",
+                      f"--store.read_url={replica.url('fleet')}", check=False)
+        assert bad.returncode != 0 and "store.read_url needs store.url" in bad.stderr
+    finally:
+        finish_servers(servers)
+        if replica:
+            replica.stop()
         cluster.stop()

@@ -260,6 +260,35 @@ static int order_one(struct pack_work *w, struct acme_client *c, size_t idx, jso
 	return 0;
 }
 
+/* 1 when the CA's order limit (ca.<name>.order_limit, counted for the whole fleet in the store)
+ * leaves no room for N new orders now; OUT then says when there will be. */
+static int order_budget_spent(struct pack_work *w, int n, struct step_out *out)
+{
+	const struct config_ca *ca = config_find_ca(w->is->cfg, w->state.ca);
+	int64_t now = time_now_us(), retry_at = now;
+	char msg[300];
+	int rc;
+
+	if (!ca || ca->max_orders == 0)
+		return 0;
+	rc = store_ca_orders_take(w->is->st, ca->name, n, ca->max_orders,
+				  ca->order_window_s * 1000000, now, &retry_at);
+	if (rc == 0)
+		return 0;
+	if (rc == SE_EQUOTA) {
+		snprintf(msg, sizeof(msg),
+			 "certificate authority %s: its order limit (%s) is reached; the next "
+			 "order is made in %lld s",
+			 ca->name, ca->order_limit, (long long)((retry_at - now) / 1000000 + 1));
+		log_info("msg=\"order limit reached\" hostname=%s ca=%s retry_in_s=%lld",
+			 w->subj.hostname, ca->name, (long long)((retry_at - now) / 1000000 + 1));
+		step_fail_later(w, out, msg, (retry_at - now) / 1000000 + 1);
+	} else {
+		step_fail_later(w, out, "counting the orders made: the store is unavailable", -1);
+	}
+	return 1;
+}
+
 /* The orders of the pack's two certificates (ECDSA primary, RSA fallback). With dns-01 (txt,
  * cname) for one name both are made at once and every TXT value either needs is shown
  * together: the customer publishes once, whether or not the CA reuses the first order's
@@ -284,9 +313,11 @@ static int order_step(struct pack_work *w, struct step_out *out)
 		out->next = STEP_NOW;
 		goto out;
 	}
+	last = dns01_method(w) && w->n_names == 1 ? ISSUER_MAX_ORDERS : idx + 1;
+	if (order_budget_spent(w, (int)(last - idx), out))
+		goto out;
 	/* This step's challenges replace the last one's (those are answered, or given up). */
 	st->n_chals = 0;
-	last = dns01_method(w) && w->n_names == 1 ? ISSUER_MAX_ORDERS : idx + 1;
 	for (size_t first = idx; idx < last; idx++) {
 		if (order_one(w, c, idx, records, out)) {
 			/* The orders this step made go too (unless a restart dropped them all):

@@ -236,9 +236,39 @@ static const struct ca_field ca_fields[] = {
     {CA_FIELD(eab_hmac), "KEY", "external account binding HMAC key (base64url)"},
     {CA_FIELD(caa_identities), "DOMAINS",
      "CAA issuer domains of this CA, comma-separated (default: the directory's)"},
+    {CA_FIELD(order_limit), "N/TIME",
+     "new orders allowed per window, for every node together, e.g. 300/3h (default: none)"},
 };
 
 #define N_CA_FIELDS (sizeof(ca_fields) / sizeof(ca_fields[0]))
+
+/* CA's order_limit "N/T[smhd]" into max_orders and order_window_s ("" = no limit). At least
+ * two orders: a step may make the ECDSA and the RSA order together. */
+static int parse_order_limit(struct config_ca *ca)
+{
+	static const struct {
+		char unit;
+		int64_t seconds;
+	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+	long long n = 0, t = 0;
+	char unit = 0, extra = 0;
+
+	ca->max_orders = 0;
+	ca->order_window_s = 0;
+	if (!ca->order_limit[0])
+		return 0;
+	if (sscanf(ca->order_limit, "%lld/%lld%c%c", &n, &t, &unit, &extra) != 3 || n < 2 ||
+	    n > 1000000000 || t < 1 || t > 100000000)
+		return SE_ECONFIG;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (units[i].unit == unit) {
+			ca->max_orders = n;
+			ca->order_window_s = t * units[i].seconds;
+			return 0;
+		}
+	}
+	return SE_ECONFIG;
+}
 
 static const struct key *key_find(const char *name)
 {
@@ -846,6 +876,11 @@ static int finish(struct config *cfg, char *err, size_t err_len)
 			return fail(err, err_len, SE_ECONFIG,
 				    "ca.%s has no directory (set ca.%s.directory)",
 				    cfg->cas[i].name, cfg->cas[i].name);
+		if (parse_order_limit(&cfg->cas[i]) != 0)
+			return fail(err, err_len, SE_ECONFIG,
+				    "ca.%s.order_limit must be ORDERS/WINDOW, e.g. 300/3h or 50/10m "
+				    "(s, m, h or d; at least 2 orders)",
+				    cfg->cas[i].name);
 	}
 	if (strcmp(def_ca, "internal") != 0 && !config_find_ca(cfg, def_ca))
 		return fail(err, err_len, SE_ECONFIG,

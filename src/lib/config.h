@@ -22,6 +22,9 @@ struct config_ca {
 	char eab_kid[256];
 	char eab_hmac[256];
 	char caa_identities[256]; /* CAA issuer domains of this CA, comma-separated; "" = ask */
+	char order_limit[32];     /* "ORDERS/WINDOW", e.g. "300/3h"; "" = none */
+	int64_t max_orders;       /* order_limit parsed: 0 = no limit */
+	int64_t order_window_s;
 };
 
 struct config {

@@ -329,6 +329,16 @@ static const char migration_edges[] =
 	"CREATE INDEX cert_packs_status ON cert_packs(status);";
 /* clang-format on */
 
+/* CA order budgets (issue 12): the orders each CA was sent, for every node to count. */
+/* clang-format off */
+static const char migration_ca_orders[] =
+	"CREATE TABLE ca_orders ("
+	" id INTEGER PRIMARY KEY,"
+	" ca TEXT NOT NULL,"
+	" at INTEGER NOT NULL);"
+	"CREATE INDEX ca_orders_ca_at ON ca_orders(ca, at);";
+/* clang-format on */
+
 const char *const sq_sqlite_migrations[] = {
     migration_1,
     migration_issuer,
@@ -341,6 +351,7 @@ const char *const sq_sqlite_migrations[] = {
     migration_hostname_parent,
     migration_list_shapes,
     migration_edges,
+    migration_ca_orders,
 };
 
 const int sq_sqlite_migration_count =

@@ -272,9 +272,19 @@ static const char migration_edges[] =
 	"CREATE INDEX cert_packs_status ON cert_packs(status);";
 /* clang-format on */
 
+/* 12: CA order budgets. */
+/* clang-format off */
+static const char migration_ca_orders[] =
+	"CREATE TABLE ca_orders ("
+	" id BIGSERIAL PRIMARY KEY,"
+	" ca TEXT NOT NULL,"
+	" at BIGINT NOT NULL);"
+	"CREATE INDEX ca_orders_ca_at ON ca_orders(ca, at);";
+/* clang-format on */
+
 const char *const sq_postgres_migrations[] = {
-    schema_10, nothing, nothing, nothing, nothing, nothing, nothing,
-    nothing,   nothing, nothing, migration_edges,
+    schema_10, nothing, nothing, nothing,         nothing,           nothing, nothing,
+    nothing,   nothing, nothing, migration_edges, migration_ca_orders,
 };
 
 const int sq_postgres_migration_count =

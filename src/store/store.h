@@ -273,6 +273,14 @@ void store_edge_entry_dispose(struct store_edge_entry *e);
  * no hostname has that name; n_certs is 0 when it has nothing deployable. */
 int store_edge_lookup(struct store *st, const char *name, struct store_edge_entry *out);
 
+/* ---- CA order budgets (shared by every issuer node) ----------------------------------------- */
+
+/* Takes N orders from CA's budget of LIMIT orders per WINDOW_US at NOW_US, counted across every
+ * node on the store (one write transaction). 0 when taken; SE_EQUOTA when they would exceed it,
+ * *RETRY_AT_US then saying when enough of the window's orders will have left it. */
+int store_ca_orders_take(struct store *st, const char *ca, int n, int64_t limit,
+			 int64_t window_us, int64_t now_us, int64_t *retry_at_us);
+
 /* ---- DCV challenge responses (written by the issuer; answered by the edge) ------------------ */
 
 struct store_challenge {

@@ -2,6 +2,9 @@
 /.well-known/acme-challenge/<token> on its HTTP listener, Pebble fetches it there (the name
 resolves to 127.0.0.1 through pebble-challtestsrv), and the edge then serves the new pack."""
 
+import re
+import time
+
 import pytest
 
 from conftest import free_port, uniq, wait_until
@@ -113,3 +116,36 @@ def test_ownership_by_http_token_through_the_edge(deploy, tmp_path):
                    "hostname active through its HTTP ownership token", interval=0.05)
     finally:
         dns.stop()
+
+
+def test_order_limit_spreads_orders_over_the_window(deploy, peers):
+    """ca.<name>.order_limit: with 2 orders per 8 s, two hostnames (4 orders: ECDSA, then RSA)
+    cannot all be ordered at once. The ones that wait say why in validation_errors, and every
+    certificate is still issued, the last orders only once the window has room."""
+    dns, pebble, http_port, https_port = peers
+    d = deploy()
+    creds = d.zone()
+    start_issuer_with_edge(d, dns, [*pebble.saasedge_args(), "--ca.pebble.order_limit=2/8s"],
+                           http_port, https_port)
+    api = d.api(creds)
+    t0 = time.monotonic()
+    made = [create_ssl(api, uniq(f"limit{i}"), "http") for i in range(2)]
+    seen = {}
+
+    def limited():
+        for h in made:
+            for e in api.fetch(h["id"])["ssl"].get("validation_errors") or []:
+                if "order limit (2/8s) is reached" in e["message"]:
+                    seen["message"] = e["message"]
+                    return True
+        return False
+
+    wait_until(limited, 20, "a hostname waiting for the order limit to say so")
+    assert re.search(r"certificate authority pebble: .* the next order is made in \d+ s",
+                     seen["message"]), seen
+    for h in made:
+        done = wait_status(api, h["id"], ("pending_deployment", "active"), timeout=60)
+        assert not done["ssl"].get("validation_errors"), done["ssl"]
+        assert len(stored_certificates(d.data, done["ssl"]["id"])) == 2
+    # Four orders at two per 8 s: the last two could not start before the window moved.
+    assert time.monotonic() - t0 >= 8

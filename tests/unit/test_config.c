@@ -320,6 +320,34 @@ static void test_ca_keys(void **state)
 	assert_null(config_find_ca(&fx->cfg, "not_a"));
 }
 
+static void test_ca_order_limit(void **state)
+{
+	static const char *const bad[] = {"300", "300/", "1/3h", "300/3", "300/3x", "300/0h",
+					  "x/3h", "300/3hh", "-5/3h"};
+	struct fixture *fx = *state;
+	const struct config_ca *ca;
+	char flag[64];
+
+	assert_int_equal(load(fx, "--ca.le.directory=https://le/dir", "--ca.le.order_limit=300/3h",
+			      "--ca.zs.directory=https://zs/dir", NULL),
+			 0);
+	ca = config_find_ca(&fx->cfg, "le");
+	assert_int_equal(ca->max_orders, 300);
+	assert_int_equal(ca->order_window_s, 3 * 3600);
+	ca = config_find_ca(&fx->cfg, "zs");
+	assert_int_equal(ca->max_orders, 0); /* no limit */
+	assert_int_equal(load(fx, "--ca.le.directory=https://le/dir", "--ca.le.order_limit=2/45s",
+			      NULL),
+			 0);
+	assert_int_equal(config_find_ca(&fx->cfg, "le")->order_window_s, 45);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(flag, sizeof(flag), "--ca.le.order_limit=%s", bad[i]);
+		assert_error(fx, load(fx, "--ca.le.directory=https://le/dir", flag, NULL),
+			     "ca.le.order_limit must be ORDERS/WINDOW, e.g. 300/3h or 50/10m (s, m, "
+			     "h or d; at least 2 orders)");
+	}
+}
+
 static void test_ca_errors(void **state)
 {
 	struct fixture *fx = *state;
@@ -572,6 +600,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_flag_forms, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bool_forms, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ca_keys, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ca_order_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ca_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_flag_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_env_errors, setup, teardown),

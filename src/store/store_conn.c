@@ -431,6 +431,7 @@ static int open_store(const char *data_dir, const char *url, int may_start_unrea
 	pthread_mutex_init(&st->jobs_lock, NULL);
 	pthread_cond_init(&st->jobs_cond, NULL);
 	pthread_mutex_init(&st->schema_lock, NULL);
+	pthread_mutex_init(&st->tokens_lock, NULL);
 	st->locks_made = 1;
 	if (url && *url) {
 		st->may_start_unreachable = may_start_unreachable;
@@ -517,6 +518,7 @@ void store_close(struct store *st)
 		pthread_mutex_destroy(&st->jobs_lock);
 		pthread_cond_destroy(&st->jobs_cond);
 		pthread_mutex_destroy(&st->schema_lock);
+		pthread_mutex_destroy(&st->tokens_lock);
 	}
 	sq_list_anchors_destroy(st->anchors);
 	sq_list_shapes_destroy(st->shapes);

@@ -222,6 +222,8 @@ struct sq_conn {
 	int jobs_scheduled;  /* the open transaction made a job due: wake the workers on commit */
 };
 
+#define SQ_TOKEN_CACHE 64
+
 struct store {
 	const struct sq_backend *be;
 	char *path;        /* SQLite: DATA_DIR/saasedge.db */
@@ -244,6 +246,12 @@ struct store {
 	pthread_mutex_t jobs_lock;
 	pthread_cond_t jobs_cond;
 	uint64_t jobs_generation;
+	/* Tokens found lately (store_zones.c): a token never changes once made, and saving the
+	 * round trip matters on PostgreSQL, where every API request starts with this lookup. */
+	pthread_mutex_t tokens_lock;
+	struct store_token tokens[SQ_TOKEN_CACHE];
+	int64_t tokens_until_us[SQ_TOKEN_CACHE];
+	unsigned tokens_next;
 	struct list_anchors *anchors; /* store_list_anchors.c */
 	struct list_shapes *shapes;   /* store_list_shape_anchors.c */
 };

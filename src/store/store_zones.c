@@ -1,7 +1,10 @@
 /* Zones, their hostname counters, and the API tokens that grant access to them. */
 #include "store/store_int.h"
 
+#include <string.h>
+
 #include "lib/error.h"
+#include "lib/timeutil.h"
 
 #define ZONE_COLUMNS "id, name, cname_target, quota, hostname_count, created_at"
 
@@ -96,6 +99,37 @@ int store_token_create(struct store *st, const struct store_token *token)
 		      token->token_sha256, token->email, token->created_at_us);
 }
 
+/* How long a token found stays cached. Tokens are never changed or deleted today; if they ever
+ * can be, this bounds how long another node accepts one after that (and the writer must clear
+ * its own cache). */
+#define TOKEN_CACHE_US (60LL * 1000000)
+
+static int token_cached(struct store *st, const char *token_sha256, struct store_token *out)
+{
+	int64_t now = time_now_us();
+	int found = 0;
+
+	pthread_mutex_lock(&st->tokens_lock);
+	for (size_t i = 0; !found && i < SQ_TOKEN_CACHE; i++) {
+		if (st->tokens_until_us[i] > now &&
+		    strcmp(st->tokens[i].token_sha256, token_sha256) == 0) {
+			*out = st->tokens[i];
+			found = 1;
+		}
+	}
+	pthread_mutex_unlock(&st->tokens_lock);
+	return found;
+}
+
+static void token_remember(struct store *st, const struct store_token *t)
+{
+	pthread_mutex_lock(&st->tokens_lock);
+	st->tokens[st->tokens_next] = *t;
+	st->tokens_until_us[st->tokens_next] = time_now_us() + TOKEN_CACHE_US;
+	st->tokens_next = (st->tokens_next + 1) % SQ_TOKEN_CACHE;
+	pthread_mutex_unlock(&st->tokens_lock);
+}
+
 int store_token_find(struct store *st, const char *token_sha256, struct store_token *out)
 {
 	static const char sql[] = "SELECT id, zone_id, token_sha256, email, created_at "
@@ -104,6 +138,8 @@ int store_token_find(struct store *st, const char *token_sha256, struct store_to
 	struct sq_stmt *s = NULL;
 	int rc;
 
+	if (token_cached(st, token_sha256, out))
+		return 0;
 	if (!c)
 		return SE_EDB;
 	rc = sq_query(c, SQ_TOKEN_FIND, sql, &s, "t", token_sha256);
@@ -118,5 +154,7 @@ int store_token_find(struct store *st, const char *token_sha256, struct store_to
 		rc = SE_ENOTFOUND;
 	}
 	sq_reset(s);
+	if (rc == 0)
+		token_remember(st, out);
 	return rc;
 }

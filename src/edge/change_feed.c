@@ -25,7 +25,7 @@
 
 #define FEED_INTERVAL_MS 200
 #define FEED_BATCH       256
-#define TICKET_EVERY     25              /* polls: the ticket keys are re-read every 5 s */
+#define TICKET_EVERY_US  5000000         /* the ticket keys are re-read this often */
 #define HEARTBEAT_US     1000000         /* at least this often, and after every change */
 #define PRUNE_AFTER_US   (86400000000LL) /* rows of edges silent for a day are dropped */
 /* A local copy further behind the store than this many changes is dropped rather than caught
@@ -135,11 +135,32 @@ static void save_position(struct change_feed *f)
 		f->copy_seq = f->last_seq;
 }
 
+/* Waits for the next poll (F->lock held). With PostgreSQL a notification of new events ends
+ * the wait at once, so a change reaches this edge in a round trip rather than up to a poll
+ * interval later; the poll stays, as a missed notification must lose nothing. */
+static void wait_next(struct change_feed *f)
+{
+	struct timespec ts;
+	int rc;
+
+	pthread_mutex_unlock(&f->lock);
+	rc = store_events_wait(f->edge->st, FEED_INTERVAL_MS * 1000LL);
+	pthread_mutex_lock(&f->lock);
+	if (rc != SE_EINVAL || f->stop)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts); /* SQLite: no notifications, a timed wait */
+	ts.tv_nsec += FEED_INTERVAL_MS * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&f->cond, &f->lock, &ts);
+}
+
 static void *feed_main(void *arg)
 {
 	struct change_feed *f = arg;
-	struct timespec ts;
-	unsigned polls = 0;
+	int64_t tickets_at_us = time_now_us();
 
 	pthread_mutex_lock(&f->lock);
 	while (!f->stop) {
@@ -147,17 +168,13 @@ static void *feed_main(void *arg)
 		poll_once(f);
 		save_position(f);
 		report(f);
-		if (++polls % TICKET_EVERY == 0)
+		if (time_now_us() - tickets_at_us >= TICKET_EVERY_US) {
 			tickets_refresh(f->edge);
-		pthread_mutex_lock(&f->lock);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += FEED_INTERVAL_MS * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
+			tickets_at_us = time_now_us();
 		}
+		pthread_mutex_lock(&f->lock);
 		if (!f->stop)
-			pthread_cond_timedwait(&f->cond, &f->lock, &ts);
+			wait_next(f);
 	}
 	pthread_mutex_unlock(&f->lock);
 	return NULL;

@@ -339,6 +339,9 @@ static const char migration_ca_orders[] =
 	"CREATE INDEX ca_orders_ca_at ON ca_orders(ca, at);";
 /* clang-format on */
 
+/* 13 is PostgreSQL's NOTIFY on new events; SQLite's edges share the process or poll the file. */
+static const char migration_events_notify[] = "SELECT 1";
+
 const char *const sq_sqlite_migrations[] = {
     migration_1,
     migration_issuer,
@@ -352,6 +355,7 @@ const char *const sq_sqlite_migrations[] = {
     migration_list_shapes,
     migration_edges,
     migration_ca_orders,
+    migration_events_notify,
 };
 
 const int sq_sqlite_migration_count =

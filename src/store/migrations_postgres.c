@@ -282,9 +282,21 @@ static const char migration_ca_orders[] =
 	"CREATE INDEX ca_orders_ca_at ON ca_orders(ca, at);";
 /* clang-format on */
 
+/* 13: every commit that appends events wakes the edges' change feeds (LISTEN saasedge_events);
+ * one notification per transaction, as PostgreSQL folds identical ones, delivered at commit. */
+/* clang-format off */
+static const char migration_events_notify[] =
+	"CREATE FUNCTION saasedge_events_notify() RETURNS trigger LANGUAGE plpgsql AS $$"
+	" BEGIN PERFORM pg_notify('saasedge_events', ''); RETURN NULL; END $$;"
+	"CREATE TRIGGER events_notify AFTER INSERT ON events"
+	" FOR EACH STATEMENT EXECUTE FUNCTION saasedge_events_notify();";
+/* clang-format on */
+
 const char *const sq_postgres_migrations[] = {
-    schema_10, nothing, nothing, nothing,         nothing,           nothing, nothing,
-    nothing,   nothing, nothing, migration_edges, migration_ca_orders,
+    schema_10, nothing, nothing,         nothing,
+    nothing,   nothing, nothing,         nothing,
+    nothing,   nothing, migration_edges, migration_ca_orders,
+    migration_events_notify,
 };
 
 const int sq_postgres_migration_count =

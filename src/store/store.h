@@ -429,6 +429,11 @@ struct store_event {
 	int64_t created_at_us;
 };
 
+/* Waits up to TIMEOUT_US for events to be appended (by any node: PostgreSQL's LISTEN/NOTIFY,
+ * on the calling thread's connection to the primary): 1 when woken by one, 0 when the time
+ * passed (the caller reads the events either way: a notification is only a wake-up).
+ * SE_EINVAL with SQLite, which has no notifications: the caller waits its own way. */
+int store_events_wait(struct store *st, int64_t timeout_us);
 /* Fills up to MAX events with seq > AFTER_SEQ in order into OUT; *count is how many. */
 int store_events_since(struct store *st, int64_t after_seq, struct store_event *out, size_t max,
 		       size_t *count);

@@ -27,6 +27,17 @@ int sq_event_append(struct sq_conn *c, const struct sq_event *ev, int64_t *seq)
 	return rc;
 }
 
+int store_events_wait(struct store *st, int64_t timeout_us)
+{
+	struct sq_conn *c = sq_conn_get(st); /* the primary's: a standby cannot LISTEN */
+
+	if (!st->be->wait_notify)
+		return SE_EINVAL;
+	if (!c)
+		return SE_EDB;
+	return c->be->wait_notify(c, "saasedge_events", timeout_us);
+}
+
 int store_events_since(struct store *st, int64_t after_seq, struct store_event *out, size_t max,
 		       size_t *count)
 {

@@ -187,6 +187,10 @@ struct sq_backend {
 	/* The schema version, and writing it inside the migration's transaction. */
 	int (*version_get)(struct sq_conn *c, int *version);
 	int (*version_set)(struct sq_conn *c, int version);
+	/* Waits up to TIMEOUT_US for a notification on CHANNEL, listening on C from the first call
+	 * (and again after a reconnect): 1 when one came, 0 when none did. NULL for an engine
+	 * without notifications. */
+	int (*wait_notify)(struct sq_conn *c, const char *channel, int64_t timeout_us);
 	const char *begin_write_sql;
 	const char *write_lock_sql; /* run after begin_write_sql when not NULL */
 	const char *begin_read_sql;

@@ -8,6 +8,7 @@
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <time.h>
 
@@ -27,6 +28,7 @@ struct pg_conn {
 	int broken;          /* a statement failed as connections fail: reset before the next */
 	int64_t retry_at_us; /* a broken connection is not reset again before this */
 	int64_t backoff_us;
+	unsigned listening;  /* generation + 1 of the connection that ran LISTEN; 0 none */
 };
 
 /* Reconnecting to a database that is away: the first retry at once, then doubling to 5 s, so
@@ -582,6 +584,61 @@ static void pg_close(struct sq_conn *c)
 	c->db = NULL;
 }
 
+/* ---- notifications ------------------------------------------------------------------------ */
+
+static void sleep_us(int64_t us)
+{
+	struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+
+	nanosleep(&ts, NULL);
+}
+
+/* Frees every notification libpq has read; 1 when there was one. */
+static int drain_notifies(PGconn *pg)
+{
+	PGnotify *n;
+	int got = 0;
+
+	while ((n = PQnotifies(pg)) != NULL) {
+		PQfreemem(n);
+		got = 1;
+	}
+	return got;
+}
+
+static int pg_wait_notify(struct sq_conn *c, const char *channel, int64_t timeout_us)
+{
+	struct pg_conn *pc = conn_of(c);
+	struct pollfd p;
+	char sql[96];
+
+	if (!connection_up(c)) {
+		sleep_us(timeout_us); /* the caller polls, as without notifications */
+		return 0;
+	}
+	if (pc->listening != pc->generation + 1) { /* a LISTEN does not outlive its session */
+		snprintf(sql, sizeof(sql), "LISTEN %s", channel);
+		if (pg_exec(c, sql, "listen") != 0) {
+			sleep_us(timeout_us);
+			return 0;
+		}
+		pc->listening = pc->generation + 1;
+		log_info("store op=listen backend=postgres channel=%s", channel);
+	}
+	if (drain_notifies(pc->pg)) /* read along with the answers to earlier statements */
+		return 1;
+	p.fd = PQsocket(pc->pg);
+	p.events = POLLIN;
+	p.revents = 0;
+	if (poll(&p, 1, (int)(timeout_us / 1000)) <= 0)
+		return 0;
+	if (!PQconsumeInput(pc->pg)) {
+		pc->broken = 1; /* the server went away: reset on the next use */
+		return 0;
+	}
+	return drain_notifies(pc->pg);
+}
+
 const struct sq_backend sq_postgres_backend = {
     .dialect = SQ_POSTGRES,
     .open = pg_open,
@@ -603,6 +660,7 @@ const struct sq_backend sq_postgres_backend = {
     .exec = pg_exec,
     .version_get = pg_version_get,
     .version_set = pg_version_set,
+    .wait_notify = pg_wait_notify,
     .begin_write_sql = "BEGIN",
     .write_lock_sql = "SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")",
     /* One snapshot for every statement of a multi-statement read, as SQLite's BEGIN gives. */

@@ -93,6 +93,40 @@ def test_migrate_then_nodes_share_one_database(tmp_path):
         cluster.stop()
 
 
+def test_every_change_notifies_the_edges(tmp_path):
+    """A commit that appends events sends NOTIFY saasedge_events (so edges wake at once rather
+    than at their next poll), and an edge listens for it."""
+    import psycopg2
+
+    cluster, url = start_cluster(tmp_path)
+    key = tmp_path / "master.key"
+    servers = []
+    listener = None
+    try:
+        zone_id = cli(url, tmp_path / "a", "zone", "create", uniq("notify", "provider.com"))
+        token = cli(url, tmp_path / "a", "token", "create", "--zone", zone_id)
+        a = node(tmp_path, "a", url, key, "api,edge")
+        servers.append(a)
+        wait_until(lambda: "store op=listen backend=postgres channel=saasedge_events"
+                   in a.stderr(), 10, "the edge to listen for changes")
+        listener = psycopg2.connect(url)
+        listener.autocommit = True
+        with listener.cursor() as cur:
+            cur.execute("LISTEN saasedge_events")
+        api_for(a, zone_id, token).create(uniq("woken"))
+
+        def notified():
+            listener.poll()
+            return any(n.channel == "saasedge_events" for n in listener.notifies)
+
+        wait_until(notified, 5, "a notification of the new hostname's events")
+    finally:
+        if listener:
+            listener.close()
+        finish_servers(servers)
+        cluster.stop()
+
+
 def test_edge_only_node_has_no_api(tmp_path):
     cluster, url = start_cluster(tmp_path)
     key = tmp_path / "master.key"

@@ -61,8 +61,7 @@ static int apply(struct change_feed *f, const struct store_event *ev)
 		cert_cache_invalidate(f->edge->cache, ev->hostname);
 	rc = edge_entry_refresh(f->edge, ev->hostname, ev->seq,
 				strcmp(ev->new_status, "pending_deployment") == 0);
-	/* A certificate that does not load (a bad key) is logged there; waiting would not fix it.
-	 */
+	/* A certificate that does not load (a bad key) is logged there: waiting cannot fix it. */
 	return rc == SE_EUNAVAILABLE || rc == SE_EDB || rc == SE_ENOMEM ? rc : 0;
 }
 

@@ -6,9 +6,9 @@
 #include "store/store_int.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <poll.h>
 #include <string.h>
 #include <time.h>
 
@@ -28,7 +28,7 @@ struct pg_conn {
 	int broken;          /* a statement failed as connections fail: reset before the next */
 	int64_t retry_at_us; /* a broken connection is not reset again before this */
 	int64_t backoff_us;
-	unsigned listening;  /* generation + 1 of the connection that ran LISTEN; 0 none */
+	unsigned listening; /* generation + 1 of the connection that ran LISTEN; 0 none */
 };
 
 /* Reconnecting to a database that is away: the first retry at once, then doubling to 5 s, so
@@ -152,10 +152,10 @@ static int64_t monotonic_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* 1 when C's connection is up. A broken one (the server restarted or is away) is reset, at most
- * once per backoff step; its statements are prepared again on their next use. */
 static int on_connected(struct sq_conn *c);
 
+/* 1 when C's connection is up. A broken one (the server restarted or is away) is reset, at most
+ * once per backoff step; its statements are prepared again on their next use. */
 static int connection_up(struct sq_conn *c)
 {
 	struct pg_conn *pc = conn_of(c);
@@ -568,10 +568,9 @@ static int on_connected(struct sq_conn *c)
 {
 	int rc;
 
-	if (c->read_only)
-		return 0; /* a standby takes no writes: the primary's connections see to the schema */
+	if (c->read_only) /* a standby takes no writes: the primary's connections see to it */
+		return 0;
 	rc = c->st->schema_version == 0 ? bootstrap_schema_table(c) : 0;
-
 	return rc ? rc : sq_schema_catch_up(c);
 }
 

@@ -123,29 +123,37 @@ int store_job_payload(struct store *st, int64_t job_id, char **out)
 	return rc;
 }
 
+/* The lease is one statement. SQLite runs it in a write transaction, which excludes every other
+ * writer. On PostgreSQL it runs on its own, outside the store's write lock: FOR UPDATE SKIP
+ * LOCKED makes a worker of another node pass over the row being leased, and once that commits
+ * the row's lease_until keeps every later statement off it, so issuers of a fleet lease jobs
+ * without queueing behind each other's writes (decisions/0026). */
+#define JOB_LEASE_SQL(lock)                                                                   \
+	"UPDATE jobs SET lease_owner = ?1, lease_token = ?2, lease_until = ?3 "               \
+	"WHERE id = (SELECT id FROM jobs WHERE run_at <= ?4 "                                 \
+	"AND (lease_until IS NULL OR lease_until < ?4) ORDER BY run_at, id LIMIT 1" lock ") " \
+	"RETURNING id, kind, subject_id, run_at, attempts, lease_token, lease_until, last_error"
+
 int store_job_lease(struct store *st, const char *owner, int64_t now_us, int64_t lease_us,
 		    struct store_job *out)
 {
-	static const char sql[] =
-	    "UPDATE jobs SET lease_owner = ?1, lease_token = ?2, lease_until = ?3 "
-	    "WHERE id = (SELECT id FROM jobs WHERE run_at <= ?4 "
-	    "AND (lease_until IS NULL OR lease_until < ?4) ORDER BY run_at, id LIMIT 1) "
-	    "RETURNING id, kind, subject_id, run_at, attempts, lease_token, lease_until, "
-	    "last_error";
 	struct sq_conn *c = sq_conn_get(st);
 	struct sq_stmt *s = NULL;
 	char token[IDS_ZONE_LEN + 1];
-	int rc;
+	int rc, own_statement;
 
 	if (!c)
 		return SE_EDB;
 	rc = ids_hex32(token);
 	if (rc)
 		return rc;
-	rc = sq_begin(c);
+	own_statement = c->be->dialect == SQ_POSTGRES;
+	rc = own_statement ? 0 : sq_begin(c);
 	if (rc)
 		goto out;
-	rc = sq_query(c, SQ_JOB_LEASE, sql, &s, "ttII", owner, token, now_us + lease_us, now_us);
+	rc = sq_query(c, SQ_JOB_LEASE,
+		      sq_sql(c, JOB_LEASE_SQL(""), JOB_LEASE_SQL(" FOR UPDATE SKIP LOCKED")), &s,
+		      "ttII", owner, token, now_us + lease_us, now_us);
 	if (rc == 0)
 		rc = SE_ENOTFOUND;
 	if (rc < 0)
@@ -161,7 +169,7 @@ int store_job_lease(struct store *st, const char *owner, int64_t now_us, int64_t
 	/* RETURNING rows are all computed before the first one is returned: the update is done. */
 	sq_reset(s);
 	s = NULL;
-	rc = sq_commit(c);
+	rc = own_statement ? 0 : sq_commit(c);
 out:
 	sq_reset(s);
 	if (rc)

@@ -214,12 +214,22 @@ int sq_begin(struct sq_conn *c)
 
 int sq_begin_read(struct sq_conn *c)
 {
-	return sq_run(c, SQ_BEGIN_READ, c->be->begin_read_sql, "");
+	int rc = sq_run(c, SQ_BEGIN_READ, c->be->begin_read_sql, "");
+
+	c->reading = rc == 0;
+	return rc;
 }
 
 int sq_commit(struct sq_conn *c)
 {
-	int rc = sq_run(c, SQ_COMMIT, "COMMIT", "");
+	int rc;
+
+	if (c->reading && c->be->end_read) {
+		c->reading = 0;
+		return c->be->end_read(c);
+	}
+	c->reading = 0;
+	rc = sq_run(c, SQ_COMMIT, "COMMIT", "");
 
 	if (c->jobs_scheduled) {
 		c->jobs_scheduled = 0;
@@ -232,7 +242,7 @@ int sq_commit(struct sq_conn *c)
 void sq_rollback(struct sq_conn *c)
 {
 	if (c)
-		c->jobs_scheduled = 0;
+		c->jobs_scheduled = c->reading = 0;
 	/* After some errors (I/O, full disk, out of memory) the engine has rolled back already. */
 	if (!c || !c->be->in_transaction(c))
 		return;

@@ -191,6 +191,9 @@ struct sq_backend {
 	 * (and again after a reconnect): 1 when one came, 0 when none did. NULL for an engine
 	 * without notifications. */
 	int (*wait_notify)(struct sq_conn *c, const char *channel, int64_t timeout_us);
+	/* Ends a read transaction without waiting for the server: nothing was written, so the
+	 * answer need not wait for the COMMIT's round trip. NULL: commit as any transaction. */
+	int (*end_read)(struct sq_conn *c);
 	const char *begin_write_sql;
 	const char *write_lock_sql; /* run after begin_write_sql when not NULL */
 	const char *begin_read_sql;
@@ -224,6 +227,7 @@ struct sq_conn {
 	struct sq_keyed_stmt keyed[SQ_KEYED_CACHE];
 	unsigned keyed_next; /* round-robin eviction cursor */
 	int jobs_scheduled;  /* the open transaction made a job due: wake the workers on commit */
+	int reading;         /* the open transaction is a read (sq_begin_read) */
 };
 
 #define SQ_TOKEN_CACHE 64

@@ -29,6 +29,7 @@ struct pg_conn {
 	int64_t retry_at_us; /* a broken connection is not reset again before this */
 	int64_t backoff_us;
 	unsigned listening; /* generation + 1 of the connection that ran LISTEN; 0 none */
+	int commit_in_flight; /* a read transaction's COMMIT sent, its answer not read yet */
 };
 
 /* Reconnecting to a database that is away: the first retry at once, then doubling to 5 s, so
@@ -154,6 +155,19 @@ static int64_t monotonic_us(void)
 
 static int on_connected(struct sq_conn *c);
 
+/* Reads the answer to a read transaction's COMMIT (pg_end_read) before the connection is used
+ * again; it has usually arrived by then. */
+static void settle(struct pg_conn *pc)
+{
+	PGresult *res;
+
+	if (!pc->commit_in_flight)
+		return;
+	pc->commit_in_flight = 0;
+	while ((res = PQgetResult(pc->pg)) != NULL)
+		PQclear(res);
+}
+
 /* 1 when C's connection is up. A broken one (the server restarted or is away) is reset, at most
  * once per backoff step; its statements are prepared again on their next use. */
 static int connection_up(struct sq_conn *c)
@@ -161,6 +175,7 @@ static int connection_up(struct sq_conn *c)
 	struct pg_conn *pc = conn_of(c);
 	int64_t now;
 
+	settle(pc);
 	if (PQstatus(pc->pg) == CONNECTION_OK && !pc->broken)
 		return 1;
 	now = monotonic_us();
@@ -456,7 +471,10 @@ static int64_t pg_changes(struct sq_conn *c)
 
 static int pg_in_transaction(struct sq_conn *c)
 {
-	PGTransactionStatusType t = PQtransactionStatus(conn_of(c)->pg);
+	PGTransactionStatusType t;
+
+	settle(conn_of(c));
+	t = PQtransactionStatus(conn_of(c)->pg);
 
 	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
 }
@@ -638,6 +656,20 @@ static int pg_wait_notify(struct sq_conn *c, const char *channel, int64_t timeou
 	return drain_notifies(pc->pg);
 }
 
+/* ---- read transactions -------------------------------------------------------------------- */
+
+static int pg_end_read(struct sq_conn *c)
+{
+	struct pg_conn *pc = conn_of(c);
+
+	if (!PQsendQuery(pc->pg, "COMMIT")) {
+		pc->broken = 1; /* the server went away: reset on the next use */
+		return 0;       /* what was read stands: the snapshot was whole */
+	}
+	pc->commit_in_flight = 1;
+	return 0;
+}
+
 const struct sq_backend sq_postgres_backend = {
     .dialect = SQ_POSTGRES,
     .open = pg_open,
@@ -660,6 +692,7 @@ const struct sq_backend sq_postgres_backend = {
     .version_get = pg_version_get,
     .version_set = pg_version_set,
     .wait_notify = pg_wait_notify,
+    .end_read = pg_end_read,
     .begin_write_sql = "BEGIN",
     .write_lock_sql = "SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")",
     /* One snapshot for every statement of a multi-statement read, as SQLite's BEGIN gives. */

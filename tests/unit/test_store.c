@@ -579,6 +579,21 @@ static void test_list_filters(void **state)
 	f.certificate_authority = "lets_encrypt";
 	f.hostname_contains = "org";
 	EXPECT(f, 1, "d_x.example.org");
+	/* The total of a filtered first page, full or not, and of the pages after it (a first
+	 * page with room to spare is its own total; a full one is counted). */
+	f = no_filter();
+	f.hostname_contains = "example.com";
+	f.limit = 3;
+	EXPECT(f, 4, "b.example.com", "a.example.com", "*.c.example.com");
+	f.limit = 4;
+	EXPECT(f, 4, "b.example.com", "a.example.com", "*.c.example.com", "e.example.com");
+	f.limit = 5;
+	EXPECT(f, 4, "b.example.com", "a.example.com", "*.c.example.com", "e.example.com");
+	f.limit = 3;
+	f.offset = 3;
+	EXPECT(f, 4, "e.example.com");
+	f.offset = 4;
+	EXPECT_NONE(f, 4);
 	free_seeds(hs);
 }
 

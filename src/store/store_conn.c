@@ -488,7 +488,7 @@ int store_open(const char *data_dir, const char *url, struct store **out)
 int store_read_from(struct store *st, const char *read_url)
 {
 	if (st->be != &sq_postgres_backend || !is_postgres_url(read_url)) {
-		log_error("store op=open detail=\"store.read_url needs store.url: both PostgreSQL\"");
+		log_error("store op=open detail=\"store.read_url needs a PostgreSQL store.url\"");
 		return SE_EINVAL;
 	}
 	if (st->read_url)

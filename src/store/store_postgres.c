@@ -28,7 +28,7 @@ struct pg_conn {
 	int broken;          /* a statement failed as connections fail: reset before the next */
 	int64_t retry_at_us; /* a broken connection is not reset again before this */
 	int64_t backoff_us;
-	unsigned listening; /* generation + 1 of the connection that ran LISTEN; 0 none */
+	unsigned listening;   /* generation + 1 of the connection that ran LISTEN; 0 none */
 	int commit_in_flight; /* a read transaction's COMMIT sent, its answer not read yet */
 };
 

@@ -434,6 +434,26 @@ static int preflight_step(struct pack_work *w, struct step_out *out)
 	return out->errors ? 0 : SE_ENOMEM;
 }
 
+/* 1 when CH was accepted already: a step whose worker asked the CA and was killed before its
+ * write (or lost its lease) left accepted unset, and the CA, which has moved the challenge to
+ * processing or valid, refuses it a second time (Pebble: "Cannot update challenge with status
+ * valid"). Retrying would refuse for ever, so the CA's own view decides. */
+static int accepted_before(struct acme_client *c, const struct pack_challenge *ch)
+{
+	struct acme_problem p;
+	struct acme_authz az;
+
+	if (acme_authz_fetch(c, ch->authz, &az, &p) != 0)
+		return 0;
+	if (strcmp(az.status, "pending") != 0)
+		return 1; /* valid, or failed: the poll step reads which and says why */
+	for (size_t k = 0; k < az.n_ch; k++) {
+		if (strcmp(az.ch[k].url, ch->url) == 0)
+			return strcmp(az.ch[k].status, "pending") != 0;
+	}
+	return 0;
+}
+
 static int accept_step(struct pack_work *w, struct step_out *out)
 {
 	struct acme_client *c = client_of(w, out);
@@ -447,7 +467,7 @@ static int accept_step(struct pack_work *w, struct step_out *out)
 
 		if (ch->accepted)
 			continue;
-		if (acme_challenge_accept(c, ch->url, NULL, &p)) {
+		if (acme_challenge_accept(c, ch->url, NULL, &p) && !accepted_before(c, ch)) {
 			problem_msg(&p, "asking the CA to validate", msg, sizeof(msg));
 			exchange_failed(w, out, &p, msg, 0);
 			return 0;

@@ -3,15 +3,17 @@ a first CA that never answers (the pack moves to the next one), Pebble killed an
 mid-order, and kill -9 of saasedge while 50 hostnames are in flight (all finish after a restart,
 each with exactly one certificate per key type)."""
 
+import json
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from pg import store_rows
 from conftest import assert_ok, free_port, uniq, wait_until
 from issuance_helpers import (ISSUE_TIMEOUT, create_ssl, drive_txt, publish_txt, start_issuer,
-                              stored_certificates, verify_chain, wait_records)
+                              stored_certificates, verify_chain, wait_records, wait_status)
 from peers import ChallTestSrv, Pebble
 
 DONE = ("pending_deployment", "active")
@@ -174,5 +176,95 @@ def test_kill9_during_issuance_resumes_without_doubles(deploy, dns, tmp_path):
         rows = certificate_rows(d.data)
         packs = {api.fetch(h)["ssl"]["id"] for h in hids}
         assert sorted(rows) == sorted({(p, k) for p in packs for k in ("ecdsa", "rsa")}), rows
+    finally:
+        pebble.stop()
+
+
+def _account_key(data_dir):
+    """saasedge's ACME account (kid, private key), unsealed as the issuer does: AES-256-GCM under
+    the master key, the key's id as additional data (src/lib/secretbox.h)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.serialization import load_der_private_key
+
+    [(kid, key_id)] = store_rows(data_dir, "SELECT kid, key_id FROM acme_accounts")
+    [(sealed,)] = store_rows(data_dir, "SELECT sealed FROM private_keys WHERE id = ?", key_id)
+    master = (Path(data_dir) / "master.key").read_bytes()
+    assert sealed[0] == 1
+    der = AESGCM(master).decrypt(sealed[1:13], sealed[13:], key_id.encode())
+    return kid, load_der_private_key(der, None)
+
+
+def _acme_post(pebble, kid, key, url, payload):
+    """A JWS POST (ES256, RFC 8555 §6.2) to Pebble; -> (status, JSON body)."""
+    import base64
+    import json
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    def b64(b):
+        return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+    ctx = ssl.create_default_context(cafile=str(pebble.cert))
+    with urllib.request.urlopen(pebble.directory, context=ctx, timeout=10) as r:
+        directory = json.load(r)
+    req = urllib.request.Request(directory["newNonce"], method="HEAD")
+    with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+        nonce = r.headers["Replay-Nonce"]
+    protected = b64(json.dumps({"alg": "ES256", "kid": kid, "nonce": nonce,
+                                "url": url}).encode())
+    body = b64(json.dumps(payload).encode()) if payload is not None else ""
+    r_, s_ = decode_dss_signature(key.sign(f"{protected}.{body}".encode(),
+                                           ec.ECDSA(hashes.SHA256())))
+    jws = {"protected": protected, "payload": body,
+           "signature": b64(r_.to_bytes(32, "big") + s_.to_bytes(32, "big"))}
+    req = urllib.request.Request(url, data=json.dumps(jws).encode(), method="POST",
+                                 headers={"Content-Type": "application/jose+json"})
+    try:
+        with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+            return r.status, json.load(r)
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e)
+
+
+def test_challenge_accepted_by_a_lost_step_is_not_refused_for_ever(deploy, dns, tmp_path):
+    """A worker asks the CA to validate and is killed before it writes that it did: the next one
+    finds the challenge not accepted in the saved state, but the CA has taken it (processing or
+    valid) and refuses it again. Reproduced exactly: saasedge stopped with its records shown,
+    the challenges accepted with its own account key behind its back, then started again. The
+    pack must go on to its certificates, not repeat the refused request until it times out."""
+    pebble = Pebble(tmp_path, dns, free_port(), free_port())
+    try:
+        d = deploy()
+        creds = d.zone()
+        start_issuer(d, dns, pebble.saasedge_args())
+        api = d.api(creds)
+        h = create_ssl(api, uniq("lost"), "txt")
+        records = wait_records(api, h["id"])
+        d.server.stop()
+
+        [(state,)] = store_rows(d.data, "SELECT state FROM issuance_state WHERE pack_id = ?",
+                                h["ssl"]["id"])
+        chals = json.loads(state)["chals"]
+        assert chals and not any(c["accepted"] for c in chals), state
+        publish_txt(dns, records)
+        kid, key = _account_key(d.data)
+        for c in chals:
+            status, body = _acme_post(pebble, kid, key, c["url"], {})
+            assert status == 200, body
+
+        def validated():
+            return all(_acme_post(pebble, kid, key, c["authz"], None)[1]["status"] == "valid"
+                       for c in chals)
+
+        wait_until(validated, 30, "Pebble to validate the challenges")
+        d.server.start()
+        done = wait_status(api, h["id"], DONE)
+        assert not done["ssl"].get("validation_errors"), done["ssl"]
+        assert set(stored_certificates(d.data, done["ssl"]["id"])) == {"ecdsa", "rsa"}
     finally:
         pebble.stop()

@@ -195,7 +195,17 @@ def _account_key(data_dir):
 
 
 def _acme_post(pebble, kid, key, url, payload):
-    """A JWS POST (ES256, RFC 8555 §6.2) to Pebble; -> (status, JSON body)."""
+    """A JWS POST (ES256, RFC 8555 §6.2) to Pebble, sent again with a fresh nonce when Pebble
+    rejects the nonce (it rejects some at random, as RFC 8555 §6.5 allows); -> (status, JSON
+    body)."""
+    for _ in range(20):
+        status, body = _acme_post_once(pebble, kid, key, url, payload)
+        if body.get("type") != "urn:ietf:params:acme:error:badNonce":
+            return status, body
+    return status, body
+
+
+def _acme_post_once(pebble, kid, key, url, payload):
     import base64
     import json
     import ssl

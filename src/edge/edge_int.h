@@ -223,9 +223,6 @@ void lookup_pool_stop(struct lookup_pool *p);
 void lookup_submit(struct lookup_pool *p, struct lookup_job *job);
 /* Frees JOB and what it still holds (an entry, an ALPN certificate). */
 void lookup_job_free(struct lookup_job *job);
-/* Writes to the local copy what the calling thread's last lookup loaded (deferred so that the
- * lookup's client need not wait for it). Lookup threads call it after each job. */
-void lookup_copy_flush(struct edge *e);
 /* The change feed saw change SEQ to hostname NAME: its cached entry, if any, is read again from
  * the store and replaced (when LOAD_MISSING, an uncached NAME is loaded too: a pack that became
  * pending_deployment); an uncached one is forgotten by the local copy. 0 once the cache holds

@@ -26,23 +26,18 @@ struct lookup_pool {
 /* Where a lookup found NAME: the names it asked (NAME, then its wildcard parent WILD, "" when
  * it has none), and which one answered. */
 struct lookup_names {
-	char name[256];
+	const char *name;
 	char wild[258];
-	enum { MATCHED_NONE, MATCHED_NAME, MATCHED_WILD } matched;
+	const char *matched; /* name or wild; NULL when neither */
 };
-
-static const char *matched_name(const struct lookup_names *n)
-{
-	return n->matched == MATCHED_NAME ? n->name : n->matched == MATCHED_WILD ? n->wild : NULL;
-}
 
 static void names_of(struct lookup_names *n, const char *name)
 {
 	const char *dot = strchr(name, '.');
 
-	snprintf(n->name, sizeof(n->name), "%s", name);
+	n->name = name;
 	n->wild[0] = '\0';
-	n->matched = MATCHED_NONE;
+	n->matched = NULL;
 	if (dot && strncmp(name, "*.", 2) != 0)
 		snprintf(n->wild, sizeof(n->wild), "*%s", dot);
 }
@@ -64,13 +59,13 @@ static int lookup_either(struct lookup_names *n, void *source,
 {
 	int rc = lookup(source, n->name, rec);
 
-	n->matched = MATCHED_NAME;
+	n->matched = n->name;
 	if (rc == SE_ENOTFOUND && n->wild[0]) {
 		rc = lookup(source, n->wild, rec);
-		n->matched = MATCHED_WILD;
+		n->matched = n->wild;
 	}
 	if (rc)
-		n->matched = MATCHED_NONE;
+		n->matched = NULL;
 	return rc;
 }
 
@@ -96,42 +91,15 @@ static int record_of(struct edge *e, struct lookup_names *n, struct store_edge_e
 static void copy_keep(struct edge *e, const struct lookup_names *n,
 		      const struct store_edge_entry *rec)
 {
-	if (n->matched != MATCHED_NONE && rec->n_certs > 0) {
-		edge_copy_put(e->copy, matched_name(n), rec);
-		if (n->matched == MATCHED_WILD) /* a hostname of its own that was deleted */
+	if (n->matched && rec->n_certs > 0) {
+		edge_copy_put(e->copy, n->matched, rec);
+		if (n->matched == n->wild) /* a hostname of its own that was deleted */
 			edge_copy_remove(e->copy, n->name);
 		return;
 	}
 	edge_copy_remove(e->copy, n->name);
 	if (n->wild[0])
 		edge_copy_remove(e->copy, n->wild);
-}
-
-/* The copy's write for this thread's last lookup, made once the lookup's client has its answer
- * (lookup_copy_flush): a first handshake does not wait for the local disk. */
-static __thread struct {
-	int set;
-	struct lookup_names n;
-	struct store_edge_entry rec;
-} copy_pending;
-
-void lookup_copy_flush(struct edge *e)
-{
-	if (!copy_pending.set)
-		return;
-	copy_keep(e, &copy_pending.n, &copy_pending.rec);
-	store_edge_entry_dispose(&copy_pending.rec);
-	copy_pending.set = 0;
-}
-
-/* Takes REC (its heap parts move; REC is left empty) for lookup_copy_flush. */
-static void copy_defer(struct edge *e, const struct lookup_names *n, struct store_edge_entry *rec)
-{
-	lookup_copy_flush(e); /* one pending write per thread: an earlier one goes first */
-	copy_pending.n = *n;
-	copy_pending.rec = *rec;
-	memset(rec, 0, sizeof(*rec));
-	copy_pending.set = 1;
 }
 
 /* Store lookup of NAME, then of its wildcard parent; a negative entry when neither exists.
@@ -159,7 +127,7 @@ static int lookup_name(struct edge *e, const char *name, enum entry_need need,
 				 se_errname(rc));
 	}
 	if (rc == 0 && cert_cache_put(e->cache, entry, generation) && from_store_ok && e->copy)
-		copy_defer(e, &n, &rec);
+		copy_keep(e, &n, &rec);
 	store_edge_entry_dispose(&rec);
 	if (out)
 		*out = entry;
@@ -194,10 +162,8 @@ int edge_entry_refresh(struct edge *e, const char *name, int64_t seq, int load_m
 	} else {
 		cert_cache_changed(e->cache);
 	}
-	if (cached || load_missing) { /* ready for most clients; what CACHED decoded is reused */
+	if (cached || load_missing) /* ready for most clients; what CACHED decoded is reused */
 		rc = lookup_name(e, name, ENTRY_NEED_ECDSA_CLIENT, cached, &fresh);
-		lookup_copy_flush(e);
-	}
 	else if (e->copy)
 		edge_copy_forget(e->copy, name, seq); /* a failure is logged; not worth a retry */
 	edge_entry_unref(fresh);
@@ -269,7 +235,6 @@ static void *worker(void *arg)
 			edge_loop_complete(job->loop, job);
 		else
 			lookup_job_free(job);
-		lookup_copy_flush(p->edge);
 	}
 	resolver_thread_cleanup(p->edge->resolver);
 	keys_thread_cleanup();

@@ -129,8 +129,12 @@ static void start_position(struct change_feed *f)
  * behind, to catch up from there). */
 static void save_position(struct change_feed *f)
 {
-	if (f->edge->copy && f->copy_seq != f->last_seq &&
-	    edge_copy_set_position(f->edge->copy, f->last_seq) == 0)
+	struct edge *e = f->edge;
+
+	if (!e->copy || f->copy_seq == f->last_seq)
+		return;
+	copy_writer_flush(e->copy_writer); /* the reloads of the changes up to last_seq */
+	if (edge_copy_set_position(e->copy, f->last_seq) == 0)
 		f->copy_seq = f->last_seq;
 }
 

@@ -147,12 +147,14 @@ static int origin_ctx_create(struct edge *e)
 static int open_local_copy(struct edge *e)
 {
 	char path[PATH_MAX];
+	int rc;
 
 	if (strcmp(store_backend_name(e->st), "postgres") != 0)
 		return 0;
 	if (snprintf(path, sizeof(path), "%s/edge-copy.db", e->cfg->data_dir) >= (int)sizeof(path))
 		return SE_ECONFIG;
-	return edge_copy_open(path, &e->copy);
+	rc = edge_copy_open(path, &e->copy);
+	return rc ? rc : copy_writer_start(e->copy, &e->copy_writer);
 }
 
 static int workers(const struct config *cfg)
@@ -232,6 +234,7 @@ void edge_stop(struct edge *e)
 		edge_loop_halt(&e->loops[i]);
 	change_feed_stop(e->feed);
 	lookup_pool_stop(e->lookups); /* finishes queued jobs into the halted loops' lists */
+	copy_writer_stop(e->copy_writer);
 	edge_copy_close(e->copy);
 	for (int i = 0; e->loops && i < e->n_loops; i++) {
 		if (e->loops[i].epfd > 0 || e->loops[i].wake_fd > 0)

@@ -255,6 +255,22 @@ int tickets_init(struct edge *e, SSL_CTX *ctx);
 void tickets_refresh(struct edge *e);
 void tickets_dispose(struct edge *e);
 
+/* ---- the local copy's writer (copy_writer.c) ---------------------------------------------- */
+
+struct copy_writer;
+struct edge_copy;
+
+/* Starts the thread that writes COPY (which must outlive it). */
+int copy_writer_start(struct edge_copy *copy, struct copy_writer **out);
+/* Writes what was handed over, then stops the thread. */
+void copy_writer_stop(struct copy_writer *w);
+/* Hands over what the store said of NAME, to be written soon, in order: REC (its contents are
+ * taken: REC is left empty), or nothing (remove). Waits only when the queue is full. */
+void copy_writer_put(struct copy_writer *w, const char *name, struct store_edge_entry *rec);
+void copy_writer_remove(struct copy_writer *w, const char *name);
+/* Returns once everything handed over before the call is written. */
+void copy_writer_flush(struct copy_writer *w);
+
 /* ---- the change feed (change_feed.c) ------------------------------------------------------- */
 
 struct change_feed;
@@ -279,6 +295,7 @@ struct edge {
 	struct lookup_pool *lookups;
 	struct change_feed *feed;
 	struct edge_copy *copy; /* the local copy, with a shared store; NULL with SQLite */
+	struct copy_writer *copy_writer; /* writes COPY for the lookups; NULL with it */
 	struct edge_loop *loops;
 	int n_loops;
 	int https_port, http_port;

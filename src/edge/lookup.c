@@ -85,21 +85,20 @@ static int record_of(struct edge *e, struct lookup_names *n, struct store_edge_e
 	return 0;
 }
 
-/* The local copy keeps what the store said of N: REC when it has something to serve, nothing
- * otherwise. Called only for a fill the cache kept (no change overlapped the read), so a lookup
- * that raced with a change cannot remove what the change put there. */
-static void copy_keep(struct edge *e, const struct lookup_names *n,
-		      const struct store_edge_entry *rec)
+/* The local copy keeps what the store said of N: REC (taken) when it has something to serve,
+ * nothing otherwise. Called only for a fill the cache kept (no change overlapped the read), so
+ * a lookup that raced with a change cannot remove what the change put there. */
+static void copy_keep(struct edge *e, const struct lookup_names *n, struct store_edge_entry *rec)
 {
 	if (n->matched && rec->n_certs > 0) {
-		edge_copy_put(e->copy, n->matched, rec);
+		copy_writer_put(e->copy_writer, n->matched, rec);
 		if (n->matched == n->wild) /* a hostname of its own that was deleted */
-			edge_copy_remove(e->copy, n->name);
+			copy_writer_remove(e->copy_writer, n->name);
 		return;
 	}
-	edge_copy_remove(e->copy, n->name);
+	copy_writer_remove(e->copy_writer, n->name);
 	if (n->wild[0])
-		edge_copy_remove(e->copy, n->wild);
+		copy_writer_remove(e->copy_writer, n->wild);
 }
 
 /* Store lookup of NAME, then of its wildcard parent; a negative entry when neither exists.

@@ -1,5 +1,5 @@
-/* The edge's local copy in one SQLite file, one connection behind a mutex: lookups write it
- * only when what they loaded changed, so it is not contended. synchronous=NORMAL in WAL mode:
+/* The edge's local copy in one SQLite file, one connection behind a mutex: the edge writes it
+ * from one thread, in batches, so it is not contended. synchronous=NORMAL in WAL mode:
  * a power cut may lose the last writes, which only makes the copy older, and the change feed
  * catches it up from its saved position. */
 #include "store/edge_copy.h"
@@ -18,10 +18,19 @@
 #include "lib/log.h"
 
 #define FORGOTTEN_KEPT_S 300
+#define STATEMENTS_KEPT	 24 /* more than this file has */
+
+/* A statement prepared once and kept: a lookup's put runs several, and preparing them anew
+ * each time cost more than running them. */
+struct kept_statement {
+	const char *sql;
+	sqlite3_stmt *stmt;
+};
 
 struct edge_copy {
 	pthread_mutex_t lock;
 	sqlite3 *db;
+	struct kept_statement kept[STATEMENTS_KEPT];
 };
 
 static const char schema[] =
@@ -84,6 +93,8 @@ void edge_copy_close(struct edge_copy *ec)
 {
 	if (!ec)
 		return;
+	for (size_t i = 0; i < STATEMENTS_KEPT; i++)
+		sqlite3_finalize(ec->kept[i].stmt);
 	sqlite3_close(ec->db);
 	pthread_mutex_destroy(&ec->lock);
 	free(ec);
@@ -91,24 +102,55 @@ void edge_copy_close(struct edge_copy *ec)
 
 /* ---- statements ---------------------------------------------------------------------------- */
 
+/* *S = SQL's statement, prepared on first use and kept; done() hands it back. */
 static int prepare(struct edge_copy *ec, const char *sql, sqlite3_stmt **s)
 {
-	return sqlite3_prepare_v2(ec->db, sql, -1, s, NULL) == SQLITE_OK ? 0
-									 : copy_err(ec, "prepare");
+	struct kept_statement *k = ec->kept;
+
+	while (k < ec->kept + STATEMENTS_KEPT && k->sql && strcmp(k->sql, sql) != 0)
+		k++;
+	if (k == ec->kept + STATEMENTS_KEPT) /* a statement added without raising the bound */
+		return sqlite3_prepare_v2(ec->db, sql, -1, s, NULL) == SQLITE_OK
+			   ? 0
+			   : copy_err(ec, "prepare");
+	if (!k->sql) {
+		if (sqlite3_prepare_v3(ec->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &k->stmt,
+				       NULL) != SQLITE_OK)
+			return copy_err(ec, "prepare");
+		k->sql = sql;
+	}
+	*s = k->stmt;
+	return 0;
 }
 
-/* Steps S to its end and finalizes it. */
+/* Hands S back to prepare() for its next use (or finalizes it when it was not kept). */
+static void done(struct edge_copy *ec, sqlite3_stmt *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < STATEMENTS_KEPT; i++)
+		if (ec->kept[i].stmt == s) {
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			return;
+		}
+	done(ec, s);
+}
+
+/* Steps S to its end and hands it back. */
 static int run(struct edge_copy *ec, sqlite3_stmt *s, const char *op)
 {
 	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : copy_err(ec, op);
 
-	sqlite3_finalize(s);
+	done(ec, s);
 	return rc;
 }
 
 static int exec(struct edge_copy *ec, const char *sql, const char *op)
 {
-	return sqlite3_exec(ec->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : copy_err(ec, op);
+	sqlite3_stmt *s = NULL;
+
+	return prepare(ec, sql, &s) == 0 ? run(ec, s, op) : SE_EDB;
 }
 
 static void bind_text(sqlite3_stmt *s, int i, const char *v)
@@ -170,7 +212,7 @@ static int known(struct edge_copy *ec, const char *name, const struct store_edge
 		       (seq == rec->change_seq && sqlite3_column_int(s, 2) == 0 &&
 			strcmp((const char *)sqlite3_column_text(s, 1), rec->pack_id) == 0);
 	}
-	sqlite3_finalize(s);
+	done(ec, s);
 	return skip;
 }
 
@@ -251,29 +293,44 @@ static int delete_name(struct edge_copy *ec, const char *name)
 	return run_named(ec, "DELETE FROM entries WHERE name = ?1", name, -1, "remove");
 }
 
-int edge_copy_put(struct edge_copy *ec, const char *name, const struct store_edge_entry *rec)
+/* NAME's entry becomes REC (REC NULL: NAME has none); ec->lock held, inside a transaction. */
+static int apply(struct edge_copy *ec, const char *name, const struct store_edge_entry *rec)
 {
-	int rc = 0;
+	int rc;
 
-	pthread_mutex_lock(&ec->lock);
-	if (known(ec, name, rec))
-		goto out;
-	rc = exec(ec, "BEGIN IMMEDIATE", "begin");
-	if (rc)
-		goto out;
+	if (rec && known(ec, name, rec))
+		return 0;
 	rc = delete_name(ec, name); /* and its certificates */
-	if (rc == 0)
-		rc = run_named(ec, "DELETE FROM forgotten WHERE name = ?1", name, -1, "put");
+	if (rc || !rec)
+		return rc;
+	rc = run_named(ec, "DELETE FROM forgotten WHERE name = ?1", name, -1, "put");
 	if (rc == 0)
 		rc = put_entry(ec, name, rec);
 	for (size_t i = 0; rc == 0 && i < rec->n_certs; i++)
 		rc = put_cert(ec, name, rec, i);
+	return rc;
+}
+
+int edge_copy_write(struct edge_copy *ec, const struct edge_copy_change *changes, size_t n)
+{
+	int rc;
+
+	pthread_mutex_lock(&ec->lock);
+	rc = exec(ec, "BEGIN IMMEDIATE", "begin");
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = apply(ec, changes[i].name, changes[i].rec);
 	rc = rc ? rc : exec(ec, "COMMIT", "commit");
 	if (rc)
 		exec(ec, "ROLLBACK", "rollback");
-out:
 	pthread_mutex_unlock(&ec->lock);
 	return rc;
+}
+
+int edge_copy_put(struct edge_copy *ec, const char *name, const struct store_edge_entry *rec)
+{
+	struct edge_copy_change one = {name, rec};
+
+	return edge_copy_write(ec, &one, 1);
 }
 
 /* ---- get ----------------------------------------------------------------------------------- */
@@ -294,7 +351,7 @@ static int get_entry(struct edge_copy *ec, const char *name, struct store_edge_e
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW) {
 		rc = rc == SQLITE_DONE ? SE_ENOTFOUND : copy_err(ec, "get");
-		sqlite3_finalize(s);
+		done(ec, s);
 		return rc;
 	}
 	col_text(s, 0, r->hostname_id, sizeof(r->hostname_id));
@@ -311,7 +368,7 @@ static int get_entry(struct edge_copy *ec, const char *name, struct store_edge_e
 	rc = 0;
 	if (settings && !(r->settings_json = strdup((const char *)settings)))
 		rc = SE_ENOMEM;
-	sqlite3_finalize(s);
+	done(ec, s);
 	return rc;
 }
 
@@ -344,7 +401,7 @@ static int get_certs(struct edge_copy *ec, const char *name, struct store_edge_e
 		if (rc == 0)
 			rc = col_blob(s, 10, &r->sealed_keys[i], &r->sealed_lens[i]);
 	}
-	sqlite3_finalize(s);
+	done(ec, s);
 	return rc;
 }
 
@@ -372,12 +429,9 @@ int edge_copy_get(struct edge_copy *ec, const char *name, struct store_edge_entr
 
 int edge_copy_remove(struct edge_copy *ec, const char *name)
 {
-	int rc;
+	struct edge_copy_change one = {name, NULL};
 
-	pthread_mutex_lock(&ec->lock);
-	rc = delete_name(ec, name);
-	pthread_mutex_unlock(&ec->lock);
-	return rc;
+	return edge_copy_write(ec, &one, 1);
 }
 
 int edge_copy_forget(struct edge_copy *ec, const char *name, int64_t seq)
@@ -407,7 +461,10 @@ int edge_copy_clear(struct edge_copy *ec)
 	int rc;
 
 	pthread_mutex_lock(&ec->lock);
-	rc = exec(ec, "DELETE FROM entries; DELETE FROM forgotten; DELETE FROM position", "clear");
+	rc = sqlite3_exec(ec->db, "DELETE FROM entries; DELETE FROM forgotten; DELETE FROM position",
+			  NULL, NULL, NULL) == SQLITE_OK
+		 ? 0
+		 : copy_err(ec, "clear");
 	pthread_mutex_unlock(&ec->lock);
 	return rc;
 }
@@ -422,7 +479,7 @@ int edge_copy_position(struct edge_copy *ec, int64_t *seq)
 	rc = prepare(ec, "SELECT seq FROM position", &s);
 	if (rc == 0 && sqlite3_step(s) == SQLITE_ROW)
 		*seq = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	done(ec, s);
 	pthread_mutex_unlock(&ec->lock);
 	return rc;
 }

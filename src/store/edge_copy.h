@@ -19,13 +19,22 @@ struct edge_copy;
 int edge_copy_open(const char *path, struct edge_copy **out);
 void edge_copy_close(struct edge_copy *ec);
 
-/* Keeps REC (found in the store as NAME: a hostname, or a wildcard "*.rest") unless the copy
- * holds this version of it already (same change sequence and pack). */
+/* What the store said of NAME (a hostname, or a wildcard "*.rest"): REC, or nothing (REC NULL:
+ * the store has no such name). */
+struct edge_copy_change {
+	const char *name;
+	const struct store_edge_entry *rec;
+};
+
+/* Applies CHANGES in order, in one transaction (all or none). A REC is kept unless the copy
+ * holds this version of it already (same change sequence and pack) or knows of a later one. */
+int edge_copy_write(struct edge_copy *ec, const struct edge_copy_change *changes, size_t n);
+/* One change: keeps REC as NAME, as edge_copy_write does. */
 int edge_copy_put(struct edge_copy *ec, const char *name, const struct store_edge_entry *rec);
 /* NAME's entry as the store last gave it; SE_ENOTFOUND when the copy has none. OUT is filled as
  * store_edge_lookup fills it (store_edge_entry_dispose frees it). */
 int edge_copy_get(struct edge_copy *ec, const char *name, struct store_edge_entry *out);
-/* Forgets NAME: the store has no such hostname. */
+/* One change: forgets NAME (the store has no such hostname). */
 int edge_copy_remove(struct edge_copy *ec, const char *name);
 /* Forgets NAME as of change SEQ (it changed while this edge did not hold it): a version older
  * than SEQ is dropped, and a lookup that read the store before SEQ cannot put it back. */

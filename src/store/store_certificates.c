@@ -129,21 +129,31 @@ int store_certificate_put(struct store *st, const struct store_certificate *cert
 	return rc;
 }
 
-static int edge_host_read(struct sq_conn *c, const char *name, struct store_edge_entry *out)
-{
-	static const char sql[] =
-	    "SELECT h.id, h.zone_id, h.hostname, h.ssl_settings, h.custom_origin_server, "
-	    "h.custom_origin_sni, COALESCE(f.origin, ''), h.ownership_token, h.change_seq "
-	    "FROM hostnames h LEFT JOIN fallback_origins f ON f.zone_id = h.zone_id "
-	    "WHERE h.hostname = ?1";
-	struct sq_stmt *s = NULL;
-	int rc;
+/* Everything the edge serves a name with, in one statement (one round trip on PostgreSQL, and
+ * one snapshot on either engine without a transaction): the hostname with its zone's fallback
+ * origin, its newest deployable pack that holds a certificate, and that pack's certificates with
+ * their sealed keys, ECDSA first ("ecdsa" < "rsa"), one row per certificate (one row with NULL
+ * pack columns when there is none). */
+static const char edge_entry_sql[] =
+    "WITH h AS (SELECT h.id, h.zone_id, h.hostname, h.ssl_settings, h.custom_origin_server, "
+    "h.custom_origin_sni, COALESCE(f.origin, '') AS origin, h.ownership_token, h.change_seq "
+    "FROM hostnames h LEFT JOIN fallback_origins f ON f.zone_id = h.zone_id "
+    "WHERE h.hostname = ?1), "
+    "p AS (SELECT p.id, p.status FROM cert_packs p WHERE p.hostname_id = (SELECT id FROM h) "
+    "AND p.status IN ('pending_deployment', 'active', 'pending_expiration') AND EXISTS "
+    "(SELECT 1 FROM certificates c WHERE c.pack_id = p.id) "
+    "ORDER BY p.created_at DESC, p.rowid DESC LIMIT 1) "
+    "SELECT h.id, h.zone_id, h.hostname, h.ssl_settings, h.custom_origin_server, "
+    "h.custom_origin_sni, h.origin, h.ownership_token, h.change_seq, p.id, p.status, "
+    "c.id, c.key_type, c.leaf, c.chain, c.private_key_id, c.serial, c.not_before, "
+    "c.not_after, c.created_at, k.sealed "
+    "FROM h LEFT JOIN p ON 1 = 1 LEFT JOIN certificates c ON c.pack_id = p.id "
+    "LEFT JOIN private_keys k ON k.id = c.private_key_id ORDER BY c.key_type LIMIT 2";
 
-	rc = sq_query(c, SQ_EDGE_HOST, sql, &s, "t", name);
-	if (rc == 0)
-		rc = SE_ENOTFOUND;
-	if (rc < 0)
-		goto out;
+enum { EDGE_COL_PACK = 9, EDGE_COL_CERT = 11 };
+
+static int edge_host_read(struct sq_stmt *s, struct store_edge_entry *out)
+{
 	sq_col_copy(s, 0, out->hostname_id, sizeof(out->hostname_id));
 	sq_col_copy(s, 1, out->zone_id, sizeof(out->zone_id));
 	sq_col_copy(s, 2, out->hostname, sizeof(out->hostname));
@@ -152,33 +162,13 @@ static int edge_host_read(struct sq_conn *c, const char *name, struct store_edge
 	sq_col_copy(s, 6, out->fallback_origin, sizeof(out->fallback_origin));
 	sq_col_copy(s, 7, out->ownership_token, sizeof(out->ownership_token));
 	out->change_seq = sq_col_int64(s, 8);
-	rc = sq_col_dup(s, 3, &out->settings_json);
-	if (rc == 0 && !out->settings_json && !(out->settings_json = strdup("{}")))
-		rc = SE_ENOMEM;
-out:
-	sq_reset(s);
-	return rc;
-}
-
-/* The newest deployable pack of the hostname that holds at least one certificate. */
-static int edge_pack_read(struct sq_conn *c, struct store_edge_entry *out)
-{
-	static const char sql[] =
-	    "SELECT p.id, p.status FROM cert_packs p WHERE p.hostname_id = ?1 AND p.status IN "
-	    "('pending_deployment', 'active', 'pending_expiration') AND EXISTS (SELECT 1 FROM "
-	    "certificates c WHERE c.pack_id = p.id) ORDER BY p.created_at DESC, p.rowid DESC "
-	    "LIMIT 1";
-	struct sq_stmt *s = NULL;
-	int rc;
-
-	rc = sq_query(c, SQ_EDGE_PACK, sql, &s, "t", out->hostname_id);
-	if (rc == 1) {
-		sq_col_copy(s, 0, out->pack_id, sizeof(out->pack_id));
-		sq_col_copy(s, 1, out->pack_status, sizeof(out->pack_status));
-		rc = 0;
-	}
-	sq_reset(s);
-	return rc;
+	sq_col_copy(s, EDGE_COL_PACK, out->pack_id, sizeof(out->pack_id));
+	sq_col_copy(s, EDGE_COL_PACK + 1, out->pack_status, sizeof(out->pack_status));
+	if (sq_col_dup(s, 3, &out->settings_json) != 0)
+		return SE_ENOMEM;
+	if (!out->settings_json && !(out->settings_json = strdup("{}")))
+		return SE_ENOMEM;
+	return 0;
 }
 
 /* *DST = malloc'd copy of blob column COL (NULL with *LEN 0 when empty). */
@@ -199,70 +189,61 @@ static int blob_dup(struct sq_stmt *s, int col, unsigned char **dst, size_t *len
 	return 0;
 }
 
+/* The row's certificate into OUT's slot I. */
 static int edge_cert_read(struct sq_stmt *s, struct store_edge_entry *out, size_t i)
 {
 	struct store_certificate *cert = &out->certs[i];
+	const int b = EDGE_COL_CERT;
 	int rc;
 
-	sq_col_copy(s, 0, cert->id, sizeof(cert->id));
+	sq_col_copy(s, b, cert->id, sizeof(cert->id));
 	memcpy(cert->pack_id, out->pack_id, sizeof(cert->pack_id));
-	sq_col_copy(s, 1, cert->key_type, sizeof(cert->key_type));
-	sq_col_copy(s, 4, cert->private_key_id, sizeof(cert->private_key_id));
-	sq_col_copy(s, 5, cert->serial, sizeof(cert->serial));
-	cert->not_before_us = sq_col_int64(s, 6);
-	cert->not_after_us = sq_col_int64(s, 7);
-	cert->created_at_us = sq_col_int64(s, 8);
-	rc = blob_dup(s, 2, &cert->leaf_der, &cert->leaf_len);
+	sq_col_copy(s, b + 1, cert->key_type, sizeof(cert->key_type));
+	sq_col_copy(s, b + 4, cert->private_key_id, sizeof(cert->private_key_id));
+	sq_col_copy(s, b + 5, cert->serial, sizeof(cert->serial));
+	cert->not_before_us = sq_col_int64(s, b + 6);
+	cert->not_after_us = sq_col_int64(s, b + 7);
+	cert->created_at_us = sq_col_int64(s, b + 8);
+	rc = blob_dup(s, b + 2, &cert->leaf_der, &cert->leaf_len);
 	if (rc == 0)
-		rc = blob_dup(s, 3, &cert->chain_der, &cert->chain_len);
+		rc = blob_dup(s, b + 3, &cert->chain_der, &cert->chain_len);
 	if (rc == 0)
-		rc = blob_dup(s, 9, &out->sealed_keys[i], &out->sealed_lens[i]);
+		rc = blob_dup(s, b + 9, &out->sealed_keys[i], &out->sealed_lens[i]);
 	return rc;
 }
 
-/* ECDSA first ("ecdsa" < "rsa"), so certs[0] is the primary certificate when there are two. */
-static int edge_certs_read(struct sq_conn *c, struct store_edge_entry *out)
+/* The certificates of S's rows, the current one first; S stays on a row between them. */
+static int edge_certs_read(struct sq_conn *c, struct sq_stmt *s, struct store_edge_entry *out)
 {
-	static const char sql[] =
-	    "SELECT c.id, c.key_type, c.leaf, c.chain, c.private_key_id, c.serial, c.not_before, "
-	    "c.not_after, c.created_at, k.sealed FROM certificates c LEFT JOIN private_keys k "
-	    "ON k.id = c.private_key_id WHERE c.pack_id = ?1 ORDER BY c.key_type LIMIT 2";
-	struct sq_stmt *s = NULL;
-	int rc;
+	int rc = 1;
 
-	for (rc = sq_query(c, SQ_EDGE_CERTS, sql, &s, "t", out->pack_id); rc == 1;
-	     rc = sq_step(c, s, "edge_certs")) {
-		rc = edge_cert_read(s, out, out->n_certs);
-		out->n_certs++;
-		if (rc)
-			break;
+	while (rc == 1 && out->n_certs < 2 && !sq_col_is_null(s, EDGE_COL_CERT)) {
+		rc = edge_cert_read(s, out, out->n_certs++);
+		if (rc == 0)
+			rc = sq_step(c, s, "edge_entry");
 	}
-	sq_reset(s);
 	return rc < 0 ? rc : 0;
 }
 
 int store_edge_lookup(struct store *st, const char *name, struct store_edge_entry *out)
 {
 	struct sq_conn *c = sq_conn_read(st);
+	struct sq_stmt *s = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!c)
 		return SE_EDB;
-	rc = sq_begin_read(c);
+	rc = sq_query(c, SQ_EDGE_ENTRY, edge_entry_sql, &s, "t", name);
+	if (rc == 0)
+		rc = SE_ENOTFOUND;
+	if (rc == 1)
+		rc = edge_host_read(s, out);
+	if (rc == 0)
+		rc = edge_certs_read(c, s, out);
+	sq_reset(s);
 	if (rc)
-		return rc;
-	rc = edge_host_read(c, name, out);
-	if (rc == 0)
-		rc = edge_pack_read(c, out);
-	if (rc == 0 && out->pack_id[0])
-		rc = edge_certs_read(c, out);
-	if (rc == 0)
-		rc = sq_commit(c);
-	if (rc) {
-		sq_rollback(c);
 		store_edge_entry_dispose(out);
-	}
 	return rc;
 }
 

@@ -1,6 +1,7 @@
 /* Unit tests of the edge's local copy (src/store/edge_copy.c) on a real SQLite file: an entry
  * reads back as it was put, a version older than a change the copy has heard of is not put
- * back, and the feed position survives a reopen. */
+ * back, and the feed position survives a reopen; and of its writer thread
+ * (src/edge/copy_writer.c): what lookups hand over lands in the order given, all of it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "edge/edge_int.h"
 #include "lib/error.h"
 #include "store/edge_copy.h"
 
@@ -206,6 +208,49 @@ static void test_position_survives_a_reopen_and_clear_empties(void **state)
 	store_edge_entry_dispose(&in);
 }
 
+static void test_the_writer_keeps_the_order_it_was_given(void **state)
+{
+	struct fixture *f = *state;
+	struct store_edge_entry a1, a2, b, want, out;
+	struct copy_writer *w = NULL;
+	char name[64];
+
+	assert_int_equal(copy_writer_start(f->ec, &w), 0);
+	entry_make(&a1, "a.example.com", 5, "pack-a1");
+	entry_make(&a2, "a.example.com", 6, "pack-a2");
+	entry_make(&want, "a.example.com", 6, "pack-a2");
+	entry_make(&b, "b.example.com", 7, "pack-b");
+	copy_writer_put(w, "a.example.com", &a1);
+	copy_writer_remove(w, "a.example.com");
+	copy_writer_put(w, "a.example.com", &a2);
+	copy_writer_put(w, "b.example.com", &b);
+	copy_writer_remove(w, "b.example.com");
+	assert_int_equal(a1.n_certs, 0); /* taken by the writer */
+	assert_null(a1.settings_json);
+	copy_writer_flush(w);
+	assert_int_equal(edge_copy_get(f->ec, "a.example.com", &out), 0);
+	assert_same_entry(&want, &out);
+	store_edge_entry_dispose(&out);
+	assert_int_equal(edge_copy_get(f->ec, "b.example.com", &out), SE_ENOTFOUND);
+
+	/* More than a batch, and stopped without a flush: every change is written first. */
+	for (int i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "n%d.example.com", i);
+		entry_make(&b, name, 100 + i, "pack-n");
+		copy_writer_put(w, name, &b);
+	}
+	copy_writer_stop(w);
+	for (int i = 0; i < 1000; i += 111) {
+		snprintf(name, sizeof(name), "n%d.example.com", i);
+		assert_int_equal(edge_copy_get(f->ec, name, &out), 0);
+		assert_int_equal(out.change_seq, 100 + i);
+		store_edge_entry_dispose(&out);
+	}
+	assert_int_equal(edge_copy_get(f->ec, "n999.example.com", &out), 0);
+	store_edge_entry_dispose(&out);
+	store_edge_entry_dispose(&want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +260,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_position_survives_a_reopen_and_clear_empties,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_the_writer_keeps_the_order_it_was_given, setup,
+					    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

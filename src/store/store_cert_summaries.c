@@ -39,22 +39,20 @@ static int summary_from_der(struct sq_stmt *s, int leaf, struct store_cert_summa
 	return out->hosts_json ? 0 : SE_ENOMEM;
 }
 
-/* The current row of S into OUT: 0, or SE_EINVAL for a certificate whose facts cannot be read
- * (it is then not shown, as before), SE_ENOMEM. */
-static int summary_read(struct sq_stmt *s, struct store_cert_summary *out)
+int sq_cert_summary_read(struct sq_stmt *s, int col, struct store_cert_summary *out)
 {
 	memset(out, 0, sizeof(*out));
-	sq_col_copy(s, 1, out->id, sizeof(out->id));
-	sq_col_copy(s, 2, out->key_type, sizeof(out->key_type));
-	out->not_before_us = sq_col_int64(s, 7);
-	out->not_after_us = sq_col_int64(s, 8);
-	if (sq_col_is_null(s, 3))
-		return summary_from_der(s, 10, out);
-	sq_col_copy(s, 3, out->issuer, sizeof(out->issuer));
-	sq_col_copy(s, 4, out->serial_decimal, sizeof(out->serial_decimal));
-	sq_col_copy(s, 5, out->signature, sizeof(out->signature));
-	sq_col_copy(s, 6, out->fingerprint_sha256, sizeof(out->fingerprint_sha256));
-	return sq_col_dup(s, 9, &out->hosts_json);
+	sq_col_copy(s, col, out->id, sizeof(out->id));
+	sq_col_copy(s, col + 1, out->key_type, sizeof(out->key_type));
+	out->not_before_us = sq_col_int64(s, col + 6);
+	out->not_after_us = sq_col_int64(s, col + 7);
+	if (sq_col_is_null(s, col + 2))
+		return summary_from_der(s, col + 9, out);
+	sq_col_copy(s, col + 2, out->issuer, sizeof(out->issuer));
+	sq_col_copy(s, col + 3, out->serial_decimal, sizeof(out->serial_decimal));
+	sq_col_copy(s, col + 4, out->signature, sizeof(out->signature));
+	sq_col_copy(s, col + 5, out->fingerprint_sha256, sizeof(out->fingerprint_sha256));
+	return sq_col_dup(s, col + 8, &out->hosts_json);
 }
 
 /* The pack ids of ITEMS as a JSON array text (malloc'd). */
@@ -73,9 +71,8 @@ static char *pack_ids_json(const struct store_hostname *items, size_t n)
 
 /* IDS: the engine's way to read the JSON array of pack ids as rows. */
 #define SUMMARIES_SQL(ids)                                                                         \
-	"SELECT pack_id, id, key_type, issuer, serial_decimal, signature, fingerprint_sha256, "    \
-	"not_before, not_after, hosts, CASE WHEN issuer IS NULL THEN leaf END FROM certificates "  \
-	"WHERE pack_id IN (" ids ") ORDER BY pack_id, key_type"
+	"SELECT c.pack_id, " SQ_CERT_SUMMARY_COLUMNS " FROM certificates c "                       \
+	"WHERE c.pack_id IN (" ids ") ORDER BY c.pack_id, c.key_type"
 
 int sq_cert_summaries_fill(struct sq_conn *c, struct store_hostname *items, size_t n)
 {
@@ -99,7 +96,7 @@ int sq_cert_summaries_fill(struct sq_conn *c, struct store_hostname *items, size
 
 			if (strcmp(ssl->pack_id, pack) != 0 || ssl->n_certs == 2)
 				continue;
-			got = summary_read(s, &ssl->certs[ssl->n_certs]);
+			got = sq_cert_summary_read(s, 1, &ssl->certs[ssl->n_certs]);
 			if (got == SE_ENOMEM) {
 				free(ssl->certs[ssl->n_certs].hosts_json);
 				rc = got;

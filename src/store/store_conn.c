@@ -127,26 +127,44 @@ int sq_prepare(struct sq_conn *c, enum sq_stmt_id id, const char *sql, struct sq
 	return 0;
 }
 
-int sq_run(struct sq_conn *c, enum sq_stmt_id id, const char *sql, const char *fmt, ...)
+/* sq_run and sq_send: SEND when the statement may go out without waiting for its answer. */
+static int run_statement(struct sq_conn *c, enum sq_stmt_id id, const char *sql, int send,
+			 const char *fmt, va_list ap)
 {
 	struct sq_stmt *s = NULL;
-	va_list ap;
 	int rc;
 
 	rc = sq_prepare(c, id, sql, &s);
-	if (rc)
-		goto out;
-	va_start(ap, fmt);
-	rc = vbind(s, fmt, ap);
-	va_end(ap);
-	if (rc)
-		goto out;
+	if (rc == 0)
+		rc = vbind(s, fmt, ap);
 	/* The op name in a log line is the SQL's head: enough to find the statement. */
-	rc = sq_step(c, s, sql);
+	if (rc == 0)
+		rc = send ? c->be->send(s, sql) : sq_step(c, s, sql);
 	if (rc > 0)
 		rc = 0;
-out:
 	sq_reset(s);
+	return rc;
+}
+
+int sq_run(struct sq_conn *c, enum sq_stmt_id id, const char *sql, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = run_statement(c, id, sql, 0, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int sq_send(struct sq_conn *c, enum sq_stmt_id id, const char *sql, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = run_statement(c, id, sql, (c->writing || c->reading) && c->be->send, fmt, ap);
+	va_end(ap);
 	return rc;
 }
 
@@ -202,20 +220,23 @@ int sq_keyed_add(struct sq_conn *c, unsigned key, const char *sql, struct sq_stm
 
 int sq_begin(struct sq_conn *c)
 {
-	int rc = sq_run(c, SQ_BEGIN_WRITE, c->be->begin_write_sql, "");
+	int rc;
 
-	if (rc == 0 && c->be->write_lock_sql) {
-		rc = sq_run(c, SQ_WRITE_LOCK, c->be->write_lock_sql, "");
-		if (rc)
-			sq_rollback(c);
-	}
+	c->writing = 1;
+	rc = sq_send(c, SQ_BEGIN_WRITE, c->be->begin_write_sql, "");
+	if (rc == 0 && c->be->write_lock_sql)
+		rc = sq_send(c, SQ_WRITE_LOCK, c->be->write_lock_sql, "");
+	if (rc)
+		sq_rollback(c);
 	return rc;
 }
 
 int sq_begin_read(struct sq_conn *c)
 {
-	int rc = sq_run(c, SQ_BEGIN_READ, c->be->begin_read_sql, "");
+	int rc;
 
+	c->reading = 1;
+	rc = sq_send(c, SQ_BEGIN_READ, c->be->begin_read_sql, "");
 	c->reading = rc == 0;
 	return rc;
 }
@@ -228,7 +249,7 @@ int sq_commit(struct sq_conn *c)
 		c->reading = 0;
 		return c->be->end_read(c);
 	}
-	c->reading = 0;
+	c->reading = c->writing = 0;
 	rc = sq_run(c, SQ_COMMIT, "COMMIT", "");
 
 	if (c->jobs_scheduled) {
@@ -242,7 +263,7 @@ int sq_commit(struct sq_conn *c)
 void sq_rollback(struct sq_conn *c)
 {
 	if (c)
-		c->jobs_scheduled = c->reading = 0;
+		c->jobs_scheduled = c->reading = c->writing = 0;
 	/* After some errors (I/O, full disk, out of memory) the engine has rolled back already. */
 	if (!c || !c->be->in_transaction(c))
 		return;

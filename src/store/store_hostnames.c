@@ -97,29 +97,54 @@ int sq_hostname_read(struct sq_stmt *s, struct store_hostname *out)
 	return rc;
 }
 
-int store_hostname_get(struct store *st, const char *zone_id, const char *id,
-		       struct store_hostname *out)
+#define FIND_SQL(key)                                                                              \
+	"SELECT " SQ_HOSTNAME_COLUMNS ", " SQ_CERT_SUMMARY_COLUMNS " FROM " SQ_HOSTNAME_FROM       \
+	" LEFT JOIN certificates c ON c.pack_id = h.ssl_pack_id WHERE h.zone_id = ?1 AND " key     \
+	" = ?2 ORDER BY c.key_type LIMIT 2"
+
+int sq_hostname_find(struct sq_conn *c, const char *zone_id, int by_name, const char *key,
+		     struct store_hostname *out)
 {
-	static const char sql[] = "SELECT " SQ_HOSTNAME_COLUMNS " FROM " SQ_HOSTNAME_FROM
-				  " WHERE h.zone_id = ?1 AND h.id = ?2";
-	struct sq_conn *c = sq_conn_get(st);
 	struct sq_stmt *s = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (!c)
-		return SE_EDB;
-	rc = sq_query(c, SQ_HOST_GET, sql, &s, "tt", zone_id, id);
+	rc = by_name
+		 ? sq_query(c, SQ_HOST_FIND_BY_NAME, FIND_SQL("h.hostname"), &s, "tt", zone_id, key)
+		 : sq_query(c, SQ_HOST_GET, FIND_SQL("h.id"), &s, "tt", zone_id, key);
 	if (rc == 0)
 		rc = SE_ENOTFOUND;
 	else if (rc == 1)
 		rc = sq_hostname_read(s, out);
+	/* One row per certificate (ECDSA first), or one with NULL certificate columns. */
+	while (rc == 0 && !sq_col_is_null(s, SQ_HOSTNAME_NCOLS)) {
+		struct store_cert_summary *cert = &out->ssl.certs[out->ssl.n_certs];
+
+		rc = sq_cert_summary_read(s, SQ_HOSTNAME_NCOLS, cert);
+		if (rc == 0)
+			out->ssl.n_certs++;
+		else if (rc == SE_EINVAL)
+			rc = 0; /* not shown, as in a list */
+		else
+			free(cert->hosts_json);
+		if (rc == 0 && (rc = sq_step(c, s, "hostname_find")) == 1)
+			rc = 0;
+		else if (rc == 0)
+			break;
+	}
 	sq_reset(s);
-	if (rc == 0)
-		rc = sq_cert_summaries_fill(c, out, 1);
-	if (rc)
+	if (rc < 0)
 		store_hostname_dispose(out);
-	return rc;
+	return rc < 0 ? rc : 0;
+}
+
+int store_hostname_get(struct store *st, const char *zone_id, const char *id,
+		       struct store_hostname *out)
+{
+	struct sq_conn *c = sq_conn_get(st);
+
+	memset(out, 0, sizeof(*out));
+	return c ? sq_hostname_find(c, zone_id, 0, id, out) : SE_EDB;
 }
 
 static int host_load_state(struct sq_conn *c, const char *zone_id, const char *id,
@@ -160,12 +185,12 @@ static int host_insert(struct sq_conn *c, const struct store_hostname *h, int64_
 	    "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
 	const struct store_ssl *ssl = &h->ssl;
 
-	return sq_run(c, SQ_HOST_INSERT, sql, "tttttttttitttttitIII", h->id, h->zone_id,
-		      h->hostname, h->status, h->ownership_token, h->custom_metadata_json,
-		      h->custom_origin_server, h->custom_origin_sni, h->verification_errors_json,
-		      ssl->enabled ? 1 : 0, ssl->enabled ? ssl->pack_id : NULL, ssl->method,
-		      ssl->type, ssl->bundle_method, ssl->certificate_authority, ssl->wildcard,
-		      settings_or_empty(h), h->created_at_us, h->updated_at_us, seq);
+	return sq_send(c, SQ_HOST_INSERT, sql, "tttttttttitttttitIII", h->id, h->zone_id,
+		       h->hostname, h->status, h->ownership_token, h->custom_metadata_json,
+		       h->custom_origin_server, h->custom_origin_sni, h->verification_errors_json,
+		       ssl->enabled ? 1 : 0, ssl->enabled ? ssl->pack_id : NULL, ssl->method,
+		       ssl->type, ssl->bundle_method, ssl->certificate_authority, ssl->wildcard,
+		       settings_or_empty(h), h->created_at_us, h->updated_at_us, seq);
 }
 
 static int pack_insert(struct sq_conn *c, const struct store_hostname *h, int64_t now)
@@ -175,9 +200,9 @@ static int pack_insert(struct sq_conn *c, const struct store_hostname *h, int64_
 				  "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)";
 	const struct store_ssl *ssl = &h->ssl;
 
-	return sq_run(c, SQ_PACK_INSERT, sql, "ttttttI", ssl->pack_id, h->id, ssl->status,
-		      ssl->certificate_authority, ssl->validation_records_json,
-		      ssl->validation_errors_json, now);
+	return sq_send(c, SQ_PACK_INSERT, sql, "ttttttI", ssl->pack_id, h->id, ssl->status,
+		       ssl->certificate_authority, ssl->validation_records_json,
+		       ssl->validation_errors_json, now);
 }
 
 /* Expression of the hostname's parent (everything after its first dot), the key of the
@@ -241,7 +266,7 @@ int store_hostname_create(struct store *st, struct store_hostname *h)
 	if (rc == 0 && h->ssl.enabled)
 		rc = pack_insert(c, h, now);
 	if (rc == 0)
-		rc = sq_job_schedule(c, HOSTNAME_JOB, h->id, now);
+		rc = sq_job_add(c, HOSTNAME_JOB, h->id, now);
 	if (rc == 0)
 		rc = sq_commit(c);
 	if (rc == 0)

@@ -32,6 +32,7 @@ enum sq_stmt_id {
 	SQ_TOKEN_FIND,
 	SQ_HOST_INSERT,
 	SQ_HOST_GET,
+	SQ_HOST_FIND_BY_NAME,
 	SQ_HOST_STATE,
 	SQ_HOST_UPDATE,
 	SQ_HOST_DELETE,
@@ -192,6 +193,9 @@ struct sq_backend {
 	/* Ends a read transaction without waiting for the server: nothing was written, so the
 	 * answer need not wait for the COMMIT's round trip. NULL: commit as any transaction. */
 	int (*end_read)(struct sq_conn *c);
+	/* Sends S (bound) without waiting for its answer, which is read with that of the next
+	 * statement that waits; an error of S is returned there. NULL: S is stepped at once. */
+	int (*send)(struct sq_stmt *s, const char *op);
 	const char *begin_write_sql;
 	const char *write_lock_sql; /* run after begin_write_sql when not NULL */
 	const char *begin_read_sql;
@@ -226,6 +230,7 @@ struct sq_conn {
 	unsigned keyed_next; /* round-robin eviction cursor */
 	int jobs_scheduled;  /* the open transaction made a job due: wake the workers on commit */
 	int reading;         /* the open transaction is a read (sq_begin_read) */
+	int writing;         /* the open transaction is a write (sq_begin) */
 };
 
 #define SQ_TOKEN_CACHE 64
@@ -316,6 +321,12 @@ int64_t sq_changes(struct sq_conn *c);
  * 'b' const void * then size_t (a blob). Text and blobs are bound without a copy. A FMT whose
  * length is not the statement's parameter count is refused (SE_EDB, logged). */
 int sq_run(struct sq_conn *c, enum sq_stmt_id id, const char *sql, const char *fmt, ...);
+/* As sq_run, for a statement of a transaction whose caller needs to know only that it
+ * succeeded (not its rows, not sq_changes): on PostgreSQL it goes out with the next statement
+ * that waits for an answer, in one round trip with it, and its error, if any, is returned by
+ * that statement (the transaction is lost either way, as any failed statement loses it on
+ * PostgreSQL). Outside a transaction, and on SQLite, it is sq_run. */
+int sq_send(struct sq_conn *c, enum sq_stmt_id id, const char *sql, const char *fmt, ...);
 /* Prepares ID, binds FMT and steps once into *OUT: 1 row ready, 0 no row, or < 0. The caller
  * reads the row and calls sq_reset(*OUT). */
 int sq_query(struct sq_conn *c, enum sq_stmt_id id, const char *sql, struct sq_stmt **out,
@@ -395,6 +406,9 @@ int sq_pack_move(struct sq_conn *c, const char *pack_id, enum pack_event ev, int
 /* store_jobs.c: makes the job KIND/SUBJECT_ID due at RUN_AT_US, creating it when missing and
  * otherwise dropping its lease (the holder's token stops working). */
 int sq_job_schedule(struct sq_conn *c, const char *kind, const char *subject_id, int64_t run_at_us);
+/* Schedules the first job of KIND for SUBJECT_ID, a row made in this transaction (so it has
+ * none yet), without waiting for the answer (sq_send). */
+int sq_job_add(struct sq_conn *c, const char *kind, const char *subject_id, int64_t run_at_us);
 /* store_jobs.c: wakes this process's workers waiting in store_jobs_wait (sq_commit calls it after
  * a transaction that scheduled a job). */
 void sq_jobs_notify(struct store *st);
@@ -418,7 +432,8 @@ int sq_keys_delete_for_hostname(struct sq_conn *c, const char *hostname_id);
 	"p.validation_records, p.validation_errors, COALESCE(p.custom, 0), "                       \
 	"COALESCE(p.uploaded_on, 0), COALESCE(p.custom_csr_id, ''), "                              \
 	"COALESCE(p.certificate_authority, '')"
-#define SQ_HOSTNAME_FROM "hostnames h LEFT JOIN cert_packs p ON p.id = h.ssl_pack_id"
+#define SQ_HOSTNAME_FROM  "hostnames h LEFT JOIN cert_packs p ON p.id = h.ssl_pack_id"
+#define SQ_HOSTNAME_NCOLS 27 /* how many SQ_HOSTNAME_COLUMNS names */
 
 /* Inserts CERT (borrowed) with the facts the API shows of it, read from its leaf once here. */
 int sq_certificate_insert(struct sq_conn *c, const struct store_certificate *cert);
@@ -460,6 +475,19 @@ int sq_list_shape_page(struct sq_conn *c, const struct sq_list_shape *shape, int
 
 /* Fills ssl.certs of the N hostnames ITEMS from their current packs, in one query. */
 int sq_cert_summaries_fill(struct sq_conn *c, struct store_hostname *items, size_t n);
+/* What the API shows of a certificate c: SQ_CERT_SUMMARY_COLUMNS, read from column COL of S's
+ * current row on. 0, SE_EINVAL for a certificate whose facts cannot be read (it is then not
+ * shown), SE_ENOMEM. */
+#define SQ_CERT_SUMMARY_COLUMNS                                                                    \
+	"c.id, c.key_type, c.issuer, c.serial_decimal, c.signature, c.fingerprint_sha256, "        \
+	"c.not_before, c.not_after, c.hosts, CASE WHEN c.issuer IS NULL THEN c.leaf END"
+int sq_cert_summary_read(struct sq_stmt *s, int col, struct store_cert_summary *out);
+
+/* The hostname of ZONE_ID whose id (BY_NAME 0) or name (BY_NAME 1) is KEY into OUT, with the
+ * certificates of its current pack, in one statement (one round trip on PostgreSQL).
+ * SE_ENOTFOUND when there is none. */
+int sq_hostname_find(struct sq_conn *c, const char *zone_id, int by_name, const char *key,
+		     struct store_hostname *out);
 
 /* Fills OUT (zeroed first) from the current row of S; SE_ENOMEM leaves OUT disposed. */
 int sq_hostname_read(struct sq_stmt *s, struct store_hostname *out);

@@ -27,6 +27,18 @@ int sq_job_schedule(struct sq_conn *c, const char *kind, const char *subject_id,
 	return rc;
 }
 
+int sq_job_add(struct sq_conn *c, const char *kind, const char *subject_id, int64_t run_at_us)
+{
+	static const char insert[] = "INSERT INTO jobs(kind, subject_id, run_at, created_at) "
+				     "VALUES (?1, ?2, ?3, ?4)";
+	int rc =
+	    sq_send(c, SQ_JOB_INSERT, insert, "ttII", kind, subject_id, run_at_us, time_now_us());
+
+	if (rc == 0)
+		c->jobs_scheduled = 1;
+	return rc;
+}
+
 void sq_jobs_notify(struct store *st)
 {
 	pthread_mutex_lock(&st->jobs_lock);

@@ -1,8 +1,10 @@
 /* The PostgreSQL engine of the store: many nodes on one database (docs/decisions/0026). A
  * connection per thread, statements prepared once per connection from the store's SQL (whose
- * ?N parameters become $N here), text results, blobs as bytea. A connection that breaks is
- * reset on the next call and its statements prepared again, so a database restart costs the
- * calls in flight, not the process. */
+ * ?N parameters become $N here), text results, blobs as bytea. Inside a transaction the
+ * statements whose answer nobody waits for (sq_send) are pipelined with the next one that is
+ * waited for, so a transaction costs a round trip per answer it needs, not per statement. A
+ * connection that breaks is reset on the next call and its statements prepared again, so a
+ * database restart costs the calls in flight, not the process. */
 #include "store/store_int.h"
 
 #include <libpq-fe.h>
@@ -30,6 +32,7 @@ struct pg_conn {
 	int64_t backoff_us;
 	unsigned listening;   /* generation + 1 of the connection that ran LISTEN; 0 none */
 	int commit_in_flight; /* a read transaction's COMMIT sent, its answer not read yet */
+	int queued; /* statements sent in pipeline mode (pg_send) whose answers are not read */
 };
 
 /* Reconnecting to a database that is away: the first retry at once, then doubling to 5 s, so
@@ -181,7 +184,8 @@ static int connection_up(struct sq_conn *c)
 	now = monotonic_us();
 	if (now < pc->retry_at_us)
 		return 0;
-	PQreset(pc->pg);
+	PQreset(pc->pg); /* out of pipeline mode too: what was queued is lost with the session */
+	pc->queued = 0;
 	pc->generation++;
 	pc->broken = 0;
 	if (PQstatus(pc->pg) == CONNECTION_OK) {
@@ -338,6 +342,98 @@ static int pg_bind_blob(struct sq_stmt *s, int idx, const void *p, size_t n)
 	return 0;
 }
 
+/* Ends pipeline mode: sends a Sync after the statements queued by pg_send and reads every
+ * answer. The first error is returned (the server skipped what followed it); with LAST, the
+ * last statement's result is kept there when all succeeded. 0 when nothing was queued. */
+static int pipeline_finish(struct sq_conn *c, PGresult **last, const char *op)
+{
+	struct pg_conn *pc = conn_of(c);
+	int rc = 0, index = 0;
+	PGresult *res;
+
+	if (last)
+		*last = NULL;
+	if (PQpipelineStatus(pc->pg) == PQ_PIPELINE_OFF)
+		return 0;
+	if (!PQpipelineSync(pc->pg))
+		rc = pg_err(c, NULL, op);
+	while (rc != SE_EUNAVAILABLE) {
+		ExecStatusType status;
+
+		res = PQgetResult(pc->pg);
+		if (!res) { /* the end of one statement's answer */
+			if (PQstatus(pc->pg) != CONNECTION_OK || ++index > pc->queued)
+				rc = pg_err(c, NULL, op);
+			continue;
+		}
+		status = PQresultStatus(res);
+		if (status == PGRES_PIPELINE_SYNC) {
+			PQclear(res);
+			break;
+		}
+		if (status == PGRES_FATAL_ERROR && rc == 0)
+			rc = pg_err(c, res, op);
+		else if (last && !*last && index == pc->queued - 1 &&
+			 (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK))
+			*last = res, res = NULL;
+		PQclear(res);
+	}
+	pc->queued = 0;
+	if (!PQexitPipelineMode(pc->pg))
+		pc->broken = 1; /* answers left unread: reset rather than misread them */
+	if (rc && last) {
+		PQclear(*last);
+		*last = NULL;
+	}
+	return rc;
+}
+
+/* Prepares PS on the server when this connection has not (or had, before a reset). Sends what
+ * pg_send queued first: preparing waits for its own answer. */
+static int prepared(struct pg_stmt *ps, const char *op)
+{
+	struct pg_conn *pc = conn_of(ps->base.c);
+	int rc;
+
+	if (ps->prepared && ps->generation == pc->generation)
+		return 0;
+	rc = pipeline_finish(ps->base.c, NULL, op);
+	return rc ? rc : prepare_on_server(ps);
+}
+
+static int send_prepared(struct pg_stmt *ps)
+{
+	struct pg_conn *pc = conn_of(ps->base.c);
+
+	if (!PQsendQueryPrepared(pc->pg, ps->name, ps->nparams, ps->values, ps->lengths,
+				 ps->formats, 0))
+		return 0;
+	pc->queued++;
+	return 1;
+}
+
+static int pg_send(struct sq_stmt *s, const char *op)
+{
+	struct pg_stmt *ps = stmt_of(s);
+	struct sq_conn *c = s->c;
+	struct pg_conn *pc = conn_of(c);
+	int rc;
+
+	if (!connection_up(c))
+		return SE_EUNAVAILABLE;
+	rc = prepared(ps, op);
+	if (rc)
+		return rc;
+	if (PQpipelineStatus(pc->pg) == PQ_PIPELINE_OFF && !PQenterPipelineMode(pc->pg))
+		return pg_err(c, NULL, op);
+	if (!send_prepared(ps)) {
+		rc = pg_err(c, NULL, op);
+		pipeline_finish(c, NULL, op);
+		return rc;
+	}
+	return 0;
+}
+
 static int execute(struct pg_stmt *ps, const char *op)
 {
 	struct sq_conn *c = ps->base.c;
@@ -347,13 +443,22 @@ static int execute(struct pg_stmt *ps, const char *op)
 
 	if (!connection_up(c))
 		return SE_EUNAVAILABLE;
-	if (!ps->prepared || ps->generation != pc->generation) {
-		rc = prepare_on_server(ps);
+	rc = prepared(ps, op);
+	if (rc)
+		return rc;
+	if (pc->queued) { /* this statement goes out with those queued: one round trip */
+		if (!send_prepared(ps)) {
+			rc = pg_err(c, NULL, op);
+			pipeline_finish(c, NULL, op);
+			return rc;
+		}
+		rc = pipeline_finish(c, &ps->res, op);
 		if (rc)
 			return rc;
+	} else {
+		ps->res = PQexecPrepared(pc->pg, ps->name, ps->nparams, ps->values, ps->lengths,
+					 ps->formats, 0);
 	}
-	ps->res = PQexecPrepared(pc->pg, ps->name, ps->nparams, ps->values, ps->lengths,
-				 ps->formats, 0);
 	status = PQresultStatus(ps->res);
 	if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
 		rc = pg_err(c, ps->res, op);
@@ -474,6 +579,7 @@ static int pg_in_transaction(struct sq_conn *c)
 	PGTransactionStatusType t;
 
 	settle(conn_of(c));
+	pipeline_finish(c, NULL, "rollback"); /* its error was returned already, or is moot */
 	t = PQtransactionStatus(conn_of(c)->pg);
 
 	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
@@ -487,6 +593,9 @@ static int pg_exec(struct sq_conn *c, const char *script, const char *op)
 
 	if (!connection_up(c))
 		return SE_EUNAVAILABLE;
+	rc = pipeline_finish(c, NULL, op);
+	if (rc)
+		return rc;
 	res = PQexec(conn_of(c)->pg, script);
 	status = PQresultStatus(res);
 	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
@@ -503,6 +612,9 @@ static int pg_version_get(struct sq_conn *c, int *version)
 
 	if (!connection_up(c))
 		return SE_EUNAVAILABLE;
+	rc = pipeline_finish(c, NULL, "schema version"); /* the migration's BEGIN */
+	if (rc)
+		return rc;
 	res = PQexec(conn_of(c)->pg, "SELECT version FROM saasedge_schema");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
 		rc = pg_err(c, res, "schema version");
@@ -662,7 +774,7 @@ static int pg_end_read(struct sq_conn *c)
 {
 	struct pg_conn *pc = conn_of(c);
 
-	if (!PQsendQuery(pc->pg, "COMMIT")) {
+	if (pipeline_finish(c, NULL, "commit") != 0 || !PQsendQuery(pc->pg, "COMMIT")) {
 		pc->broken = 1; /* the server went away: reset on the next use */
 		return 0;       /* what was read stands: the snapshot was whole */
 	}
@@ -693,6 +805,7 @@ const struct sq_backend sq_postgres_backend = {
     .version_set = pg_version_set,
     .wait_notify = pg_wait_notify,
     .end_read = pg_end_read,
+    .send = pg_send,
     .begin_write_sql = "BEGIN",
     .write_lock_sql = "SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")",
     /* One snapshot for every statement of a multi-statement read, as SQLite's BEGIN gives. */

@@ -6,7 +6,9 @@
  * Files under DATA_DIR/ca/: root.pem and intermediate.pem (0644), root.key.sealed and
  * intermediate.key.sealed (0600, AAD "ca:root" / "ca:intermediate"). They are created together
  * on first start and published by one atomic directory rename, so a crash leaves either nothing
- * or the complete set, and of two processes starting at once one wins and both use its CA. */
+ * or the complete set, and of two processes starting at once one wins and both use its CA. The
+ * issuer keeps the set in the store too (ca_file_set_*), so that every node of a fleet uses one
+ * CA and DATA_DIR/ca mirrors it (docs/decisions/0029). */
 #ifndef SAASEDGE_CA_CA_H
 #define SAASEDGE_CA_CA_H
 
@@ -25,6 +27,22 @@ struct ca;
  * Generation takes a few ms (ECDSA only). Call once, from one thread. */
 int ca_open(const char *data_dir, const struct secretbox *box, struct ca **out);
 void ca_close(struct ca *ca);
+
+/* The CA's four files as one set, to keep it where every issuer node finds it (the store):
+ * the files named CA_FILE_NAMES[i] hold DATA[i] (LEN[i] bytes, malloc'd). */
+#define CA_N_FILES 4
+extern const char *const ca_file_names[CA_N_FILES];
+struct ca_file_set {
+	unsigned char *data[CA_N_FILES];
+	size_t len[CA_N_FILES];
+};
+
+/* Reads DATA_DIR's CA files into *SET; SE_ENOTFOUND when DATA_DIR holds no CA, SE_EIO. */
+int ca_file_set_read(const char *data_dir, struct ca_file_set *set);
+/* Makes DATA_DIR's CA files SET: nothing to do when they are; a different CA found there is
+ * moved aside to DATA_DIR/ca.replaced-<time> (logged), never deleted. */
+int ca_file_set_publish(const char *data_dir, const struct ca_file_set *set);
+void ca_file_set_dispose(struct ca_file_set *set);
 
 /* Path of root.pem, for operators and dev mode to print; owned by CA. */
 const char *ca_root_path(const struct ca *ca);

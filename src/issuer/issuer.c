@@ -97,7 +97,7 @@ int issuer_start(const struct config *cfg, struct store *st, const struct secret
 		pthread_mutex_init(&is->acme[i].lock, NULL);
 		is->n_acme++;
 	}
-	rc = ca_open(cfg->data_dir, box, &is->ca);
+	rc = internal_ca_open(is);
 	if (rc) {
 		log_error("msg=\"issuer cannot open the internal CA\" err=%s", se_errname(rc));
 		goto fail;

@@ -113,6 +113,12 @@ void key_pool_stop(struct issuer *is);
 /* Gives W's pack a pooled key of TYPE: its id in KEY_ID; SE_ENOTFOUND when the pool is empty. */
 int key_pool_claim(struct pack_work *w, enum key_type type, char key_id[37]);
 
+/* ---- internal_ca.c: one internal CA for every issuer node ---------------------------------- */
+
+/* Opens the internal CA the store holds into is->ca, making it (or offering the one in
+ * DATA_DIR/ca) when the store has none yet, and mirrors it into DATA_DIR/ca. */
+int internal_ca_open(struct issuer *is);
+
 /* ---- issue_acme.c / issue_internal.c: the steps of each CA kind ---------------------------- */
 
 int issue_acme_step(struct pack_work *w, struct step_out *out);

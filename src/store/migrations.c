@@ -342,6 +342,14 @@ static const char migration_ca_orders[] =
 /* 13 is PostgreSQL's NOTIFY on new events; SQLite's edges share the process or poll the file. */
 static const char migration_events_notify[] = "SELECT 1";
 
+/* 14: the internal CA's files, so that every issuer node of a fleet issues from one CA. */
+/* clang-format off */
+static const char migration_internal_ca[] =
+	"CREATE TABLE internal_ca_files ("
+	" name TEXT PRIMARY KEY,"
+	" data BLOB NOT NULL);";
+/* clang-format on */
+
 const char *const sq_sqlite_migrations[] = {
     migration_1,
     migration_issuer,
@@ -356,6 +364,7 @@ const char *const sq_sqlite_migrations[] = {
     migration_edges,
     migration_ca_orders,
     migration_events_notify,
+    migration_internal_ca,
 };
 
 const int sq_sqlite_migration_count =

@@ -292,11 +292,19 @@ static const char migration_events_notify[] =
 	" FOR EACH STATEMENT EXECUTE FUNCTION saasedge_events_notify();";
 /* clang-format on */
 
+/* 14: the internal CA's files, so that every issuer node of the fleet issues from one CA. */
+/* clang-format off */
+static const char migration_internal_ca[] =
+	"CREATE TABLE internal_ca_files ("
+	" name TEXT PRIMARY KEY,"
+	" data BYTEA NOT NULL);";
+/* clang-format on */
+
 const char *const sq_postgres_migrations[] = {
     schema_10, nothing, nothing,         nothing,
     nothing,   nothing, nothing,         nothing,
     nothing,   nothing, migration_edges, migration_ca_orders,
-    migration_events_notify,
+    migration_events_notify, migration_internal_ca,
 };
 
 const int sq_postgres_migration_count =

@@ -281,6 +281,18 @@ int store_edge_lookup(struct store *st, const char *name, struct store_edge_entr
 int store_ca_orders_take(struct store *st, const char *ca, int n, int64_t limit,
 			 int64_t window_us, int64_t now_us, int64_t *retry_at_us);
 
+/* ---- the internal CA's files (one CA for every issuer node) --------------------------------- */
+
+/* The files NAMES[0..N) of the internal CA's set (src/ca/ca.h: certificate PEMs and sealed
+ * keys) into DATA[i] (malloc'd, freed by the caller) and LEN[i]; SE_ENOTFOUND when the store
+ * holds no CA yet, SE_EIO when it holds some of the files but not all. */
+int store_ca_files_get(struct store *st, const char *const *names, unsigned char **data,
+		       size_t *len, size_t n);
+/* Stores the N files as the CA, unless the store holds one already (SE_EEXISTS: another node
+ * was first). All or none, in one write transaction. */
+int store_ca_files_offer(struct store *st, const char *const *names, unsigned char *const *data,
+			 const size_t *len, size_t n);
+
 /* ---- DCV challenge responses (written by the issuer; answered by the edge) ------------------ */
 
 struct store_challenge {

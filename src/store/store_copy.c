@@ -59,6 +59,7 @@ static const struct copied_table {
     {"dcv_approvals", "pack_id, token_sha256, names, created_at, expires_at, approved_at", 0, NULL},
     {"dns_records", "label, value, pack_id, expires_at", 0, NULL},
     {"ca_orders", "id, ca, at", 0, "id"},
+    {"internal_ca_files", "name, data", BLOB(1), NULL},
 };
 
 #define N_TABLES  (sizeof(tables) / sizeof(tables[0]))

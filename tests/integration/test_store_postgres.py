@@ -12,6 +12,8 @@ import pytest
 from conftest import (Api, Server, check_envelope, finish_servers, port_answers, run_cli, uniq,
                       wait_until)
 from edge_helpers import TestCA, edge_ports, s_client, wait_served
+from issuance_helpers import create_ssl, drive_txt, verify_chain, wait_records
+from peers import ChallTestSrv
 from pg import POSTGRES, Cluster
 
 # Each test starts a PostgreSQL cluster of its own, whatever backend the rest of the suite uses:
@@ -31,10 +33,10 @@ def cli(url, data, *args):
     return run_cli(*args, "--data", data, f"--store.url={url}").stdout.strip()
 
 
-def node(tmp_path, name, url, key, roles, wait=True):
+def node(tmp_path, name, url, key, roles, wait=True, extra=()):
     data = tmp_path / name
     s = Server(data, tmp_path / "logs", roles=roles,
-               extra_args=[f"--store.url={url}", f"--store.master_key={key}"])
+               extra_args=[f"--store.url={url}", f"--store.master_key={key}", *extra])
     return s.start(wait=wait)
 
 
@@ -344,3 +346,49 @@ def test_edge_reads_from_a_streaming_replica(tmp_path):
         if replica:
             replica.stop()
         cluster.stop()
+
+
+def test_issuer_nodes_share_one_internal_ca(tmp_path):
+    """Two issuer nodes started at once on a new database make one internal CA between them:
+    the same root and intermediate in each node's data directory, and a certificate issued
+    while only the second node runs verifies against the first node's root.pem."""
+    (tmp_path / "dns").mkdir()
+    dns = ChallTestSrv(tmp_path / "dns")
+    cluster, url = start_cluster(tmp_path)
+    key = tmp_path / "master.key"
+    servers = []
+    try:
+        zone_id = cli(url, tmp_path / "a", "zone", "create", uniq("ca", "provider.com"))
+        token = cli(url, tmp_path / "a", "token", "create", "--zone", zone_id)
+        a = node(tmp_path, "a", url, key, "api")
+        servers.append(a)
+        issuers = [node(tmp_path, n, url, key, "issuer", wait=False,
+                        extra=["--dns.resolver", dns.resolver]) for n in ("b", "c")]
+        servers += issuers
+        wait_until(lambda: all("issuer started" in s.stderr() for s in issuers), 20,
+                   "both issuer nodes started")
+        for name in ("root.pem", "intermediate.pem"):
+            b, c = ((tmp_path / n / "ca" / name).read_bytes() for n in ("b", "c"))
+            assert b == c, f"the issuer nodes hold different internal CAs ({name})"
+        shared = cluster.psql("fleet", "SELECT convert_from(data, 'UTF8') FROM "
+                                       "internal_ca_files WHERE name = 'root.pem'")
+        assert shared.strip() == (tmp_path / "b" / "ca" / "root.pem").read_text().strip()
+
+        issuers[0].kill9()  # from here on, node c alone issues
+        api = api_for(a, zone_id, token)
+        host = uniq("shared-ca")
+        h = create_ssl(api, host, "txt", certificate_authority="internal")
+        wait_records(api, h["id"])
+        h, _ = drive_txt(api, dns, h["id"])
+        rows = cluster.psql("fleet", "SELECT key_type, encode(leaf, 'hex'), "
+                                     "encode(COALESCE(chain, ''), 'hex') FROM certificates "
+                                     f"WHERE pack_id = '{h['ssl']['id']}'").split()
+        certs = [r.split("|") for r in rows]
+        assert sorted(k for k, _, _ in certs) == ["ecdsa", "rsa"], certs
+        root = (tmp_path / "b" / "ca" / "root.pem").read_text()
+        for _, leaf, chain in certs:
+            verify_chain(tmp_path, root, bytes.fromhex(leaf), bytes.fromhex(chain), host)
+    finally:
+        finish_servers(servers)
+        cluster.stop()
+        dns.stop()

@@ -433,11 +433,12 @@ static int list_one(struct sq_conn *c, const struct list_query *q, struct store_
 {
 	struct store_hostname *h = calloc(1, sizeof(*h));
 	int by_name = q->mask == F_EXACT;
+	const char *key = q->vals[by_name ? 3 : 2]; /* where filters[] binds each */
 	int rc;
 
 	if (!h)
 		return SE_ENOMEM;
-	rc = sq_hostname_find(c, q->zone_id, by_name, q->vals[by_name ? 3 : 2], h);
+	rc = sq_hostname_find(c, q->zone_id, by_name, key, h);
 	if (rc == 0) {
 		*items = h;
 		*count = 1;

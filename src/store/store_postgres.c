@@ -401,15 +401,22 @@ static int prepared(struct pg_stmt *ps, const char *op)
 	return rc ? rc : prepare_on_server(ps);
 }
 
-static int send_prepared(struct pg_stmt *ps)
+/* Queues PS in the pipeline; when it cannot be sent (the connection broke), ends the pipeline
+ * and returns the error. */
+static int send_prepared(struct pg_stmt *ps, const char *op)
 {
-	struct pg_conn *pc = conn_of(ps->base.c);
+	struct sq_conn *c = ps->base.c;
+	struct pg_conn *pc = conn_of(c);
+	int rc;
 
-	if (!PQsendQueryPrepared(pc->pg, ps->name, ps->nparams, ps->values, ps->lengths,
-				 ps->formats, 0))
+	if (PQsendQueryPrepared(pc->pg, ps->name, ps->nparams, ps->values, ps->lengths,
+				ps->formats, 0)) {
+		pc->queued++;
 		return 0;
-	pc->queued++;
-	return 1;
+	}
+	rc = pg_err(c, NULL, op);
+	pipeline_finish(c, NULL, op);
+	return rc;
 }
 
 static int pg_send(struct sq_stmt *s, const char *op)
@@ -426,12 +433,7 @@ static int pg_send(struct sq_stmt *s, const char *op)
 		return rc;
 	if (PQpipelineStatus(pc->pg) == PQ_PIPELINE_OFF && !PQenterPipelineMode(pc->pg))
 		return pg_err(c, NULL, op);
-	if (!send_prepared(ps)) {
-		rc = pg_err(c, NULL, op);
-		pipeline_finish(c, NULL, op);
-		return rc;
-	}
-	return 0;
+	return send_prepared(ps, op);
 }
 
 static int execute(struct pg_stmt *ps, const char *op)
@@ -447,12 +449,9 @@ static int execute(struct pg_stmt *ps, const char *op)
 	if (rc)
 		return rc;
 	if (pc->queued) { /* this statement goes out with those queued: one round trip */
-		if (!send_prepared(ps)) {
-			rc = pg_err(c, NULL, op);
-			pipeline_finish(c, NULL, op);
-			return rc;
-		}
-		rc = pipeline_finish(c, &ps->res, op);
+		rc = send_prepared(ps, op);
+		if (rc == 0)
+			rc = pipeline_finish(c, &ps->res, op);
 		if (rc)
 			return rc;
 	} else {

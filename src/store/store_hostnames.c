@@ -102,6 +102,28 @@ int sq_hostname_read(struct sq_stmt *s, struct store_hostname *out)
 	" LEFT JOIN certificates c ON c.pack_id = h.ssl_pack_id WHERE h.zone_id = ?1 AND " key     \
 	" = ?2 ORDER BY c.key_type LIMIT 2"
 
+/* The certificates of S's rows into OUT, the current row first: one row per certificate
+ * (ECDSA first), or one with NULL certificate columns. */
+static int find_certs_read(struct sq_conn *c, struct sq_stmt *s, struct store_hostname *out)
+{
+	int rc = 1;
+
+	while (rc == 1 && out->ssl.n_certs < 2 && !sq_col_is_null(s, SQ_HOSTNAME_NCOLS)) {
+		struct store_cert_summary *cert = &out->ssl.certs[out->ssl.n_certs];
+
+		rc = sq_cert_summary_read(s, SQ_HOSTNAME_NCOLS, cert);
+		if (rc == 0)
+			out->ssl.n_certs++;
+		else if (rc == SE_EINVAL) /* not shown, as in a list */
+			rc = 0;
+		else
+			free(cert->hosts_json);
+		if (rc == 0)
+			rc = sq_step(c, s, "hostname_find");
+	}
+	return rc < 0 ? rc : 0;
+}
+
 int sq_hostname_find(struct sq_conn *c, const char *zone_id, int by_name, const char *key,
 		     struct store_hostname *out)
 {
@@ -114,28 +136,12 @@ int sq_hostname_find(struct sq_conn *c, const char *zone_id, int by_name, const 
 		 : sq_query(c, SQ_HOST_GET, FIND_SQL("h.id"), &s, "tt", zone_id, key);
 	if (rc == 0)
 		rc = SE_ENOTFOUND;
-	else if (rc == 1)
-		rc = sq_hostname_read(s, out);
-	/* One row per certificate (ECDSA first), or one with NULL certificate columns. */
-	while (rc == 0 && !sq_col_is_null(s, SQ_HOSTNAME_NCOLS)) {
-		struct store_cert_summary *cert = &out->ssl.certs[out->ssl.n_certs];
-
-		rc = sq_cert_summary_read(s, SQ_HOSTNAME_NCOLS, cert);
-		if (rc == 0)
-			out->ssl.n_certs++;
-		else if (rc == SE_EINVAL)
-			rc = 0; /* not shown, as in a list */
-		else
-			free(cert->hosts_json);
-		if (rc == 0 && (rc = sq_step(c, s, "hostname_find")) == 1)
-			rc = 0;
-		else if (rc == 0)
-			break;
-	}
+	else if (rc == 1 && (rc = sq_hostname_read(s, out)) == 0)
+		rc = find_certs_read(c, s, out);
 	sq_reset(s);
-	if (rc < 0)
+	if (rc)
 		store_hostname_dispose(out);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 int store_hostname_get(struct store *st, const char *zone_id, const char *id,

@@ -388,13 +388,16 @@ static int pipeline_finish(struct sq_conn *c, PGresult **last, const char *op)
 	return rc;
 }
 
-/* Prepares PS on the server when this connection has not (or had, before a reset). Sends what
- * pg_send queued first: preparing waits for its own answer. */
+/* Makes PS ready to run: the connection up (reset if it broke), and PS prepared on the server
+ * when this connection has not (or had, before a reset). Sends what pg_send queued first:
+ * preparing waits for its own answer. */
 static int prepared(struct pg_stmt *ps, const char *op)
 {
 	struct pg_conn *pc = conn_of(ps->base.c);
 	int rc;
 
+	if (!connection_up(ps->base.c))
+		return SE_EUNAVAILABLE;
 	if (ps->prepared && ps->generation == pc->generation)
 		return 0;
 	rc = pipeline_finish(ps->base.c, NULL, op);
@@ -424,11 +427,8 @@ static int pg_send(struct sq_stmt *s, const char *op)
 	struct pg_stmt *ps = stmt_of(s);
 	struct sq_conn *c = s->c;
 	struct pg_conn *pc = conn_of(c);
-	int rc;
+	int rc = prepared(ps, op);
 
-	if (!connection_up(c))
-		return SE_EUNAVAILABLE;
-	rc = prepared(ps, op);
 	if (rc)
 		return rc;
 	if (PQpipelineStatus(pc->pg) == PQ_PIPELINE_OFF && !PQenterPipelineMode(pc->pg))
@@ -441,11 +441,8 @@ static int execute(struct pg_stmt *ps, const char *op)
 	struct sq_conn *c = ps->base.c;
 	struct pg_conn *pc = conn_of(c);
 	ExecStatusType status;
-	int rc;
+	int rc = prepared(ps, op);
 
-	if (!connection_up(c))
-		return SE_EUNAVAILABLE;
-	rc = prepared(ps, op);
 	if (rc)
 		return rc;
 	if (pc->queued) { /* this statement goes out with those queued: one round trip */

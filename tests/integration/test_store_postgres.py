@@ -33,6 +33,12 @@ def cli(url, data, *args):
     return run_cli(*args, "--data", data, f"--store.url={url}").stdout.strip()
 
 
+def zone_and_token(url, data, label):
+    """A new zone and a token for it, made by the CLI through the node directory DATA."""
+    zone_id = cli(url, data, "zone", "create", uniq(label, "provider.com"))
+    return zone_id, cli(url, data, "token", "create", "--zone", zone_id)
+
+
 def node(tmp_path, name, url, key, roles, wait=True, extra=()):
     data = tmp_path / name
     s = Server(data, tmp_path / "logs", roles=roles,
@@ -105,8 +111,7 @@ def test_every_change_notifies_the_edges(tmp_path):
     servers = []
     listener = None
     try:
-        zone_id = cli(url, tmp_path / "a", "zone", "create", uniq("notify", "provider.com"))
-        token = cli(url, tmp_path / "a", "token", "create", "--zone", zone_id)
+        zone_id, token = zone_and_token(url, tmp_path / "a", "notify")
         a = node(tmp_path, "a", url, key, "api,edge")
         servers.append(a)
         wait_until(lambda: "store op=listen backend=postgres channel=saasedge_events"
@@ -151,8 +156,7 @@ def test_database_restart_gives_503_then_recovers(tmp_path):
     key = tmp_path / "master.key"
     servers = []
     try:
-        zone_id = cli(url, tmp_path / "a", "zone", "create", uniq("outage", "provider.com"))
-        token = cli(url, tmp_path / "a", "token", "create", "--zone", zone_id)
+        zone_id, token = zone_and_token(url, tmp_path / "a", "outage")
         a = node(tmp_path, "a", url, key, "api,edge")
         servers.append(a)
         api = api_for(a, zone_id, token)
@@ -253,8 +257,7 @@ def test_edge_restarted_during_an_outage_serves_from_its_local_copy(tmp_path):
     key = tmp_path / "master.key"
     servers = []
     try:
-        zone_id = cli(url, tmp_path / "a", "zone", "create", uniq("copy", "provider.com"))
-        token = cli(url, tmp_path / "a", "token", "create", "--zone", zone_id)
+        zone_id, token = zone_and_token(url, tmp_path / "a", "copy")
         a = node(tmp_path, "a", url, key, "api")
         edge = node(tmp_path, "edge", url, key, "edge", wait=False)
         servers += [a, edge]
@@ -310,8 +313,7 @@ def test_edge_reads_from_a_streaming_replica(tmp_path):
     servers = []
     replica = None
     try:
-        zone_id = cli(url, tmp_path / "a", "zone", "create", uniq("replica", "provider.com"))
-        token = cli(url, tmp_path / "a", "token", "create", "--zone", zone_id)
+        zone_id, token = zone_and_token(url, tmp_path / "a", "replica")
         replica = cluster.replica()
         a = node(tmp_path, "a", url, key, "api")
         edge = Server(tmp_path / "edge", tmp_path / "logs", roles="edge",
@@ -358,8 +360,7 @@ def test_issuer_nodes_share_one_internal_ca(tmp_path):
     key = tmp_path / "master.key"
     servers = []
     try:
-        zone_id = cli(url, tmp_path / "a", "zone", "create", uniq("ca", "provider.com"))
-        token = cli(url, tmp_path / "a", "token", "create", "--zone", zone_id)
+        zone_id, token = zone_and_token(url, tmp_path / "a", "ca")
         a = node(tmp_path, "a", url, key, "api")
         servers.append(a)
         issuers = [node(tmp_path, n, url, key, "issuer", wait=False,

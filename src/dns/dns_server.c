@@ -30,6 +30,10 @@
 #define DNS_UDP_BATCH 64 /* datagrams per wake-up before looking at TCP again */
 #define DNS_MSG_MAX   65535
 #define DNS_QUERY_MAX 4096 /* a longer query is not one we could answer: the connection ends */
+/* The UDP receive buffer asked for (the kernel caps it at net.core.rmem_max): a burst the
+ * default ~200 KB cannot hold (~250 small queries) would be dropped by the kernel before the
+ * rate limiter sees it, so a resolver farm's burst loses queries while the thread is busy. */
+#define DNS_UDP_RCVBUF (4 << 20)
 
 struct tcp_conn {
 	int fd;              /* -1: free slot */
@@ -300,6 +304,8 @@ static int bind_socket(const struct sockaddr_storage *ss, socklen_t len, int typ
 	if (fd < 0)
 		return SE_EIO;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (type == SOCK_DGRAM)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int){DNS_UDP_RCVBUF}, sizeof(int));
 	if (type == SOCK_DGRAM && ss->ss_family == AF_INET)
 		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
 	else if (type == SOCK_DGRAM)

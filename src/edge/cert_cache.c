@@ -181,6 +181,20 @@ void cert_cache_invalidate(struct cert_cache *c, const char *name)
 	pthread_mutex_unlock(&c->lock);
 }
 
+void cert_cache_invalidate_fallback(struct cert_cache *c, const char *zone_id)
+{
+	struct edge_entry *e, *next;
+
+	pthread_mutex_lock(&c->lock);
+	c->invalidations++;
+	for (e = c->head.next; e != &c->head; e = next) {
+		next = e->next;
+		if (!e->negative && e->origin_is_fallback && strcmp(e->zone_id, zone_id) == 0)
+			remove_entry(c, e);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
 void cert_cache_changed(struct cert_cache *c)
 {
 	pthread_mutex_lock(&c->lock);

@@ -1,7 +1,8 @@
 /* The change feed: a thread reads the store's events every 200 ms and reloads the cached entries
  * of the hostnames they name (new or renewed certificates, deleted hostnames, changed settings
- * or origins), without a restart; an entry is replaced only once its new version is loaded, so
- * a database outage leaves every cached name served. A pack that became pending_deployment is
+ * or origins; a zone's new fallback origin drops the entries routed to the old one), without a
+ * restart; an entry is replaced only once its new version is loaded, so a database outage
+ * leaves every cached name served. A pack that became pending_deployment is
  * loaded at once even when uncached, so this edge can serve it.
  *
  * The same thread is this edge's voice in the fleet (docs/decisions/0027): after applying
@@ -53,6 +54,13 @@ static int apply(struct change_feed *f, const struct store_event *ev)
 {
 	int rc;
 
+	/* A zone's fallback origin: the names routed there read it again on their next request,
+	 * and the new origin is checked for activation. */
+	if (strncmp(ev->kind, "fallback_origin.", 16) == 0) {
+		cert_cache_invalidate_fallback(f->edge->cache, ev->zone_id);
+		fallback_check_wake(f->edge->fallback);
+		return 0;
+	}
 	if (!ev->hostname[0])
 		return 0;
 	/* The names a wildcard covered are cached under their own keys: dropped, to be read

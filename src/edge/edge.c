@@ -213,6 +213,8 @@ int edge_start(const struct config *cfg, struct store *st, const struct secretbo
 	if (rc == 0)
 		rc = open_local_copy(e);
 	if (rc == 0)
+		rc = fallback_check_start(e, &e->fallback);
+	if (rc == 0)
 		rc = change_feed_start(e, &e->feed);
 	if (rc == 0)
 		rc = start_loops(e);
@@ -233,6 +235,7 @@ void edge_stop(struct edge *e)
 	for (int i = 0; e->loops && i < e->n_loops; i++)
 		edge_loop_halt(&e->loops[i]);
 	change_feed_stop(e->feed);
+	fallback_check_stop(e->fallback);
 	lookup_pool_stop(e->lookups); /* finishes queued jobs into the halted loops' lists */
 	copy_writer_stop(e->copy_writer);
 	edge_copy_close(e->copy);

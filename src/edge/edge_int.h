@@ -48,7 +48,9 @@ struct edge_entry {
 	char pack_status[32];
 	int64_t change_seq; /* the stored hostname's when read */
 	char ownership_token[37];
+	char zone_id[33];
 	char origin[300];     /* custom origin, else the zone's fallback; "" none */
+	int origin_is_fallback;
 	char origin_sni[256]; /* custom_origin_sni, "" none */
 	/* [ENTRY_EC], [ENTRY_RSA]: the stored certificate of that type ("" none), and its decoded
 	 * form, NULL until a client needs it. Decoding costs more than the rest of a miss
@@ -116,6 +118,9 @@ int cert_cache_put(struct cert_cache *c, struct edge_entry *e, uint64_t generati
 /* Drops the entries whose key or hostname is NAME; for "*.parent" also every key directly under
  * parent (they may have resolved to the wildcard or to nothing). */
 void cert_cache_invalidate(struct cert_cache *c, const char *name);
+/* Drops the entries of ZONE_ID whose origin is the zone's fallback origin (it changed): a walk
+ * of the whole cache, for a change an operator makes rarely. */
+void cert_cache_invalidate_fallback(struct cert_cache *c, const char *zone_id);
 /* Something in the store changed: loads that read it before are not kept (the generation moves
  * on), while the entries stay and are served until replaced. */
 void cert_cache_changed(struct cert_cache *c);
@@ -230,7 +235,7 @@ void lookup_job_free(struct lookup_job *job);
  * outage never empties the cache. */
 int edge_entry_refresh(struct edge *e, const char *name, int64_t seq, int load_missing);
 
-/* ---- origin name resolution (resolver.c): c-ares, cached by TTL; lookup threads only ------- */
+/* ---- origin name resolution (resolver.c): c-ares, cached by TTL; never on an event loop ---- */
 
 struct resolver;
 
@@ -241,6 +246,10 @@ void resolver_destroy(struct resolver *r);
  * calling (lookup) thread for at most a few seconds. */
 int resolver_resolve(struct resolver *r, const char *name, unsigned port,
 		     struct sockaddr_storage *out, socklen_t *len);
+/* The same, asking the resolver even when a cached answer has not expired (which it then
+ * replaces): for a check that must see the DNS as it is now. */
+int resolver_resolve_fresh(struct resolver *r, const char *name, unsigned port,
+			   struct sockaddr_storage *out, socklen_t *len);
 /* Frees the calling thread's c-ares channel. */
 void resolver_thread_cleanup(struct resolver *r);
 
@@ -278,6 +287,16 @@ struct change_feed;
 int change_feed_start(struct edge *e, struct change_feed **out);
 void change_feed_stop(struct change_feed *f);
 
+/* ---- the fallback origin's activation (fallback_check.c) ---------------------------------- */
+
+struct fallback_check;
+
+/* Starts the thread that checks pending fallback origins now and every 30 s. */
+int fallback_check_start(struct edge *e, struct fallback_check **out);
+/* A fallback origin changed: check soon. NULL-safe. */
+void fallback_check_wake(struct fallback_check *fc);
+void fallback_check_stop(struct fallback_check *fc);
+
 /* ---- the role ------------------------------------------------------------------------------ */
 
 struct edge {
@@ -294,6 +313,7 @@ struct edge {
 	struct edge_tickets *tickets;
 	struct lookup_pool *lookups;
 	struct change_feed *feed;
+	struct fallback_check *fallback;
 	struct edge_copy *copy; /* the local copy, with a shared store; NULL with SQLite */
 	struct copy_writer *copy_writer; /* writes COPY for the lookups; NULL with it */
 	struct edge_loop *loops;

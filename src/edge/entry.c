@@ -315,6 +315,8 @@ int edge_entry_build(const char *key, const struct store_edge_entry *rec,
 	snprintf(e->pack_status, sizeof(e->pack_status), "%s", rec->pack_status);
 	e->change_seq = rec->change_seq;
 	snprintf(e->ownership_token, sizeof(e->ownership_token), "%s", rec->ownership_token);
+	snprintf(e->zone_id, sizeof(e->zone_id), "%s", rec->zone_id);
+	e->origin_is_fallback = !rec->custom_origin_server[0];
 	snprintf(e->origin, sizeof(e->origin), "%s",
 		 rec->custom_origin_server[0] ? rec->custom_origin_server : rec->fallback_origin);
 	snprintf(e->origin_sni, sizeof(e->origin_sni), "%s", rec->custom_origin_sni);

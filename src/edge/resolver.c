@@ -1,6 +1,6 @@
 /* Origin name resolution with c-ares, through dns.resolver (HOST:PORT) or the system's
- * configuration, cached by the answers' TTL. It runs on the lookup threads (one c-ares channel
- * each), never on an event loop. */
+ * configuration, cached by the answers' TTL. It runs on the lookup threads and the fallback
+ * origin's check (one c-ares channel per thread), never on an event loop. */
 #include "edge/edge_int.h"
 
 #include <ares.h>
@@ -220,14 +220,14 @@ static void set_port(struct sockaddr_storage *ss, unsigned port)
 		((struct sockaddr_in *)ss)->sin_port = htons((unsigned short)port);
 }
 
-int resolver_resolve(struct resolver *r, const char *name, unsigned port,
-		     struct sockaddr_storage *out, socklen_t *len)
+static int resolve(struct resolver *r, const char *name, unsigned port, int cached,
+		   struct sockaddr_storage *out, socklen_t *len)
 {
 	struct ares_addrinfo_hints hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
 	struct query q = {0};
 	ares_channel *ch;
 
-	if (cache_get(r, name, out, len)) {
+	if (cached && cache_get(r, name, out, len)) {
 		set_port(out, port);
 		return 0;
 	}
@@ -246,4 +246,16 @@ int resolver_resolve(struct resolver *r, const char *name, unsigned port,
 	*len = q.len;
 	set_port(out, port);
 	return 0;
+}
+
+int resolver_resolve(struct resolver *r, const char *name, unsigned port,
+		     struct sockaddr_storage *out, socklen_t *len)
+{
+	return resolve(r, name, port, 1, out, len);
+}
+
+int resolver_resolve_fresh(struct resolver *r, const char *name, unsigned port,
+			   struct sockaddr_storage *out, socklen_t *len)
+{
+	return resolve(r, name, port, 0, out, len);
 }

@@ -427,6 +427,16 @@ int store_fallback_origin_get(struct store *st, const char *zone_id,
 int store_fallback_origin_put(struct store *st, struct store_fallback_origin *fo);
 /* Removes it, appends a "fallback_origin.deleted" event; SE_ENOTFOUND when there was none. */
 int store_fallback_origin_delete(struct store *st, const char *zone_id);
+/* Up to MAX fallback origins waiting for an edge's check (pending_deployment), oldest update
+ * first, into OUT (zone_id, origin, status; errors_json left NULL); *N is how many. */
+int store_fallback_origins_pending(struct store *st, struct store_fallback_origin *out,
+				   size_t max, size_t *n);
+/* An edge's check of ZONE_ID's fallback ORIGIN: STATUS ("active", or "pending_deployment" with
+ * ERRORS_JSON, a JSON array of strings) is written with a "fallback_origin.updated" event only
+ * if the zone still has that origin pending and the check changes its status or errors, so
+ * that edges checking at once, or again, write nothing twice. *CHANGED is 1 when written. */
+int store_fallback_origin_checked(struct store *st, const char *zone_id, const char *origin,
+				  const char *status, const char *errors_json, int *changed);
 
 /* ---- change feed (events) ----------------------------------------------------------------- */
 

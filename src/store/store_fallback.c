@@ -130,3 +130,62 @@ out:
 		sq_rollback(c);
 	return rc;
 }
+
+int store_fallback_origins_pending(struct store *st, struct store_fallback_origin *out,
+				   size_t max, size_t *n)
+{
+	static const char sql[] = "SELECT zone_id, origin, status FROM fallback_origins WHERE "
+				  "status = 'pending_deployment' ORDER BY updated_at LIMIT ?1";
+	struct sq_conn *c = sq_conn_get(st);
+	struct sq_stmt *s = NULL;
+	int rc;
+
+	*n = 0;
+	if (!c)
+		return SE_EDB;
+	for (rc = sq_query(c, SQ_FALLBACK_PENDING, sql, &s, "I", (int64_t)max); rc == 1 && *n < max;
+	     rc = sq_step(c, s, "fallback_pending")) {
+		struct store_fallback_origin *fo = &out[(*n)++];
+
+		memset(fo, 0, sizeof(*fo));
+		sq_col_copy(s, 0, fo->zone_id, sizeof(fo->zone_id));
+		sq_col_copy(s, 1, fo->origin, sizeof(fo->origin));
+		sq_col_copy(s, 2, fo->status, sizeof(fo->status));
+	}
+	sq_reset(s);
+	return rc < 0 ? rc : 0;
+}
+
+int store_fallback_origin_checked(struct store *st, const char *zone_id, const char *origin,
+				  const char *status, const char *errors_json, int *changed)
+{
+	/* IS DISTINCT FROM: NULL errors compare as a value, so a repeated "no errors" is no
+	 * change. */
+	static const char sql[] =
+	    "UPDATE fallback_origins SET status = ?3, errors = ?4, updated_at = ?5 WHERE "
+	    "zone_id = ?1 AND origin = ?2 AND status = 'pending_deployment' AND (status <> ?3 OR "
+	    "errors IS DISTINCT FROM ?4)";
+	struct sq_conn *c = sq_conn_get(st);
+	struct sq_event ev = {zone_id, zone_id, "fallback_origin.updated",
+			      origin,  "pending_deployment", status};
+	int64_t seq;
+	int rc = c ? sq_begin(c) : SE_EDB;
+
+	*changed = 0;
+	if (rc == 0)
+		rc = sq_run(c, SQ_FALLBACK_CHECKED, sql, "ttttI", zone_id, origin, status,
+			    errors_json, time_now_us());
+	if (rc == 0 && sq_changes(c) == 0) {
+		sq_rollback(c);
+		return 0;
+	}
+	if (rc == 0)
+		rc = sq_event_append(c, &ev, &seq);
+	if (rc == 0)
+		rc = sq_commit(c);
+	if (rc)
+		sq_rollback(c);
+	else
+		*changed = 1;
+	return rc;
+}

@@ -85,6 +85,13 @@ class ChallTestSrv:
         """Back to the default answer, A 127.0.0.1."""
         self._post("/clear-a", {"host": name.rstrip(".") + "."})
 
+    def set_servfail(self, name):
+        """Every query for NAME answered SERVFAIL (a broken zone)."""
+        self._post("/set-servfail", {"host": name.rstrip(".") + "."})
+
+    def clear_servfail(self, name):
+        self._post("/clear-servfail", {"host": name.rstrip(".") + "."})
+
     def set_cname(self, name, target):
         self._post("/set-cname", {"host": name.rstrip(".") + ".",
                                   "target": target.rstrip(".") + "."})

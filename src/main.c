@@ -13,9 +13,10 @@ static const char usage[] =
     "usage: saasedge COMMAND [ARGS]\n"
     "commands:\n"
     "  serve [--dev] [--config FILE] [--KEY=VALUE ...]  run the server (see serve --help)\n"
-    "  zone create NAME [--cname-target HOST] [--quota N] --data DIR\n"
+    "  account create NAME --data DIR                   create an account, print its id\n"
+    "  zone create NAME [--account ID] [--cname-target HOST] [--quota N] --data DIR\n"
     "                                                   create a zone, print its id\n"
-    "  token create --zone ID [--email EMAIL] --data DIR\n"
+    "  token create --zone ID | --account ID [--email EMAIL] --data DIR\n"
     "                                                   create an API token, print it once\n"
     "  cert import --hostname NAME --cert FILE --key FILE [--zone ID] --data DIR\n"
     "                                                   store a certificate for the edge\n"
@@ -42,7 +43,7 @@ static const struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } commands[] = {
-    {"serve", cli_serve},       {"zone", cli_zone}, {"token", cli_token},
+    {"serve", cli_serve},       {"account", cli_account}, {"zone", cli_zone}, {"token", cli_token},
     {"cert", cli_cert},         {"store", cli_store}, {"edge", cli_edge},   {"version", cmd_version},
     {"--version", cmd_version}, {"help", cmd_help}, {"--help", cmd_help}, {"-h", cmd_help},
 };

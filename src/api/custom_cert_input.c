@@ -104,7 +104,20 @@ static int upload_shape(const json_t *ssl, struct pair pairs[2], size_t *n, cons
 	return 0;
 }
 
-/* The key of CSR ID in the request's zone, unsealed into *OUT; its id into UP. */
+/* The CSR ID of the account the request's zone belongs to. */
+static int account_csr_get(const struct api_request *req, const char *id, struct store_csr *out)
+{
+	struct store_zone zone;
+	int rc = store_zone_get(req->store, req->zone_id, &zone);
+
+	memset(out, 0, sizeof(*out));
+	if (rc == 0 && !zone.account_id[0])
+		rc = SE_ENOTFOUND;
+	return rc ? rc : store_csr_get(req->store, zone.account_id, id, out);
+}
+
+/* The key of CSR ID of the request's zone (or of its account), unsealed into *OUT; its id into
+ * UP. */
 static int csr_key(const struct api_request *req, const char *id, struct custom_upload *up,
 		   EVP_PKEY **out, struct api_response *res)
 {
@@ -117,6 +130,8 @@ static int csr_key(const struct api_request *req, const char *id, struct custom_
 	for (size_t i = 0; i < sizeof(up->csr_id) - 1 && id[i]; i++)
 		up->csr_id[i] = (char)tolower((unsigned char)id[i]);
 	rc = store_csr_get(req->store, req->zone_id, up->csr_id, &csr);
+	if (rc == SE_ENOTFOUND) /* else one of the zone's account, as Cloudflare's */
+		rc = account_csr_get(req, up->csr_id, &csr);
 	if (rc == 0) {
 		snprintf(up->key_ids[0], sizeof(up->key_ids[0]), "%s", csr.key_id);
 		type = strcmp(csr.key_type, "p256v1") == 0 ? KEY_ECDSA_P256 : KEY_RSA_2048;

@@ -24,4 +24,7 @@ void api_csr_list(struct api_request *req, struct api_response *res);
 void api_csr_get(struct api_request *req, struct api_response *res);
 void api_csr_delete(struct api_request *req, struct api_response *res);
 
+void api_account_get(struct api_request *req, struct api_response *res);
+void api_zone_get(struct api_request *req, struct api_response *res);
+
 #endif

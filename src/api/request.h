@@ -19,6 +19,7 @@ struct api_request {
 	const struct secretbox *box; /* seals CSR and uploaded keys */
 	struct store_token token; /* the authenticated caller */
 	char zone_id[33];         /* from the path, already checked against the token */
+	char account_id[33];      /* for /accounts/{id}/…, checked likewise; "" under a zone */
 	char object_id[128];      /* the path segment after custom_hostnames/, when present */
 	char sub_ids[2][64];      /* further "{id}" segments (certificate pack, certificate) */
 	void *conn;               /* the HTTP library's connection, for api_query */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "lib/error.h"
 #include "lib/ids.h"
 
 #define PREFIX "/client/v4"
@@ -56,6 +57,15 @@ static const struct collection {
 	{"/custom_hostnames", routes, sizeof(routes) / sizeof(routes[0])},
 	{"/custom_csrs", csr_routes, sizeof(csr_routes) / sizeof(csr_routes[0])},
 };
+
+/* Under /accounts/{account}: the account's own CSRs. */
+static const struct collection account_collections[] = {
+	{"/custom_csrs", csr_routes, sizeof(csr_routes) / sizeof(csr_routes[0])},
+};
+
+/* The object itself: GET /zones/{id}, GET /accounts/{id}. */
+static const struct route zone_route = {"", api_zone_get, NULL, NULL, NULL, NULL};
+static const struct route account_route = {"", api_account_get, NULL, NULL, NULL, NULL};
 
 static api_handler pick(const struct route *r, const char *method)
 {
@@ -117,16 +127,17 @@ static const struct route *match(const struct collection *col, const char *tail,
 	return NULL;
 }
 
-/* The collection AFTER_ZONE starts with, and *TAIL what follows it; NULL when none. */
-static const struct collection *collection_of(const char *after_zone, const char **tail)
+/* The collection of COLS that AFTER_ID starts with, and *TAIL what follows it; NULL when none. */
+static const struct collection *collection_of(const struct collection *cols, size_t n,
+					      const char *after_id, const char **tail)
 {
-	for (size_t i = 0; i < sizeof(collections) / sizeof(collections[0]); i++) {
-		size_t len = strlen(collections[i].name);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(cols[i].name);
 
-		if (strncmp(after_zone, collections[i].name, len) == 0 &&
-		    (after_zone[len] == '\0' || after_zone[len] == '/')) {
-			*tail = after_zone + len;
-			return &collections[i];
+		if (strncmp(after_id, cols[i].name, len) == 0 &&
+		    (after_id[len] == '\0' || after_id[len] == '/')) {
+			*tail = after_id + len;
+			return &cols[i];
 		}
 	}
 	return NULL;
@@ -146,36 +157,77 @@ void api_fail_no_route(struct api_response *res, const char *url)
 	append_no_route(res);
 }
 
+/* The 32-hex id that starts P, lower-cased into OUT; 0 when P's first segment is not one. */
+static int path_id(const char *p, const char *end, char out[33])
+{
+	if (end - p != 32)
+		return 0;
+	for (size_t i = 0; i < 32; i++)
+		out[i] = (char)tolower((unsigned char)p[i]);
+	out[32] = '\0';
+	return ids_is_hex32(out);
+}
+
+/* 0 when the caller's token reaches REQ's zone: its own zone, or any zone of its account. A
+ * token reaches only what it was made for; whether another zone exists is not its business. */
+static int authorize_zone(struct api_request *req, struct api_response *res)
+{
+	struct store_zone zone;
+	int rc;
+
+	if (strcmp(req->zone_id, req->token.zone_id) == 0)
+		return 0;
+	rc = req->token.account_id[0] ? store_zone_get(req->store, req->zone_id, &zone)
+				      : SE_ENOTFOUND;
+	if (rc == 0 && strcmp(zone.account_id, req->token.account_id) == 0)
+		return 0;
+	api_fail_store(res, rc ? rc : SE_ENOTFOUND, API_ERR_AUTH_ZONE);
+	return -1;
+}
+
+/* 0 when the caller's token is REQ's account's. */
+static int authorize_account(struct api_request *req, struct api_response *res)
+{
+	if (strcmp(req->account_id, req->token.account_id) == 0)
+		return 0;
+	api_fail(res, API_ERR_AUTH_ZONE, NULL);
+	return -1;
+}
+
 api_handler api_route(struct api_request *req, struct api_response *res)
 {
 	const char *p = req->path;
 	char full[512];
-	const char *zone, *after_zone, *tail = NULL;
-	const struct collection *col;
-	size_t zone_len;
+	const char *id, *after_id, *tail = NULL;
+	const struct collection *col = NULL;
+	const struct route *r;
+	int account;
 
 	snprintf(full, sizeof(full), PREFIX "%s", req->path);
-	if (strncmp(p, "/zones/", 7) != 0)
+	if (strncmp(p, "/zones/", 7) == 0)
+		account = 0;
+	else if (strncmp(p, "/accounts/", 10) == 0)
+		account = 1;
+	else
 		goto no_route;
-	zone = p + 7;
-	after_zone = strchrnul(zone, '/');
-	zone_len = (size_t)(after_zone - zone);
-	col = collection_of(after_zone, &tail);
-	if (!col)
-		goto no_route;
-	if (zone_len != 32)
-		goto bad_zone;
-	for (size_t i = 0; i < 32; i++)
-		req->zone_id[i] = (char)tolower((unsigned char)zone[i]);
-	req->zone_id[32] = '\0';
-	if (!ids_is_hex32(req->zone_id))
-		goto bad_zone;
-	/* A token reaches only its zone; whether another zone exists is not its business. */
-	if (strcmp(req->zone_id, req->token.zone_id) != 0) {
-		api_fail(res, API_ERR_AUTH_ZONE, NULL);
-		return NULL;
+	id = p + (account ? 10 : 7);
+	after_id = strchrnul(id, '/');
+	if (*after_id) {
+		col = account ? collection_of(account_collections,
+					      sizeof(account_collections) /
+						  sizeof(account_collections[0]),
+					      after_id, &tail)
+			      : collection_of(collections,
+					      sizeof(collections) / sizeof(collections[0]),
+					      after_id, &tail);
+		if (!col)
+			goto no_route;
 	}
-	const struct route *r = match(col, tail, req);
+	if (!path_id(id, after_id, account ? req->account_id : req->zone_id))
+		goto bad_id;
+	if (account ? authorize_account(req, res) : authorize_zone(req, res))
+		return NULL;
+	r = !col ? (account ? &account_route : &zone_route) : match(col, tail, req);
 	if (!r)
 		goto no_route;
 	api_handler h = pick(r, req->method);
@@ -186,7 +238,7 @@ api_handler api_route(struct api_request *req, struct api_response *res)
 no_route:
 	api_fail_no_route(res, full);
 	return NULL;
-bad_zone:
+bad_id:
 	api_fail(res, API_ERR_BAD_ZONE_ID, full);
 	append_no_route(res);
 	return NULL;

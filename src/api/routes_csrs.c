@@ -1,4 +1,5 @@
-/* POST/GET/DELETE …/custom_csrs[/{id}]: CSRs whose keys saasedge makes and keeps. */
+/* POST/GET/DELETE …/custom_csrs[/{id}]: CSRs whose keys saasedge makes and keeps, under
+ * /zones/{id} (the zone's own) or /accounts/{id} (the account's, usable by each of its zones). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,12 @@
 #include "lib/ids.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
+
+/* The zone or account whose CSRs the request is about. */
+static const char *csr_owner(const struct api_request *req)
+{
+	return req->account_id[0] ? req->account_id : req->zone_id;
+}
 
 static json_t *csr_to_json(const struct store_csr *c)
 {
@@ -116,6 +123,7 @@ void api_csr_create(struct api_request *req, struct api_response *res)
 		goto out;
 	}
 	snprintf(c.zone_id, sizeof(c.zone_id), "%s", req->zone_id);
+	snprintf(c.account_id, sizeof(c.account_id), "%s", req->account_id);
 	snprintf(c.key_type, sizeof(c.key_type), "%s", rq.key_type_name);
 	snprintf(c.common_name, sizeof(c.common_name), "%s", rq.common_name);
 	snprintf(c.country, sizeof(c.country), "%s", rq.country);
@@ -139,8 +147,8 @@ void api_csr_create(struct api_request *req, struct api_response *res)
 		goto out;
 	}
 	api_respond(res, 201, csr_to_json(&c));
-	log_info("msg=\"custom csr created\" zone=%s id=%s key_type=%s common_name=%s", c.zone_id,
-		 c.id, c.key_type, c.common_name);
+	log_info("msg=\"custom csr created\" owner=%s id=%s key_type=%s common_name=%s",
+		 csr_owner(req), c.id, c.key_type, c.common_name);
 out:
 	free(sealed);
 	csr_request_dispose(&rq);
@@ -168,7 +176,7 @@ void api_csr_list(struct api_request *req, struct api_response *res)
 		api_fail(res, API_ERR_BAD_QUERY, "direction must be asc or desc");
 		return;
 	}
-	rc = store_csr_list(req->store, req->zone_id, dir && strcmp(dir, "desc") == 0,
+	rc = store_csr_list(req->store, csr_owner(req), dir && strcmp(dir, "desc") == 0,
 			    api_page_offset(&page), page.per_page, &items, &count, &total);
 	if (rc) {
 		api_fail_store(res, rc, API_ERR_CSR_NOT_FOUND);
@@ -200,7 +208,7 @@ void api_csr_get(struct api_request *req, struct api_response *res)
 
 	if (csr_id(req, res))
 		return;
-	rc = store_csr_get(req->store, req->zone_id, req->object_id, &c);
+	rc = store_csr_get(req->store, csr_owner(req), req->object_id, &c);
 	if (rc)
 		api_fail_store(res, rc, API_ERR_CSR_NOT_FOUND);
 	else
@@ -214,7 +222,7 @@ void api_csr_delete(struct api_request *req, struct api_response *res)
 
 	if (csr_id(req, res))
 		return;
-	rc = store_csr_delete(req->store, req->zone_id, req->object_id);
+	rc = store_csr_delete(req->store, csr_owner(req), req->object_id);
 	if (rc == SE_EBUSY) {
 		api_fail(res, API_ERR_CSR_IN_USE, NULL);
 		return;
@@ -223,6 +231,6 @@ void api_csr_delete(struct api_request *req, struct api_response *res)
 		api_fail_store(res, rc, API_ERR_CSR_NOT_FOUND);
 		return;
 	}
-	log_info("msg=\"custom csr deleted\" zone=%s id=%s", req->zone_id, req->object_id);
+	log_info("msg=\"custom csr deleted\" owner=%s id=%s", csr_owner(req), req->object_id);
 	api_respond(res, 200, json_pack("{s:s}", "id", req->object_id));
 }

@@ -17,9 +17,11 @@
 
 enum cli_exit { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 
-/* `saasedge zone create NAME [--cname-target HOST] [--quota N] --data DIR` */
+/* `saasedge account create NAME --data DIR` */
+int cli_account(int argc, char **argv);
+/* `saasedge zone create NAME [--account ID] [--cname-target HOST] [--quota N] --data DIR` */
 int cli_zone(int argc, char **argv);
-/* `saasedge token create --zone ID [--email EMAIL] --data DIR` */
+/* `saasedge token create --zone ID | --account ID [--email EMAIL] --data DIR` */
 int cli_token(int argc, char **argv);
 /* `saasedge serve [--config FILE] [--dev] [--data DIR] [--KEY=VALUE ...]`: runs until SIGINT or
  * SIGTERM. */
@@ -102,17 +104,24 @@ struct secretbox;
  * CLI_EXIT_OK (wipe BOX with secretbox_wipe when done) or CLI_EXIT_FAIL. */
 int cli_load_master_key(const struct config *cfg, struct secretbox *box);
 
-/* ---- shared between zone, token and dev bootstrap ----------------------------------------- */
+/* ---- shared between account, zone, token and dev bootstrap -------------------------------- */
 
-/* Inserts a zone with a new id: ZONE's name, cname_target and quota are the caller's, id and
- * created_at are filled here. Returns 0 or the store's code (SE_EEXISTS for a taken name). */
+/* Reads the zone or account id VALUE of option FLAG into OUT, in lower case (ids are shown so;
+ * a person may paste them otherwise); CLI_EXIT_USAGE, after saying why, when it is not 32 hex
+ * characters. */
+int cli_parse_id(const char *flag, const char *value, char out[33]);
+
+/* Inserts a zone with a new id: ZONE's name, cname_target, quota and account_id are the
+ * caller's (no account_id: the default account, made when there is none), id and created_at
+ * are filled here. Returns 0 or the store's code (SE_EEXISTS for a taken name, SE_ENOTFOUND
+ * for a missing account). */
 int cli_zone_insert(struct store *st, struct store_zone *zone);
 
-/* Creates an API token for ZONE_ID (EMAIL may be ""): the secret goes to TOKEN, and only its
- * SHA-256 to the store. The caller wipes TOKEN after use. Returns 0 or the store's code
- * (SE_ENOTFOUND when the zone does not exist). */
-int cli_token_issue(struct store *st, const char *zone_id, const char *email,
-		    char token[IDS_TOKEN_LEN + 1]);
+/* Creates an API token for ZONE_ID, or for ACCOUNT_ID when ZONE_ID is "" (EMAIL may be ""):
+ * the secret goes to TOKEN, and only its SHA-256 to the store. The caller wipes TOKEN after
+ * use. Returns 0 or the store's code (SE_ENOTFOUND when the zone or account does not exist). */
+int cli_token_issue(struct store *st, const char *zone_id, const char *account_id,
+		    const char *email, char token[IDS_TOKEN_LEN + 1]);
 
 /* ---- dev mode (dev_bootstrap.c) ----------------------------------------------------------- */
 

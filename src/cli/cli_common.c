@@ -1,5 +1,6 @@
 #include "cli/cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -205,4 +206,18 @@ int cli_load_master_key(const struct config *cfg, struct secretbox *box)
 		cli_error("cannot load the master key %s: %s (it must be 32 bytes, mode 0600)",
 			  path, se_strerror(rc));
 	return rc ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
+int cli_parse_id(const char *flag, const char *value, char out[33])
+{
+	size_t n = strlen(value);
+
+	for (size_t i = 0; i < n && i < 32; i++)
+		out[i] = (char)tolower((unsigned char)value[i]);
+	out[n < 32 ? n : 32] = '\0';
+	if (n != 32 || !ids_is_hex32(out)) {
+		cli_error("%s must be an id of 32 hex characters (got %s)", flag, value);
+		return CLI_EXIT_USAGE;
+	}
+	return CLI_EXIT_OK;
 }

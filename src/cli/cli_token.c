@@ -6,12 +6,14 @@
 #include "lib/timeutil.h"
 
 static const char token_usage[] =
-    "usage: saasedge token create --zone ID [--email EMAIL] --data DIR\n"
-    "Creates an API token for the zone and prints it; only its hash is kept, so it cannot be\n"
-    "shown again. --email pairs the token with an address for X-Auth-Email/X-Auth-Key.\n";
+    "usage: saasedge token create --zone ID | --account ID [--email EMAIL] --data DIR\n"
+    "Creates an API token and prints it; only its hash is kept, so it cannot be shown again.\n"
+    "A zone's token reaches that zone; an account's reaches every zone of the account and the\n"
+    "account's own resources (/accounts/ID/custom_csrs). --email pairs the token with an\n"
+    "address for X-Auth-Email/X-Auth-Key.\n";
 
-int cli_token_issue(struct store *st, const char *zone_id, const char *email,
-		    char token[IDS_TOKEN_LEN + 1])
+int cli_token_issue(struct store *st, const char *zone_id, const char *account_id,
+		    const char *email, char token[IDS_TOKEN_LEN + 1])
 {
 	struct store_token rec = {0};
 	int rc = ids_api_token(token);
@@ -21,57 +23,55 @@ int cli_token_issue(struct store *st, const char *zone_id, const char *email,
 	if (rc)
 		return rc;
 	snprintf(rec.zone_id, sizeof(rec.zone_id), "%s", zone_id);
+	snprintf(rec.account_id, sizeof(rec.account_id), "%s", zone_id[0] ? "" : account_id);
 	snprintf(rec.email, sizeof(rec.email), "%s", email);
 	ids_sha256_hex(token, strlen(token), rec.token_sha256);
 	rec.created_at_us = time_now_us();
 	return store_token_create(st, &rec);
 }
 
-static int token_check_args(const char *zone_id, const char *email)
+/* Exactly one of --zone and --account, as an id; EMAIL short enough. */
+static int token_check_args(const char *zone_arg, const char *account_arg, const char *email,
+			    struct store_token *scope)
 {
-	if (!zone_id) {
-		cli_error("token create needs --zone ID (the id printed by zone create)");
+	int rc;
+
+	if (!zone_arg == !account_arg) {
+		cli_error("token create needs --zone ID (the id printed by zone create) or "
+			  "--account ID (printed by account create)");
 		return CLI_EXIT_USAGE;
 	}
-	if (!ids_is_hex32(zone_id)) {
-		cli_error("--zone must be a zone id of 32 hex characters (got %s)", zone_id);
-		return CLI_EXIT_USAGE;
-	}
-	if (strlen(email) >= sizeof(((struct store_token *)0)->email)) {
+	rc = zone_arg ? cli_parse_id("--zone", zone_arg, scope->zone_id)
+		      : cli_parse_id("--account", account_arg, scope->account_id);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	if (strlen(email) >= sizeof(scope->email)) {
 		cli_error("--email is too long");
 		return CLI_EXIT_USAGE;
 	}
 	return CLI_EXIT_OK;
 }
 
-/* Zone ids are shown in lower case; accept what a person may paste. */
-static void lower(char *s)
-{
-	for (; *s; s++) {
-		if (*s >= 'A' && *s <= 'F')
-			*s = (char)(*s - 'A' + 'a');
-	}
-}
-
-static int token_store(const struct config *cfg, const char *zone_arg, const char *email)
+static int token_store(const struct config *cfg, const struct store_token *scope,
+		       const char *email)
 {
 	struct store *st = NULL;
 	struct store_zone zone;
-	char zone_id[IDS_ZONE_LEN + 1];
+	struct store_account account;
+	const char *what = scope->zone_id[0] ? "zone" : "account";
+	const char *id = scope->zone_id[0] ? scope->zone_id : scope->account_id;
 	char token[IDS_TOKEN_LEN + 1] = "";
 	int rc = cli_open_store(cfg, &st);
 
 	if (rc != CLI_EXIT_OK)
 		return rc;
-	snprintf(zone_id, sizeof(zone_id), "%s", zone_arg);
-	lower(zone_id);
-	rc = store_zone_get(st, zone_id, &zone);
+	rc = scope->zone_id[0] ? store_zone_get(st, id, &zone) : store_account_get(st, id, &account);
 	if (rc == 0)
-		rc = cli_token_issue(st, zone_id, email, token);
+		rc = cli_token_issue(st, scope->zone_id, scope->account_id, email, token);
 	if (rc == SE_ENOTFOUND)
-		cli_error("zone %s does not exist in %s", zone_id, cfg->data_dir);
+		cli_error("%s %s does not exist in %s", what, id, cfg->data_dir);
 	else if (rc)
-		cli_error("cannot create a token for zone %s: %s", zone_id, se_strerror(rc));
+		cli_error("cannot create a token for %s %s: %s", what, id, se_strerror(rc));
 	else
 		printf("%s\n", token);
 	explicit_bzero(token, sizeof(token));
@@ -81,24 +81,27 @@ static int token_store(const struct config *cfg, const char *zone_arg, const cha
 
 static int token_create(int argc, char **argv)
 {
-	struct cli_opt opts[] = {{.name = "--zone"}, {.name = "--email"}};
+	struct cli_opt opts[] = {{.name = "--zone"}, {.name = "--email"}, {.name = "--account"}};
 	struct cli_args args;
+	struct store_token scope = {0};
 	struct config cfg;
-	int rc = cli_args_split(argc, argv, opts, 2, &args);
+	const char *email;
+	int rc = cli_args_split(argc, argv, opts, 3, &args);
 
 	if (rc != CLI_EXIT_OK)
 		return rc;
+	email = opts[1].value ? opts[1].value : "";
 	if (args.n_pos != 0) {
 		cli_error("unexpected argument %s", args.pos[0]);
 		fputs(token_usage, stderr);
 		rc = CLI_EXIT_USAGE;
 	}
 	if (rc == CLI_EXIT_OK)
-		rc = token_check_args(opts[0].value, opts[1].value ? opts[1].value : "");
+		rc = token_check_args(opts[0].value, opts[2].value, email, &scope);
 	if (rc == CLI_EXIT_OK)
 		rc = cli_load_config(&args, &cfg);
 	if (rc == CLI_EXIT_OK)
-		rc = token_store(&cfg, opts[0].value, opts[1].value ? opts[1].value : "");
+		rc = token_store(&cfg, &scope, email);
 	cli_args_dispose(&args);
 	return rc;
 }

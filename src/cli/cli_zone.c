@@ -7,9 +7,11 @@
 #include "lib/timeutil.h"
 
 static const char zone_usage[] =
-    "usage: saasedge zone create NAME [--cname-target HOST] [--quota N] --data DIR\n"
-    "Creates a zone and prints its id. --quota defaults to api.default_quota; --config FILE,\n"
-    "SAASEDGE_DATA and the other options of saasedge serve --help are read as well.\n";
+    "usage: saasedge zone create NAME [--account ID] [--cname-target HOST] [--quota N] --data DIR\n"
+    "Creates a zone and prints its id. It belongs to the account ID (saasedge account create),\n"
+    "or else to the default account (the oldest, made when there is none). --quota defaults to\n"
+    "api.default_quota; --config FILE, SAASEDGE_DATA and the other options of saasedge serve\n"
+    "--help are read as well.\n";
 
 int cli_zone_insert(struct store *st, struct store_zone *zone)
 {
@@ -55,6 +57,8 @@ static int zone_store(const struct config *cfg, struct store_zone *zone)
 	rc = cli_zone_insert(st, zone);
 	if (rc == SE_EEXISTS && store_zone_find_by_name(st, zone->name, &old) == 0)
 		cli_error("zone %s already exists (id %s)", zone->name, old.id);
+	else if (rc == SE_ENOTFOUND)
+		cli_error("account %s does not exist in %s", zone->account_id, cfg->data_dir);
 	else if (rc)
 		cli_error("cannot create zone %s in %s: %s", zone->name, cfg->data_dir,
 			  se_strerror(rc));
@@ -66,12 +70,12 @@ static int zone_store(const struct config *cfg, struct store_zone *zone)
 
 static int zone_create(int argc, char **argv)
 {
-	struct cli_opt opts[] = {{.name = "--cname-target"}, {.name = "--quota"}};
+	struct cli_opt opts[] = {{.name = "--cname-target"}, {.name = "--quota"}, {.name = "--account"}};
 	struct cli_args args;
 	struct store_zone zone = {0};
 	struct config cfg;
 	char err[512];
-	int rc = cli_args_split(argc, argv, opts, 2, &args);
+	int rc = cli_args_split(argc, argv, opts, 3, &args);
 
 	if (rc != CLI_EXIT_OK)
 		return rc;
@@ -86,6 +90,9 @@ static int zone_create(int argc, char **argv)
 	    config_set(&cfg, "api.default_quota", opts[1].value, err, sizeof(err))) {
 		cli_error("--quota: %s", err);
 		rc = CLI_EXIT_USAGE;
+	}
+	if (rc == CLI_EXIT_OK && opts[2].value) {
+		rc = cli_parse_id("--account", opts[2].value, zone.account_id);
 	}
 	if (rc == CLI_EXIT_OK)
 		rc = zone_names(args.pos[0], opts[0].value, &zone);

@@ -96,7 +96,7 @@ static int dev_token(struct store *st, struct dev_info *info)
 		cli_error("cannot replace the dev token %s: %s", info->token_path, strerror(errno));
 		return CLI_EXIT_FAIL;
 	}
-	rc = cli_token_issue(st, info->zone_id, "", info->token);
+	rc = cli_token_issue(st, info->zone_id, "", "", info->token);
 	if (rc) {
 		cli_error("cannot create the dev API token: %s", se_strerror(rc));
 		return CLI_EXIT_FAIL;

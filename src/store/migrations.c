@@ -350,6 +350,67 @@ static const char migration_internal_ca[] =
 	" data BLOB NOT NULL);";
 /* clang-format on */
 
+/* 15: accounts above zones (docs/decisions/0030). Zones made before belong to one account,
+ * "default"; a token reaches one zone or one account; a CSR belongs to a zone or an account.
+ * SQLite cannot drop NOT NULL in place: those two tables are rebuilt, rows and rids kept. */
+/* clang-format off */
+static const char migration_accounts[] =
+	"CREATE TABLE accounts ("
+	" id TEXT PRIMARY KEY,"
+	" name TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL);"
+	"INSERT INTO accounts(id, name, created_at)"
+	" SELECT lower(hex(randomblob(16))), 'default',"
+	" CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER)"
+	" WHERE EXISTS (SELECT 1 FROM zones);"
+	"ALTER TABLE zones ADD COLUMN account_id TEXT REFERENCES accounts(id);"
+	"UPDATE zones SET account_id = (SELECT id FROM accounts);"
+	"CREATE INDEX zones_account ON zones(account_id);"
+
+	"CREATE TABLE api_tokens_15 ("
+	" id TEXT PRIMARY KEY,"
+	" zone_id TEXT REFERENCES zones(id) ON DELETE CASCADE,"
+	" account_id TEXT REFERENCES accounts(id) ON DELETE CASCADE,"
+	" token_sha256 TEXT NOT NULL UNIQUE,"
+	" email TEXT NOT NULL DEFAULT '',"
+	" created_at INTEGER NOT NULL,"
+	" CHECK ((zone_id IS NULL) <> (account_id IS NULL)));"
+	"INSERT INTO api_tokens_15(id, zone_id, token_sha256, email, created_at)"
+	" SELECT id, zone_id, token_sha256, email, created_at FROM api_tokens;"
+	"DROP TABLE api_tokens;"
+	"ALTER TABLE api_tokens_15 RENAME TO api_tokens;"
+	"CREATE INDEX api_tokens_zone ON api_tokens(zone_id);"
+
+	"CREATE TABLE custom_csrs_15 ("
+	" rid INTEGER PRIMARY KEY,"
+	" id TEXT NOT NULL UNIQUE,"
+	" zone_id TEXT REFERENCES zones(id) ON DELETE CASCADE,"
+	" account_id TEXT REFERENCES accounts(id) ON DELETE CASCADE,"
+	" key_id TEXT NOT NULL,"
+	" key_type TEXT NOT NULL,"
+	" common_name TEXT NOT NULL,"
+	" country TEXT NOT NULL,"
+	" state TEXT NOT NULL,"
+	" locality TEXT NOT NULL,"
+	" organization TEXT NOT NULL,"
+	" organizational_unit TEXT NOT NULL DEFAULT '',"
+	" sans TEXT NOT NULL,"
+	" csr TEXT NOT NULL,"
+	" name TEXT,"
+	" description TEXT,"
+	" created_at INTEGER NOT NULL,"
+	" CHECK ((zone_id IS NULL) <> (account_id IS NULL)));"
+	"INSERT INTO custom_csrs_15(rid, id, zone_id, key_id, key_type, common_name, country,"
+	" state, locality, organization, organizational_unit, sans, csr, name, description,"
+	" created_at) SELECT rid, id, zone_id, key_id, key_type, common_name, country, state,"
+	" locality, organization, organizational_unit, sans, csr, name, description, created_at"
+	" FROM custom_csrs;"
+	"DROP TABLE custom_csrs;"
+	"ALTER TABLE custom_csrs_15 RENAME TO custom_csrs;"
+	"CREATE INDEX custom_csrs_zone ON custom_csrs(zone_id);"
+	"CREATE INDEX custom_csrs_account ON custom_csrs(account_id);";
+/* clang-format on */
+
 const char *const sq_sqlite_migrations[] = {
     migration_1,
     migration_issuer,
@@ -365,6 +426,7 @@ const char *const sq_sqlite_migrations[] = {
     migration_ca_orders,
     migration_events_notify,
     migration_internal_ca,
+    migration_accounts,
 };
 
 const int sq_sqlite_migration_count =

@@ -55,8 +55,22 @@ const char *store_backend_name(struct store *st);
 
 /* ---- zones and API tokens ----------------------------------------------------------------- */
 
+/* An account holds zones (Cloudflare's account above its zones): account-level CSRs and
+ * tokens that reach every zone of the account. */
+struct store_account {
+	char id[33]; /* 32 lowercase hex */
+	char name[256];
+	int64_t created_at_us;
+};
+
+/* Inserts ACCOUNT (all fields set by the caller). */
+int store_account_create(struct store *st, const struct store_account *account);
+/* SE_ENOTFOUND when absent. */
+int store_account_get(struct store *st, const char *id, struct store_account *out);
+
 struct store_zone {
 	char id[33];            /* 32 lowercase hex */
+	char account_id[33];    /* the account the zone belongs to */
 	char name[256];
 	char cname_target[256]; /* may be empty */
 	int64_t quota;          /* hostnames allowed in this zone */
@@ -64,16 +78,22 @@ struct store_zone {
 	int64_t created_at_us;
 };
 
-/* Inserts ZONE (id, name, cname_target, quota, created_at_us set by the caller).
- * SE_EEXISTS when a zone of that name exists. */
-int store_zone_create(struct store *st, const struct store_zone *zone);
+/* Inserts ZONE (id, name, cname_target, quota, created_at_us set by the caller) in the account
+ * ZONE->account_id, or, when that is "", in the default account (the oldest; made, named
+ * "default", when there is none), whose id is then written back. One write transaction, so two
+ * zones created at once on a new installation make one default account. SE_EEXISTS when a zone
+ * of that name exists, SE_ENOTFOUND when the account does not. */
+int store_zone_create(struct store *st, struct store_zone *zone);
 /* SE_ENOTFOUND when absent. */
 int store_zone_get(struct store *st, const char *zone_id, struct store_zone *out);
 int store_zone_find_by_name(struct store *st, const char *name, struct store_zone *out);
 
+/* A token reaches one zone, or every zone of one account and the account's own resources:
+ * exactly one of zone_id and account_id is set. */
 struct store_token {
 	char id[33];
-	char zone_id[33];
+	char zone_id[33];    /* "" for an account's token */
+	char account_id[33]; /* "" for a zone's token */
 	char token_sha256[65]; /* hex SHA-256 of the token: the token itself is never stored */
 	char email[256];       /* for the legacy X-Auth-Email/X-Auth-Key pair; may be empty */
 	int64_t created_at_us;
@@ -569,9 +589,12 @@ int store_key_pool_claim(struct store *st, const char *key_type, const char *own
 
 /* A certificate signing request made for a customer; its private key (sealed, AAD = key_id)
  * is a private_keys row owned by the CSR and never leaves the server. */
+/* A CSR belongs to a zone or to an account (exactly one of the two ids is set); the functions
+ * below take the owner's id, either kind (ids are random: a zone's never equals an account's). */
 struct store_csr {
 	char id[37];
-	char zone_id[33];
+	char zone_id[33];    /* "" for an account's CSR */
+	char account_id[33]; /* "" for a zone's CSR */
 	char key_id[37];
 	char key_type[8]; /* "rsa2048" | "p256v1" */
 	char common_name[256]; /* at most 64 characters; sized like a hostname */
@@ -592,18 +615,18 @@ void store_csr_dispose(struct store_csr *c);
 void store_csr_list_free(struct store_csr *items, size_t n);
 
 /* Inserts CSR and its sealed key (KEY_TYPE "ecdsa" | "rsa", borrowed) in one transaction.
- * SE_ENOTFOUND when the zone does not exist. */
+ * SE_ENOTFOUND when the zone (or account) does not exist. */
 int store_csr_create(struct store *st, const struct store_csr *csr, const char *key_type,
 		     const unsigned char *sealed_key, size_t sealed_len);
-/* Fills OUT (caller disposes). SE_ENOTFOUND when no such CSR in ZONE_ID. */
-int store_csr_get(struct store *st, const char *zone_id, const char *id, struct store_csr *out);
-/* Up to LIMIT CSRs of ZONE_ID after OFFSET in creation order (DESCENDING reverses it) into
+/* Fills OUT (caller disposes). SE_ENOTFOUND when OWNER_ID has no such CSR. */
+int store_csr_get(struct store *st, const char *owner_id, const char *id, struct store_csr *out);
+/* Up to LIMIT CSRs of OWNER_ID after OFFSET in creation order (DESCENDING reverses it) into
  * *items (caller frees with store_csr_list_free); *total counts them all. */
-int store_csr_list(struct store *st, const char *zone_id, int descending, int64_t offset,
+int store_csr_list(struct store *st, const char *owner_id, int descending, int64_t offset,
 		   int64_t limit, struct store_csr **items, size_t *count, int64_t *total);
 /* Deletes the CSR and destroys its key. SE_EBUSY while a certificate uses the key;
  * SE_ENOTFOUND when absent. */
-int store_csr_delete(struct store *st, const char *zone_id, const char *id);
+int store_csr_delete(struct store *st, const char *owner_id, const char *id);
 
 /* One uploaded certificate: CERT's buffers are borrowed. SEALED_KEY (AAD = the key id in
  * cert.private_key_id) is NULL when the key is a CSR's, already stored. */

@@ -24,8 +24,11 @@ static const struct copied_table {
 	unsigned blobs;     /* BLOB(i) for each blob column */
 	const char *serial; /* the column a PostgreSQL sequence feeds, NULL for none */
 } tables[] = {
-    {"zones", "id, name, cname_target, quota, hostname_count, created_at, list_version", 0, NULL},
-    {"api_tokens", "id, zone_id, token_sha256, email, created_at", 0, NULL},
+    {"accounts", "id, name, created_at", 0, NULL},
+    {"zones",
+     "id, name, cname_target, quota, hostname_count, created_at, list_version, account_id", 0,
+     NULL},
+    {"api_tokens", "id, zone_id, account_id, token_sha256, email, created_at", 0, NULL},
     {"hostnames",
      "rid, id, zone_id, hostname, status, ownership_token, custom_metadata, "
      "custom_origin_server, custom_origin_sni, verification_errors, ssl_enabled, ssl_pack_id, "
@@ -52,7 +55,7 @@ static const struct copied_table {
     {"acme_accounts", "ca, key_id, kid, created_at", 0, NULL},
     {"issuance_state", "pack_id, state, updated_at", 0, NULL},
     {"custom_csrs",
-     "rid, id, zone_id, key_id, key_type, common_name, country, state, locality, "
+     "rid, id, zone_id, account_id, key_id, key_type, common_name, country, state, locality, "
      "organization, organizational_unit, sans, csr, name, description, created_at",
      0, "rid"},
     {"ticket_keys", "id, name, sealed, created_at", BLOB(2), "id"},

@@ -9,8 +9,10 @@
 #include "lib/error.h"
 
 #define CSR_COLUMNS                                                                                \
-	"id, zone_id, key_id, key_type, common_name, country, state, locality, organization, "     \
-	"organizational_unit, sans, csr, name, description, created_at"
+	"id, zone_id, account_id, key_id, key_type, common_name, country, state, locality, "       \
+	"organization, organizational_unit, sans, csr, name, description, created_at"
+/* A CSR of the zone or account ?1 (callers name one or the other). */
+#define OWNED_BY_1 "(zone_id = ?1 OR account_id = ?1)"
 
 void store_csr_dispose(struct store_csr *c)
 {
@@ -41,22 +43,23 @@ static int csr_read(struct sq_stmt *s, struct store_csr *out)
 	memset(out, 0, sizeof(*out));
 	sq_col_copy(s, 0, out->id, sizeof(out->id));
 	sq_col_copy(s, 1, out->zone_id, sizeof(out->zone_id));
-	sq_col_copy(s, 2, out->key_id, sizeof(out->key_id));
-	sq_col_copy(s, 3, out->key_type, sizeof(out->key_type));
-	sq_col_copy(s, 4, out->common_name, sizeof(out->common_name));
-	sq_col_copy(s, 5, out->country, sizeof(out->country));
-	sq_col_copy(s, 6, out->state, sizeof(out->state));
-	sq_col_copy(s, 7, out->locality, sizeof(out->locality));
-	sq_col_copy(s, 8, out->organization, sizeof(out->organization));
-	sq_col_copy(s, 9, out->organizational_unit, sizeof(out->organizational_unit));
-	out->created_at_us = sq_col_int64(s, 14);
-	rc = sq_col_dup(s, 10, &out->sans_json);
+	sq_col_copy(s, 2, out->account_id, sizeof(out->account_id));
+	sq_col_copy(s, 3, out->key_id, sizeof(out->key_id));
+	sq_col_copy(s, 4, out->key_type, sizeof(out->key_type));
+	sq_col_copy(s, 5, out->common_name, sizeof(out->common_name));
+	sq_col_copy(s, 6, out->country, sizeof(out->country));
+	sq_col_copy(s, 7, out->state, sizeof(out->state));
+	sq_col_copy(s, 8, out->locality, sizeof(out->locality));
+	sq_col_copy(s, 9, out->organization, sizeof(out->organization));
+	sq_col_copy(s, 10, out->organizational_unit, sizeof(out->organizational_unit));
+	out->created_at_us = sq_col_int64(s, 15);
+	rc = sq_col_dup(s, 11, &out->sans_json);
 	if (rc == 0)
-		rc = sq_col_dup(s, 11, &out->csr_pem);
+		rc = sq_col_dup(s, 12, &out->csr_pem);
 	if (rc == 0)
-		rc = sq_col_dup(s, 12, &out->name);
+		rc = sq_col_dup(s, 13, &out->name);
 	if (rc == 0)
-		rc = sq_col_dup(s, 13, &out->description);
+		rc = sq_col_dup(s, 14, &out->description);
 	if (rc)
 		store_csr_dispose(out);
 	return rc;
@@ -68,7 +71,7 @@ int store_csr_create(struct store *st, const struct store_csr *csr, const char *
 	static const char ins_key[] = "INSERT INTO private_keys(id, owner_id, key_type, sealed, "
 				      "created_at) VALUES (?1, ?2, ?3, ?4, ?5)";
 	static const char ins_csr[] = "INSERT INTO custom_csrs(" CSR_COLUMNS ") VALUES (?1, ?2, "
-				      "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+				      "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
 	struct sq_conn *c;
 	int rc;
 
@@ -80,8 +83,9 @@ int store_csr_create(struct store *st, const struct store_csr *csr, const char *
 		rc = sq_run(c, SQ_CSR_KEY_INSERT, ins_key, "tttbI", csr->key_id, csr->id, key_type,
 			    (const void *)sealed_key, sealed_len, csr->created_at_us);
 	if (rc == 0)
-		rc = sq_run(c, SQ_CSR_INSERT, ins_csr, "ttttttttttttttI", csr->id, csr->zone_id,
-			    csr->key_id, csr->key_type, csr->common_name, csr->country, csr->state,
+		rc = sq_run(c, SQ_CSR_INSERT, ins_csr, "tttttttttttttttI", csr->id,
+			    csr->zone_id[0] ? csr->zone_id : NULL,
+			    csr->account_id[0] ? csr->account_id : NULL, csr->key_id, csr->key_type, csr->common_name, csr->country, csr->state,
 			    csr->locality, csr->organization, csr->organizational_unit,
 			    csr->sans_json, csr->csr_pem, csr->name, csr->description,
 			    csr->created_at_us);
@@ -92,10 +96,10 @@ int store_csr_create(struct store *st, const struct store_csr *csr, const char *
 	return rc;
 }
 
-int store_csr_get(struct store *st, const char *zone_id, const char *id, struct store_csr *out)
+int store_csr_get(struct store *st, const char *owner_id, const char *id, struct store_csr *out)
 {
 	static const char sql[] =
-	    "SELECT " CSR_COLUMNS " FROM custom_csrs WHERE zone_id = ?1 AND id = ?2";
+	    "SELECT " CSR_COLUMNS " FROM custom_csrs WHERE " OWNED_BY_1 " AND id = ?2";
 	struct sq_conn *c = sq_conn_get(st);
 	struct sq_stmt *s = NULL;
 	int rc;
@@ -103,7 +107,7 @@ int store_csr_get(struct store *st, const char *zone_id, const char *id, struct 
 	memset(out, 0, sizeof(*out));
 	if (!c)
 		return SE_EDB;
-	rc = sq_query(c, SQ_CSR_GET, sql, &s, "tt", zone_id, id);
+	rc = sq_query(c, SQ_CSR_GET, sql, &s, "tt", owner_id, id);
 	if (rc == 0)
 		rc = SE_ENOTFOUND;
 	else if (rc == 1)
@@ -112,13 +116,13 @@ int store_csr_get(struct store *st, const char *zone_id, const char *id, struct 
 	return rc;
 }
 
-static int csr_count(struct sq_conn *c, const char *zone_id, int64_t *total)
+static int csr_count(struct sq_conn *c, const char *owner_id, int64_t *total)
 {
 	struct sq_stmt *s = NULL;
 	int rc;
 
-	rc = sq_query(c, SQ_CSR_COUNT, "SELECT COUNT(*) FROM custom_csrs WHERE zone_id = ?1", &s,
-		      "t", zone_id);
+	rc = sq_query(c, SQ_CSR_COUNT, "SELECT COUNT(*) FROM custom_csrs WHERE " OWNED_BY_1, &s,
+		      "t", owner_id);
 	if (rc == 1) {
 		*total = sq_col_int64(s, 0);
 		rc = 0;
@@ -127,18 +131,18 @@ static int csr_count(struct sq_conn *c, const char *zone_id, int64_t *total)
 	return rc;
 }
 
-static int csr_page(struct sq_conn *c, const char *zone_id, int descending, int64_t offset,
+static int csr_page(struct sq_conn *c, const char *owner_id, int descending, int64_t offset,
 		    int64_t limit, struct store_csr *arr, size_t *n)
 {
-	static const char asc[] = "SELECT " CSR_COLUMNS " FROM custom_csrs WHERE zone_id = ?1 "
+	static const char asc[] = "SELECT " CSR_COLUMNS " FROM custom_csrs WHERE " OWNED_BY_1 " "
 				  "ORDER BY rid LIMIT ?2 OFFSET ?3";
-	static const char desc[] = "SELECT " CSR_COLUMNS " FROM custom_csrs WHERE zone_id = ?1 "
+	static const char desc[] = "SELECT " CSR_COLUMNS " FROM custom_csrs WHERE " OWNED_BY_1 " "
 				   "ORDER BY rid DESC LIMIT ?2 OFFSET ?3";
 	struct sq_stmt *s = NULL;
 	int rc;
 
 	rc = sq_query(c, descending ? SQ_CSR_PAGE_DESC : SQ_CSR_PAGE_ASC, descending ? desc : asc,
-		      &s, "tII", zone_id, limit, offset);
+		      &s, "tII", owner_id, limit, offset);
 	while (rc == 1 && (int64_t)*n < limit) {
 		rc = csr_read(s, &arr[*n]);
 		if (rc)
@@ -150,7 +154,7 @@ static int csr_page(struct sq_conn *c, const char *zone_id, int descending, int6
 	return rc < 0 ? rc : 0;
 }
 
-int store_csr_list(struct store *st, const char *zone_id, int descending, int64_t offset,
+int store_csr_list(struct store *st, const char *owner_id, int descending, int64_t offset,
 		   int64_t limit, struct store_csr **items, size_t *count, int64_t *total)
 {
 	struct sq_conn *c = sq_conn_get(st);
@@ -166,12 +170,12 @@ int store_csr_list(struct store *st, const char *zone_id, int descending, int64_
 	rc = sq_begin_read(c);
 	if (rc)
 		return rc;
-	rc = csr_count(c, zone_id, total);
+	rc = csr_count(c, owner_id, total);
 	if (rc == 0 && limit > 0 && offset < *total) {
 		int64_t want = *total - offset < limit ? *total - offset : limit;
 
 		arr = calloc((size_t)want, sizeof(*arr));
-		rc = arr ? csr_page(c, zone_id, descending, offset, want, arr, &n) : SE_ENOMEM;
+		rc = arr ? csr_page(c, owner_id, descending, offset, want, arr, &n) : SE_ENOMEM;
 	}
 	if (rc == 0)
 		rc = sq_commit(c);
@@ -185,28 +189,28 @@ int store_csr_list(struct store *st, const char *zone_id, int descending, int64_
 	return 0;
 }
 
-int store_csr_delete(struct store *st, const char *zone_id, const char *id)
+int store_csr_delete(struct store *st, const char *owner_id, const char *id)
 {
 	static const char in_use[] = "SELECT EXISTS (SELECT 1 FROM certificates WHERE "
 				     "private_key_id = (SELECT key_id FROM custom_csrs WHERE "
-				     "zone_id = ?1 AND id = ?2))";
+				     OWNED_BY_1 " AND id = ?2))";
 	static const char del_key[] = "DELETE FROM private_keys WHERE id = (SELECT key_id FROM "
-				      "custom_csrs WHERE zone_id = ?1 AND id = ?2)";
+				      "custom_csrs WHERE " OWNED_BY_1 " AND id = ?2)";
 	struct sq_conn *c = sq_conn_get(st);
 	struct sq_stmt *s = NULL;
 	int rc = c ? sq_begin(c) : SE_EDB;
 
 	if (rc == 0) {
-		rc = sq_query(c, SQ_CSR_IN_USE, in_use, &s, "tt", zone_id, id);
+		rc = sq_query(c, SQ_CSR_IN_USE, in_use, &s, "tt", owner_id, id);
 		if (rc == 1)
 			rc = sq_col_int(s, 0) ? SE_EBUSY : 0;
 		sq_reset(s);
 	}
 	if (rc == 0)
-		rc = sq_run(c, SQ_CSR_KEY_DELETE, del_key, "tt", zone_id, id);
+		rc = sq_run(c, SQ_CSR_KEY_DELETE, del_key, "tt", owner_id, id);
 	if (rc == 0)
 		rc = sq_run(c, SQ_CSR_DELETE,
-			    "DELETE FROM custom_csrs WHERE zone_id = ?1 AND id = ?2", "tt", zone_id,
+			    "DELETE FROM custom_csrs WHERE " OWNED_BY_1 " AND id = ?2", "tt", owner_id,
 			    id);
 	if (rc == 0 && sq_changes(c) == 0)
 		rc = SE_ENOTFOUND;

@@ -1,12 +1,14 @@
-/* Zones, their hostname counters, and the API tokens that grant access to them. */
+/* Accounts, their zones with hostname counters, and the API tokens that grant access to them. */
 #include "store/store_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/error.h"
+#include "lib/ids.h"
 #include "lib/timeutil.h"
 
-#define ZONE_COLUMNS "id, name, cname_target, quota, hostname_count, created_at"
+#define ZONE_COLUMNS "id, name, cname_target, quota, hostname_count, created_at, account_id"
 
 static void zone_read(struct sq_stmt *s, struct store_zone *out)
 {
@@ -16,18 +18,87 @@ static void zone_read(struct sq_stmt *s, struct store_zone *out)
 	out->quota = sq_col_int64(s, 3);
 	out->hostname_count = sq_col_int64(s, 4);
 	out->created_at_us = sq_col_int64(s, 5);
+	sq_col_copy(s, 6, out->account_id, sizeof(out->account_id));
 }
 
-int store_zone_create(struct store *st, const struct store_zone *zone)
+static void account_read(struct sq_stmt *s, struct store_account *out)
 {
-	static const char sql[] = "INSERT INTO zones(id, name, cname_target, quota, "
-				  "hostname_count, created_at) VALUES (?1, ?2, ?3, ?4, 0, ?5)";
+	sq_col_copy(s, 0, out->id, sizeof(out->id));
+	sq_col_copy(s, 1, out->name, sizeof(out->name));
+	out->created_at_us = sq_col_int64(s, 2);
+}
+
+int store_account_create(struct store *st, const struct store_account *account)
+{
+	static const char sql[] = "INSERT INTO accounts(id, name, created_at) VALUES (?1, ?2, ?3)";
 	struct sq_conn *c = sq_conn_get(st);
 
 	if (!c)
 		return SE_EDB;
-	return sq_run(c, SQ_ZONE_INSERT, sql, "tttII", zone->id, zone->name, zone->cname_target,
-		      zone->quota, zone->created_at_us);
+	return sq_run(c, SQ_ACCOUNT_INSERT, sql, "ttI", account->id, account->name,
+		      account->created_at_us);
+}
+
+int store_account_get(struct store *st, const char *id, struct store_account *out)
+{
+	static const char sql[] = "SELECT id, name, created_at FROM accounts WHERE id = ?1";
+	struct sq_conn *c = sq_conn_get(st);
+	struct sq_stmt *s = NULL;
+	int rc;
+
+	if (!c)
+		return SE_EDB;
+	rc = sq_query(c, SQ_ACCOUNT_GET, sql, &s, "t", id);
+	if (rc == 1)
+		account_read(s, out);
+	sq_reset(s);
+	return rc == 1 ? 0 : rc == 0 ? SE_ENOTFOUND : rc;
+}
+
+
+/* The default account's id into ID (the oldest account; made when there is none), inside the
+ * caller's write transaction. */
+static int default_account(struct sq_conn *c, char id[33])
+{
+	static const char oldest[] = "SELECT id FROM accounts ORDER BY created_at, id LIMIT 1";
+	static const char insert[] = "INSERT INTO accounts(id, name, created_at) "
+				     "VALUES (?1, 'default', ?2)";
+	struct sq_stmt *s = NULL;
+	int rc = sq_query(c, SQ_ACCOUNT_OLDEST, oldest, &s, "");
+
+	if (rc == 1)
+		sq_col_copy(s, 0, id, 33);
+	sq_reset(s);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	rc = ids_hex32(id);
+	return rc ? rc : sq_run(c, SQ_ACCOUNT_INSERT_DEFAULT, insert, "tI", id, time_now_us());
+}
+
+int store_zone_create(struct store *st, struct store_zone *zone)
+{
+	static const char sql[] = "INSERT INTO zones(id, name, cname_target, quota, "
+				  "hostname_count, created_at, account_id) VALUES (?1, ?2, ?3, ?4, "
+				  "0, ?5, ?6)";
+	struct sq_conn *c = sq_conn_get(st);
+	char account_id[33];
+	int rc = c ? sq_begin(c) : SE_EDB;
+
+	snprintf(account_id, sizeof(account_id), "%s", zone->account_id);
+	if (rc == 0 && !account_id[0])
+		rc = default_account(c, account_id);
+	/* A missing account is a foreign-key violation: SE_ENOTFOUND. */
+	if (rc == 0)
+		rc = sq_run(c, SQ_ZONE_INSERT, sql, "tttIIt", zone->id, zone->name,
+			    zone->cname_target, zone->quota, zone->created_at_us, account_id);
+	if (rc == 0)
+		rc = sq_commit(c);
+	if (rc) {
+		sq_rollback(c);
+		return rc;
+	}
+	snprintf(zone->account_id, sizeof(zone->account_id), "%s", account_id);
+	return 0;
 }
 
 /* Shared by get and find: one row by ID_OR_NAME with the statement SQL. */
@@ -88,15 +159,18 @@ int sq_zone_count_add(struct sq_conn *c, const char *zone_id, int delta)
 
 int store_token_create(struct store *st, const struct store_token *token)
 {
-	static const char sql[] = "INSERT INTO api_tokens(id, zone_id, token_sha256, email, "
-				  "created_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+	static const char sql[] = "INSERT INTO api_tokens(id, zone_id, account_id, token_sha256, "
+				  "email, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 	struct sq_conn *c = sq_conn_get(st);
 
 	if (!c)
 		return SE_EDB;
-	/* A missing zone is a foreign-key violation, which sq_err maps to SE_ENOTFOUND. */
-	return sq_run(c, SQ_TOKEN_INSERT, sql, "ttttI", token->id, token->zone_id,
-		      token->token_sha256, token->email, token->created_at_us);
+	/* A missing zone or account is a foreign-key violation, which sq_err maps to
+	 * SE_ENOTFOUND. */
+	return sq_run(c, SQ_TOKEN_INSERT, sql, "tttttI", token->id,
+		      token->zone_id[0] ? token->zone_id : NULL,
+		      token->account_id[0] ? token->account_id : NULL, token->token_sha256,
+		      token->email, token->created_at_us);
 }
 
 /* How long a token found stays cached. Tokens are never changed or deleted today; if they ever
@@ -132,8 +206,8 @@ static void token_remember(struct store *st, const struct store_token *t)
 
 int store_token_find(struct store *st, const char *token_sha256, struct store_token *out)
 {
-	static const char sql[] = "SELECT id, zone_id, token_sha256, email, created_at "
-				  "FROM api_tokens WHERE token_sha256 = ?1";
+	static const char sql[] = "SELECT id, zone_id, token_sha256, email, created_at, "
+				  "account_id FROM api_tokens WHERE token_sha256 = ?1";
 	struct sq_conn *c = sq_conn_get(st);
 	struct sq_stmt *s = NULL;
 	int rc;
@@ -149,6 +223,7 @@ int store_token_find(struct store *st, const char *token_sha256, struct store_to
 		sq_col_copy(s, 2, out->token_sha256, sizeof(out->token_sha256));
 		sq_col_copy(s, 3, out->email, sizeof(out->email));
 		out->created_at_us = sq_col_int64(s, 4);
+		sq_col_copy(s, 5, out->account_id, sizeof(out->account_id));
 		rc = 0;
 	} else if (rc == 0) {
 		rc = SE_ENOTFOUND;

@@ -141,7 +141,8 @@ def test_unknown_route_is_404(shared, two_zones):
     a, _, _ = two_zones
     api = shared.api(a)
     assert_error(api.request("GET", "/nonsense/deeper/path/x"), 404, 7003, second=7000)
-    for path in (f"/zones/{a.zone_id}/dns_records", f"/zones/{a.zone_id}", "/no/such/thing"):
+    for path in (f"/zones/{a.zone_id}/dns_records", f"/accounts/{a.zone_id}/dns_records",
+                 "/no/such/thing"):
         r = api.raw("GET", path)
         assert_error(r, 404, 7003, second=7000)
 

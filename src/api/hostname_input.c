@@ -69,6 +69,15 @@ static int apply_metadata(const json_t *v, struct store_hostname *h, struct api_
 	}
 	if (!json_is_object(v))
 		return api_fail(res, API_ERR_BAD_METADATA, "custom_metadata must be an object"), -1;
+	/* Cloudflare's schema has string values, and typed clients decode them so (cloudflare-go
+	 * v6 map[string]string, Terraform v5 map of strings): one number would make them fail to
+	 * read the whole hostname. */
+	const char *key;
+	const json_t *value;
+	json_object_foreach((json_t *)v, key, value) {
+		if (!json_is_string(value))
+			return api_fail(res, API_ERR_BAD_METADATA, "every value must be a string"), -1;
+	}
 	text = json_dumps(v, JSON_COMPACT);
 	if (!text)
 		return api_fail(res, API_ERR_BAD_METADATA, "not encodable"), -1;

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from conftest import UUID_RE, assert_ok, parse_time, stable, uniq
+from conftest import UUID_RE, assert_error, assert_ok, parse_time, stable, uniq
 
 
 @pytest.fixture(scope="module")
@@ -194,12 +194,21 @@ def test_custom_origin_sni_request_host_header(api):
     assert created["custom_origin_sni"] == ":request_host_header:"
 
 
-def test_metadata_kept_as_json(api):
-    meta = {"customer_id": "12345", "nested": {"a": [1, 2, {"b": None}], "t": True}, "n": 1.5,
-            "unicode": "Grüße ✓"}
+def test_metadata_kept_as_given(api):
+    meta = {"customer_id": "12345", "json": '{"a": [1, 2]}', "unicode": "Grüße ✓", "empty": ""}
     created = api.create(uniq("meta"), custom_metadata=meta)
     assert created["custom_metadata"] == meta
     assert api.fetch(created["id"])["custom_metadata"] == meta
+
+
+@pytest.mark.parametrize("value", [1.5, True, None, {"a": "b"}, ["x"]])
+def test_metadata_values_are_strings(api, value):
+    """Cloudflare's schema types the values as strings, and typed clients (cloudflare-go v6,
+    Terraform v5) cannot read a hostname with any other: refused, nothing stored."""
+    before = api.count()
+    r = api.post({"hostname": uniq("meta"), "custom_metadata": {"ok": "1", "bad": value}})
+    assert_error(r, 400, 1401)
+    assert api.count() == before
 
 
 def test_metadata_close_to_the_limit_is_accepted(api):

@@ -57,7 +57,7 @@ static void fail_quota(struct api_request *req, struct api_response *res)
 	char allocated[32] = "no more";
 
 	if (store_zone_get(req->store, req->zone_id, &zone) == 0)
-		snprintf(allocated, sizeof(allocated), "%lld", (long long)zone.quota);
+		snprintf(allocated, sizeof(allocated), "%lld", (long long)zone.hard_cap);
 	api_fail(res, API_ERR_QUOTA, allocated);
 }
 

@@ -106,6 +106,6 @@ void api_quota_get(struct api_request *req, struct api_response *res)
 	api_respond(res, 200,
 		    json_pack("{s:I, s:I, s:b, s:I}", "allocated", (json_int_t)zone.quota, "used",
 			      (json_int_t)zone.hostname_count, "exceeded",
-			      zone.hostname_count >= zone.quota, "hard_cap",
-			      (json_int_t)zone.quota));
+			      zone.hostname_count > zone.quota, "hard_cap",
+			      (json_int_t)zone.hard_cap));
 }

@@ -7,11 +7,13 @@
 #include "lib/timeutil.h"
 
 static const char zone_usage[] =
-    "usage: saasedge zone create NAME [--account ID] [--cname-target HOST] [--quota N] --data DIR\n"
+    "usage: saasedge zone create NAME [--account ID] [--cname-target HOST] [--quota N]\n"
+    "                          [--hard-cap M] --data DIR\n"
     "Creates a zone and prints its id. It belongs to the account ID (saasedge account create),\n"
-    "or else to the default account (the oldest, made when there is none). --quota defaults to\n"
-    "api.default_quota; --config FILE, SAASEDGE_DATA and the other options of saasedge serve\n"
-    "--help are read as well.\n";
+    "or else to the default account (the oldest, made when there is none). --quota is the\n"
+    "allocation (api.default_quota by default): above it the quota reads \"exceeded\", and\n"
+    "creates go on until --hard-cap (at least N; N by default). --config FILE, SAASEDGE_DATA\n"
+    "and the other options of saasedge serve --help are read as well.\n";
 
 int cli_zone_insert(struct store *st, struct store_zone *zone)
 {
@@ -70,12 +72,15 @@ static int zone_store(const struct config *cfg, struct store_zone *zone)
 
 static int zone_create(int argc, char **argv)
 {
-	struct cli_opt opts[] = {{.name = "--cname-target"}, {.name = "--quota"}, {.name = "--account"}};
+	struct cli_opt opts[] = {{.name = "--cname-target"},
+				 {.name = "--quota"},
+				 {.name = "--account"},
+				 {.name = "--hard-cap"}};
 	struct cli_args args;
 	struct store_zone zone = {0};
 	struct config cfg;
 	char err[512];
-	int rc = cli_args_split(argc, argv, opts, 3, &args);
+	int rc = cli_args_split(argc, argv, opts, 4, &args);
 
 	if (rc != CLI_EXIT_OK)
 		return rc;
@@ -91,12 +96,23 @@ static int zone_create(int argc, char **argv)
 		cli_error("--quota: %s", err);
 		rc = CLI_EXIT_USAGE;
 	}
-	if (rc == CLI_EXIT_OK && opts[2].value) {
+	if (rc == CLI_EXIT_OK && opts[2].value)
 		rc = cli_parse_id("--account", opts[2].value, zone.account_id);
-	}
 	if (rc == CLI_EXIT_OK)
 		rc = zone_names(args.pos[0], opts[0].value, &zone);
 	zone.quota = cfg.api.default_quota;
+	/* The same bounds again, and the cap may not be below the allocation. */
+	if (rc == CLI_EXIT_OK && opts[3].value) {
+		if (config_set(&cfg, "api.default_quota", opts[3].value, err, sizeof(err))) {
+			cli_error("--hard-cap: %s", err);
+			rc = CLI_EXIT_USAGE;
+		} else if (cfg.api.default_quota < zone.quota) {
+			cli_error("--hard-cap must be at least the quota (%lld)",
+				  (long long)zone.quota);
+			rc = CLI_EXIT_USAGE;
+		}
+		zone.hard_cap = cfg.api.default_quota;
+	}
 	if (rc == CLI_EXIT_OK)
 		rc = zone_store(&cfg, &zone);
 	cli_args_dispose(&args);

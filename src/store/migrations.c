@@ -350,8 +350,8 @@ static const char migration_internal_ca[] =
 	" data BLOB NOT NULL);";
 /* clang-format on */
 
-/* 15: accounts above zones (docs/decisions/0030). Zones made before belong to one account,
- * "default"; a token reaches one zone or one account; a CSR belongs to a zone or an account.
+/* 15: accounts above zones (docs/decisions/0031). Zones made before belong to one account,
+ * "default", and get a hard cap equal to their quota; a token reaches one zone or one account; a CSR belongs to a zone or an account.
  * SQLite cannot drop NOT NULL in place: those two tables are rebuilt, rows and rids kept. */
 /* clang-format off */
 static const char migration_accounts[] =
@@ -366,6 +366,9 @@ static const char migration_accounts[] =
 	"ALTER TABLE zones ADD COLUMN account_id TEXT REFERENCES accounts(id);"
 	"UPDATE zones SET account_id = (SELECT id FROM accounts);"
 	"CREATE INDEX zones_account ON zones(account_id);"
+	/* The quota became Cloudflare's soft allocation; creates stop at the hard cap. */
+	"ALTER TABLE zones ADD COLUMN hard_cap INTEGER;"
+	"UPDATE zones SET hard_cap = quota;"
 
 	"CREATE TABLE api_tokens_15 ("
 	" id TEXT PRIMARY KEY,"

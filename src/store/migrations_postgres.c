@@ -300,7 +300,7 @@ static const char migration_internal_ca[] =
 	" data BYTEA NOT NULL);";
 /* clang-format on */
 
-/* 15: accounts above zones (docs/decisions/0030); see migrations.c. */
+/* 15: accounts above zones (docs/decisions/0031), zones' hard caps; see migrations.c. */
 /* clang-format off */
 static const char migration_accounts[] =
 	"CREATE TABLE accounts ("
@@ -314,6 +314,8 @@ static const char migration_accounts[] =
 	"ALTER TABLE zones ADD COLUMN account_id TEXT REFERENCES accounts(id);"
 	"UPDATE zones SET account_id = (SELECT id FROM accounts);"
 	"CREATE INDEX zones_account ON zones(account_id);"
+	"ALTER TABLE zones ADD COLUMN hard_cap BIGINT;"
+	"UPDATE zones SET hard_cap = quota;"
 	"ALTER TABLE api_tokens ALTER COLUMN zone_id DROP NOT NULL,"
 	" ADD COLUMN account_id TEXT REFERENCES accounts(id) ON DELETE CASCADE,"
 	" ADD CHECK ((zone_id IS NULL) <> (account_id IS NULL));"

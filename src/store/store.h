@@ -73,7 +73,8 @@ struct store_zone {
 	char account_id[33];    /* the account the zone belongs to */
 	char name[256];
 	char cname_target[256]; /* may be empty */
-	int64_t quota;          /* hostnames allowed in this zone */
+	int64_t quota;          /* hostnames allocated (Cloudflare's soft limit: "exceeded" above) */
+	int64_t hard_cap;       /* creates are refused at this many; 0 on create = quota */
 	int64_t hostname_count; /* hostnames in this zone now */
 	int64_t created_at_us;
 };

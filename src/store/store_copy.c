@@ -26,8 +26,9 @@ static const struct copied_table {
 } tables[] = {
     {"accounts", "id, name, created_at", 0, NULL},
     {"zones",
-     "id, name, cname_target, quota, hostname_count, created_at, list_version, account_id", 0,
-     NULL},
+     "id, name, cname_target, quota, hostname_count, created_at, list_version, account_id, "
+     "hard_cap",
+     0, NULL},
     {"api_tokens", "id, zone_id, account_id, token_sha256, email, created_at", 0, NULL},
     {"hostnames",
      "rid, id, zone_id, hostname, status, ownership_token, custom_metadata, "

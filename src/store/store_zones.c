@@ -8,7 +8,9 @@
 #include "lib/ids.h"
 #include "lib/timeutil.h"
 
-#define ZONE_COLUMNS "id, name, cname_target, quota, hostname_count, created_at, account_id"
+#define ZONE_COLUMNS                                                                               \
+	"id, name, cname_target, quota, hostname_count, created_at, account_id, "                  \
+	"COALESCE(hard_cap, quota)"
 
 static void zone_read(struct sq_stmt *s, struct store_zone *out)
 {
@@ -19,6 +21,7 @@ static void zone_read(struct sq_stmt *s, struct store_zone *out)
 	out->hostname_count = sq_col_int64(s, 4);
 	out->created_at_us = sq_col_int64(s, 5);
 	sq_col_copy(s, 6, out->account_id, sizeof(out->account_id));
+	out->hard_cap = sq_col_int64(s, 7);
 }
 
 static void account_read(struct sq_stmt *s, struct store_account *out)
@@ -78,8 +81,8 @@ static int default_account(struct sq_conn *c, char id[33])
 int store_zone_create(struct store *st, struct store_zone *zone)
 {
 	static const char sql[] = "INSERT INTO zones(id, name, cname_target, quota, "
-				  "hostname_count, created_at, account_id) VALUES (?1, ?2, ?3, ?4, "
-				  "0, ?5, ?6)";
+				  "hostname_count, created_at, account_id, hard_cap) VALUES (?1, ?2, "
+				  "?3, ?4, 0, ?5, ?6, ?7)";
 	struct sq_conn *c = sq_conn_get(st);
 	char account_id[33];
 	int rc = c ? sq_begin(c) : SE_EDB;
@@ -89,8 +92,9 @@ int store_zone_create(struct store *st, struct store_zone *zone)
 		rc = default_account(c, account_id);
 	/* A missing account is a foreign-key violation: SE_ENOTFOUND. */
 	if (rc == 0)
-		rc = sq_run(c, SQ_ZONE_INSERT, sql, "tttIIt", zone->id, zone->name,
-			    zone->cname_target, zone->quota, zone->created_at_us, account_id);
+		rc = sq_run(c, SQ_ZONE_INSERT, sql, "tttIItI", zone->id, zone->name,
+			    zone->cname_target, zone->quota, zone->created_at_us, account_id,
+			    zone->hard_cap ? zone->hard_cap : zone->quota);
 	if (rc == 0)
 		rc = sq_commit(c);
 	if (rc) {
@@ -138,7 +142,7 @@ int sq_zone_count_add(struct sq_conn *c, const char *zone_id, int delta)
 {
 	/* The quota check and the increment are one statement: no count of rows, no race. */
 	static const char inc[] = "UPDATE zones SET hostname_count = hostname_count + 1 "
-				  "WHERE id = ?1 AND hostname_count < quota";
+				  "WHERE id = ?1 AND hostname_count < COALESCE(hard_cap, quota)";
 	static const char dec[] = "UPDATE zones SET hostname_count = hostname_count - 1 "
 				  "WHERE id = ?1 AND hostname_count > 0";
 	struct sq_stmt *s = NULL;

@@ -132,13 +132,15 @@ def run_cli(*args, data=None, check=True, env=None, cwd=None, timeout=CLI_TIMEOU
     return p
 
 
-def create_zone(data, name=None, quota=None, cname_target=None):
+def create_zone(data, name=None, quota=None, cname_target=None, hard_cap=None):
     """`saasedge zone create` -> the zone id it printed (checked to be 32 lowercase hex)."""
     args = ["zone", "create", name or uniq("zone", "provider.com")]
     if cname_target:
         args += ["--cname-target", cname_target]
     if quota is not None:
         args += ["--quota", quota]
+    if hard_cap is not None:
+        args += ["--hard-cap", hard_cap]
     out = run_cli(*args, data=data).stdout.strip()
     assert ZONE_ID_RE.match(out), f"zone create printed {out!r}, not a 32-hex zone id"
     return out
@@ -357,9 +359,10 @@ class Deployment:
         self.servers = []
         self.server = None
 
-    def zone(self, name=None, quota=None, email=None, cname_target=None):
+    def zone(self, name=None, quota=None, email=None, cname_target=None, hard_cap=None):
         """A new zone and a token for it -> Creds."""
-        zone_id = create_zone(self.data, name=name, quota=quota, cname_target=cname_target)
+        zone_id = create_zone(self.data, name=name, quota=quota, cname_target=cname_target,
+                              hard_cap=hard_cap)
         token = create_token(self.data, zone_id, email=email)
         return Creds(zone_id, token, email)
 

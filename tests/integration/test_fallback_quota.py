@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import assert_error, assert_ok, parse_time, uniq
+from conftest import assert_error, assert_ok, parse_time, run_cli, uniq
 
 
 def test_fallback_origin_lifecycle(api):
@@ -100,7 +100,8 @@ def test_quota_enforced(shared):
     assert (q["allocated"], q["used"], q["exceeded"]) == (2, 1, False)
     api.create(uniq("quota"))
     q = api.quota()
-    assert (q["allocated"], q["used"], q["exceeded"]) == (2, 2, True)
+    # At the allocation, not over it; and the hard cap is the allocation by default.
+    assert (q["allocated"], q["used"], q["exceeded"], q["hard_cap"]) == (2, 2, False, 2)
 
     refused_name = uniq("quota")
     assert_error(api.post({"hostname": refused_name}), 403, 1405)
@@ -120,6 +121,28 @@ def test_quota_enforced(shared):
     api.create(refused_name)
     assert api.quota()["used"] == 2
     assert_error(api.post({"hostname": uniq("quota")}), 403, 1405)
+
+
+def test_allocation_is_soft_and_the_hard_cap_refuses(shared):
+    """Cloudflare's quota: creates go on past the allocation (and it reads exceeded) until the
+    hard cap, where they are refused."""
+    api = shared.new_api(quota=1, hard_cap=3)
+    assert api.quota() == {"allocated": 1, "used": 0, "exceeded": False, "hard_cap": 3}
+    api.create(uniq("cap"))
+    assert api.quota()["exceeded"] is False
+    api.create(uniq("cap"))
+    api.create(uniq("cap"))
+    assert api.quota() == {"allocated": 1, "used": 3, "exceeded": True, "hard_cap": 3}
+    body = assert_error(api.post({"hostname": uniq("cap")}), 403, 1405)
+    assert "3" in body["errors"][0]["message"], body
+    assert api.count() == 3
+
+
+@pytest.mark.parametrize("args", [["--quota", "5", "--hard-cap", "4"], ["--hard-cap", "0"]])
+def test_hard_cap_below_quota_is_refused(shared, args):
+    p = run_cli("zone", "create", uniq("cap", "provider.com"), *args, data=shared.data,
+                check=False)
+    assert p.returncode == 2 and "--hard-cap" in p.stderr, p.stderr
 
 
 def test_quota_counts_only_own_zone(shared):

@@ -20,7 +20,7 @@ def test_typescript_sdk(deploy):
         pytest.skip("tests/sdk/node_modules is missing: run `npm ci --prefix tests/sdk`")
     d = deploy()
     creds = d.zone()
-    quota = d.zone(quota=1)
+    quota = d.zone(quota=1, hard_cap=2)
     d.start()
     env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",

@@ -226,11 +226,16 @@ async function main() {
     const qt = process.env.SAASEDGE_QUOTA_TOKEN;
     if (qz && qt) {
       const quotaClient = new Cloudflare({ apiToken: qt, baseURL, maxRetries: 0 });
+      // The allocation (1) is soft: a second create succeeds and reads "exceeded"; the hard
+      // cap (2) refuses the third.
       await quotaClient.customHostnames.create({ zone_id: qz, hostname: name('quota') });
+      const at = await quotaClient.customHostnames.quota.get({ zone_id: qz });
+      eq([at.allocated, at.used, at.exceeded, at.hard_cap], [1, 1, false, 2], 'quota at allocation');
+      await quotaClient.customHostnames.create({ zone_id: qz, hostname: name('quota2') });
       const full = await quotaClient.customHostnames.quota.get({ zone_id: qz });
-      eq([full.allocated, full.used, full.exceeded], [1, 1, true], 'quota zone full');
+      eq([full.allocated, full.used, full.exceeded], [1, 2, true], 'quota zone full');
       try {
-        await quotaClient.customHostnames.create({ zone_id: qz, hostname: name('quota2') });
+        await quotaClient.customHostnames.create({ zone_id: qz, hostname: name('quota3') });
         check(false, 'a create over the quota was accepted');
       } catch (err) {
         check(err instanceof Cloudflare.PermissionDeniedError, 'PermissionDeniedError',

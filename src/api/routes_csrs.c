@@ -33,6 +33,8 @@ static json_t *csr_to_json(const struct store_csr *c)
 			c->locality, "organization", c->organization, "organizational_unit",
 			c->organizational_unit, "sans", sans ? sans : json_array(), "csr",
 			c->csr_pem ? c->csr_pem : "");
+	if (obj && c->account_id[0]) /* Cloudflare's name for the owning account */
+		json_object_set_new(obj, "account_tag", json_string(c->account_id));
 	if (obj && c->name)
 		json_object_set_new(obj, "name", json_string(c->name));
 	if (obj && c->description)

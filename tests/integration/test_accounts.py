@@ -114,6 +114,7 @@ def test_account_csrs_serve_every_zone_of_the_account(d, pki):
     body = dict(CSR, common_name=name, sans=[name], key_type="p256v1")
     csr = assert_ok(api.raw("POST", path, json=body), 201)["result"]
     assert UUID_RE.match(csr["id"]) and "BEGIN CERTIFICATE REQUEST" in csr["csr"], csr
+    assert csr["account_tag"] == acct, csr
     assert "PRIVATE KEY" not in str(csr)
     got = assert_ok(api.raw("GET", f"{path}/{csr['id']}"))["result"]
     assert got["id"] == csr["id"] and got["csr"] == csr["csr"]

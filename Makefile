@@ -133,8 +133,10 @@ fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 	    -print_final_stats=1 build/fuzz/corpus/$$n tests/fuzz/corpus/$$n build/fuzz/seeds/$$n; \
 	done
 
+# Each target built and run briefly on its corpus: that it builds, starts and survives its seeds
+# (long runs are `make fuzz`).
 fuzz-smoke:
-	$(MAKE) fuzz FUZZ_SECONDS=10
+	$(MAKE) fuzz FUZZ_SECONDS=5
 
 bench: all $(BENCH_BIN)
 	bench/run-all

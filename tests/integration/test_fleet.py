@@ -12,7 +12,7 @@ import time
 import pytest
 from cryptography import x509
 
-from conftest import Api, Server, finish_servers, port_answers, run_cli, uniq, wait_until
+from conftest import ASAN, Api, Server, finish_servers, port_answers, run_cli, uniq, wait_until
 from edge_helpers import edge_ports, s_client
 from issuance_helpers import ISSUE_TIMEOUT, create_ssl, publish_txt, wait_records
 from peers import pebble_and_dns
@@ -22,7 +22,9 @@ from pg import POSTGRES, Cluster, url_rows
 # the run with the store on PostgreSQL (make integration-postgres) would only repeat them.
 pytestmark = pytest.mark.skipif(POSTGRES, reason="runs its own cluster in the other runs")
 
-HOSTS = int(os.environ.get("FLEET_HOSTNAMES", "100"))
+# The issue's 100 in the release run; under ASan (3-5x slower) 30 exercise the same paths and
+# keep `make test` within its budget.
+HOSTS = int(os.environ.get("FLEET_HOSTNAMES", "30" if ASAN else "100"))
 HEARTBEAT_TIMEOUT = 4  # seconds: short, so that the dead edge stops counting within the test
 
 

@@ -87,6 +87,30 @@ static json_t *ssl_to_json(const struct store_ssl *s)
 	return ssl;
 }
 
+/* verification_errors is an array of strings in Cloudflare's schema (cloudflare-go v0 fails
+ * to decode the whole hostname otherwise). Rows written before saasedge stored strings hold
+ * {"message": …} objects: their messages are shown. */
+static void set_verification_errors(json_t *obj, const char *text)
+{
+	json_t *stored = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL, *shown, *e;
+	size_t i;
+
+	if (!json_is_array(stored) || json_array_size(stored) == 0) {
+		json_decref(stored);
+		return;
+	}
+	shown = json_array();
+	json_array_foreach(stored, i, e) {
+		json_t *msg = json_is_object(e) ? json_object_get(e, "message") : e;
+
+		if (shown && json_is_string(msg))
+			json_array_append(shown, msg);
+	}
+	json_decref(stored);
+	if (shown)
+		json_object_set_new(obj, "verification_errors", shown);
+}
+
 /* Ownership is proven for the name a visitor types; a wildcard's is its parent. */
 static const char *ownership_name(const char *hostname)
 {
@@ -114,7 +138,7 @@ json_t *hostname_to_json(const struct store_hostname *h)
 		return NULL;
 	if (h->ssl.enabled)
 		json_object_set_new(obj, "ssl", ssl_to_json(&h->ssl));
-	set_parsed(obj, "verification_errors", h->verification_errors_json);
+	set_verification_errors(obj, h->verification_errors_json);
 	set_parsed(obj, "custom_metadata", h->custom_metadata_json);
 	set_nonempty(obj, "custom_origin_server", h->custom_origin_server);
 	set_nonempty(obj, "custom_origin_sni", h->custom_origin_sni);

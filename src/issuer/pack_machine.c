@@ -32,9 +32,20 @@ int64_t step_backoff_us(int tries, int64_t base_us, int64_t cap_us)
 	return d - d / 5 + (int64_t)(r % (uint32_t)(2 * (d / 5) + 1));
 }
 
+/* ssl.validation_errors: objects with a message, as Cloudflare has them. */
 static char *errors_json(const char *msg)
 {
 	json_t *a = json_pack("[{s:s}]", "message", msg);
+	char *s = a ? json_dumps(a, JSON_COMPACT) : NULL;
+
+	json_decref(a);
+	return s;
+}
+
+/* verification_errors: plain strings in Cloudflare's schema (SDKs decode them as strings). */
+static char *strings_json(const char *msg)
+{
+	json_t *a = json_pack("[s]", msg);
 	char *s = a ? json_dumps(a, JSON_COMPACT) : NULL;
 
 	json_decref(a);
@@ -258,7 +269,7 @@ static int ownership_step(struct pack_work *w)
 		s.hostname_status = "active";
 		s.verification_errors_json = "";
 	} else {
-		errors = errors_json(msg);
+		errors = strings_json(msg);
 		s.verification_errors_json = errors;
 		w->ownership_retry_us = step_backoff_us(w->job.attempts, 1000000, 300000000);
 	}

@@ -4,10 +4,12 @@
 
 #include <jansson.h>
 
+#include "lib/config.h"
 #include "store/store.h"
 
 /* A new JSON object for H (caller owns the reference). NULL on ENOMEM. Reads nothing: the
- * certificates shown are H's ssl.certs. */
-json_t *hostname_to_json(const struct store_hostname *h);
+ * certificates shown are H's ssl.certs, the delegation zone and CAs CFG's. H and CFG are
+ * borrowed. */
+json_t *hostname_to_json(const struct store_hostname *h, const struct config *cfg);
 
 #endif

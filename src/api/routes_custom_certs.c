@@ -41,7 +41,7 @@ static void respond_now(struct api_request *req, struct api_response *res)
 {
 	struct store_hostname h = {0};
 	int rc = store_hostname_get(req->store, req->zone_id, req->object_id, &h);
-	json_t *obj = rc ? NULL : hostname_to_json(&h);
+	json_t *obj = rc ? NULL : hostname_to_json(&h, req->cfg);
 
 	if (rc)
 		api_fail_store(res, rc, API_ERR_NOT_FOUND);

@@ -40,10 +40,10 @@ static int hostname_id(struct api_request *req, struct api_response *res)
 	return 0;
 }
 
-static void respond_hostname(struct api_response *res, unsigned status,
-			     const struct store_hostname *h)
+static void respond_hostname(const struct api_request *req, struct api_response *res,
+			     unsigned status, const struct store_hostname *h)
 {
-	json_t *obj = hostname_to_json(h);
+	json_t *obj = hostname_to_json(h, req->cfg);
 
 	if (!obj)
 		api_fail(res, API_ERR_INTERNAL, NULL);
@@ -98,7 +98,7 @@ static void respond_stored(struct api_request *req, struct api_response *res, un
 	if (rc)
 		api_fail_store(res, rc, API_ERR_NOT_FOUND);
 	else
-		respond_hostname(res, status, &h);
+		respond_hostname(req, res, status, &h);
 	store_hostname_dispose(&h);
 }
 
@@ -180,7 +180,7 @@ void api_hostname_create(struct api_request *req, struct api_response *res)
 	if (rc)
 		fail_create(req, res, rc, h.hostname);
 	else
-		respond_hostname(res, 201, &h);
+		respond_hostname(req, res, 201, &h);
 	if (!rc)
 		log_info("msg=\"custom hostname created\" zone=%s id=%s hostname=%s", h.zone_id,
 			 h.id, h.hostname);
@@ -207,7 +207,7 @@ void api_hostname_list(struct api_request *req, struct api_response *res)
 	}
 	array = json_array();
 	for (size_t i = 0; i < count; i++)
-		json_array_append_new(array, hostname_to_json(&items[i]));
+		json_array_append_new(array, hostname_to_json(&items[i], req->cfg));
 	store_hostname_list_free(items, count);
 	api_respond_list(res, array, &q.page, total);
 }
@@ -223,7 +223,7 @@ void api_hostname_get(struct api_request *req, struct api_response *res)
 	if (rc)
 		api_fail_store(res, rc, API_ERR_NOT_FOUND);
 	else
-		respond_hostname(res, 200, &h);
+		respond_hostname(req, res, 200, &h);
 	store_hostname_dispose(&h);
 }
 
@@ -270,7 +270,7 @@ void api_hostname_edit(struct api_request *req, struct api_response *res)
 	if (rc)
 		api_fail_store(res, rc, API_ERR_NOT_FOUND);
 	else
-		respond_hostname(res, 202, &h);
+		respond_hostname(req, res, 202, &h);
 out:
 	json_decref(body);
 	store_hostname_dispose(&h);

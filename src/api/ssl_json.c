@@ -1,0 +1,95 @@
+#include "api/ssl_json.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/timeutil.h"
+
+json_t *json_parse_stored(const char *text)
+{
+	return text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+}
+
+/* Sets KEY to the JSON parsed from TEXT when TEXT is set and parses. */
+static void set_parsed(json_t *obj, const char *key, const char *text)
+{
+	json_t *v = json_parse_stored(text);
+
+	if (v)
+		json_object_set_new(obj, key, v);
+}
+
+static json_t *cert_to_json(const struct store_cert_summary *c)
+{
+	char issued[TIME_RFC3339_LEN + 1], expires[TIME_RFC3339_LEN + 1];
+
+	time_format_rfc3339(c->not_before_us, issued);
+	time_format_rfc3339(c->not_after_us, expires);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", c->id, "issuer", c->issuer,
+			 "serial_number", c->serial_decimal, "signature", c->signature,
+			 "expires_on", expires, "issued_on", issued, "fingerprint_sha256",
+			 c->fingerprint_sha256);
+}
+
+/* The certificates of the pack: ssl.certificates[], and the primary's (ECDSA's) facts as
+ * ssl.issuer, serial_number, signature, expires_on and hosts, as Cloudflare shows them. */
+static void add_certificates(json_t *ssl, const struct store_ssl *s)
+{
+	const struct store_cert_summary *primary = &s->certs[0];
+	char expires[TIME_RFC3339_LEN + 1];
+	json_t *list;
+
+	if (!s->n_certs)
+		return;
+	list = json_array();
+	for (size_t i = 0; i < s->n_certs && list; i++)
+		json_array_append_new(list, cert_to_json(&s->certs[i]));
+	time_format_rfc3339(primary->not_after_us, expires);
+	json_object_set_new(ssl, "issuer", json_string(primary->issuer));
+	json_object_set_new(ssl, "serial_number", json_string(primary->serial_decimal));
+	json_object_set_new(ssl, "signature", json_string(primary->signature));
+	json_object_set_new(ssl, "expires_on", json_string(expires));
+	set_parsed(ssl, "hosts", primary->hosts_json);
+	if (list)
+		json_object_set_new(ssl, "certificates", list);
+}
+
+/* An uploaded certificate has no DCV method, type or CA (an empty enum value would break
+ * typed clients), but says when it came and through which CSR. Its key is never shown. */
+static void add_custom(json_t *ssl, const struct store_ssl *s)
+{
+	char uploaded[TIME_RFC3339_LEN + 1];
+
+	time_format_rfc3339(s->uploaded_on_us, uploaded);
+	json_object_set_new(ssl, "uploaded_on", json_string(uploaded));
+	if (s->custom_csr_id[0])
+		json_object_set_new(ssl, "custom_csr_id", json_string(s->custom_csr_id));
+}
+
+/* The DCV method, type and CA of a managed certificate: the CA its certificates come from. */
+static void add_managed(json_t *ssl, const struct store_ssl *s)
+{
+	json_object_set_new(ssl, "type", json_string(s->type));
+	json_object_set_new(ssl, "method", json_string(s->method));
+	json_object_set_new(ssl, "certificate_authority",
+			    json_string(s->issued_by[0] ? s->issued_by : s->certificate_authority));
+}
+
+json_t *ssl_to_json(const struct store_hostname *h, const struct config *cfg)
+{
+	const struct store_ssl *s = &h->ssl;
+	json_t *ssl = json_pack("{s:s, s:s, s:s, s:b}", "id", s->pack_id, "status", s->status,
+				"bundle_method", s->bundle_method, "wildcard", s->wildcard);
+
+	if (!ssl)
+		return NULL;
+	if (s->custom)
+		add_custom(ssl, s);
+	else
+		add_managed(ssl, s);
+	set_parsed(ssl, "settings", s->settings_json ? s->settings_json : "{}");
+	set_parsed(ssl, "validation_records", s->validation_records_json);
+	set_parsed(ssl, "validation_errors", s->validation_errors_json);
+	add_certificates(ssl, s);
+	return ssl;
+}

@@ -38,6 +38,7 @@ struct ssl_request {
 	const char *method, *type, *bundle_method, *ca;
 	int wildcard; /* -1 not sent */
 	const json_t *settings;
+	int settings_null; /* "settings": null, which removes them all */
 };
 
 static int parse_request(const json_t *ssl, const struct config *cfg, struct ssl_request *rq,
@@ -83,6 +84,7 @@ static int parse_request(const json_t *ssl, const struct config *cfg, struct ssl
 			       -1;
 		rq->wildcard = json_is_true(v);
 	}
+	rq->settings_null = json_is_null(json_object_get(ssl, "settings"));
 	if ((v = member(ssl, "settings"))) {
 		if (!json_is_object(v))
 			return api_fail(res, API_ERR_SSL_INVALID, "settings must be an object"), -1;
@@ -91,15 +93,24 @@ static int parse_request(const json_t *ssl, const struct config *cfg, struct ssl
 	return 0;
 }
 
-static int merge_settings(struct store_ssl *s, const json_t *given, struct api_response *res)
+/* The settings object replaces the stored one: a setting left out is removed. Cloudflare
+ * answers a PATCH of one setting with the others reset (cloudflare-docs#5477), and Terraform v5
+ * removes a setting by sending the settings without it. WHOLE says SSL is a whole certificate
+ * configuration (a DCV method and type, or an upload, as Cloudflare asks for and Terraform v5
+ * and cloudflare-go v0 always send), which carries all its settings: none without a settings
+ * member. So does "settings": null. An ssl object of settings or bundle_method alone
+ * (saasedge's extension) keeps the stored settings unless it names them. */
+static int replace_settings(struct store_ssl *s, const json_t *given, int whole,
+			    struct api_response *res)
 {
-	json_t *settings = s->settings_json ? json_loads(s->settings_json, 0, NULL) : NULL;
+	json_t *settings;
 	char *text;
 
-	if (!json_is_object(settings)) {
-		json_decref(settings);
-		settings = json_object();
-	}
+	if (!given && !whole && s->settings_json)
+		return 0;
+	settings = json_object();
+	if (!settings)
+		return api_fail(res, API_ERR_INTERNAL, NULL), -1;
 	if (given && ssl_settings_merge(given, settings, res)) {
 		json_decref(settings);
 		return -1;
@@ -137,7 +148,9 @@ int ssl_input_apply(const json_t *ssl, const struct config *cfg, int wildcard_ho
 	*change = STORE_SSL_KEEP;
 	if (!json_is_object(ssl))
 		return api_fail(res, API_ERR_SSL_INVALID, "ssl must be an object"), -1;
-	if (parse_request(ssl, cfg, &rq, res) || merge_settings(s, rq.settings, res))
+	if (parse_request(ssl, cfg, &rq, res) ||
+	    replace_settings(s, rq.settings,
+			     rq.method || rq.settings_null || custom_cert_in_request(ssl), res))
 		return -1;
 	if (custom_cert_in_request(ssl) || (s->custom && !rq.method)) {
 		/* An upload, or settings of an uploaded certificate: no DCV and no CA. The

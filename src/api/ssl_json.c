@@ -75,6 +75,18 @@ static void add_managed(json_t *ssl, const struct store_ssl *s)
 			    json_string(s->issued_by[0] ? s->issued_by : s->certificate_authority));
 }
 
+/* Settings appear only when one was given: Terraform v5 reads "settings": {} as a block the
+ * configuration does not have, and plans a change on every run. */
+static void add_settings(json_t *ssl, const struct store_ssl *s)
+{
+	json_t *settings = json_parse_stored(s->settings_json);
+
+	if (json_is_object(settings) && json_object_size(settings) > 0)
+		json_object_set_new(ssl, "settings", settings);
+	else
+		json_decref(settings);
+}
+
 json_t *ssl_to_json(const struct store_hostname *h, const struct config *cfg)
 {
 	const struct store_ssl *s = &h->ssl;
@@ -87,7 +99,7 @@ json_t *ssl_to_json(const struct store_hostname *h, const struct config *cfg)
 		add_custom(ssl, s);
 	else
 		add_managed(ssl, s);
-	set_parsed(ssl, "settings", s->settings_json ? s->settings_json : "{}");
+	add_settings(ssl, s);
 	set_parsed(ssl, "validation_records", s->validation_records_json);
 	set_parsed(ssl, "validation_errors", s->validation_errors_json);
 	add_certificates(ssl, s);

@@ -81,6 +81,7 @@ def test_empty_ssl_means_http_dv(api):
     ssl = created["ssl"]
     assert (ssl["method"], ssl["type"], ssl["status"]) == ("http", "dv", "initializing"), ssl
     assert ssl["bundle_method"] == "ubiquitous" and ssl["certificate_authority"] == "internal"
+    assert "settings" not in ssl, ssl
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/ca_enum.h"
 #include "lib/timeutil.h"
 
 json_t *json_parse_stored(const char *text)
@@ -66,13 +67,21 @@ static void add_custom(json_t *ssl, const struct store_ssl *s)
 		json_object_set_new(ssl, "custom_csr_id", json_string(s->custom_csr_id));
 }
 
-/* The DCV method, type and CA of a managed certificate: the CA its certificates come from. */
-static void add_managed(json_t *ssl, const struct store_ssl *s)
+/* The DCV method, type and CA of a managed certificate. certificate_authority is Cloudflare's
+ * enum value when the CA really is one of those; any other CA (saasedge's own, a private ACME
+ * CA) is left out there, since typed clients refuse other values, and named in issuer until a
+ * certificate names its issuer itself (decisions/0030). */
+static void add_managed(json_t *ssl, const struct store_ssl *s, const struct config *cfg)
 {
+	const char *ca = s->issued_by[0] ? s->issued_by : s->certificate_authority;
+	const char *value = ca_enum_value(cfg, ca);
+
 	json_object_set_new(ssl, "type", json_string(s->type));
 	json_object_set_new(ssl, "method", json_string(s->method));
-	json_object_set_new(ssl, "certificate_authority",
-			    json_string(s->issued_by[0] ? s->issued_by : s->certificate_authority));
+	if (value)
+		json_object_set_new(ssl, "certificate_authority", json_string(value));
+	else if (!s->n_certs && ca[0])
+		json_object_set_new(ssl, "issuer", json_string(ca));
 }
 
 /* Settings appear only when one was given: Terraform v5 reads "settings": {} as a block the
@@ -98,7 +107,7 @@ json_t *ssl_to_json(const struct store_hostname *h, const struct config *cfg)
 	if (s->custom)
 		add_custom(ssl, s);
 	else
-		add_managed(ssl, s);
+		add_managed(ssl, s, cfg);
 	add_settings(ssl, s);
 	set_parsed(ssl, "validation_records", s->validation_records_json);
 	set_parsed(ssl, "validation_errors", s->validation_errors_json);

@@ -52,7 +52,8 @@ def test_create_full_object(api):
     assert (ssl["type"], ssl["method"], ssl["status"]) == ("dv", "http", "initializing"), ssl
     assert ssl["bundle_method"] == "ubiquitous", ssl
     assert ssl["wildcard"] is False, ssl
-    assert ssl["certificate_authority"] == "internal", ssl
+    # saasedge's own CA is none of Cloudflare's: left out, and named in issuer (decisions/0030)
+    assert "certificate_authority" not in ssl and ssl["issuer"] == "internal", ssl
     assert ssl["settings"] == {"min_tls_version": "1.2"}, ssl
     assert created["custom_metadata"] == {"customer_id": "12345", "plan": "pro"}
     assert created["custom_origin_server"] == "origin2.provider.com"
@@ -80,8 +81,8 @@ def test_empty_ssl_means_http_dv(api):
     created = api.create(uniq("emptyssl"), ssl={})
     ssl = created["ssl"]
     assert (ssl["method"], ssl["type"], ssl["status"]) == ("http", "dv", "initializing"), ssl
-    assert ssl["bundle_method"] == "ubiquitous" and ssl["certificate_authority"] == "internal"
-    assert "settings" not in ssl, ssl
+    assert ssl["bundle_method"] == "ubiquitous" and ssl["issuer"] == "internal", ssl
+    assert "settings" not in ssl and "certificate_authority" not in ssl, ssl
 
 
 @pytest.mark.parametrize(
@@ -143,16 +144,16 @@ def test_ssl_wildcard_flag_with_non_http_method(api, method):
         ({"method": "cname", "type": "dv"}, "method", "cname"),
         ({"method": "http", "type": "dv", "bundle_method": "optimal"}, "bundle_method", "optimal"),
         ({"method": "http", "type": "dv", "bundle_method": "force"}, "bundle_method", "force"),
-        ({"method": "http", "type": "dv", "certificate_authority": ""},
-         "certificate_authority", "internal"),
+        # A CA that is not configured here is none of Cloudflare's: named in issuer only.
+        ({"method": "http", "type": "dv", "certificate_authority": ""}, "issuer", "internal"),
         ({"method": "http", "type": "dv", "certificate_authority": "internal"},
-         "certificate_authority", "internal"),
+         "issuer", "internal"),
         ({"method": "http", "type": "dv", "certificate_authority": "lets_encrypt"},
-         "certificate_authority", "lets_encrypt"),
+         "issuer", "lets_encrypt"),
         ({"method": "txt", "type": "dv", "certificate_authority": "google"},
-         "certificate_authority", "google"),
+         "issuer", "google"),
         ({"method": "txt", "type": "dv", "certificate_authority": "ssl_com"},
-         "certificate_authority", "ssl_com"),
+         "issuer", "ssl_com"),
         ({"method": "http", "type": "dv", "wildcard": False}, "wildcard", False),
         ({"method": "http", "type": "dv",
           "settings": {"min_tls_version": "1.3", "http2": "on", "tls_1_3": "on",
@@ -173,6 +174,7 @@ def test_ssl_wildcard_flag_with_non_http_method(api, method):
 def test_ssl_fields_accepted_and_shown(api, ssl_in, field, expected):
     created = api.create(uniq("sslf"), ssl=ssl_in)
     assert created["ssl"][field] == expected, created["ssl"]
+    assert "certificate_authority" not in created["ssl"], created["ssl"]
     assert created["ssl"]["status"] == "initializing"
     assert stable(api.fetch(created["id"])) == stable(created)
 
@@ -253,3 +255,31 @@ def test_created_hostnames_get_distinct_ids(api):
         [h["ownership_verification"]["value"] for h in made]
     assert len(set(ids)) == 15
     assert [h["created_at"] for h in made] == sorted(h["created_at"] for h in made)
+
+
+def test_certificate_authority_shown_only_for_cloudflares_own_cas(deploy):
+    """ssl.certificate_authority is Cloudflare's enum: answered only for a CA that is one of
+    those four, by its name and its directory's domain; any other is named in issuer
+    (docs/decisions/0030)."""
+    d = deploy()
+    creds = d.zone()
+    d.start(extra_args=[
+        "--ca.lets_encrypt.directory", "https://acme-staging-v02.api.letsencrypt.org/directory",
+        "--ca.google.directory", "https://127.0.0.1:14000/dir",  # a test CA under the name
+        "--ca.ssl_com.directory", "https://acme.ssl.com.other.example/directory",
+        "--ca.pebble.directory", "https://127.0.0.1:14000/dir"])
+    api = d.api(creds)
+    for ca, shown in [("lets_encrypt", "lets_encrypt"), ("google", None), ("ssl_com", None),
+                      ("pebble", None), ("internal", None)]:
+        h = api.create(uniq("ca"), ssl={"method": "txt", "type": "dv",
+                                        "certificate_authority": ca})
+        for obj in (h, api.fetch(h["id"])):
+            ssl = obj["ssl"]
+            if shown:
+                assert ssl["certificate_authority"] == shown and "issuer" not in ssl, ssl
+            else:
+                assert "certificate_authority" not in ssl and ssl["issuer"] == ca, ssl
+        # What was read, sent back (as Terraform does), names the same CA: no restart.
+        out = api.edit(h["id"], {"ssl": h["ssl"]})
+        assert out["ssl"] == h["ssl"], (out["ssl"], h["ssl"])
+        assert api.names(certificate_authority=ca) == [h["hostname"]]

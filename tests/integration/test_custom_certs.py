@@ -223,8 +223,9 @@ def test_patch_upload_then_back_to_managed(zone, pki):
     ssl = back["ssl"]
     assert (ssl["method"], ssl["type"], ssl["status"]) == ("txt", "dv", "initializing"), ssl
     assert ssl["id"] not in (up["ssl"]["id"], managed_pack)
-    for absent in ("uploaded_on", "custom_csr_id", "certificates", "issuer"):
+    for absent in ("uploaded_on", "custom_csr_id", "certificates", "certificate_authority"):
         assert absent not in ssl, (absent, ssl)
+    assert ssl["issuer"] == "internal", ssl  # the CA that will issue (decisions/0030)
 
 
 def test_csr_delete_refused_while_in_use(zone, pki):

@@ -38,6 +38,13 @@ def zone(shared):
     return api, made
 
 
+def ca_of(h):
+    """The CA a hostname asked for: certificate_authority when it is one of Cloudflare's
+    (configured as such), else named in issuer until a certificate exists (decisions/0030)."""
+    ssl = h.get("ssl", {})
+    return ssl.get("certificate_authority") or ssl.get("issuer")
+
+
 def is_wild(h):
     return h["hostname"].startswith("*.") or bool(h.get("ssl", {}).get("wildcard"))
 
@@ -76,9 +83,9 @@ FILTERS = [
     ("hostname_status", {"hostname_status": "pending"}, lambda h: h["status"] == "pending"),
     ("hostname_status-none", {"hostname_status": "active"}, lambda h: False),
     ("certificate_authority", {"certificate_authority": "google"},
-     lambda h: h.get("ssl", {}).get("certificate_authority") == "google"),
+     lambda h: ca_of(h) == "google"),
     ("certificate_authority-le", {"certificate_authority": "lets_encrypt"},
-     lambda h: h.get("ssl", {}).get("certificate_authority") == "lets_encrypt"),
+     lambda h: ca_of(h) == "lets_encrypt"),
     ("custom_origin_server", {"custom_origin_server": "origin-a.provider.com"},
      lambda h: h.get("custom_origin_server") == "origin-a.provider.com"),
     ("custom_origin_server-https", {"custom_origin_server": "https://origin-c.provider.com:8443"},

@@ -136,7 +136,8 @@ def test_patch_method_change_restarts(api, host):
 
 def test_patch_ca_change_restarts(api, host):
     out = api.edit(host["id"], {"ssl": {**HTTP_DV, "certificate_authority": "lets_encrypt"}})
-    assert out["ssl"]["certificate_authority"] == "lets_encrypt"
+    # Not configured here, so not really Let's Encrypt: named in issuer (decisions/0030).
+    assert out["ssl"]["issuer"] == "lets_encrypt" and "certificate_authority" not in out["ssl"]
     assert out["ssl"]["status"] == "initializing"
     assert api.names(certificate_authority="lets_encrypt") == [host["hostname"]]
 
@@ -154,7 +155,7 @@ def test_patch_adds_ssl_to_hostname_without(api):
     assert api.names(ssl="1") == []
     out = api.edit(plain["id"], {"ssl": {"method": "txt", "type": "dv"}})
     assert out["ssl"]["method"] == "txt" and out["ssl"]["status"] == "initializing"
-    assert out["ssl"]["certificate_authority"] == "internal"
+    assert out["ssl"]["issuer"] == "internal" and "certificate_authority" not in out["ssl"]
     assert out["ssl"]["bundle_method"] == "ubiquitous"
     assert api.names(ssl="1") == [plain["hostname"]]
 

@@ -96,6 +96,22 @@ static void add_settings(json_t *ssl, const struct store_ssl *s)
 		json_decref(settings);
 }
 
+/* The fields cloudflare-go v0 still reads at the top of ssl (it embeds a validation record
+ * there): a copy of the first validation record's, as Cloudflare keeps sending them. */
+static void add_legacy_record(json_t *ssl)
+{
+	static const char *const keys[] = {"txt_name",  "txt_value", "http_url",
+					   "http_body", "cname",     "cname_target"};
+	const json_t *first = json_array_get(json_object_get(ssl, "validation_records"), 0);
+
+	for (size_t i = 0; first && i < sizeof(keys) / sizeof(keys[0]); i++) {
+		json_t *v = json_object_get(first, keys[i]);
+
+		if (json_is_string(v))
+			json_object_set(ssl, keys[i], v);
+	}
+}
+
 json_t *ssl_to_json(const struct store_hostname *h, const struct config *cfg)
 {
 	const struct store_ssl *s = &h->ssl;
@@ -110,6 +126,7 @@ json_t *ssl_to_json(const struct store_hostname *h, const struct config *cfg)
 		add_managed(ssl, s, cfg);
 	add_settings(ssl, s);
 	set_parsed(ssl, "validation_records", s->validation_records_json);
+	add_legacy_record(ssl);
 	set_parsed(ssl, "validation_errors", s->validation_errors_json);
 	add_certificates(ssl, s);
 	return ssl;

@@ -96,6 +96,30 @@ static void add_settings(json_t *ssl, const struct store_ssl *s)
 		json_decref(settings);
 }
 
+/* The record that delegates dns-01 to the dns role, shown from the start for the methods
+ * validated with dns-01 (txt, cname) when this server has a delegation zone: a customer who
+ * publishes it once never needs to publish a TXT value, at issuance or at any renewal, since
+ * the issuer publishes every value in the zone too (docs/dns.md). */
+static void add_delegation(json_t *ssl, const struct store_hostname *h, const struct config *cfg)
+{
+	const char *host = h->hostname;
+	char name[300], target[STORE_DNS_LABEL_MAX + 260];
+	size_t n = 0;
+
+	if (!cfg->dns.zone[0] || h->ssl.custom ||
+	    (strcmp(h->ssl.method, "txt") != 0 && strcmp(h->ssl.method, "cname") != 0))
+		return;
+	if (strncmp(host, "*.", 2) == 0) /* a wildcard is validated at its parent's name */
+		host += 2;
+	for (const char *p = h->id; *p && n < STORE_DNS_LABEL_MAX; p++)
+		if (*p != '-')
+			target[n++] = *p; /* the label is the id without dashes (decisions/0011) */
+	snprintf(target + n, sizeof(target) - n, ".%s", cfg->dns.zone);
+	snprintf(name, sizeof(name), "_acme-challenge.%s", host);
+	json_object_set_new(ssl, "dcv_delegation_records",
+			    json_pack("[{s:s, s:s}]", "cname", name, "cname_target", target));
+}
+
 /* The fields cloudflare-go v0 still reads at the top of ssl (it embeds a validation record
  * there): a copy of the first validation record's, as Cloudflare keeps sending them. */
 static void add_legacy_record(json_t *ssl)
@@ -127,6 +151,7 @@ json_t *ssl_to_json(const struct store_hostname *h, const struct config *cfg)
 	add_settings(ssl, s);
 	set_parsed(ssl, "validation_records", s->validation_records_json);
 	add_legacy_record(ssl);
+	add_delegation(ssl, h, cfg);
 	set_parsed(ssl, "validation_errors", s->validation_errors_json);
 	add_certificates(ssl, s);
 	return ssl;

@@ -1,9 +1,10 @@
-/* Delegated dns-01 (ssl.method "cname"): the customer CNAMEs _acme-challenge.<host> once to
- * <label>.<dns.zone>, and saasedge publishes the TXT values there itself (the dns role answers
- * them from the store). The label is the hostname's id without dashes: stable for the hostname's
- * life, unique, a valid DNS label, and it says nothing about the customer (decisions/0011).
- * Before a validation is spent, the CNAME is looked up at dns.resolver so that
- * validation_errors can say what the customer still has to do. */
+/* Delegated dns-01 (ssl.method "cname", and "txt" as Cloudflare documents delegated DCV): the
+ * customer CNAMEs _acme-challenge.<host> once to <label>.<dns.zone>, and saasedge publishes the
+ * TXT values there itself (the dns role answers them from the store). The label is the
+ * hostname's id without dashes: stable for the hostname's life, unique, a valid DNS label, and
+ * it says nothing about the customer (decisions/0011). Before a validation is spent, the CNAME
+ * is looked up at dns.resolver so that validation_errors can say what the customer still has
+ * to do. */
 #include "issuer/issuer_int.h"
 
 #include <ares.h>
@@ -53,18 +54,27 @@ int dcv_cname_unavailable(struct pack_work *w, struct step_out *out)
 	return 1;
 }
 
-int dcv_cname_add(struct pack_work *w, const char *identifier, const char *value, json_t *records)
+int dcv_delegation_publish(struct pack_work *w, const char *value)
 {
-	char label[STORE_DNS_LABEL_MAX + 1], name[300], target[320];
+	char label[STORE_DNS_LABEL_MAX + 1];
 	/* Kept while the pack's validation could still run, plus a day of slack. */
 	int64_t expires =
 	    time_now_us() + (w->is->cfg->issuance.validation_timeout + 86400) * 1000000;
+
+	if (!w->is->cfg->dns.zone[0])
+		return 0;
+	label_of(w, label);
+	return store_dns_record_put(w->is->st, label, value, w->subj.pack_id, expires);
+}
+
+int dcv_cname_add(struct pack_work *w, const char *identifier, const char *value, json_t *records)
+{
+	char name[300], target[320];
 	size_t i;
 	json_t *r;
 	int rc;
 
-	label_of(w, label);
-	rc = store_dns_record_put(w->is->st, label, value, w->subj.pack_id, expires);
+	rc = dcv_delegation_publish(w, value);
 	if (rc)
 		return rc;
 	snprintf(name, sizeof(name), "_acme-challenge.%s", base_of(identifier));

@@ -186,10 +186,13 @@ static int chal_add(struct pack_work *w, struct acme_client *c, const char *auth
 	if (strcmp(type, "dns-01") == 0) {
 		rc = acme_dns01_txt_value(c, az.ch[k].token, value, sizeof(value));
 		snprintf(name, sizeof(name), "_acme-challenge.%s", az.identifier);
-		if (rc == 0 && cname)
+		if (rc == 0 && cname) {
 			rc = dcv_cname_add(w, az.identifier, value, records);
-		else if (rc == 0)
+		} else if (rc == 0) {
+			/* Shown to publish, and published where a delegating CNAME leads. */
 			json_array_append_new(records, dcv_record_txt(name, value));
+			rc = dcv_delegation_publish(w, value);
+		}
 	} else if (strcmp(type, "tls-alpn-01") == 0) {
 		/* Nothing for the customer to publish but the CNAME: no validation record. */
 		rc = acme_key_authorization(c, az.ch[k].token, value, sizeof(value));

@@ -39,8 +39,12 @@ static int prepare(struct pack_work *w, struct step_out *out)
 	else if ((rc = ids_hex32(value)) != 0)
 		goto out;
 	if (strcmp(w->subj.method, "txt") == 0) {
+		/* Shown to publish, and published where a delegating CNAME leads. */
 		snprintf(name, sizeof(name), "_acme-challenge.%s", host);
 		json_array_append_new(records, dcv_record_txt(name, value));
+		rc = dcv_delegation_publish(w, value);
+		if (rc)
+			goto out;
 	} else if (strcmp(w->subj.method, "http") == 0 && !w->subj.wildcard &&
 		   strncmp(w->subj.hostname, "*.", 2) != 0) {
 		/* The token is the value; the body binds it to this pack, like a key

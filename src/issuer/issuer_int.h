@@ -243,8 +243,13 @@ int dcv_txt_check(const char *resolver, const char *name, const char *const *exp
 void dcv_cname_target(const struct pack_work *w, char *out, size_t len);
 /* 1 (with OUT set to retry later, saying why) when this server has no dns.zone, else 0. */
 int dcv_cname_unavailable(struct pack_work *w, struct step_out *out);
-/* Publishes VALUE (a dns-01 TXT value for IDENTIFIER) under the pack's label and adds the
- * {cname, cname_target} record to RECORDS unless it is there already. 0 or SE_E*. */
+/* Publishes VALUE (a dns-01 TXT value) under the pack's label in dns.zone, where a customer's
+ * delegating CNAME leads the CA: for method txt too, whose customers may delegate instead of
+ * publishing each value (ssl.dcv_delegation_records). 0 (nothing done without a dns.zone) or
+ * SE_E*. */
+int dcv_delegation_publish(struct pack_work *w, const char *value);
+/* dcv_delegation_publish, then adds the {cname, cname_target} record for IDENTIFIER to RECORDS
+ * unless it is there already. 0 or SE_E*. */
 int dcv_cname_add(struct pack_work *w, const char *identifier, const char *value, json_t *records);
 /* Withdraws every value the pack published (it is issued). */
 void dcv_cname_withdraw(struct pack_work *w);

@@ -181,6 +181,7 @@ def test_cname_via_acme_to_active_through_the_edge(deploy, net, tmp_path):
     h = wait_status(api, h["id"], DONE)
 
     assert "certificate_authority" not in h["ssl"], h["ssl"]  # Pebble: not Cloudflare's enum
+    assert delegation_record(h) == r
     assert not h["ssl"].get("validation_errors"), h["ssl"]
     check_ssl_fields(h, [host])
     root = tmp_path / "pebble-root.pem"
@@ -224,6 +225,47 @@ def test_wildcard_via_cname(deploy, net, tmp_path):
     # The edge routes x.<host> only for a "*.<host>" hostname; it serves <host> this pack.
     assert edge_verifies(ports["https"], host, root)
     wait_status(api, h["id"], "active")
+
+
+def delegation_record(h):
+    """ssl.dcv_delegation_records: the one CNAME a customer publishes to delegate dns-01."""
+    host = h["hostname"][2:] if h["hostname"].startswith("*.") else h["hostname"]
+    records = h["ssl"]["dcv_delegation_records"]
+    assert records == [{"cname": f"_acme-challenge.{host}",
+                        "cname_target": f"{h['id'].replace('-', '')}.{ZONE}"}], records
+    return records[0]
+
+
+@pytest.mark.parametrize("ca", ["pebble", "internal"])
+def test_txt_hostname_validated_through_its_delegation_record(deploy, net, ca):
+    """Cloudflare's delegated DCV for a client that knows only http, txt and email: a txt
+    hostname shows dcv_delegation_records from the start; the customer CNAMEs as they say and
+    publishes no TXT value, and the certificate is issued (the issuer publishes the values in
+    the delegation zone as well as showing them in validation_records)."""
+    cts, _, _, ports = net
+    d = deploy()
+    creds = d.zone()
+    start(d, net, roles="api,issuer,dns")
+    api = d.api(creds)
+    host = uniq("deltxt")
+    h = create_ssl(api, host, "txt", certificate_authority=ca)
+    r = delegation_record(h)
+    cts.set_cname(r["cname"], r["cname_target"])
+    records = wait_records(api, h["id"])
+    # validation_records keep Cloudflare's txt form, copied at the top of ssl for cloudflare-go v0
+    assert {tuple(sorted(x)) for x in records} == {("txt_name", "txt_value")}, records
+    shown = api.fetch(h["id"])["ssl"]
+    assert (shown["txt_name"], shown["txt_value"]) == (records[0]["txt_name"],
+                                                       records[0]["txt_value"]), shown
+
+    h = wait_status(api, h["id"], DONE)
+
+    assert delegation_record(h) == r
+    assert not h["ssl"].get("validation_errors"), h["ssl"]
+    check_ssl_fields(h, [host])
+    # Neither Pebble nor saasedge's own CA is in Cloudflare's enum (decisions/0030).
+    assert "certificate_authority" not in h["ssl"], h["ssl"]
+    assert dig(ports["dns"], "TXT", r["cname_target"])[0] == "NXDOMAIN"
 
 
 def test_internal_ca_via_cname(deploy, net, tmp_path):

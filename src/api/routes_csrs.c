@@ -27,12 +27,16 @@ static json_t *csr_to_json(const struct store_csr *c)
 	json_t *obj;
 
 	time_format_rfc3339(c->created_at_us, created);
-	obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s}", "id", c->id,
+	obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s}", "id", c->id,
 			"created_at", created, "key_type", c->key_type, "common_name",
 			c->common_name, "country", c->country, "state", c->state, "locality",
-			c->locality, "organization", c->organization, "organizational_unit",
-			c->organizational_unit, "sans", sans ? sans : json_array(), "csr",
-			c->csr_pem ? c->csr_pem : "");
+			c->locality, "organization", c->organization, "sans",
+			sans ? sans : json_array(), "csr", c->csr_pem ? c->csr_pem : "");
+	/* Left out when none was given, as Cloudflare does: Terraform replaces a CSR whose
+	 * organizational_unit reads "" against a configuration without one. */
+	if (obj && c->organizational_unit[0])
+		json_object_set_new(obj, "organizational_unit",
+				    json_string(c->organizational_unit));
 	if (obj && c->account_id[0]) /* Cloudflare's name for the owning account */
 		json_object_set_new(obj, "account_tag", json_string(c->account_id));
 	if (obj && c->name)
@@ -53,18 +57,6 @@ static size_t csr_names(const struct csr_request *rq, const char **names)
 		if (strcmp(rq->sans[i], rq->common_name) != 0)
 			names[n++] = rq->sans[i];
 	return n;
-}
-
-static char *sans_to_json_text(const struct csr_request *rq)
-{
-	json_t *a = json_array();
-	char *text;
-
-	for (size_t i = 0; a && i < rq->n_sans; i++)
-		json_array_append_new(a, json_string(rq->sans[i]));
-	text = a ? json_dumps(a, JSON_COMPACT) : NULL;
-	json_decref(a);
-	return text;
 }
 
 /* Makes the key and the signed CSR of RQ into C (id, key_id, csr_pem) and the sealed key.
@@ -127,15 +119,19 @@ void api_csr_create(struct api_request *req, struct api_response *res)
 	snprintf(c.zone_id, sizeof(c.zone_id), "%s", req->zone_id);
 	snprintf(c.account_id, sizeof(c.account_id), "%s", req->account_id);
 	snprintf(c.key_type, sizeof(c.key_type), "%s", rq.key_type_name);
-	snprintf(c.common_name, sizeof(c.common_name), "%s", rq.common_name);
-	snprintf(c.country, sizeof(c.country), "%s", rq.country);
+	/* common_name, country and sans are answered as sent (the CSR carries them normalised):
+	 * Terraform compares them with its configuration, and Cloudflare's examples echo them. */
+	snprintf(c.common_name, sizeof(c.common_name), "%s",
+		 json_string_value(json_object_get(body, "common_name")));
+	snprintf(c.country, sizeof(c.country), "%s",
+		 json_string_value(json_object_get(body, "country")));
 	snprintf(c.state, sizeof(c.state), "%s", rq.state);
 	snprintf(c.locality, sizeof(c.locality), "%s", rq.locality);
 	snprintf(c.organization, sizeof(c.organization), "%s", rq.organization);
 	snprintf(c.organizational_unit, sizeof(c.organizational_unit), "%s",
 		 rq.organizational_unit);
 	c.created_at_us = time_now_us();
-	if (rc == 0 && !(c.sans_json = sans_to_json_text(&rq)))
+	if (rc == 0 && !(c.sans_json = json_dumps(json_object_get(body, "sans"), JSON_COMPACT)))
 		rc = SE_ENOMEM;
 	if (rc == 0 && rq.name && !(c.name = strdup(rq.name)))
 		rc = SE_ENOMEM;
@@ -150,7 +146,7 @@ void api_csr_create(struct api_request *req, struct api_response *res)
 	}
 	api_respond(res, 201, csr_to_json(&c));
 	log_info("msg=\"custom csr created\" owner=%s id=%s key_type=%s common_name=%s",
-		 csr_owner(req), c.id, c.key_type, c.common_name);
+		 csr_owner(req), c.id, c.key_type, rq.common_name);
 out:
 	free(sealed);
 	csr_request_dispose(&rq);

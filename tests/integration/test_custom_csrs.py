@@ -90,11 +90,35 @@ def test_create_csr_verifies_with_openssl(csrs, tmp_path, key_type):
 def test_country_is_upper_cased_and_cn_outside_sans_is_kept(csrs, tmp_path):
     name = uniq("cn")
     csr = csrs.create(**body(country="de", common_name=name, sans=["other." + name]))
-    assert csr["country"] == "DE"
+    assert csr["country"] == "de"  # answered as sent; the CSR's subject has it upper case
     assert csr["sans"] == ["other." + name]
     text = openssl_req_text(csr["csr"], tmp_path)
+    assert "C = DE" in text, text
     # The CN rides in the SAN extension too: CAs issue for SANs, not for the CN.
     assert f"DNS:{name}" in text and f"DNS:other.{name}" in text, text
+
+
+def test_fields_answered_as_sent_and_unset_unit_left_out(csrs, tmp_path):
+    """Terraform compares what it reads with its configuration: a case changed or an
+    organizational_unit of "" when none was given would replace the CSR on every apply."""
+    name = uniq("case")
+    sent = {k: v for k, v in body(country="gB", common_name=name.upper(),
+                                  sans=[name.upper(), "Www." + name, name]).items()
+            if k != "organizational_unit"}
+    csr = csrs.create(**sent)
+    for k in ("country", "common_name", "sans", "state", "locality", "organization"):
+        assert csr[k] == sent[k], (k, csr)
+    assert "organizational_unit" not in csr, csr
+    got = assert_ok(csrs.call("GET", f"/{csr['id']}"))["result"]
+    assert got == csr
+    listed = [c for c in assert_ok(csrs.call("GET", params={"per_page": 50}))["result"]
+              if c["id"] == csr["id"]]
+    assert listed == [csr]
+    # The CSR itself carries the names normalised, once each.
+    text = openssl_req_text(csr["csr"], tmp_path)
+    subject = [line for line in text.splitlines() if "Subject:" in line][0]
+    assert "C = GB" in subject and f"CN = {name}" in subject and "OU" not in subject, subject
+    assert text.count(f"DNS:{name}") == 1 and f"DNS:www.{name}" in text, text
 
 
 @pytest.mark.parametrize("over,status,code", [

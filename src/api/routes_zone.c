@@ -64,7 +64,7 @@ void api_fallback_origin_put(struct api_request *req, struct api_response *res)
 	if (hostname_input_origin_allowed(req->cfg, &o, res))
 		goto out;
 	snprintf(fo.zone_id, sizeof(fo.zone_id), "%s", req->zone_id);
-	origin_format(&o, fo.origin, sizeof(fo.origin));
+	origin_format_as_sent(&o, json_string_value(origin), fo.origin, sizeof(fo.origin));
 	/* The edge moves it to active once it routes there. */
 	snprintf(fo.status, sizeof(fo.status), "pending_deployment");
 	rc = store_fallback_origin_put(req->store, &fo);

@@ -158,3 +158,10 @@ void origin_format(const struct origin *o, char *out, size_t out_len)
 	snprintf(out, out_len, "%s%s%s%s%s", o->tls ? "https://" : "", v6 ? "[" : "", o->host,
 		 v6 ? "]" : "", port);
 }
+
+void origin_format_as_sent(const struct origin *o, const char *sent, char *out, size_t out_len)
+{
+	origin_format(o, out, out_len);
+	if (strlen(sent) < out_len && strcasecmp(out, sent) == 0)
+		memcpy(out, sent, strlen(sent) + 1);
+}

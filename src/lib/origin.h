@@ -20,5 +20,9 @@ enum hostname_verdict origin_parse(const char *text, struct origin *out, char *r
 				   size_t reason_len);
 /* Canonical text form of O ("https://host:port", brackets around IPv6) into OUT. */
 void origin_format(const struct origin *o, char *out, size_t out_len);
+/* origin_format, except that SENT (the text O was parsed from) is kept when it is the same
+ * text in other letter case: an API answer then shows the case a client sent, which Terraform
+ * compares with its configuration. Whoever uses the origin parses it again, normalised. */
+void origin_format_as_sent(const struct origin *o, const char *sent, char *out, size_t out_len);
 
 #endif

@@ -88,6 +88,15 @@ def test_resolvable_fallback_origin_becomes_active(edge):
     assert got["created_at"] == put["created_at"]
 
 
+def test_fallback_origin_sent_in_capitals_becomes_active(edge):
+    """The origin is answered in the case it was sent; the edge checks it as the name it is."""
+    api = edge.new_api()
+    origin = f"{uniq('FB', 'Provider-Fallback.COM')}:8080"
+    assert_ok(api.fallback("PUT", {"origin": origin}))
+    got = fallback_when(api, lambda f: f["status"] == "active")
+    assert got["origin"] == origin and got["errors"] == []
+
+
 def test_unusable_fallback_origin_shows_why_and_activates_once_fixed(edge, dns):
     api = edge.new_api()
     name = uniq("fb", "provider-fallback.com")

@@ -42,6 +42,20 @@ def test_fallback_origin_forms(api, origin):
     assert assert_ok(api.fallback("GET"))["result"]["origin"] == origin
 
 
+@pytest.mark.parametrize("sent, shown", [
+    ("Fallback.Provider.COM", "Fallback.Provider.COM"),
+    ("HTTPS://Fallback.Provider.COM:8443", "HTTPS://Fallback.Provider.COM:8443"),
+    # Not the same text in another case: the normalised form.
+    ("fallback.provider.com.", "fallback.provider.com"),
+    ("Bücher.Provider.com", "xn--bcher-kva.provider.com"),
+])
+def test_fallback_origin_answered_in_the_case_sent(api, sent, shown):
+    """Terraform compares the origin it reads with its configuration: a name lower-cased by
+    saasedge would be PUT again on every apply."""
+    assert assert_ok(api.fallback("PUT", {"origin": sent}))["result"]["origin"] == shown
+    assert assert_ok(api.fallback("GET"))["result"]["origin"] == shown
+
+
 # (id, body, code) refused with HTTP 400; a previously set origin stays.
 BAD_FALLBACK = [
     ("missing", {}, 1400),

@@ -172,6 +172,35 @@ static void test_format_bounds(void **state)
 	assert_int_equal(none, 'x');
 }
 
+/* The text sent is kept when it is the canonical form in other letter case, and only then. */
+static void test_format_as_sent(void **state)
+{
+	static const struct {
+		const char *sent, *shown;
+	} cases[] = {
+	    {"Fallback.Provider.COM", "Fallback.Provider.COM"},
+	    {"HTTPS://Origin.Provider.COM:8443", "HTTPS://Origin.Provider.COM:8443"},
+	    {"[2001:DB8::1]:443", "[2001:DB8::1]:443"},
+	    {"origin.provider.com.", "origin.provider.com"},           /* a final dot */
+	    {"http://Origin.Provider.COM", "origin.provider.com"},     /* a dropped scheme */
+	    {"[2001:DB8:0::1]:443", "[2001:db8::1]:443"},              /* another spelling */
+	    {"B\xc3\xbc" "cher.Provider.com", "xn--bcher-kva.provider.com"}, /* an IDN */
+	};
+	char out[300], small[8];
+	struct origin o;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(origin_parse(cases[i].sent, &o, NULL, 0), HOSTNAME_OK);
+		origin_format_as_sent(&o, cases[i].sent, out, sizeof(out));
+		assert_string_equal(out, cases[i].shown);
+	}
+	/* too long for the buffer: the truncated canonical form, never the sent text */
+	assert_int_equal(origin_parse("Origin.Provider.COM", &o, NULL, 0), HOSTNAME_OK);
+	origin_format_as_sent(&o, "Origin.Provider.COM", small, sizeof(small));
+	assert_string_equal(small, "origin.");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +208,7 @@ int main(void)
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_null_and_long),
 	    cmocka_unit_test(test_format_bounds),
+	    cmocka_unit_test(test_format_as_sent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,9 +9,11 @@ import subprocess
 import pytest
 
 from conftest import REPO, run_cli
+from peers import ChallTestSrv
 from pki import Pki
 
 SDK_DIR = REPO / "tests" / "sdk"
+DCV_ZONE = "dcv.saasedge.test"
 
 
 def sdk_node():
@@ -31,12 +33,22 @@ def run_sdk(node, script, env):
     assert "all checks passed" in p.stdout
 
 
-def test_typescript_sdk(deploy):
+@pytest.fixture
+def dns(tmp_path):
+    srv = ChallTestSrv(tmp_path)
+    yield srv
+    srv.stop()
+
+
+def test_typescript_sdk(deploy, dns):
     node = sdk_node()
     d = deploy()
     creds = d.zone()
     quota = d.zone(quota=1, hard_cap=2)
-    d.start()
+    # The issuer (internal CA) fills verification_errors and validation_records, whose types
+    # the script checks; its lookups go to a DNS server that knows none of the names.
+    d.start(roles="api,issuer", extra_args=["--dns.resolver", dns.resolver,
+                                            "--dns.zone", DCV_ZONE])
     run_sdk(node, "sdk_check.mjs", {
         "HOME": str(d.root),
         "SAASEDGE_BASE_URL": d.server.base_url,
@@ -44,6 +56,7 @@ def test_typescript_sdk(deploy):
         "SAASEDGE_TOKEN": creds.token,
         "SAASEDGE_QUOTA_ZONE_ID": quota.zone_id,
         "SAASEDGE_QUOTA_TOKEN": quota.token,
+        "SAASEDGE_DCV_ZONE": DCV_ZONE,
     })
 
 

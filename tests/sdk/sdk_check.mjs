@@ -1,7 +1,9 @@
 // Drives a running saasedge with the official Cloudflare TypeScript SDK (npm `cloudflare`, the
 // version pinned in package.json). Reads SAASEDGE_BASE_URL (…/client/v4), SAASEDGE_ZONE_ID and
-// SAASEDGE_TOKEN from the environment, and SAASEDGE_QUOTA_ZONE_ID/SAASEDGE_QUOTA_TOKEN for a zone
-// created with --quota 1 when set. Exits 0 when every check passed; otherwise prints what
+// SAASEDGE_TOKEN from the environment, SAASEDGE_QUOTA_ZONE_ID/SAASEDGE_QUOTA_TOKEN for a zone
+// created with --quota 1 when set, and SAASEDGE_DCV_ZONE (the server's dns.zone) when it has one.
+// The server runs the issuer with the internal CA, so that verification_errors and
+// validation_records get filled. Exits 0 when every check passed; otherwise prints what
 // differed and exits 1. Run by tests/integration/test_sdk.py.
 import Cloudflare from 'cloudflare';
 import { randomBytes } from 'node:crypto';
@@ -246,6 +248,85 @@ async function main() {
   } else {
     console.log('sdk_check: this SDK version has no customHostnames.quota; skipped');
   }
+
+  await fieldTypes();
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Polls get() until PRED(hostname) holds (the issuer fills some fields a moment after create).
+async function waitFor(id, pred, what, seconds = 30) {
+  let h;
+  for (let i = 0; i < seconds * 10; i++) {
+    h = await client.customHostnames.get(id, { zone_id });
+    if (pred(h)) return h;
+    await sleep(100);
+  }
+  check(false, `waited ${seconds}s for ${what}`, h);
+  return h;
+}
+
+const isString = (v) => typeof v === 'string';
+
+// The types of the SDK's CustomHostname where saasedge once differed: verification_errors are
+// strings, ssl.settings is absent unless given, certificate_authority is left out for a CA
+// outside Cloudflare's enum, dcv_delegation_records are {cname, cname_target}, and a PATCH of
+// ssl.settings replaces them (so Terraform can remove one).
+async function fieldTypes() {
+  step = 'types: settings absent unless given';
+  const plain = await client.customHostnames.create({
+    zone_id, hostname: name('types'), ssl: { method: 'txt', type: 'dv' },
+  });
+  check(!('settings' in plain.ssl), 'no ssl.settings when none was given', plain.ssl);
+  check(!('certificate_authority' in plain.ssl), 'no certificate_authority for the internal CA',
+    plain.ssl);
+  eq(plain.ssl.issuer, 'internal', 'ssl.issuer names the CA');
+
+  step = 'types: verification_errors are strings';
+  const failing = await waitFor(plain.id, (h) => (h.verification_errors ?? []).length > 0,
+    'verification_errors');
+  check(Array.isArray(failing.verification_errors), 'verification_errors is an array',
+    failing.verification_errors);
+  check((failing.verification_errors ?? []).every(isString), 'every element a string',
+    failing.verification_errors);
+  for await (const h of client.customHostnames.list({ zone_id, hostname: { exact: plain.hostname } })) {
+    check((h.verification_errors ?? []).every(isString), 'list: every element a string',
+      h.verification_errors);
+  }
+
+  step = 'types: validation records';
+  const shown = await waitFor(plain.id, (h) => (h.ssl?.validation_records ?? []).length > 0,
+    'ssl.validation_records');
+  const rec = shown.ssl.validation_records[0];
+  check(isString(rec.txt_name) && isString(rec.txt_value), 'txt_name and txt_value', rec);
+  check((shown.ssl.validation_errors ?? []).every((e) => isString(e.message)),
+    'validation_errors are objects with a message', shown.ssl.validation_errors);
+  // cloudflare-go v0 reads the first record's fields at the top of ssl.
+  eq([shown.ssl.txt_name, shown.ssl.txt_value], [rec.txt_name, rec.txt_value],
+    'legacy ssl.txt_name/txt_value');
+  const dcvZone = process.env.SAASEDGE_DCV_ZONE;
+  if (dcvZone) {
+    eq(shown.ssl.dcv_delegation_records, [{
+      cname: `_acme-challenge.${plain.hostname}`,
+      cname_target: `${plain.id.replaceAll('-', '')}.${dcvZone}`,
+    }], 'ssl.dcv_delegation_records');
+  }
+
+  step = 'types: settings replaced by edit';
+  const withSettings = await client.customHostnames.edit(plain.id, {
+    zone_id, ssl: { method: 'txt', type: 'dv', settings: { min_tls_version: '1.2', http2: 'on' } },
+  });
+  eq(withSettings.ssl.settings, { http2: 'on', min_tls_version: '1.2' }, 'settings set');
+  const oneRemoved = await client.customHostnames.edit(plain.id, {
+    zone_id, ssl: { method: 'txt', type: 'dv', settings: { min_tls_version: '1.2' } },
+  });
+  eq(oneRemoved.ssl.settings, { min_tls_version: '1.2' }, 'a setting left out is removed');
+  const allRemoved = await client.customHostnames.edit(plain.id, {
+    zone_id, ssl: { method: 'txt', type: 'dv' },
+  });
+  check(!('settings' in allRemoved.ssl), 'ssl without settings removes them', allRemoved.ssl);
+  const reread = await client.customHostnames.get(plain.id, { zone_id });
+  check(!('settings' in reread.ssl), 'still none after get', reread.ssl);
 }
 
 try {

@@ -26,5 +26,6 @@ void api_csr_delete(struct api_request *req, struct api_response *res);
 
 void api_account_get(struct api_request *req, struct api_response *res);
 void api_zone_get(struct api_request *req, struct api_response *res);
+void api_zone_list(struct api_request *req, struct api_response *res);
 
 #endif

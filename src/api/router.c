@@ -204,6 +204,12 @@ api_handler api_route(struct api_request *req, struct api_response *res)
 	int account;
 
 	snprintf(full, sizeof(full), PREFIX "%s", req->path);
+	if (strcmp(p, "/zones") == 0) {
+		if (strcmp(req->method, "GET") == 0)
+			return api_zone_list;
+		api_fail(res, API_ERR_METHOD_NOT_ALLOWED, NULL);
+		return NULL;
+	}
 	if (strncmp(p, "/zones/", 7) == 0)
 		account = 0;
 	else if (strncmp(p, "/accounts/", 10) == 0)

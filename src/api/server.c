@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "api/auth.h"
+#include "api/dashboard.h"
 #include "api/expiry_watch.h"
 #include "api/ratelimit.h"
 #include "api/router.h"
@@ -109,6 +110,70 @@ static enum MHD_Result send_approval_page(struct api_server *srv, struct MHD_Con
 	return ok;
 }
 
+/* 1 when the request's Accept-Encoding takes gzip (a "gzip;q=0" refusal is not looked for:
+ * no browser sends it). */
+static int accepts_gzip(struct MHD_Connection *conn)
+{
+	const char *ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Encoding");
+
+	return ae && strstr(ae, "gzip") != NULL;
+}
+
+/* A dashboard file or redirect. The pages may not be framed, read nothing but this origin and
+ * run no inline script (Content-Security-Policy), so an injected string cannot become code;
+ * files are revalidated by ETag, so a new binary's pages are seen at once. */
+static enum MHD_Result send_dashboard(struct MHD_Connection *conn,
+				      const struct dashboard_reply *reply)
+{
+	static const char not_found[] = "Not found.\n";
+	const struct dashboard_asset *a = reply->asset;
+	const char *match = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-None-Match");
+	int status = reply->status, gz = a && accepts_gzip(conn);
+	struct MHD_Response *response;
+	enum MHD_Result ok;
+
+	if (a && match && strcmp(match, a->etag) == 0)
+		status = 304;
+	if (a && status == 200)
+		response = MHD_create_response_from_buffer(gz ? a->gzip_len : a->plain_len,
+							   (void *)(gz ? a->gzip : a->plain),
+							   MHD_RESPMEM_PERSISTENT);
+	else if (status == 404)
+		response = MHD_create_response_from_buffer(sizeof(not_found) - 1,
+							   (void *)not_found,
+							   MHD_RESPMEM_PERSISTENT);
+	else
+		response = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	if (!response)
+		return MHD_NO;
+	if (a) {
+		MHD_add_response_header(response, "Content-Type", a->content_type);
+		MHD_add_response_header(response, "ETag", a->etag);
+		MHD_add_response_header(response, "Cache-Control", "no-cache");
+		MHD_add_response_header(response, "Vary", "Accept-Encoding");
+		if (gz && status == 200)
+			MHD_add_response_header(response, "Content-Encoding", "gzip");
+	} else if (status == 404) {
+		MHD_add_response_header(response, "Content-Type", "text/plain; charset=utf-8");
+	}
+	if (reply->location)
+		MHD_add_response_header(response, "Location", reply->location);
+	if (status == 405)
+		MHD_add_response_header(response, "Allow", "GET, HEAD");
+	MHD_add_response_header(response, "Content-Security-Policy",
+				"default-src 'none'; script-src 'self'; style-src 'self'; "
+				"connect-src 'self'; img-src 'self'; form-action 'self'; "
+				"base-uri 'none'; frame-ancestors 'none'");
+	MHD_add_response_header(response, "X-Frame-Options", "DENY");
+	MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(response, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(response, "Cross-Origin-Opener-Policy", "same-origin");
+	MHD_add_response_header(response, "Cross-Origin-Resource-Policy", "same-origin");
+	ok = MHD_queue_response(conn, status, response);
+	MHD_destroy_response(response);
+	return ok;
+}
+
 /* Authenticates, rate-limits, routes and runs the handler; fills RES in every case. */
 static void handle(struct api_server *srv, struct MHD_Connection *conn, const char *url,
 		   const char *method, struct pending_request *pr, struct api_response *res)
@@ -196,6 +261,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (!srv->approval_daemon && api_approval_match(url))
 		return send_approval_page(srv, conn, url, method);
+	struct dashboard_reply dashboard;
+	if (srv->cfg->api.dashboard && dashboard_route(url, method, &dashboard))
+		return send_dashboard(conn, &dashboard);
 	handle(srv, conn, url, method, pr, &res);
 	if (!res.body)
 		api_fail(&res, API_ERR_INTERNAL, NULL);

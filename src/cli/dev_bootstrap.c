@@ -145,14 +145,22 @@ int dev_bootstrap(const struct config *cfg, struct store *st, struct dev_info *i
 
 void dev_print_banner(const struct dev_info *info, const char *api_url)
 {
+	/* The dashboard is on the same listener, beside /client/v4. */
+	size_t origin_len = strlen(api_url);
+	const char *suffix = "/client/v4";
+
+	if (origin_len >= strlen(suffix) &&
+	    strcmp(api_url + origin_len - strlen(suffix), suffix) == 0)
+		origin_len -= strlen(suffix);
 	printf("saasedge dev mode\n"
 	       "  API        %s\n"
+	       "  dashboard  %.*s/dashboard/   (sign in with the API token)\n"
 	       "  zone id    %s   (%s, also in the data directory's dev-zone file)\n"
 	       "  API token  %s   (also in %s)\n"
 	       "  try:       curl -s -H \"Authorization: Bearer $(cat %s)\" "
 	       "%s/zones/%s/custom_hostnames\n",
-	       api_url, info->zone_id, DEV_ZONE, info->token, info->token_path, info->token_path,
-	       api_url, info->zone_id);
+	       api_url, (int)origin_len, api_url, info->zone_id, DEV_ZONE, info->token,
+	       info->token_path, info->token_path, api_url, info->zone_id);
 	fflush(stdout);
 }
 

@@ -62,6 +62,7 @@ static void *worker_main(void *arg)
 			wait_for_work(is, seen, 0);
 			continue;
 		}
+		atomic_fetch_add(&is->jobs_running, 1);
 		if (strcmp(job.kind, "hostname") == 0)
 			pack_machine_run(is, &job);
 		else if (strcmp(job.kind, "pack_cleanup") == 0)
@@ -69,6 +70,8 @@ static void *worker_main(void *arg)
 		else
 			store_job_retry(is->st, job.id, job.lease_token,
 					time_now_us() + 3600LL * 1000000, "unknown job kind");
+		atomic_store(&is->last_job_end_us, time_now_us());
+		atomic_fetch_sub(&is->jobs_running, 1);
 	}
 	keys_thread_cleanup();
 	return NULL;

@@ -51,6 +51,10 @@ struct issuer {
 	pthread_t pool_threads[8]; /* key_pool.c's fillers */
 	int n_pool_threads;
 	atomic_int stopping; /* set by issuer_stop, read by every worker */
+	/* Jobs being run now, and when the last one ended: the key pool's fillers start a key
+	 * only when both say the issuer is idle (key_pool.c). */
+	atomic_int jobs_running;
+	_Atomic int64_t last_job_end_us;
 };
 
 /* What a step decided: written by pack_machine.c in one fenced transaction. */

@@ -4,7 +4,10 @@
  * sealed keys in the store: private_keys rows owned by STORE_KEY_POOL_OWNER, so they survive
  * restarts and every issuer process shares them (fillers may overshoot the size by a key or two,
  * which is harmless). A pack claims one in a single UPDATE and generates its own when the pool is
- * empty. Only idle CPU is spent: handshakes, API requests and issuances always come first. */
+ * empty. Only idle time is spent: a filler starts a key only when this issuer has run no job for
+ * POOL_QUIET_US, and runs at SCHED_IDLE so that handshakes and API requests come first. The
+ * scheduler class alone is not enough: on a node with a CPU quota (a container's limit), idle
+ * threads spend the same quota as the workers, and a burst's refill would slow the burst. */
 #include "issuer/issuer_int.h"
 
 #include <pthread.h>
@@ -17,10 +20,12 @@
 #include "lib/ids.h"
 #include "lib/keys.h"
 #include "lib/log.h"
+#include "lib/timeutil.h"
 
 #define POOL_NAP_NS      (100L * 1000000) /* stop is noticed within this */
 #define POOL_NAPS_FULL   10               /* re-count a full pool every second */
 #define POOL_NAPS_FAILED 50               /* after a failure (disk full?), wait 5 s */
+#define POOL_QUIET_US    (1000LL * 1000)  /* no job for this long: the issuer is idle */
 
 static void pool_nap(struct issuer *is, int naps)
 {
@@ -28,6 +33,12 @@ static void pool_nap(struct issuer *is, int naps)
 
 	for (int i = 0; i < naps && !is->stopping; i++)
 		nanosleep(&ts, NULL);
+}
+
+static int issuer_idle(struct issuer *is)
+{
+	return atomic_load(&is->jobs_running) == 0 &&
+	       time_now_us() - atomic_load(&is->last_job_end_us) >= POOL_QUIET_US;
 }
 
 static int pool_add_one(struct issuer *is)
@@ -61,8 +72,13 @@ static void *pool_main(void *arg)
 	pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
 	while (!is->stopping) {
 		int64_t n = 0;
-		int rc = store_key_pool_count(is->st, keys_type_name(KEY_RSA_2048), &n);
+		int rc;
 
+		if (!issuer_idle(is)) {
+			pool_nap(is, 1);
+			continue;
+		}
+		rc = store_key_pool_count(is->st, keys_type_name(KEY_RSA_2048), &n);
 		if (rc == 0 && n >= is->cfg->issuer.key_pool) {
 			if (!was_full)
 				log_info("msg=\"key pool full\" rsa_keys=%lld", (long long)n);
@@ -84,7 +100,7 @@ static void *pool_main(void *arg)
 
 int key_pool_start(struct issuer *is)
 {
-	/* One filler per core: at SCHED_IDLE they only ever take CPU nothing else wants. */
+	/* One filler per core: the pool refills at full speed once a burst is over. */
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	int n = cores < 1 ? 1 : cores > 8 ? 8 : (int)cores;
 

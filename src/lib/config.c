@@ -107,7 +107,7 @@ static const struct key keys[] = {
 	 .def = "2", .help = "issuer worker threads"},
 	{.name = "issuer.key_pool", .type = KEY_INT, FIELD(issuer.key_pool), .min = 0,
 	 .max = 100000, .def = "32", .meta = "KEYS",
-	 .help = "RSA-2048 keys generated ahead of need, on idle CPU; 0 = none"},
+	 .help = "RSA-2048 keys generated ahead of need, while the issuer is idle; 0 = none"},
 	{.name = "dns.resolver", .type = KEY_STRING, FIELD(dns.resolver), .def = "",
 	 .meta = "HOST:PORT", .help = "DNS server for DCV lookups; \"\" = the system's"},
 	{.name = "email.smtp_url", .type = KEY_STRING, FIELD(email.smtp_url), .def = "",
@@ -193,6 +193,8 @@ static const struct key keys[] = {
 	 .help = "a client's X-Forwarded-For: append the peer to it, or overwrite it"},
 	/* Hardening (issue 10, findings 10 and 13): where the approval page is served, how mail
 	 * is sent, and what one DNS client may take. */
+	{.name = "api.dashboard", .type = KEY_BOOL, FIELD(api.dashboard), .def = "true",
+	 .help = "serve the web dashboard at /dashboard/ on api.listen"},
 	{.name = "api.approval_listen", .type = KEY_STRING, FIELD(api.approval_listen),
 	 .def = "", .meta = "HOST:PORT",
 	 .help = "serve the email DCV approval page here only; \"\" = on api.listen"},

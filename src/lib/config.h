@@ -48,6 +48,7 @@ struct config {
 		/* api.approval_listen: HOST:PORT of the email DCV approval page alone; "" = served
 		 * by api.listen */
 		char approval_listen[CONFIG_ADDR_LEN];
+		int dashboard; /* api.dashboard: serve the web dashboard on api.listen */
 	} api;
 
 	char roles[64]; /* roles: comma-separated subset of api,issuer,edge,dns */

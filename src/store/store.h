@@ -88,6 +88,10 @@ int store_zone_create(struct store *st, struct store_zone *zone);
 /* SE_ENOTFOUND when absent. */
 int store_zone_get(struct store *st, const char *zone_id, struct store_zone *out);
 int store_zone_find_by_name(struct store *st, const char *name, struct store_zone *out);
+/* The zones of account ACCOUNT_ID by name: up to MAX of them from OFFSET into OUT (*N set), and
+ * how many the account has in *TOTAL. */
+int store_zone_list_account(struct store *st, const char *account_id, int64_t offset,
+			    struct store_zone *out, size_t max, size_t *n, int64_t *total);
 
 /* A token reaches one zone, or every zone of one account and the account's own resources:
  * exactly one of zone_id and account_id is set. */

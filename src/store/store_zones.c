@@ -138,6 +138,41 @@ int store_zone_find_by_name(struct store *st, const char *name, struct store_zon
 			   name, out);
 }
 
+int store_zone_list_account(struct store *st, const char *account_id, int64_t offset,
+			    struct store_zone *out, size_t max, size_t *n, int64_t *total)
+{
+	static const char list[] = "SELECT " ZONE_COLUMNS " FROM zones WHERE account_id = ?1 "
+				   "ORDER BY name, id LIMIT ?2 OFFSET ?3";
+	static const char count[] = "SELECT COUNT(*) FROM zones WHERE account_id = ?1";
+	struct sq_conn *c = sq_conn_get(st);
+	struct sq_stmt *s = NULL;
+	int rc;
+
+	*n = 0;
+	*total = 0;
+	if (!c)
+		return SE_EDB;
+	/* One read transaction: the count and the page agree. */
+	rc = sq_begin_read(c);
+	if (rc)
+		return rc;
+	rc = sq_query(c, SQ_ZONE_COUNT_ACCOUNT, count, &s, "t", account_id);
+	if (rc == 1)
+		*total = sq_col_int64(s, 0);
+	sq_reset(s);
+	for (rc = rc < 0 ? rc
+			 : sq_query(c, SQ_ZONE_LIST_ACCOUNT, list, &s, "tII", account_id,
+				    (int64_t)max, offset);
+	     rc == 1 && *n < max; rc = sq_step(c, s, "zone_list_account"))
+		zone_read(s, &out[(*n)++]);
+	sq_reset(s);
+	if (rc < 0) {
+		sq_rollback(c);
+		return rc;
+	}
+	return sq_commit(c);
+}
+
 int sq_zone_count_add(struct sq_conn *c, const char *zone_id, int delta)
 {
 	/* The quota check and the increment are one statement: no count of rows, no race. */

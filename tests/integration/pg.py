@@ -29,9 +29,11 @@ def pg_bindir():
 class Cluster:
     """A throwaway cluster: trust authentication on a socket in its own directory."""
 
-    def __init__(self, durable=False, parent=None):
+    def __init__(self, durable=False, parent=None, options=""):
         # durable: fsync on, for benchmarks; tests kill saasedge, not PostgreSQL, and skip it.
+        # OPTIONS: more "-c name=value" settings for the server.
         self.durable = durable
+        self.options = options
         self.dir = Path(tempfile.mkdtemp(prefix="saasedge-pg-", dir=parent))
         self.data = self.dir / "data"
         self.bindir = pg_bindir()
@@ -57,7 +59,8 @@ class Cluster:
     def start_server(self):
         """Starts PostgreSQL on the cluster (again, after stop_server)."""
         opts = (f"-k {self.dir} -c listen_addresses='' -c max_connections=400 "
-                "-c shared_buffers=64MB" + ("" if self.durable else " -c fsync=off"))
+                "-c shared_buffers=64MB" + ("" if self.durable else " -c fsync=off") +
+                (f" {self.options}" if self.options else ""))
         subprocess.run(
             self._as_owner([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", opts,
                             "-l", str(self.dir / "server.log"), "-w", "start"]),

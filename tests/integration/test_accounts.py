@@ -1,7 +1,8 @@
 """Accounts above zones (issue 13, item 3; docs/api.md "Accounts and zones"): `saasedge account
 create`, zones in an account (or in the default account), tokens for a zone or for a whole
-account, GET /accounts/{id} and GET /zones/{id} as clients look them up, and the account's own
-custom CSRs at /accounts/{id}/custom_csrs, usable by every zone of the account and by no other."""
+account, GET /accounts/{id}, GET /zones/{id} and GET /zones as clients look them up, and the
+account's own custom CSRs at /accounts/{id}/custom_csrs, usable by every zone of the account and
+by no other."""
 
 import re
 
@@ -102,6 +103,30 @@ def test_account_token_reaches_its_zones_and_no_other(d):
     assert_error(get(d, token, f"/accounts/{other}"), 403, 10000)
     # A zone that does not exist answers as one the token cannot reach.
     assert_error(get(d, token, f"/zones/{'0' * 32}"), 403, 10000)
+
+
+def test_zone_list_shows_what_the_credential_reaches(d):
+    """GET /zones (Cloudflare's list zones), which the dashboard asks at sign-in: a zone's token
+    sees its zone, an account's token its account's zones by name, paged; nobody sees more."""
+    acct, other = account_create(d, "Lister"), account_create(d, "Other")
+    zones = sorted((zone_create(d, acct) for _ in range(6)),
+                   key=lambda z: assert_ok(get(d, create_token(d.data, z), f"/zones/{z}"))
+                   ["result"]["name"])
+    zone_create(d, other)
+    body = assert_ok(get(d, account_token(d, acct), "/zones", params={"per_page": 5}))
+    assert [z["id"] for z in body["result"]] == zones[:5]
+    assert body["result_info"] == {"page": 1, "per_page": 5, "count": 5, "total_count": 6,
+                                   "total_pages": 2}
+    assert all(z["account"]["id"] == acct for z in body["result"])
+    body = assert_ok(get(d, account_token(d, acct), "/zones", params={"page": 2,
+                                                                     "per_page": 5}))
+    assert [z["id"] for z in body["result"]] == zones[5:]
+    body = assert_ok(get(d, create_token(d.data, zones[0]), "/zones"))
+    assert [z["id"] for z in body["result"]] == [zones[0]]
+    assert body["result_info"]["total_count"] == 1
+    assert_error(get(d, account_token(d, acct), "/zones", params={"per_page": "x"}), 400, 1400)
+    r = Api(d.server, "", account_token(d, acct)).raw("POST", "/zones", json={"name": "a.com"})
+    assert r.status_code == 405
 
 
 def test_account_csrs_serve_every_zone_of_the_account(d, pki):

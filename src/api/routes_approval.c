@@ -59,9 +59,18 @@ static void page_set(struct api_html *page, unsigned status, const char *title, 
 		"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 		"<meta name=\"viewport\" content=\"width=device-width\">"
 		"<meta name=\"robots\" content=\"noindex\"><title>%s</title>"
-		"<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36em;margin:3em auto;"
-		"padding:0 1em}button{font:inherit;padding:.4em 1.5em}</style></head>\n"
-		"<body><h1>%s</h1>\n%s\n</body></html>\n",
+		/* The dashboard's look (web/src/style.css): its colours, card and button. */
+		"<style>body{margin:0;font:16px/1.5 system-ui,-apple-system,\"Segoe UI\",Roboto,"
+		"sans-serif;color:#1d2330;background:#f4f6f8}"
+		"header{background:#1d2330;color:#fff;padding:.6rem 1.25rem;font-weight:700}"
+		"main{max-width:36rem;margin:2.5rem auto;padding:1.25rem 1.5rem;background:#fff;"
+		"border:1px solid #d5dae1;border-radius:6px}h1{font-size:1.4rem;margin:0 0 1rem}"
+		"button{font:inherit;padding:.45rem 1.5rem;border-radius:6px;border:1px solid #0b57d0;"
+		"background:#0b57d0;color:#fff;cursor:pointer}"
+		"button:focus-visible{outline:3px solid #0b57d0;outline-offset:2px}"
+		"@media (max-width:640px){main{margin:1rem .75rem}}</style></head>\n"
+		"<body><header>Certificate approval</header><main><h1>%s</h1>\n%s\n</main>"
+		"</body></html>\n",
 		safe_title, safe_title, body) < 0)
 		page->html = NULL;
 }

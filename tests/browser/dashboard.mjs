@@ -299,6 +299,26 @@ const scenarios = {
     return { frame_url: frame ? frame.url() : null };
   },
 
+  // The email DCV approval page, in the dashboard's style: both widths, accessible, and the
+  // Approve button approves.
+  async approval(browser) {
+    const violations = {};
+    for (const [name, width] of Object.entries(WIDTHS)) {
+      const page = await openPage(browser, width);
+      await page.goto(cfg.approval_url, { waitUntil: "networkidle0" });
+      await waitText(page, cfg.hostname);
+      await shot(page, "approval");
+      violations[name] = await axeCheck(page, `approval ${name}`);
+      if (name === "phone") {
+        await clickText(page, "button", "Approve");
+        await waitText(page, "Certificate approved");
+        await shot(page, "approval-done");
+      }
+      await page.close();
+    }
+    return { minor_violations: violations };
+  },
+
   // First paint on loopback, best of five cold loads, and the bytes the page fetched.
   async load_speed(browser) {
     const paints = [];

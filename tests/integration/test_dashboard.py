@@ -7,6 +7,7 @@ asks of this file. Screenshots of every page at 1280 and 390 px land in build/sc
 
 import gzip
 import json
+import re
 import shutil
 import subprocess
 import threading
@@ -15,10 +16,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from conftest import ASAN, REPO, free_port
+from conftest import ASAN, REPO, free_port, wait_until
 from edge_helpers import edge_verifies, s_client
 from issuance_helpers import ISSUE_TIMEOUT, start_issuer_with_edge
-from peers import edge_http_key, pebble_and_dns
+from peers import ChallTestSrv, SmtpSink, edge_http_key, pebble_and_dns
 from pg import POSTGRES
 from pki import Pki
 
@@ -39,6 +40,41 @@ def browser_tools():
     return node
 
 
+def dashboard_url(d):
+    return d.server.base_url.removesuffix("/client/v4")
+
+
+def run_scenario(d, creds, scenario, answer=None, timeout=240, **extra):
+    """Runs SCENARIO of dashboard.mjs in the browser against D's server, signed in with CREDS
+    where it signs in; ANSWER(question) answers what it asks. -> its result."""
+    node = browser_tools()
+    cfg = {"url": dashboard_url(d), "token": creds.token, "zone_name": "saasprovider.com",
+           "chromium": CHROMIUM, "shots": str(SHOTS),
+           "timeout_ms": int(ISSUE_TIMEOUT * 1000), **extra}
+    p = subprocess.Popen([node, str(BROWSER_DIR / "dashboard.mjs"), scenario],
+                         cwd=BROWSER_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True,
+                         env={"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(d.root),
+                              "DASHBOARD_TEST": json.dumps(cfg)})
+    killer = threading.Timer(timeout, p.kill)
+    killer.start()
+    result, said = None, []
+    try:
+        for line in p.stdout:
+            said.append(line)
+            if line.startswith("ASK "):
+                p.stdin.write(json.dumps(answer(json.loads(line[4:]))) + "\n")
+                p.stdin.flush()
+            elif line.startswith("DONE "):
+                result = json.loads(line[5:])
+        p.wait()
+    finally:
+        killer.cancel()
+    assert p.returncode == 0, f"{scenario} failed:\n{''.join(said)}\n{p.stderr.read()}"
+    assert result is not None, f"{scenario} said nothing:\n{''.join(said)}"
+    return result
+
+
 class Stack:
     """saasedge (api, issuer, edge) with Pebble and the customers' DNS, one zone and token."""
 
@@ -49,36 +85,10 @@ class Stack:
 
     @property
     def url(self):
-        return self.d.server.base_url.removesuffix("/client/v4")
+        return dashboard_url(self.d)
 
-    def run(self, scenario, timeout=240, **extra):
-        """Runs SCENARIO in the browser, answering its questions; -> its result."""
-        node = browser_tools()
-        cfg = {"url": self.url, "token": self.creds.token, "zone_name": "saasprovider.com",
-               "chromium": CHROMIUM, "shots": str(SHOTS),
-               "timeout_ms": int(ISSUE_TIMEOUT * 1000), **extra}
-        p = subprocess.Popen([node, str(BROWSER_DIR / "dashboard.mjs"), scenario],
-                             cwd=BROWSER_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True,
-                             env={"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(self.d.root),
-                                  "DASHBOARD_TEST": json.dumps(cfg)})
-        killer = threading.Timer(timeout, p.kill)
-        killer.start()
-        result, said = None, []
-        try:
-            for line in p.stdout:
-                said.append(line)
-                if line.startswith("ASK "):
-                    p.stdin.write(json.dumps(self.answer(json.loads(line[4:]))) + "\n")
-                    p.stdin.flush()
-                elif line.startswith("DONE "):
-                    result = json.loads(line[5:])
-            p.wait()
-        finally:
-            killer.cancel()
-        assert p.returncode == 0, f"{scenario} failed:\n{''.join(said)}\n{p.stderr.read()}"
-        assert result is not None, f"{scenario} said nothing:\n{''.join(said)}"
-        return result
+    def run(self, scenario, **extra):
+        return run_scenario(self.d, self.creds, scenario, self.answer, **extra)
 
     def answer(self, question):
         if "publish_txt" in question:
@@ -175,6 +185,37 @@ def test_every_page_at_both_widths_is_accessible(stack):
 def test_keyboard_alone_finds_and_opens_a_hostname(stack):
     stack.api.create(HOSTNAME, ssl={"method": "txt", "type": "dv"})
     stack.run("keyboard", hostname=HOSTNAME)
+
+
+def test_email_approval_page_matches_and_approves(deploy, tmp_path):
+    """The page a domain's administrator reaches from the approval mail, in the browser: the
+    dashboard's look at both widths, accessible, and its button approves the certificate."""
+    if ASAN or POSTGRES:
+        pytest.skip("browser tests run in the release pass")
+    browser_tools()
+    dns, sink = ChallTestSrv(tmp_path), SmtpSink()
+    try:
+        d = deploy()
+        creds = d.zone()
+        server = d.start(roles="api,issuer,edge", extra_args=[
+            "--dns.resolver", dns.resolver, "--issuance.default_ca", "internal",
+            f"--email.smtp_url={sink.url}", f"--email.smtp_ca_file={sink.ca_file}",
+            "--email.approval_url_base=https://approve.provider-edge.test"])
+        api = d.api(creds)
+        host = "shop.customer-approval.com"
+        h = api.create(host, ssl={"method": "email", "type": "dv"})
+        ((_, _, message),) = sink.wait(1)
+        body = message.get_body(preferencelist=("plain",)).get_content()
+        path = re.search(r"https://approve\.provider-edge\.test(/dcv/email/[0-9a-f]{64})",
+                         body).group(1)
+        run_scenario(d, creds, "approval", hostname=host,
+                     approval_url=f"http://127.0.0.1:{server.port}{path}")
+        wait_until(lambda: api.fetch(h["id"])["ssl"]["status"] == "active", ISSUE_TIMEOUT,
+                   "the approved certificate to be active")
+        assert (SHOTS / "approval-390.png").exists() and (SHOTS / "approval-1280.png").exists()
+    finally:
+        sink.stop()
+        dns.stop()
 
 
 class _OtherSite(BaseHTTPRequestHandler):

@@ -66,7 +66,7 @@ static void *pool_main(void *arg)
 {
 	struct issuer *is = arg;
 	struct sched_param idle = {0};
-	int was_full = 1;
+	int was_full = 0; /* so that each filler says once that it found the pool full */
 
 	/* Best effort: without SCHED_IDLE the thread still works, at normal priority. */
 	pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);

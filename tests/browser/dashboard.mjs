@@ -74,6 +74,23 @@ async function signIn(page, token = cfg.token) {
   await clickText(page, "button", "Sign in");
 }
 
+// From the list page: Add Custom Hostname, HOSTNAME with METHOD (the form's default when
+// none), BEFORE(page) if given, then submit.
+async function submitNewHostname(page, hostname, method, before) {
+  await clickText(page, "a", "Add Custom Hostname");
+  await page.waitForSelector("#hostname");
+  await type(page, "#hostname", hostname);
+  if (method) await page.click(`#method-${method}`);
+  if (before) await before(page);
+  await clickText(page, "button", "Add Custom Hostname");
+}
+
+// The id of the hostname whose page the dashboard opened after a create.
+async function openedHostnameId(page) {
+  await page.waitForFunction(() => /#\/hostnames\/[0-9a-f-]{36}$/.test(location.hash));
+  return page.url().split("/").pop();
+}
+
 // What the page offers to copy: label -> value, from the records lists.
 async function records(page) {
   return page.$$eval(".copy-value", (rows) => rows.map((r) => [
@@ -142,14 +159,8 @@ const scenarios = {
     const fallback = await text(page, ".fallback-current");
     check(fallback.includes(cfg.fallback_origin), `fallback shown: ${fallback}`);
 
-    await clickText(page, "a", "Add Custom Hostname");
-    await page.waitForSelector("#hostname");
-    await type(page, "#hostname", cfg.hostname);
-    await page.click("#method-txt");
-    await shot(page, "add-hostname");
-    await clickText(page, "button", "Add Custom Hostname");
-    await page.waitForFunction(() => /#\/hostnames\/[0-9a-f-]{36}$/.test(location.hash));
-    const id = page.url().split("/").pop();
+    await submitNewHostname(page, cfg.hostname, "txt", (p) => shot(p, "add-hostname"));
+    const id = await openedHostnameId(page);
     await waitText(page, "Certificate validation TXT", 60000);
     const shown = await records(page);
     const names = shown.filter(([l]) => l.startsWith("Certificate validation TXT name")).map(([, v]) => v);
@@ -170,12 +181,8 @@ const scenarios = {
   async http_flow(browser) {
     const page = await openPage(browser);
     await signIn(page);
-    await clickText(page, "a", "Add Custom Hostname");
-    await page.waitForSelector("#hostname");
-    await type(page, "#hostname", cfg.hostname);
-    await clickText(page, "button", "Add Custom Hostname");
-    await page.waitForFunction(() => /#\/hostnames\/[0-9a-f-]{36}$/.test(location.hash));
-    const id = page.url().split("/").pop();
+    await submitNewHostname(page, cfg.hostname);
+    const id = await openedHostnameId(page);
     await waitStatus(page, "Certificate", "active", cfg.timeout_ms);
     await page.goto(`${cfg.url}/dashboard/#/`, { waitUntil: "networkidle0" });
     await waitText(page, cfg.hostname);
@@ -187,10 +194,7 @@ const scenarios = {
   async bad_input(browser) {
     const page = await openPage(browser);
     await signIn(page);
-    await clickText(page, "a", "Add Custom Hostname");
-    await page.waitForSelector("#hostname");
-    await type(page, "#hostname", cfg.hostname);
-    await clickText(page, "button", "Add Custom Hostname");
+    await submitNewHostname(page, cfg.hostname);
     await page.waitForSelector("#hostname-error");
     const message = await text(page, "#hostname-error");
     const described = await page.$eval("#hostname", (el) => el.getAttribute("aria-describedby"));
@@ -231,6 +235,29 @@ const scenarios = {
     await waitStatus(page, "Certificate", "active", cfg.timeout_ms);
     await shot(page, "hostname-uploaded");
     return { csr_id: csrId };
+  },
+
+  // An uploaded pair: remove its RSA certificate, then replace the ECDSA one by a new one.
+  async pack_edit(browser) {
+    const page = await openPage(browser);
+    await signIn(page);
+    await page.waitForSelector("table.hostnames");
+    await page.goto(`${cfg.url}/dashboard/#/hostnames/${cfg.hostname_id}`, { waitUntil: "networkidle0" });
+    await page.waitForSelector(".pack-actions li");
+    const rows = await page.$$eval(".pack-actions li", (li) => li.map((l) => l.textContent));
+    check(rows.length === 2 && /ECDSA/.test(rows[0]) && /RSA/.test(rows[1]), `pair listed: ${rows}`);
+    await (await page.$$(".pack-actions li"))[1].$("button.danger").then((b) => b.click());
+    await page.waitForFunction(() => document.querySelectorAll(".pack-actions li").length === 1);
+    const { certificate, key } = await ask({ new_leaf: "ec" });
+    await clickText(page, ".pack-actions button", "Replace");
+    await page.waitForSelector("#replace-cert");
+    for (const [sel, v] of [["#replace-cert", certificate], ["#replace-key", key]])
+      await page.$eval(sel, (el, value) => { el.value = value; el.dispatchEvent(new Event("input", { bubbles: true })); }, v);
+    await clickText(page, "button", "Replace certificate");
+    await page.waitForFunction(() => !document.querySelector("#replace-cert"));
+    await waitStatus(page, "Certificate", "active", cfg.timeout_ms);
+    await shot(page, "hostname-pack-edited");
+    return {};
   },
 
   // Every page at both widths: a screenshot, and axe-core with no serious violation.

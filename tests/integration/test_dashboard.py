@@ -95,6 +95,10 @@ class Stack:
             for r in question["publish_txt"]:
                 self.dns.set_txt(r["name"], r["value"])
             return {}
+        if "new_leaf" in question:
+            certificate, key = self.pki.leaf([HOSTNAME], kind=question["new_leaf"])
+            self.new_leaf = certificate
+            return {"certificate": certificate, "key": key}
         if "sign_csr" in question:
             return {"certificate": self.pki.sign_csr(question["sign_csr"], [HOSTNAME])
                     + self.pki.intermediate}
@@ -171,6 +175,21 @@ def test_csr_generated_and_certificate_uploaded_through_the_page(stack):
     assert edge_verifies(stack.https_port, HOSTNAME, stack.pki.dir / "root.pem")
     _, serial, _ = s_client(stack.https_port, HOSTNAME)
     assert int(serial, 16) in {int(c["serial_number"]) for c in after["ssl"]["certificates"]}
+
+
+def test_one_certificate_of_an_uploaded_pair_removed_and_replaced(stack):
+    (ec, ec_key), (rsa, rsa_key) = (stack.pki.leaf([HOSTNAME], kind=k) for k in ("ec", "rsa"))
+    h = stack.api.create(HOSTNAME, ssl={"custom_cert_bundle": [
+        {"custom_certificate": ec, "custom_key": ec_key},
+        {"custom_certificate": rsa, "custom_key": rsa_key}]})
+    stack.run("pack_edit", hostname_id=h["id"])
+    after = stack.api.fetch(h["id"])
+    (cert,) = after["ssl"]["certificates"]
+    _, serial, _ = s_client(stack.https_port, HOSTNAME)
+    new_serial = subprocess.run(["openssl", "x509", "-noout", "-serial"], input=stack.new_leaf,
+                                text=True, capture_output=True, check=True).stdout
+    assert int(serial, 16) == int(cert["serial_number"]) == int(new_serial.split("=")[1], 16)
+    assert after["ssl"]["status"] == "active"
 
 
 def test_every_page_at_both_widths_is_accessible(stack):

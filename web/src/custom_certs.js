@@ -113,7 +113,7 @@ export function PackCertificates({ h, credential, zoneId, reload }) {
     ${target ? html`<form class="form" onSubmit=${replace} aria-label="Replace certificate">
       <${PemInput} id="replace-cert" label="New certificate (PEM)" value=${cert} setValue=${setCert} required />
       <${PemInput} id="replace-key" label="Its private key (PEM)" value=${key} setValue=${setKey} required />
-      <div class="actions"><button type="submit" class="primary">Replace</button>
+      <div class="actions"><button type="submit" class="primary">Replace certificate</button>
         <button type="button" onClick=${() => setTarget(null)}>Cancel</button></div>
     </form>` : ""}
   </div>`;

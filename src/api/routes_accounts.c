@@ -1,10 +1,10 @@
 /* GET /accounts/{id}, GET /zones/{id} and GET /zones: the account and the zones as Cloudflare's
- * clients look them up (Terraform and the SDKs read a zone's account, and an account's name). Only
- * what saasedge has is answered; the rest of Cloudflare's fields are left out, or given the
+ * clients look them up (Terraform and the SDKs read a zone's account, and an account's name).
+ * Only what saasedge has is answered; the rest of Cloudflare's fields are left out, or given the
  * value they have for a zone saasedge serves (active, full, not paused). */
 #include "api/handlers.h"
-#include "lib/error.h"
 #include "api/pagination.h"
+#include "lib/error.h"
 #include "lib/timeutil.h"
 
 static json_t *account_ref(const struct store_account *a)

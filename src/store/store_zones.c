@@ -160,11 +160,11 @@ int store_zone_list_account(struct store *st, const char *account_id, int64_t of
 	if (rc == 1)
 		*total = sq_col_int64(s, 0);
 	sq_reset(s);
-	for (rc = rc < 0 ? rc
-			 : sq_query(c, SQ_ZONE_LIST_ACCOUNT, list, &s, "tII", account_id,
-				    (int64_t)max, offset);
-	     rc == 1 && *n < max; rc = sq_step(c, s, "zone_list_account"))
-		zone_read(s, &out[(*n)++]);
+	if (rc >= 0)
+		for (rc = sq_query(c, SQ_ZONE_LIST_ACCOUNT, list, &s, "tII", account_id,
+				   (int64_t)max, offset);
+		     rc == 1 && *n < max; rc = sq_step(c, s, "zone_list_account"))
+			zone_read(s, &out[(*n)++]);
 	sq_reset(s);
 	if (rc < 0) {
 		sq_rollback(c);

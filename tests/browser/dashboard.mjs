@@ -49,7 +49,6 @@ async function shot(page, name) {
 }
 
 const text = (page, sel) => page.$eval(sel, (el) => el.textContent.trim());
-const bodyText = (page) => page.evaluate(() => document.body.innerText);
 
 async function waitText(page, wanted, timeout = 30000) {
   await page.waitForFunction((t) => document.body.innerText.includes(t), { timeout, polling: 100 }, wanted);

@@ -2,7 +2,7 @@
 // fields with their error, dates.
 import { html, useState } from "./vendor/preact-htm.js";
 
-export const STAGES = ["initializing", "pending_validation", "pending_issuance",
+const STAGES = ["initializing", "pending_validation", "pending_issuance",
   "pending_deployment", "active"];
 
 const GOOD = new Set(["active", "staging_active", "test_active", "provisioned"]);

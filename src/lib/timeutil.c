@@ -11,6 +11,14 @@ int64_t time_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+int64_t time_monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 void time_format_rfc3339(int64_t us, char out[TIME_RFC3339_LEN + 1])
 {
 	time_t secs = (time_t)(us / 1000000);

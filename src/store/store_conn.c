@@ -482,6 +482,8 @@ static int open_store(const char *data_dir, const char *url, int may_start_unrea
 	rc = sq_list_anchors_create(&st->anchors);
 	if (rc == 0)
 		rc = sq_list_shapes_create(&st->shapes);
+	if (rc == 0)
+		rc = sq_name_search_create(&st->names);
 	if (rc)
 		goto out;
 	c = sq_conn_get(st);
@@ -553,6 +555,7 @@ void store_close(struct store *st)
 	}
 	sq_list_anchors_destroy(st->anchors);
 	sq_list_shapes_destroy(st->shapes);
+	sq_name_search_destroy(st->names);
 	free(st->path);
 	free(st->url);
 	free(st->read_url);

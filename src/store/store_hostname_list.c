@@ -369,38 +369,32 @@ static int query_rows_anchored(struct sq_conn *c, const struct list_query *q, in
 	return rc ? rc : rows_read(c, s, items, count);
 }
 
-/* A deep page of another supported shape (store_list_shape_anchors.c): its rids from the
- * anchors, then their rows in the shape's order. */
-static int query_rows_shaped(struct sq_conn *c, const struct list_query *q,
-			     const struct sq_list_shape *shape, struct store_hostname **items,
-			     size_t *count)
+/* The rows of the N hostnames RIDS, in ORDER (descending when DESC). */
+static int rows_by_rid(struct sq_conn *c, const int64_t *rids, size_t n,
+		       enum store_hostname_order order, int desc, struct store_hostname **items,
+		       size_t *count)
 {
-	const char *order = orders[shape->order][shape->desc ? 1 : 0];
-	unsigned key = KEY_ROWS_BY_RID | ((unsigned)shape->order << KEY_ORDER_SHIFT) |
-		       (shape->desc ? KEY_DESC : 0);
-	int64_t *rids = calloc((size_t)q->limit, sizeof(*rids));
+	unsigned key =
+	    KEY_ROWS_BY_RID | ((unsigned)order << KEY_ORDER_SHIFT) | (desc ? KEY_DESC : 0);
 	struct sqlbuf b = {.len = 0};
-	size_t n = 0, len = 0, cap = 3 + (size_t)q->limit * 21; /* 20 digits and a comma each */
-	char *json = NULL;
+	size_t len = 0, cap = 3 + n * 21; /* 20 digits and a comma each */
+	char *json = malloc(cap);
 	struct sq_stmt *s = NULL;
-	int rc = rids ? 0 : SE_ENOMEM;
+	int rc = json ? 0 : SE_ENOMEM;
 
-	if (rc == 0)
-		rc = sq_list_shape_page(c, shape, q->offset, q->limit, rids, &n);
-	/* the page's rids as a JSON array for json_each: one statement whatever the count */
-	if (rc == 0 && !(json = malloc(cap)))
-		rc = SE_ENOMEM;
+	/* the rids as a JSON array for json_each: one statement whatever the count */
 	if (rc == 0) {
 		len = (size_t)snprintf(json, cap, "[");
 		for (size_t i = 0; i < n; i++)
 			len += (size_t)snprintf(json + len, cap - len, "%s%lld", i ? "," : "",
 						(long long)rids[i]);
 		snprintf(json + len, cap - len, "]");
-		sb_add(&b, "SELECT " SQ_HOSTNAME_COLUMNS " FROM " SQ_HOSTNAME_FROM " WHERE h.rid IN ");
+		sb_add(&b,
+		       "SELECT " SQ_HOSTNAME_COLUMNS " FROM " SQ_HOSTNAME_FROM " WHERE h.rid IN ");
 		sb_add(&b, sq_sql(c, "(SELECT value FROM json_each(?1))",
 				  "(SELECT CAST(json_array_elements_text(CAST(?1 AS json)) AS "
 				  "bigint))"));
-		sb_add(&b, order);
+		sb_add(&b, orders[order][desc ? 1 : 0]);
 		s = sq_keyed_find(c, key);
 		if (!s)
 			rc = sq_keyed_add(c, key, b.buf, &s);
@@ -412,6 +406,45 @@ static int query_rows_shaped(struct sq_conn *c, const struct list_query *q,
 	else
 		sq_reset(s);
 	free(json);
+	return rc;
+}
+
+/* A deep page of another supported shape (store_list_shape_anchors.c): its rids from the
+ * anchors, then their rows in the shape's order. */
+static int query_rows_shaped(struct sq_conn *c, const struct list_query *q,
+			     const struct sq_list_shape *shape, struct store_hostname **items,
+			     size_t *count)
+{
+	int64_t *rids = calloc((size_t)q->limit, sizeof(*rids));
+	size_t n = 0;
+	int rc = rids ? 0 : SE_ENOMEM;
+
+	if (rc == 0)
+		rc = sq_list_shape_page(c, shape, q->offset, q->limit, rids, &n);
+	if (rc == 0)
+		rc = rows_by_rid(c, rids, n, shape->order, shape->desc, items, count);
+	free(rids);
+	return rc;
+}
+
+/* A one- or two-character ?hostname.contain= alone, in creation order: the count and the
+ * page's rids from the process's copy of the zone's names (store_name_search.c). SE_EBUSY:
+ * search in SQL. */
+static int query_rows_searched(struct sq_conn *c, const struct list_query *q, int desc,
+			       struct store_hostname **items, size_t *count, int64_t *total)
+{
+	struct list_query zone = {.zone_id = q->zone_id};
+	int64_t zone_total = 0, *rids = NULL;
+	size_t n = 0;
+	int rc = query_total(c, &zone, &zone_total);
+
+	if (rc == 0 && !(rids = calloc(q->limit > 0 ? (size_t)q->limit : 1, sizeof(*rids))))
+		rc = SE_ENOMEM;
+	if (rc == 0)
+		rc = sq_name_search(c, q->zone_id, zone_total, q->vals[4], desc, q->offset,
+				    q->limit, rids, &n, total);
+	if (rc == 0 && n)
+		rc = rows_by_rid(c, rids, n, STORE_ORDER_CREATED, desc, items, count);
 	free(rids);
 	return rc;
 }
@@ -449,13 +482,51 @@ static int list_one(struct sq_conn *c, const struct list_query *q, struct store_
 	return rc == SE_ENOTFOUND ? 0 : rc;
 }
 
+/* The page and total of Q in the caller's read transaction, with SQL: the rows first when the
+ * first page tells the total, deep pages from anchors where their shape has them. */
+static int list_in_sql(struct sq_conn *c, const struct list_query *q,
+		       const struct store_hostname_filter *filter, struct store_hostname **items,
+		       size_t *count, int64_t *total)
+{
+	unsigned key = q->mask | ((unsigned)filter->order << KEY_ORDER_SHIFT) |
+		       (filter->descending ? KEY_DESC : 0);
+	int rc;
+
+	if (first_page_tells_total(q)) {
+		rc = query_rows(c, q, key, items, count);
+		if (rc == 0 && (int64_t)*count < q->limit)
+			*total = (int64_t)*count;
+		else if (rc == 0)
+			rc = query_total(c, q, total);
+	} else {
+		rc = query_total(c, q, total);
+	}
+	/* Past the end or an empty page: the total is all the caller needs. */
+	if (rc == 0 && !*count && q->limit != 0 && q->offset < *total) {
+		struct sq_list_shape shape = {q->zone_id, filter->order, filter->descending,
+					      q->mask == F_SSL_STATUS ? q->vals[6] : NULL};
+
+		/* A deep page seeks from an anchor where its shape has them; SE_EBUSY: read it
+		 * with OFFSET. */
+		rc = SE_EBUSY;
+		if (q->mask == 0 && filter->order == STORE_ORDER_CREATED &&
+		    q->offset >= ANCHOR_FROM)
+			rc = query_rows_anchored(c, q, filter->descending, *total, items, count);
+		else if ((q->mask == 0 || q->mask == F_SSL_STATUS) && q->offset >= ANCHOR_FROM &&
+			 sq_list_shape_supported(&shape))
+			rc = query_rows_shaped(c, q, &shape, items, count);
+		if (rc == SE_EBUSY)
+			rc = query_rows(c, q, key, items, count);
+	}
+	return rc;
+}
+
 int store_hostname_list(struct store *st, const char *zone_id,
 			const struct store_hostname_filter *filter, struct store_hostname **items,
 			size_t *count, int64_t *total)
 {
 	struct sq_conn *c = NULL;
 	struct list_query q;
-	unsigned key;
 	int rc;
 
 	*items = NULL;
@@ -472,33 +543,13 @@ int store_hostname_list(struct store *st, const char *zone_id,
 		rc = list_one(c, &q, items, count, total);
 		goto out;
 	}
-	key = q.mask | ((unsigned)filter->order << KEY_ORDER_SHIFT) |
-	      (filter->descending ? KEY_DESC : 0);
 	rc = sq_begin_read(c);
-	if (rc == 0 && first_page_tells_total(&q)) {
-		rc = query_rows(c, &q, key, items, count);
-		if (rc == 0 && (int64_t)*count < q.limit)
-			*total = (int64_t)*count;
-		else if (rc == 0)
-			rc = query_total(c, &q, total);
-	} else if (rc == 0) {
-		rc = query_total(c, &q, total);
-	}
-	/* Past the end or an empty page: the total is all the caller needs. */
-	if (rc == 0 && !*count && q.limit != 0 && q.offset < *total) {
-		struct sq_list_shape shape = {zone_id, filter->order, filter->descending,
-					      q.mask == F_SSL_STATUS ? q.vals[6] : NULL};
-
-		/* A deep page seeks from an anchor where its shape has them; SE_EBUSY: read it
-		 * with OFFSET. */
+	if (rc == 0) {
 		rc = SE_EBUSY;
-		if (q.mask == 0 && filter->order == STORE_ORDER_CREATED && q.offset >= ANCHOR_FROM)
-			rc = query_rows_anchored(c, &q, filter->descending, *total, items, count);
-		else if ((q.mask == 0 || q.mask == F_SSL_STATUS) && q.offset >= ANCHOR_FROM &&
-			 sq_list_shape_supported(&shape))
-			rc = query_rows_shaped(c, &q, &shape, items, count);
+		if (q.mask == F_CONTAINS_SHORT && filter->order == STORE_ORDER_CREATED)
+			rc = query_rows_searched(c, &q, filter->descending, items, count, total);
 		if (rc == SE_EBUSY)
-			rc = query_rows(c, &q, key, items, count);
+			rc = list_in_sql(c, &q, filter, items, count, total);
 	}
 	if (rc == 0 && *count)
 		rc = sq_cert_summaries_fill(c, *items, *count);

@@ -117,7 +117,8 @@ enum sq_stmt_id {
 	SQ_CUSTOM_CARRY_CERT,
 	SQ_CERT_SUMMARIES,
 	SQ_ANCHOR_SCAN,
-	SQ_ANCHOR_APPENDED,
+	SQ_ZONE_ROWS_AFTER,
+	SQ_NAME_SEARCH_SCAN,
 	SQ_ANCHOR_PAGE,
 	SQ_ANCHOR_PAGE_DESC,
 	SQ_ZONE_LIST_VERSION,
@@ -276,6 +277,7 @@ struct store {
 	unsigned tokens_next;
 	struct list_anchors *anchors; /* store_list_anchors.c */
 	struct list_shapes *shapes;   /* store_list_shape_anchors.c */
+	struct name_search *names;    /* store_name_search.c */
 };
 
 /* ---- connections and statements (store_conn.c) -------------------------------------------- */
@@ -460,6 +462,8 @@ void sq_list_anchors_destroy(struct list_anchors *a);
  * caller's read transaction, which every read here joins. SE_EDB when rows and count disagree. */
 int sq_list_anchor(struct sq_conn *c, const char *zone_id, int64_t total, int64_t position,
 		   int64_t *anchor_rid, int64_t *skip);
+/* How many of the zone's hostnames have a rid above RID, into *N. */
+int sq_zone_rows_after(struct sq_conn *c, const char *zone_id, int64_t rid, int64_t *n);
 
 /* ---- deep pages of the other shapes (store_list_shape_anchors.c) -------------------------- */
 
@@ -483,6 +487,21 @@ int sq_list_shape_supported(const struct sq_list_shape *shape);
  * anchors are stale and were rebuilt too recently; read the page another way. */
 int sq_list_shape_page(struct sq_conn *c, const struct sq_list_shape *shape, int64_t position,
 		       int64_t limit, int64_t *rids, size_t *count);
+
+/* ---- short substrings of names (store_name_search.c) -------------------------------------- */
+
+struct name_search;
+
+int sq_name_search_create(struct name_search **out);
+void sq_name_search_destroy(struct name_search *ns);
+/* The zone's hostnames whose names hold NEEDLE (lower case), in creation order (newest first
+ * when DESC): how many into *MATCHES, and the rids of those at positions [OFFSET, OFFSET +
+ * LIMIT) into RIDS (room for LIMIT), *COUNT of them. TOTAL is the zone's hostname count read
+ * in the caller's read transaction, which every read here joins. SE_EBUSY: the process's copy
+ * of the names is stale and was read too recently; search another way. */
+int sq_name_search(struct sq_conn *c, const char *zone_id, int64_t total, const char *needle,
+		   int desc, int64_t offset, int64_t limit, int64_t *rids, size_t *count,
+		   int64_t *matches);
 
 /* Fills ssl.certs of the N hostnames ITEMS from their current packs, in one query. */
 int sq_cert_summaries_fill(struct sq_conn *c, struct store_hostname *items, size_t n);

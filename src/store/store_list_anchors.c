@@ -110,12 +110,11 @@ static int extend(struct sq_conn *c, struct anchor_zone *z)
 	return rc < 0 ? rc : 0;
 }
 
-/* How many of the zone's rows come after z->last_rid. */
-static int appended(struct sq_conn *c, const struct anchor_zone *z, int64_t *n)
+int sq_zone_rows_after(struct sq_conn *c, const char *zone_id, int64_t rid, int64_t *n)
 {
 	static const char sql[] = "SELECT COUNT(*) FROM hostnames WHERE zone_id = ?1 AND rid > ?2";
 	struct sq_stmt *s = NULL;
-	int rc = sq_query(c, SQ_ANCHOR_APPENDED, sql, &s, "tI", z->zone_id, z->last_rid);
+	int rc = sq_query(c, SQ_ZONE_ROWS_AFTER, sql, &s, "tI", zone_id, rid);
 
 	*n = rc == 1 ? sq_col_int64(s, 0) : 0;
 	sq_reset(s);
@@ -126,7 +125,7 @@ static int appended(struct sq_conn *c, const struct anchor_zone *z, int64_t *n)
 static int refresh(struct sq_conn *c, struct anchor_zone *z, int64_t total)
 {
 	int64_t more = 0;
-	int rc = appended(c, z, &more);
+	int rc = sq_zone_rows_after(c, z->zone_id, z->last_rid, &more);
 
 	if (rc == 0 && z->rows + more != total) {
 		z->rows = z->last_rid = 0;

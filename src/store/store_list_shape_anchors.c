@@ -20,9 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "lib/error.h"
+#include "lib/timeutil.h"
 
 #define SHAPE_EVERY  1024
 #define SHAPE_SLOTS  8 /* shapes remembered; the least recently used is dropped */
@@ -160,7 +160,8 @@ static unsigned shape_key(const struct sq_list_shape *shape)
 	return (unsigned)shape->order | (shape->desc ? 4u : 0) | (shape->ssl_status ? 8u : 0);
 }
 
-static int bind_zone_status(struct sq_conn *c, struct sq_stmt *st, const struct sq_list_shape *shape)
+static int bind_zone_status(struct sq_conn *c, struct sq_stmt *st,
+			    const struct sq_list_shape *shape)
 {
 	int rc = sq_bind_text(st, 1, shape->zone_id);
 
@@ -192,8 +193,7 @@ static int build(struct sq_conn *c, struct shape_slot *s, const struct sq_list_s
 		rc = bind_zone_status(c, st, shape);
 	while (rc == 0 && (rc = sq_step(c, st, "list_shape_scan")) == 1) {
 		rc = pos++ % SHAPE_EVERY == 0
-			 ? anchor_push(s, sq_col_text(st, 0),
-				       sq_col_int64(st, 1))
+			 ? anchor_push(s, sq_col_text(st, 0), sq_col_int64(st, 1))
 			 : 0;
 	}
 	sq_reset(st);
@@ -232,19 +232,11 @@ static void page_sql(const struct sq_list_shape *shape, char *sql, size_t n)
 		    col, from, dir, past);
 }
 
-static int64_t monotonic_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Scans SHAPE into S unless it was scanned too recently (SE_EBUSY). */
 static int refresh(struct sq_conn *c, struct shape_slot *s, const struct sq_list_shape *shape,
 		   int64_t version)
 {
-	int64_t start = monotonic_us();
+	int64_t start = time_monotonic_us();
 	int rc;
 
 	if (s->valid && s->version == version)
@@ -254,7 +246,7 @@ static int refresh(struct sq_conn *c, struct shape_slot *s, const struct sq_list
 	rc = build(c, s, shape);
 	s->valid = rc == 0;
 	s->version = version;
-	s->scanned_at_us = monotonic_us();
+	s->scanned_at_us = time_monotonic_us();
 	s->scan_us = s->scanned_at_us - start;
 	return rc;
 }

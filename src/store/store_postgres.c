@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "lib/error.h"
+#include "lib/timeutil.h"
 #include "lib/log.h"
 
 #define MAX_PARAMS 64 /* the most parameters one statement names */
@@ -148,14 +149,6 @@ static int pg_err(struct sq_conn *c, const PGresult *res, const char *op)
 	return SE_EDB;
 }
 
-static int64_t monotonic_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static int on_connected(struct sq_conn *c);
 
 /* Reads the answer to a read transaction's COMMIT (pg_end_read) before the connection is used
@@ -181,7 +174,7 @@ static int connection_up(struct sq_conn *c)
 	settle(pc);
 	if (PQstatus(pc->pg) == CONNECTION_OK && !pc->broken)
 		return 1;
-	now = monotonic_us();
+	now = time_monotonic_us();
 	if (now < pc->retry_at_us)
 		return 0;
 	PQreset(pc->pg); /* out of pipeline mode too: what was queued is lost with the session */
@@ -199,7 +192,7 @@ static int connection_up(struct sq_conn *c)
 	pc->backoff_us = pc->backoff_us ? pc->backoff_us * 2 : BACKOFF_FIRST_US;
 	if (pc->backoff_us > BACKOFF_MAX_US)
 		pc->backoff_us = BACKOFF_MAX_US;
-	pc->retry_at_us = monotonic_us() + pc->backoff_us;
+	pc->retry_at_us = time_monotonic_us() + pc->backoff_us;
 	if (pc->broken)
 		return 0; /* connected, but on_connected logged why it cannot be used */
 	log_warn("store op=reconnect backend=postgres result=failed retry_ms=%lld "
@@ -412,8 +405,8 @@ static int send_prepared(struct pg_stmt *ps, const char *op)
 	struct pg_conn *pc = conn_of(c);
 	int rc;
 
-	if (PQsendQueryPrepared(pc->pg, ps->name, ps->nparams, ps->values, ps->lengths,
-				ps->formats, 0)) {
+	if (PQsendQueryPrepared(pc->pg, ps->name, ps->nparams, ps->values, ps->lengths, ps->formats,
+				0)) {
 		pc->queued++;
 		return 0;
 	}
@@ -675,7 +668,7 @@ static int pg_open(struct store *st, struct sq_conn *c)
 		if (st->schema_version == 0 && !st->may_start_unreachable)
 			return SE_EDB;
 		pc->backoff_us = BACKOFF_FIRST_US;
-		pc->retry_at_us = monotonic_us() + pc->backoff_us;
+		pc->retry_at_us = time_monotonic_us() + pc->backoff_us;
 		return 0;
 	}
 	if (on_connected(c) == 0)
@@ -684,7 +677,7 @@ static int pg_open(struct store *st, struct sq_conn *c)
 		return SE_EDB;
 	pc->broken = 1;
 	pc->backoff_us = BACKOFF_FIRST_US;
-	pc->retry_at_us = monotonic_us() + pc->backoff_us;
+	pc->retry_at_us = time_monotonic_us() + pc->backoff_us;
 	return 0;
 }
 

@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from conftest import UUID_RE, assert_error, assert_ok, uniq
+from edge_helpers import TestCA, import_cert
 
 R = uuid.uuid4().hex[:8]
 
@@ -294,3 +295,51 @@ def test_list_of_other_zone_is_separate(shared, zone):
     assert [h["id"] for h in other.all()] == [mine["id"]]
     assert other.names(**{"hostname.contain": R}) == []
     assert assert_ok(other.list(id=made[0]["id"]))["result"] == []
+
+
+def test_short_contain_follows_every_change(shared, tmp_path):
+    """A hostname.contain of one or two characters is answered from the API process's copy of
+    the zone's names (store_name_search.c): each create and delete, by this process or another
+    one, shows in the next answer, in the count and in every page, both directions."""
+    api = shared.new_api()
+    ca = TestCA(tmp_path / "ca")
+    ids = {}
+
+    def create(word):
+        name = f"{word}-{R}.shop-five.com"  # R is hex: no q in it
+        ids[name] = api.create(name)["id"]
+
+    def expect(needle):
+        want = [n for n in ids if needle in n]
+        for direction, order in (("asc", want), ("desc", want[::-1])):
+            got, page = [], 1
+            while True:
+                body = api.page(page=page, per_page=5, direction=direction,
+                                **{"hostname.contain": needle})
+                assert body["result_info"]["total_count"] == len(want), (needle, body)
+                if not body["result"]:
+                    break
+                got += [h["hostname"] for h in body["result"]]
+                page += 1
+            assert got == order, (needle, direction)
+
+    for i in range(12):
+        create(f"{'q' * (i % 3)}w{i}")
+    expect("q")
+    expect("qq")
+    create("qq-new")  # appended to the copy
+    expect("qq")
+    # another process creates one (cert import --zone): the same append
+    name = f"qq-imported-{R}.shop-five.com"
+    chain, key, _ = ca.leaf([name])
+    import_cert(shared.data, name, chain, key, zone=api.zone_id)
+    ids[name] = api.page(hostname=name)["result"][0]["id"]
+    expect("qq")
+    # a delete makes the copy read again, or, right after another read, the search in SQL
+    for name in [n for n in ids if "qq" in n][:3]:
+        assert_ok(api.delete(ids.pop(name)))
+        expect("qq")
+        expect("q")
+    create("last-q")
+    expect("q")
+    expect("w1")

@@ -176,6 +176,45 @@ static int step_run(struct pack_work *w, struct step_out *out)
 	return issue_acme_step(w, out);
 }
 
+/* A short wait (polling the CA) keeps the lease: re-leasing would cost a poll interval and a
+ * worker hand-over for nothing. */
+static void hold_wait(const struct step_out *out)
+{
+	struct timespec ts = {0, (long)out->delay_us * 1000};
+
+	nanosleep(&ts, NULL);
+}
+
+/* The state's document with its count of tries left out, to tell what a step changed. */
+static char *dump_without_tries(struct pack_state *st)
+{
+	int64_t tries = st->tries;
+	char *doc;
+
+	st->tries = 0;
+	doc = pack_state_dump(st);
+	st->tries = tries;
+	return doc;
+}
+
+/* 1 when the step that made OUT changed nothing but the state's count of tries (a poll that
+ * found the CA still working) and the lease has more than half its time left: its write would
+ * only extend the lease, and every write queues on the store's one write lock, which a fleet's
+ * issuers share (decision 0026). A crash then repeats a few polls of the same step. */
+static int write_needless(struct pack_work *w, const struct step_out *out, int64_t now)
+{
+	char *doc;
+	int same;
+
+	if (out->event != PACK_EV_NONE || out->records || out->errors || out->issued_by ||
+	    out->last_error[0] || !w->written_doc || w->lease_until_us - now < ISSUER_LEASE_US / 2)
+		return 0;
+	doc = dump_without_tries(&w->state);
+	same = doc && strcmp(doc, w->written_doc) == 0;
+	free(doc);
+	return same;
+}
+
 /* Writes OUT with the state; 1 to go on with the next step in this lease, 0 to stop. */
 static int step_write(struct pack_work *w, struct step_out *out, int64_t t0)
 {
@@ -191,12 +230,9 @@ static int step_write(struct pack_work *w, struct step_out *out, int64_t t0)
 	    .last_error = out->last_error[0] ? out->last_error : NULL,
 	};
 	int64_t now = time_now_us();
-	char *state = pack_state_dump(&w->state);
+	char *state = NULL;
 	int rc;
 
-	if (!state)
-		return 0;
-	s.state_json = state;
 	if (out->next == STEP_DONE && w->ownership_retry_us) {
 		/* The certificate is settled but ownership is not: keep looking. */
 		s.job = STORE_JOB_RETRY;
@@ -210,10 +246,16 @@ static int step_write(struct pack_work *w, struct step_out *out, int64_t t0)
 		s.run_at_us = now + (out->next == STEP_LATER ? out->delay_us : 0);
 		if (w->ownership_retry_us && s.run_at_us > now + w->ownership_retry_us)
 			s.run_at_us = now + w->ownership_retry_us;
+	} else if (out->next == STEP_LATER && write_needless(w, out, now)) {
+		hold_wait(out);
+		return 1;
 	} else {
 		s.job = STORE_JOB_KEEP;
 		s.lease_until_us = now + ISSUER_LEASE_US;
 	}
+	if (!(state = pack_state_dump(&w->state)))
+		return 0;
+	s.state_json = state;
 	rc = store_issuance_write(w->is->st, &s);
 	free(state);
 	if (rc == SE_ELEASE) {
@@ -232,14 +274,14 @@ static int step_write(struct pack_work *w, struct step_out *out, int64_t t0)
 	if (out->event != PACK_EV_NONE)
 		log_info("msg=\"ssl status\" hostname=%s pack=%s event=%s", w->subj.hostname,
 			 w->subj.pack_id, pack_event_name(out->event));
-	if (s.job == STORE_JOB_KEEP && out->next == STEP_LATER) {
-		/* A short wait (polling the CA) keeps the lease: re-leasing would cost a poll
-		 * interval and a worker hand-over for nothing. */
-		struct timespec ts = {0, (long)out->delay_us * 1000};
-
-		nanosleep(&ts, NULL);
-	}
-	return s.job == STORE_JOB_KEEP;
+	if (s.job != STORE_JOB_KEEP)
+		return 0;
+	free(w->written_doc);
+	w->written_doc = dump_without_tries(&w->state);
+	w->lease_until_us = s.lease_until_us;
+	if (out->next == STEP_LATER)
+		hold_wait(out);
+	return 1;
 }
 
 static void out_dispose(struct step_out *out)
@@ -331,5 +373,6 @@ void pack_machine_run(struct issuer *is, const struct store_job *job)
 		out_dispose(&out);
 	}
 out:
+	free(w.written_doc);
 	store_issuance_subject_dispose(&w.subj);
 }

@@ -260,6 +260,17 @@ int sq_commit(struct sq_conn *c)
 	return rc;
 }
 
+int sq_commit_send(struct sq_conn *c)
+{
+	int rc;
+
+	if (c->jobs_scheduled || c->reading) /* a wake-up must follow a commit known to be done */
+		return sq_commit(c);
+	rc = sq_send(c, SQ_COMMIT, "COMMIT", "");
+	c->writing = 0;
+	return rc;
+}
+
 void sq_rollback(struct sq_conn *c)
 {
 	if (c)

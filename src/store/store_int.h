@@ -82,6 +82,8 @@ enum sq_stmt_id {
 	SQ_ISSUANCE_GET,
 	SQ_ISSUANCE_LEASE_CHECK,
 	SQ_ISSUANCE_PUT,
+	SQ_ISSUANCE_STATE_ONLY,
+	SQ_ISSUANCE_STATE_CHECK,
 	SQ_ISSUANCE_PACK,
 	SQ_ISSUANCE_PACK_SET,
 	SQ_ISSUANCE_HOST_SET,
@@ -352,6 +354,10 @@ int sq_begin(struct sq_conn *c);
 /* A consistent snapshot for multi-statement reads. */
 int sq_begin_read(struct sq_conn *c);
 int sq_commit(struct sq_conn *c);
+/* As sq_commit, without waiting: on PostgreSQL the COMMIT goes out with the next statement that
+ * waits for an answer (which runs after it, outside the transaction) and any error of the
+ * transaction is returned there; the caller then calls sq_rollback. On SQLite, sq_commit. */
+int sq_commit_send(struct sq_conn *c);
 /* Rolls back the open transaction, if any (the engine may already have). NULL-safe. */
 void sq_rollback(struct sq_conn *c);
 

@@ -177,6 +177,48 @@ static void test_step_is_fenced(void **state)
 	assert_int_equal(store_job_lease(fx->st, "t", time_now_us(), 1000000, &job), SE_ENOTFOUND);
 }
 
+/* A step that only saves its state and keeps its lease goes out in one round trip with its
+ * COMMIT (state_only_write): it is fenced all the same, and extends the lease. */
+static void test_state_only_step_is_fenced(void **state)
+{
+	struct store_fixture *fx = *state;
+	struct store_issuance_subject subj;
+	struct store_job job, other;
+	struct store_issuance_step s = {
+	    .hostname_id = fx->host.id,
+	    .pack_id = fx->host.ssl.pack_id,
+	    .state_json = "{\"step\":\"order\"}",
+	    .job = STORE_JOB_KEEP,
+	};
+
+	lease(fx, &job);
+	s.job_id = job.id;
+	s.lease_token = "0123456789abcdef0123456789abcdef";
+	s.lease_until_us = time_now_us() + 60000000;
+	assert_int_equal(store_issuance_write(fx->st, &s), SE_ELEASE);
+	assert_int_equal(store_issuance_subject(fx->st, fx->host.id, &subj), 0);
+	assert_null(subj.state_json); /* the stale write changed nothing */
+	store_issuance_subject_dispose(&subj);
+
+	s.lease_token = job.lease_token;
+	assert_int_equal(store_issuance_write(fx->st, &s), 0);
+	assert_int_equal(store_issuance_subject(fx->st, fx->host.id, &subj), 0);
+	assert_string_equal(subj.state_json, "{\"step\":\"order\"}");
+	assert_string_equal(subj.pack_status, "initializing");
+	store_issuance_subject_dispose(&subj);
+	/* the lease now runs 60 s, past the first one's 10 s: nobody can take the job at 15 s */
+	assert_int_equal(store_job_lease(fx->st, "t", time_now_us() + 15000000, 1000000, &other),
+			 SE_ENOTFOUND);
+
+	/* A PATCH recheck drops the lease: the next state-only step writes nothing. */
+	assert_int_equal(store_hostname_update(fx->st, &fx->host, STORE_SSL_RECHECK), 0);
+	s.state_json = "{\"step\":\"poll\"}";
+	assert_int_equal(store_issuance_write(fx->st, &s), SE_ELEASE);
+	assert_int_equal(store_issuance_subject(fx->st, fx->host.id, &subj), 0);
+	assert_string_equal(subj.state_json, "{\"step\":\"order\"}");
+	store_issuance_subject_dispose(&subj);
+}
+
 /* A step whose move the lifecycle table refuses writes nothing at all: not the state, not the
  * records, not the job. */
 static void test_illegal_move_writes_nothing(void **state)
@@ -295,6 +337,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_challenges, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dns_records, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_step_is_fenced, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_state_only_step_is_fenced, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_illegal_move_writes_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_finish_and_recheck, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_acme_accounts, setup, teardown),

@@ -113,13 +113,15 @@ static ssize_t chunked_step(struct http_body *b, const char *in, size_t n, char 
 			break;
 		case CK_DATA: {
 			size_t run = n - i < b->remaining ? n - i : (size_t)b->remaining;
-			int hl = snprintf(out + o, 20, "%zx\r\n", run);
+			int hl = b->decode ? 0 : snprintf(out + o, 20, "%zx\r\n", run);
 
 			/* o + 20 <= i + SLACK: the header never reaches the unread data */
 			memmove(out + o + hl, in + i, run);
 			o += (size_t)hl + run;
-			out[o++] = '\r';
-			out[o++] = '\n';
+			if (!b->decode) {
+				out[o++] = '\r';
+				out[o++] = '\n';
+			}
 			i += run;
 			b->remaining -= run;
 			if (!b->remaining)
@@ -179,14 +181,21 @@ static ssize_t chunked_step(struct http_body *b, const char *in, size_t n, char 
 			if (ch != '\n')
 				return -1;
 			i++;
-			memcpy(out + o, "0\r\n\r\n", 5);
-			o += 5;
+			if (!b->decode) {
+				memcpy(out + o, "0\r\n\r\n", 5);
+				o += 5;
+			}
 			b->done = 1;
 			break;
 		}
 	}
 	*out_len = o;
 	return (ssize_t)i;
+}
+
+void http_body_decode(struct http_body *b)
+{
+	b->decode = 1;
 }
 
 ssize_t http_body_step(struct http_body *b, const char *in, size_t n, char *out,

@@ -81,6 +81,7 @@ enum http_body_mode {
 struct http_body {
 	enum http_body_mode mode;
 	int done;           /* the message's end was seen */
+	int decode;         /* CHUNKED: write the data alone, without chunk framing */
 	uint64_t remaining; /* LENGTH: bytes left; CHUNKED: of the current chunk */
 	int state;          /* CHUNKED: where in the chunk grammar */
 	int digits;         /* CHUNKED: hex digits of the size line so far */
@@ -90,6 +91,10 @@ struct http_body {
 
 /* Starts B for a message of MODE (LENGTH: of LENGTH bytes; an empty one is done at once). */
 void http_body_start(struct http_body *b, enum http_body_mode mode, uint64_t length);
+
+/* From now on B writes a chunked body's data alone, for a client whose own protocol frames it
+ * (HTTP/2's DATA frames); the other modes are written as they are anyway. */
+void http_body_decode(struct http_body *b);
 
 /* Takes body bytes IN[0..N) and writes the framing forwarded for them to OUT (*OUT_LEN bytes):
  * the same bytes for LENGTH and CLOSE, new chunks for CHUNKED. OUT may be IN itself, or lie at

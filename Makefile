@@ -1,7 +1,7 @@
 # saasedge build. `make` builds build/saasedge; see README.md for the other targets.
 
 CC      ?= cc
-PKGS    := openssl libcurl jansson sqlite3 libpq libmicrohttpd libidn2 libpsl inih libcares ldns
+PKGS    := openssl libcurl jansson sqlite3 libpq libmicrohttpd libidn2 libpsl inih libcares ldns libnghttp2
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wvla
 CFLAGS  ?= -O2 -g

@@ -64,6 +64,10 @@ int http_head_scan(struct http_head *h, const char *data, size_t len);
 /* 1 when the comma-separated list V (LEN bytes) holds TOKEN (lower case), case-insensitively. */
 int http_list_has(const char *v, size_t len, const char *token);
 
+/* 1 when a Connection field of H names the field NAME (LEN bytes), whatever its case: it is
+ * hop-by-hop too (RFC 9110 7.6.1). */
+int http_connection_names(const struct http_head *h, const char *name, size_t len);
+
 /* 1 when the field NAME_LEN bytes at NAME is called LOWER (lower case), whatever its case. */
 int http_name_is(const char *name, size_t name_len, const char *lower);
 

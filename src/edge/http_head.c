@@ -69,6 +69,30 @@ int http_list_has(const char *v, size_t len, const char *token)
 	return 0;
 }
 
+int http_connection_names(const struct http_head *h, const char *name, size_t len)
+{
+	for (size_t i = 0; i < h->n_fields; i++) {
+		const char *v = h->fields[i].value, *end = v + h->fields[i].value_len;
+
+		if (!http_name_is(h->fields[i].name, h->fields[i].name_len, "connection"))
+			continue;
+		while (v < end) {
+			const char *comma = memchr(v, ',', (size_t)(end - v)),
+				   *e = comma ? comma : end;
+			const char *b = v;
+
+			while (b < e && (*b == ' ' || *b == '\t'))
+				b++;
+			while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+				e--;
+			if ((size_t)(e - b) == len && strncasecmp(b, name, len) == 0)
+				return 1;
+			v = comma ? comma + 1 : end;
+		}
+	}
+	return 0;
+}
+
 /* "HTTP/1.0" or "HTTP/1.1" at P: the minor version, or -1. */
 static int version(const char *p, size_t n)
 {

@@ -130,31 +130,6 @@ static int buf_str(struct buf *b, const char *s)
 	return buf_add(b, s, strlen(s));
 }
 
-/* 1 when a Connection field of H names the field NAME (LEN bytes): it is hop-by-hop too
- * (RFC 9110 7.6.1). */
-static int named_in_connection(const struct http_head *h, const char *name, size_t len)
-{
-	for (size_t i = 0; i < h->n_fields; i++) {
-		const char *v = h->fields[i].value, *end = v + h->fields[i].value_len;
-
-		if (!http_field_is(h, i, "connection"))
-			continue;
-		while (v < end) {
-			const char *comma = memchr(v, ',', (size_t)(end - v)), *e = comma ? comma : end;
-			const char *b = v;
-
-			while (b < e && (*b == ' ' || *b == '\t'))
-				b++;
-			while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
-				e--;
-			if ((size_t)(e - b) == len && strncasecmp(b, name, len) == 0)
-				return 1;
-			v = comma ? comma + 1 : end;
-		}
-	}
-	return 0;
-}
-
 /* 1 for a field the edge does not forward as received: hop-by-hop fields (the standard ones
  * and those the client's Connection names), and those it writes itself (framing, Host,
  * X-Forwarded-*). An upgrade request keeps its Upgrade field. */
@@ -170,7 +145,7 @@ static int field_dropped(const struct edge_conn *c, size_t i)
 	for (size_t k = 0; k < sizeof(dropped) / sizeof(dropped[0]); k++)
 		if (http_field_is(h, i, dropped[k]))
 			return 1;
-	return h->n_connection && named_in_connection(h, h->fields[i].name, h->fields[i].name_len);
+	return h->n_connection && http_connection_names(h, h->fields[i].name, h->fields[i].name_len);
 }
 
 /* The head sent upstream, in origin-form over HTTP/1.1: the client's end-to-end fields as

@@ -1,0 +1,70 @@
+/* HTTP/1.1 response heads to HTTP/2 HEADERS fields (h2_response.h). */
+#include "edge/h2_response.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* RFC 9113 8.2.2: fields about the HTTP/1.1 connection, which HTTP/2 must not carry. */
+static int connection_specific(const struct http_head *h, const struct http_field *f)
+{
+	static const char *const names[] = {"connection", "keep-alive", "proxy-connection",
+					    "transfer-encoding", "upgrade"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (http_name_is(f->name, f->name_len, names[i]))
+			return 1;
+	}
+	if (h->chunked && http_name_is(f->name, f->name_len, "content-length"))
+		return 1; /* the scanner refuses both together; kept out all the same */
+	return h->n_connection && http_connection_names(h, f->name, f->name_len);
+}
+
+static nghttp2_nv nv_of(const char *name, size_t name_len, const char *value, size_t value_len)
+{
+	return (nghttp2_nv){(uint8_t *)name, (uint8_t *)value, name_len, value_len,
+			    NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE};
+}
+
+int h2_response_fields(const struct http_head *h, struct h2_fields *out)
+{
+	size_t names = 4, k = 0;
+	char *t;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < h->n_fields; i++)
+		names += h->fields[i].name_len + 1;
+	out->nv = malloc((h->n_fields + 1) * sizeof(*out->nv));
+	out->text = malloc(names);
+	if (!out->nv || !out->text) {
+		h2_fields_dispose(out);
+		return -1;
+	}
+	t = out->text;
+	/* the scanner reads exactly three digits */
+	t[0] = (char)('0' + h->status / 100 % 10);
+	t[1] = (char)('0' + h->status / 10 % 10);
+	t[2] = (char)('0' + h->status % 10);
+	t[3] = '\0';
+	out->nv[out->n++] = nv_of(":status", 7, t, 3);
+	t += 4;
+	for (size_t i = 0; i < h->n_fields; i++) {
+		const struct http_field *f = &h->fields[i];
+
+		if (connection_specific(h, f))
+			continue;
+		for (k = 0; k < f->name_len; k++)
+			t[k] = (char)(f->name[k] >= 'A' && f->name[k] <= 'Z' ? f->name[k] + 32
+									     : f->name[k]);
+		t[k] = '\0';
+		out->nv[out->n++] = nv_of(t, f->name_len, f->value, f->value_len);
+		t += f->name_len + 1;
+	}
+	return 0;
+}
+
+void h2_fields_dispose(struct h2_fields *f)
+{
+	free(f->nv);
+	free(f->text);
+	memset(f, 0, sizeof(*f));
+}

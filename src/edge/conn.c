@@ -125,6 +125,9 @@ void conn_close(struct edge_conn *c)
 	if (c->closed)
 		return;
 	c->closed = 1;
+	if (c->is_stream)
+		h2_stream_detach(c);
+	h2_close(c);
 	/* The client socket stays registered until conn_free closes it, which unregisters it: its
 	 * events meanwhile find c->closed. */
 	edge_loop_del(l, &c->up);
@@ -159,7 +162,9 @@ static void conn_free(struct edge_conn *c)
 	free(c->carry);
 	free(c->replay.data);
 	free(c->spare.data);
-	atomic_fetch_sub(&c->loop->edge->n_conns, 1);
+	h2_free(c);
+	if (!c->is_stream) /* a stream's relay is not a connection of the client's */
+		atomic_fetch_sub(&c->loop->edge->n_conns, 1);
 	free(c);
 }
 
@@ -242,6 +247,8 @@ ssize_t conn_side_read(struct edge_conn *c, int up, char *p, size_t n)
 	int fd = up ? c->up.fd : c->io.fd;
 	ssize_t r;
 
+	if (!up && c->is_stream)
+		return h2_stream_read(c, p, n);
 	if (ssl) {
 		size_t got = 0;
 		int ok = SSL_read_ex(ssl, p, n, &got);
@@ -260,6 +267,8 @@ ssize_t conn_side_write(struct edge_conn *c, int up, const char *p, size_t n)
 	int fd = up ? c->up.fd : c->io.fd;
 	ssize_t r;
 
+	if (!up && c->is_stream)
+		return h2_stream_write(c, p, n);
 	if (ssl) {
 		size_t put = 0;
 		int ok = SSL_write_ex(ssl, p, n, &put);
@@ -297,6 +306,10 @@ static void handshake(struct edge_conn *c)
 
 	if (n == 1 && c->acme_alpn) { /* the CA has seen the certificate: nothing more */
 		conn_close(c);
+		return;
+	}
+	if (n == 1 && h2_chosen(c)) {
+		h2_start(c);
 		return;
 	}
 	if (n == 1) {
@@ -405,6 +418,9 @@ void conn_drive(struct edge_conn *c)
 		break;
 	case CS_FLUSH_CLOSE:
 		flush_close(c);
+		break;
+	case CS_H2:
+		h2_drive(c);
 		break;
 	}
 }

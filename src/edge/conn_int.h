@@ -17,7 +17,11 @@ enum conn_state {
 	CS_PROXY,        /* relaying both ways */
 	CS_TUNNEL,       /* after a 101 (WebSocket...): bytes both ways, no more HTTP */
 	CS_FLUSH_CLOSE,  /* writing a local response, then closing */
+	CS_H2,           /* an HTTP/2 session: its streams are relayed by connections of their own */
 };
+
+struct h2_session;
+struct h2_stream;
 
 enum { ACME_ALPN_NONE, ACME_ALPN_WANTED, ACME_ALPN_READY };
 
@@ -76,6 +80,12 @@ struct edge_conn {
 	 * connection allocates nothing per request: the head buffer (max_header_bytes + 1) while
 	 * relaying, the relay buffer while reading a head. */
 	struct buf spare;
+	/* HTTP/2 (h2_conn.c): the session of a client connection that chose h2, or, on one of
+	 * the connections relaying its streams, that stream (no socket of its own: it reads the
+	 * request and writes the response through the stream, as HTTP/1.1 bytes). */
+	struct h2_session *h2;
+	struct h2_stream *stream;
+	int is_stream;
 };
 
 /* conn.c */
@@ -125,6 +135,23 @@ void tunnel_drive(struct edge_conn *c);
 /* http_plain.c */
 void plain_start(struct edge_conn *c);
 void plain_job_done(struct edge_conn *c, struct lookup_job *job);
+
+/* h2_conn.c: HTTP/2 to clients. */
+/* 1 when the handshake of C chose h2 by ALPN. */
+int h2_chosen(struct edge_conn *c);
+/* C, its handshake done with h2 chosen, runs an HTTP/2 session from now on (CS_H2). */
+void h2_start(struct edge_conn *c);
+void h2_drive(struct edge_conn *c);
+/* C is closing: the connections relaying its streams close too. */
+void h2_close(struct edge_conn *c);
+/* Frees C's session (C is being freed). */
+void h2_free(struct edge_conn *c);
+/* The client side of a stream's connection S: the request's HTTP/1.1 bytes, and the response's,
+ * as conn_side_read and conn_side_write answer for a socket. */
+ssize_t h2_stream_read(struct edge_conn *s, char *p, size_t n);
+ssize_t h2_stream_write(struct edge_conn *s, const char *p, size_t n);
+/* S is closing: its stream ends (reset, unless its response was complete). */
+void h2_stream_detach(struct edge_conn *s);
 
 /* acme_alpn.c: tls-alpn-01. */
 /* 1 when the ClientHello's ALPN list is exactly "acme-tls/1". */

@@ -183,7 +183,11 @@ struct edge_loop {
 	struct origin_idle *idle; /* keep-alive origin connections (origin_pool.c) */
 	struct origin_idle *idle_dead; /* taken or closed, freed at the end of the iteration */
 	int n_idle;
+	int h2_pending; /* an HTTP/2 session has frames to send that no event will send */
 };
+
+/* Sends what the loop's HTTP/2 sessions were given outside their own events (h2_conn.c). */
+void edge_h2_flush(struct edge_loop *l);
 
 int edge_loop_init(struct edge_loop *l, struct edge *e);
 int edge_loop_start(struct edge_loop *l);

@@ -21,8 +21,9 @@ static int connection_specific(const struct http_head *h, const struct http_fiel
 
 static nghttp2_nv nv_of(const char *name, size_t name_len, const char *value, size_t value_len)
 {
+	/* nghttp2 copies them: the head's buffer is reused before the frame goes out */
 	return (nghttp2_nv){(uint8_t *)name, (uint8_t *)value, name_len, value_len,
-			    NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE};
+			    NGHTTP2_NV_FLAG_NONE};
 }
 
 int h2_response_fields(const struct http_head *h, struct h2_fields *out)

@@ -12,7 +12,7 @@
 #include "edge/http_frame.h"
 
 struct h2_fields {
-	nghttp2_nv *nv; /* n entries; names and values point into text and into the head */
+	nghttp2_nv *nv; /* n entries, pointing into text and into the head: nghttp2 copies them */
 	size_t n;
 	char *text; /* the lower-case names and ":status"'s value */
 };

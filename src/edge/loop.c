@@ -73,6 +73,8 @@ static void *loop_main(void *arg)
 			edge_conn_sweep(l, now);
 			origin_pool_sweep(l, now, 0);
 		}
+		if (l->h2_pending)
+			edge_h2_flush(l);
 		edge_conn_reap(l);
 		origin_pool_reap(l);
 	}

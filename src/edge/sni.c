@@ -129,19 +129,23 @@ static int client_hello_cb(SSL *ssl, int *al, void *arg)
 	return serve_entry(ssl, c, e, slot, al);
 }
 
-/* ALPN: http/1.1 when offered (HTTP/2 is not served yet, whatever ssl.settings.http2 says);
- * without a match no protocol is selected and the client falls back to HTTP/1.1. */
+/* ALPN: h2 first when edge.http2 is on (per-hostname ssl.settings.http2 is not applied yet),
+ * then http/1.1; without a match no protocol is selected and the client falls back to
+ * HTTP/1.1. */
 static int alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 		   const unsigned char *in, unsigned int inlen, void *arg)
 {
-	static const unsigned char h1[] = "\x08http/1.1";
+	static const unsigned char h1[] = "\x08http/1.1", both[] = "\x02h2\x08http/1.1";
+	struct edge_conn *c = SSL_get_app_data(ssl);
+	int h2 = c->loop->edge->cfg->edge.http2;
 	unsigned char *sel = NULL;
 	unsigned char sel_len = 0;
 
-	if (((struct edge_conn *)SSL_get_app_data(ssl))->acme_alpn)
+	if (c->acme_alpn)
 		return acme_alpn_select(out, outlen, in, inlen);
-	if (SSL_select_next_proto(&sel, &sel_len, h1, sizeof(h1) - 1, in, inlen) !=
-	    OPENSSL_NPN_NEGOTIATED)
+	if (SSL_select_next_proto(&sel, &sel_len, h2 ? both : h1,
+				  h2 ? sizeof(both) - 1 : sizeof(h1) - 1, in,
+				  inlen) != OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_NOACK;
 	*out = sel;
 	*outlen = sel_len;

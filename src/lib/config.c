@@ -180,6 +180,8 @@ static const struct key keys[] = {
 	{.name = "edge.trust_bundle", .type = KEY_PATH, FIELD(edge.trust_bundle),
 	 .def = "/etc/ssl/certs/ca-certificates.crt", .meta = "FILE",
 	 .help = "PEM CAs an uploaded custom certificate must chain to"},
+	{.name = "edge.http2", .type = KEY_BOOL, FIELD(edge.http2), .def = "false",
+	 .help = "offer HTTP/2 (h2) to TLS clients besides HTTP/1.1 (experimental)"},
 	{.name = "edge.origin_tls_verify", .type = KEY_BOOL, FIELD(edge.origin_tls_verify),
 	 .def = "false", .help = "https origins must show a valid certificate for their name"},
 	{.name = "edge.origin_ca_file", .type = KEY_PATH, FIELD(edge.origin_ca_file), .def = "",

@@ -107,6 +107,7 @@ struct config {
 		int64_t ticket_rotation;            /* edge.ticket_rotation: seconds */
 		int64_t session_tickets;            /* edge.session_tickets: per 1.3 handshake */
 		char trust_bundle[PATH_MAX]; /* edge.trust_bundle: CAs uploaded certificates chain to */
+		int http2;                     /* edge.http2: h2 offered by ALPN */
 		int origin_tls_verify;         /* edge.origin_tls_verify: verify origins */
 		char origin_ca_file[PATH_MAX]; /* edge.origin_ca_file: their CAs, "" system */
 		/* edge.origin_allow_networks: internal networks origins, the fallback origin and

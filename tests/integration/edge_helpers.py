@@ -164,12 +164,19 @@ class _Echo(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = _answer
 
 
+class _EchoServer(ThreadingHTTPServer):
+    # Python's listen backlog of 5 drops the SYNs of a burst (40 HTTP/2 streams opening their
+    # origin connections at once); a retransmitted SYN costs a second, and a short
+    # edge.read_timeout then turns that into a 504. Real origins listen with larger backlogs.
+    request_queue_size = 128
+
+
 class EchoOrigin:
     """An HTTP/1.1 origin on a free loopback port that answers JSON describing the request;
     with TLS=(cert chain path, key path) it speaks HTTPS and records the SNI it was sent."""
 
     def __init__(self, tls=None):
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+        self.server = _EchoServer(("127.0.0.1", 0), _Echo)
         self.server.last_sni = None
         if tls:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -63,6 +63,7 @@ struct edge_entry {
 	EVP_PKEY *key[2];
 	int min_version; /* TLS1_2_VERSION unless settings say otherwise */
 	int no_tls13;
+	int no_http2;  /* ssl.settings.http2 "off": h2 is not offered to this name's clients */
 	char *ciphers; /* OpenSSL cipher list (TLS 1.2), NULL = default */
 	/* cache links, guarded by the cache lock */
 	struct edge_entry *hnext, *prev, *next;

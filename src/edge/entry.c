@@ -76,11 +76,11 @@ int edge_entry_negative(const char *key, int64_t expires_us, struct edge_entry *
 	return 0;
 }
 
-/* min_tls_version, tls_1_3 and ciphers of Cloudflare's ssl.settings. */
+/* min_tls_version, tls_1_3, http2 and ciphers of Cloudflare's ssl.settings. */
 static int parse_settings(struct edge_entry *e, const char *json)
 {
 	json_t *root = json ? json_loads(json, 0, NULL) : NULL;
-	const char *min, *t13;
+	const char *min, *t13, *h2;
 	json_t *ciphers, *c;
 	size_t i, len = 0;
 	int rc = 0;
@@ -94,6 +94,8 @@ static int parse_settings(struct edge_entry *e, const char *json)
 		e->min_version = TLS1_2_VERSION; /* 1.0 and 1.1 are not offered by this edge */
 	t13 = json_string_value(json_object_get(root, "tls_1_3"));
 	e->no_tls13 = t13 && strcmp(t13, "off") == 0;
+	h2 = json_string_value(json_object_get(root, "http2"));
+	e->no_http2 = h2 && strcmp(h2, "off") == 0;
 	ciphers = json_object_get(root, "ciphers");
 	json_array_foreach(ciphers, i, c) len +=
 	    json_is_string(c) ? strlen(json_string_value(c)) + 1 : 0;

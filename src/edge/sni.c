@@ -129,15 +129,15 @@ static int client_hello_cb(SSL *ssl, int *al, void *arg)
 	return serve_entry(ssl, c, e, slot, al);
 }
 
-/* ALPN: h2 first when edge.http2 is on (per-hostname ssl.settings.http2 is not applied yet),
- * then http/1.1; without a match no protocol is selected and the client falls back to
- * HTTP/1.1. */
+/* ALPN: h2 first when edge.http2 is on and the name's ssl.settings.http2 is not "off" (its
+ * entry was chosen by the ClientHello callback, which runs before this one), then http/1.1;
+ * without a match no protocol is selected and the client falls back to HTTP/1.1. */
 static int alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 		   const unsigned char *in, unsigned int inlen, void *arg)
 {
 	static const unsigned char h1[] = "\x08http/1.1", both[] = "\x02h2\x08http/1.1";
 	struct edge_conn *c = SSL_get_app_data(ssl);
-	int h2 = c->loop->edge->cfg->edge.http2;
+	int h2 = c->loop->edge->cfg->edge.http2 && !(c->entry && c->entry->no_http2);
 	unsigned char *sel = NULL;
 	unsigned char sel_len = 0;
 

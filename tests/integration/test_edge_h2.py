@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import Deployment, finish_servers, uniq
+from conftest import Deployment, assert_ok, finish_servers, uniq, wait_until
 from edge_helpers import (EchoOrigin, HangingOrigin, TestCA, edge_ports, import_cert,
                           refusing_port, split_status, wait_served)
 
@@ -34,10 +34,11 @@ def edge(tmp_path_factory):
     finish_servers(d.servers)
 
 
-def served(edge, origin):
+def served(edge, origin, **settings):
     api = edge.api(edge.creds)
     name = uniq("h2")
-    api.create(name, ssl={"method": "http", "type": "dv"}, custom_origin_server=origin)
+    ssl = {"method": "http", "type": "dv", **({"settings": settings} if settings else {})}
+    api.create(name, ssl=ssl, custom_origin_server=origin)
     chain, key, serial = edge.ca.leaf([name], "ec")
     import_cert(edge.data, name, chain, key)
     wait_served(edge.https, name, serial, 5)
@@ -98,6 +99,22 @@ def test_many_streams_on_one_connection(edge, tmp_path):
     for i in range(40):
         assert json.loads((tmp_path / f"n{i}").read_bytes())["path"] == f"/n{i}"
     assert p.stderr.count(b"Connected to") == 1, p.stderr.decode()[-2000:]
+
+
+def test_http2_setting_per_hostname(edge):
+    """ssl.settings.http2 "off" keeps a name's clients on HTTP/1.1; turned on again by a PATCH,
+    it takes effect without a restart, as the other settings do."""
+    name = served(edge, f"127.0.0.1:{edge.origin.port}", http2="off")
+    url = f"https://{name}:{edge.https}/"
+    version, code, _ = answer(curl2(edge.https, name, url))
+    assert (version, code) == ("1.1", 200)
+    other = served(edge, f"127.0.0.1:{edge.origin.port}")
+    assert answer(curl2(edge.https, other, f"https://{other}:{edge.https}/"))[:2] == ("2", 200)
+    api = edge.api(edge.creds)
+    h = api.page(hostname=name)["result"][0]
+    assert_ok(api.patch(h["id"], {"ssl": {"settings": {"http2": "on"}}}), 202)
+    wait_until(lambda: answer(curl2(edge.https, name, url))[:2] == ("2", 200), 5,
+               "h2 offered once the setting is on")
 
 
 def test_origin_down_and_hanging(edge):

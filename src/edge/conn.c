@@ -465,6 +465,8 @@ void edge_conn_sweep(struct edge_loop *l, int64_t now_us)
 		if (c->state == CS_CONNECTING || c->state == CS_UP_HANDSHAKE ||
 		    c->state == CS_PROXY)
 			proxy_timeout(c);
+		else if (c->state == CS_H2)
+			h2_timeout(c, now_us);
 		else
 			conn_close(c);
 	}

@@ -142,6 +142,9 @@ int h2_chosen(struct edge_conn *c);
 /* C, its handshake done with h2 chosen, runs an HTTP/2 session from now on (CS_H2). */
 void h2_start(struct edge_conn *c);
 void h2_drive(struct edge_conn *c);
+/* The sweep found C's deadline passed: an idle session ends (GOAWAY), and streams whose
+ * response has waited edge.read_timeout on the client's window are reset. */
+void h2_timeout(struct edge_conn *c, int64_t now_us);
 /* C is closing: the connections relaying its streams close too. */
 void h2_close(struct edge_conn *c);
 /* Frees C's session (C is being freed). */

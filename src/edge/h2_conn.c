@@ -56,6 +56,7 @@ struct h2_stream {
 	int close_delimited;
 	struct http_body body;
 	struct buf out;    /* body bytes not yet in DATA frames */
+	int64_t progress_us; /* when DATA last took some of them (or the final head was sent) */
 	int relay_blocked; /* the relay's last write was refused: drive it once there is room */
 	int wants_drive;
 };
@@ -202,6 +203,7 @@ static ssize_t data_read(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
 	if (n) {
 		memcpy(buf, st->out.data + st->out.off, n);
 		st->out.off += n;
+		st->progress_us = time_now_us();
 	}
 	if (st->relay_blocked && buf_pending(&st->out) < STREAM_BUF_MAX) {
 		st->relay_blocked = 0;
@@ -243,6 +245,7 @@ static int head_submit(struct h2_stream *st)
 		st->close_delimited = mode == HTTP_BODY_CLOSE;
 		st->resp_ended = st->body.done;
 		st->submitted = 1;
+		st->progress_us = time_now_us();
 		rc = nghttp2_submit_response(st->s->ng, st->id, f.nv, f.n,
 					     mode == HTTP_BODY_NONE ? NULL : &prd);
 	}
@@ -641,6 +644,8 @@ static void drive_streams(struct h2_session *s)
 	}
 }
 
+static void set_deadline(struct edge_conn *c);
+
 void h2_drive(struct edge_conn *c)
 {
 	struct h2_session *s = c->h2;
@@ -671,11 +676,43 @@ void h2_drive(struct edge_conn *c)
 		conn_close(c);
 		return;
 	}
-	/* idle: no stream open for edge.idle_timeout closes the connection */
-	if (!s->streams)
-		c->deadline_us = time_now_us() + c->loop->edge->cfg->edge.idle_timeout * 1000000;
-	else
-		c->deadline_us = INT64_MAX;
+	set_deadline(c);
+}
+
+/* When the sweep looks at C next: after edge.idle_timeout without a stream, or when the first
+ * stream whose response waits on the client's window has waited edge.read_timeout. Streams
+ * waiting on their origin are their relays' business (504). */
+static void set_deadline(struct edge_conn *c)
+{
+	int64_t idle_us = c->loop->edge->cfg->edge.idle_timeout * 1000000;
+	int64_t stall_us = c->loop->edge->cfg->edge.read_timeout * 1000000;
+	int64_t at = time_now_us() + idle_us;
+
+	for (struct h2_stream *st = c->h2->streams; st; st = st->next) {
+		if (buf_pending(&st->out) && st->progress_us + stall_us < at)
+			at = st->progress_us + stall_us;
+	}
+	c->deadline_us = at;
+}
+
+void h2_timeout(struct edge_conn *c, int64_t now_us)
+{
+	struct h2_session *s = c->h2;
+	int64_t stall_us = c->loop->edge->cfg->edge.read_timeout * 1000000;
+
+	if (!s->streams) { /* idle: a clean goodbye */
+		nghttp2_session_terminate_session(s->ng, NGHTTP2_NO_ERROR);
+		send_frames(c);
+		conn_close(c);
+		return;
+	}
+	/* a client that opens no window (or reads nothing) does not hold a response for ever */
+	for (struct h2_stream *st = s->streams; st; st = st->next) {
+		if (buf_pending(&st->out) && now_us - st->progress_us >= stall_us)
+			nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->id,
+						  NGHTTP2_FLOW_CONTROL_ERROR);
+	}
+	h2_drive(c);
 }
 
 void h2_close(struct edge_conn *c)

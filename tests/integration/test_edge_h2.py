@@ -5,8 +5,19 @@ connection, 502/504 per stream, and HTTP/1.1 when edge.http2 is off."""
 
 import hashlib
 import json
+import socket
+import ssl
+import struct
 import subprocess
+import time
 
+import h2.config
+import h2.connection
+import h2.errors
+import h2.events
+import h2.exceptions
+import h2.settings
+import hpack
 import pytest
 
 from conftest import Deployment, assert_ok, finish_servers, uniq, wait_until
@@ -141,3 +152,152 @@ def test_http11_when_off(tmp_path):
     finally:
         origin.close()
         finish_servers(d.servers)
+
+
+# ---- abuse: each attack on one connection ends that connection; other clients are served ----
+
+def h2_client(edge, name, local_settings=None):
+    """A TLS connection that chose h2 and an h2 (python3-h2) connection on it, preamble sent."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(["h2"])
+    sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", edge.https), timeout=10),
+                           server_hostname=name)
+    assert sock.selected_alpn_protocol() == "h2"
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    conn.initiate_connection()
+    if local_settings:
+        conn.update_settings(local_settings)
+    sock.sendall(conn.data_to_send())
+    return sock, conn
+
+
+def request_headers(edge, name, path="/"):
+    return [(":method", "GET"), (":scheme", "https"), (":authority", f"{name}:{edge.https}"),
+            (":path", path)]
+
+
+def read_until_closed(sock, conn, timeout):
+    """Reads frames until the edge closes the connection -> the h2 events seen (GOAWAY among
+    them, if it sent one); fails if the connection stays open for TIMEOUT seconds."""
+    events, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        sock.settimeout(max(0.1, deadline - time.monotonic()))
+        try:
+            data = sock.recv(65536)
+        except (ConnectionResetError, ssl.SSLError):
+            return events
+        except socket.timeout:
+            break
+        if not data:
+            return events
+        try:
+            events += conn.receive_data(data)
+        except h2.exceptions.ProtocolError:
+            return events
+    raise AssertionError(f"the connection stayed open for {timeout}s: {events[-5:]}")
+
+
+def still_serves(edge, name):
+    version, code, _ = answer(curl2(edge.https, name, f"https://{name}:{edge.https}/ok"))
+    assert (version, code) == ("2", 200)
+
+
+def goaway(events):
+    return [e for e in events if isinstance(e, h2.events.ConnectionTerminated)]
+
+
+def test_rapid_reset_flood(edge):
+    """CVE-2023-44487: streams opened and cancelled at once, as fast as the client can."""
+    name = served(edge, f"127.0.0.1:{edge.origin.port}")
+    sock, conn = h2_client(edge, name)
+    try:
+        for i in range(0, 20000, 2):
+            stream = 1 + i
+            conn.send_headers(stream, request_headers(edge, name), end_stream=True)
+            conn.reset_stream(stream, h2.errors.ErrorCodes.CANCEL)
+            if i % 200 == 0:
+                try:
+                    sock.sendall(conn.data_to_send())
+                except OSError:
+                    break
+        events = read_until_closed(sock, conn, 15)
+        assert goaway(events) and goaway(events)[0].error_code != h2.errors.ErrorCodes.NO_ERROR
+    finally:
+        sock.close()
+    still_serves(edge, name)
+
+
+def test_continuation_flood(edge):
+    """CVE-2024-28182: a header block that never ends, CONTINUATION after CONTINUATION."""
+    name = served(edge, f"127.0.0.1:{edge.origin.port}")
+    sock, conn = h2_client(edge, name)
+    try:
+        encoder = hpack.Encoder()
+        block = encoder.encode(request_headers(edge, name))
+        # HEADERS without END_HEADERS, then CONTINUATION frames of junk fields, never ending
+        frame = struct.pack(">I", len(block))[1:] + bytes([0x1, 0x1]) + struct.pack(">I", 1)
+        sock.sendall(conn.data_to_send() + frame + block)
+        piece = encoder.encode([("x-junk", "a" * 1000)])
+        cont = struct.pack(">I", len(piece))[1:] + bytes([0x9, 0x0]) + struct.pack(">I", 1)
+        for _ in range(10000):
+            try:
+                sock.sendall(cont + piece)
+            except OSError:
+                break
+        read_until_closed(sock, conn, 15)
+    finally:
+        sock.close()
+    still_serves(edge, name)
+
+
+def test_ping_and_settings_floods(edge):
+    """PING and SETTINGS frames sent without reading the acknowledgements."""
+    name = served(edge, f"127.0.0.1:{edge.origin.port}")
+    for kind in ("ping", "settings"):
+        sock, conn = h2_client(edge, name)
+        try:
+            for i in range(100000):
+                if kind == "ping":
+                    conn.ping(struct.pack(">Q", i))
+                else:
+                    conn.update_settings({h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 100})
+                if i % 500 == 0:
+                    try:
+                        sock.sendall(conn.data_to_send())
+                    except OSError:
+                        break
+            read_until_closed(sock, conn, 15)
+        finally:
+            sock.close()
+        still_serves(edge, name)
+
+
+def test_zero_window_stall(edge):
+    """A client that opens no window: the edge keeps no stream waiting on it for ever."""
+    name = served(edge, f"127.0.0.1:{edge.origin.port}")
+    sock, conn = h2_client(edge, name, {h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 0})
+    try:
+        conn.send_headers(1, request_headers(edge, name, "/stall"), end_stream=True)
+        sock.sendall(conn.data_to_send())
+        start, events = time.monotonic(), []
+        deadline = start + 15
+        while time.monotonic() < deadline and not any(
+                isinstance(e, h2.events.StreamReset) for e in events):
+            sock.settimeout(1)
+            try:
+                data = sock.recv(65536)
+            except socket.timeout:
+                continue
+            if not data:
+                break
+            events += conn.receive_data(data)
+        # the response's HEADERS came, its DATA cannot: the stream is reset after
+        # edge.read_timeout (2 s here) rather than held
+        assert any(isinstance(e, h2.events.ResponseReceived) for e in events), events
+        assert any(isinstance(e, h2.events.StreamReset) for e in events), events
+        assert time.monotonic() - start < 10
+    finally:
+        sock.close()
+    still_serves(edge, name)

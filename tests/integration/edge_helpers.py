@@ -136,6 +136,15 @@ class _Echo(BaseHTTPRequestHandler):
 
     def _answer(self):
         body = self._body()
+        if self.path.startswith("/bytes/"):  # /bytes/N: N bytes of 0..255 repeated
+            n = int(self.path.split("/")[2])
+            self.send_response(200)
+            self.send_header("Content-Length", str(n))
+            self.end_headers()
+            block = bytes(range(256)) * 256
+            for off in range(0, n, len(block)):
+                self.wfile.write(block[:min(len(block), n - off)])
+            return
         if self.path.startswith("/chunked"):
             self.send_response(200)
             self.send_header("Transfer-Encoding", "chunked")

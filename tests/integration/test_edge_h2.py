@@ -128,6 +128,82 @@ def test_http2_setting_per_hostname(edge):
                "h2 offered once the setting is on")
 
 
+def pattern(n):
+    block = bytes(range(256)) * 256
+    return (block * (n // len(block) + 1))[:n]
+
+
+def test_mixed_sizes_on_one_connection(edge, tmp_path):
+    """Responses of 1 B to 10 MB as concurrent streams of one connection, byte for byte."""
+    name = served(edge, f"127.0.0.1:{edge.origin.port}")
+    sizes = [1, 100, 16384, 65535, 65536, 100000, 1 << 20, 10 << 20, 3 << 20, 7]
+    args = []
+    for i, n in enumerate(sizes):
+        args += ["-o", str(tmp_path / f"r{i}"), f"https://{name}:{edge.https}/bytes/{n}"]
+    p = curl2(edge.https, name, "-v", "--parallel", "--parallel-max", "20", *args)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.decode().count("2 200") == len(sizes)
+    assert p.stderr.count(b"Connected to") == 1
+    for i, n in enumerate(sizes):
+        assert (tmp_path / f"r{i}").read_bytes() == pattern(n), n
+
+
+def test_slow_stream_does_not_hold_the_others(edge):
+    """One 10 MB stream read slowly (its window given back 16 KiB every 50 ms) beside others on
+    the same connection: they finish while it is still being read, in order so far."""
+    name = served(edge, f"127.0.0.1:{edge.origin.port}")
+    sizes = [1, 65536, 300000, 1 << 20]
+    sock, conn = h2_client(edge, name)
+    slow = 1
+    got, ended = {}, set()
+    try:
+        conn.send_headers(slow, request_headers(edge, name, f"/bytes/{10 << 20}"),
+                          end_stream=True)
+        for i, n in enumerate(sizes):
+            conn.send_headers(3 + 2 * i, request_headers(edge, name, f"/bytes/{n}"),
+                              end_stream=True)
+        sock.sendall(conn.data_to_send())
+        slow_read, last_slow = 0, time.monotonic()
+        deadline = time.monotonic() + 60
+        fast = set(range(3, 3 + 2 * len(sizes), 2))
+        while not fast <= ended and time.monotonic() < deadline:
+            sock.settimeout(0.2)
+            try:
+                data = sock.recv(1 << 20)
+            except socket.timeout:
+                data = None
+            if data == b"":
+                break
+            for e in conn.receive_data(data) if data else []:
+                if isinstance(e, h2.events.DataReceived):
+                    got[e.stream_id] = got.get(e.stream_id, b"") + e.data
+                    # the connection's window always; the slow stream's only below
+                    conn.increment_flow_control_window(e.flow_controlled_length)
+                    if e.stream_id == slow:
+                        slow_read += e.flow_controlled_length
+                    elif not e.stream_ended:
+                        conn.increment_flow_control_window(e.flow_controlled_length,
+                                                           e.stream_id)
+                elif isinstance(e, h2.events.StreamEnded):
+                    ended.add(e.stream_id)
+                elif isinstance(e, h2.events.StreamReset):
+                    raise AssertionError(f"stream {e.stream_id} reset")
+            if slow_read and slow not in ended and time.monotonic() - last_slow > 0.05:
+                # 16 KiB every 50 ms
+                step = min(slow_read, 16384)
+                conn.increment_flow_control_window(step, slow)
+                slow_read -= step
+                last_slow = time.monotonic()
+            sock.sendall(conn.data_to_send())
+        for i, n in enumerate(sizes):
+            assert got.get(3 + 2 * i, b"") == pattern(n), (n, len(got.get(3 + 2 * i, b"")))
+        # every fast stream ended while the slow one was still being read, in step so far
+        assert fast <= ended and slow not in ended
+        assert 0 < len(got[slow]) < 10 << 20 and got[slow] == pattern(len(got[slow]))
+    finally:
+        sock.close()
+
+
 def test_origin_down_and_hanging(edge):
     down = served(edge, f"127.0.0.1:{refusing_port()}")
     version, code, body = answer(curl2(edge.https, down, f"https://{down}:{edge.https}/"))

@@ -112,6 +112,27 @@ def test_many_streams_on_one_connection(edge, tmp_path):
     assert p.stderr.count(b"Connected to") == 1, p.stderr.decode()[-2000:]
 
 
+def test_authority_other_than_sni_gives_421(edge):
+    """As with HTTP/1.1's Host: a connection serves the name its TLS handshake was for."""
+    name = served(edge, f"127.0.0.1:{edge.origin.port}")
+    sock, conn = h2_client(edge, name)
+    try:
+        headers = [(":method", "GET"), (":scheme", "https"),
+                   (":authority", f"someone-else.com:{edge.https}"), (":path", "/")]
+        conn.send_headers(1, headers, end_stream=True)
+        sock.sendall(conn.data_to_send())
+        status, deadline = None, time.monotonic() + 10
+        while status is None and time.monotonic() < deadline:
+            sock.settimeout(1)
+            for e in conn.receive_data(sock.recv(65536)):
+                if isinstance(e, h2.events.ResponseReceived):
+                    status = dict(e.headers)[b":status"]
+            sock.sendall(conn.data_to_send())
+        assert status == b"421"
+    finally:
+        sock.close()
+
+
 def test_http2_setting_per_hostname(edge):
     """ssl.settings.http2 "off" keeps a name's clients on HTTP/1.1; turned on again by a PATCH,
     it takes effect without a restart, as the other settings do."""

@@ -61,11 +61,42 @@ def uniq(label="app", domain="saas-customer.com"):
     return f"{label}-{secrets.token_hex(4)}.{domain}"
 
 
-def free_port():
-    """A loopback TCP port that was free a moment ago (bind port 0, read it, close)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _ports_below_ephemeral():
+    """The ports free_port() draws from: the 12000 below the kernel's ephemeral range, where
+    neither bind(port 0) nor an outgoing connection's source port ever lands."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return range(max(1024, low - 12000), low)
+
+
+_PORT_POOL = _ports_below_ephemeral()
+_ports_handed_out = set()
+
+
+def free_port(family=socket.AF_INET, address="127.0.0.1"):
+    """A TCP port that was free a moment ago and that no earlier call of this run returned.
+
+    The caller binds it later (often in another process), so the port must not be taken in
+    between: bind(port 0) would pick from the ephemeral range, where a second call or any
+    client's outgoing connection can land on the same port first (CI once saw the API and the
+    edge handed one port). Drawing at random below that range, once per port, avoids both."""
+    rng = secrets.SystemRandom()
+    for _ in range(1000):
+        port = rng.choice(_PORT_POOL)
+        if port in _ports_handed_out:
+            continue
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            if family == socket.AF_INET6:
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            try:
+                s.bind((address, port))
+            except OSError:
+                continue
+        _ports_handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port in {_PORT_POOL}")
 
 
 def port_answers(port, timeout=0.2):

@@ -840,10 +840,7 @@ def have_ipv6_loopback():
 
 def dual_stack_free_port():
     """A port free on every IPv4 and IPv6 address a moment ago."""
-    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        s.bind(("::", 0))
-        return s.getsockname()[1]
+    return free_port(socket.AF_INET6, "::")
 
 
 def curl_at(address, port, name, path="/", scheme="https"):

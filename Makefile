@@ -123,7 +123,7 @@ integration-postgres: all
 # browser's view of the same API); `make integration-postgres` runs them all.
 PG_NOT_STORE := dns_hardening edge_smuggling edge_ssrf edge_tls_config email_hardening \
 	security_plain_http auth_failures validation hostname_schema issuance_caa \
-	issuance_tls_alpn sdk dashboard edge_proxy edge_h2
+	issuance_tls_alpn sdk dashboard edge_proxy edge_h2 edge_drain
 integration-postgres-store: all
 	SAASEDGE_TEST_BACKEND=postgres SAASEDGE_BIN=$(CURDIR)/build/saasedge $(PYTHON) -m pytest -q \
 	  $(PG_NOT_STORE:%=--ignore=tests/integration/test_%.py) tests/integration

@@ -33,10 +33,10 @@ struct api_server {
 	struct expiry_watch *expiry; /* uploaded certificates' status by date */
 	struct api_ratelimit *ratelimit;
 	struct api_auth_failures *auth_failures; /* failed authentications per client address */
-	int listen_fd;
+	int listen_fd;                           /* -1 once MHD owns it */
 	unsigned port;
 	struct MHD_Daemon *approval_daemon; /* NULL: the API's daemon serves the page */
-	int approval_fd;
+	int approval_fd;                    /* -1 once MHD owns it */
 };
 
 /* One per HTTP request, from its first callback to MHD's "completed" notification. */
@@ -387,6 +387,7 @@ static int approval_start(struct api_server *srv)
 		(unsigned)2, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
 	if (!srv->approval_daemon)
 		return SE_EIO;
+	srv->approval_fd = -1; /* MHD_stop_daemon closes it */
 	log_info("msg=\"approval page listening\" api.approval_listen=%s port=%u", addr, port);
 	return 0;
 }
@@ -423,6 +424,9 @@ int api_server_start(const struct config *cfg, struct store *st, const struct se
 		rc = SE_EIO;
 		goto fail;
 	}
+	/* MHD_stop_daemon closes the socket: closing it again could close whatever another
+	 * thread (the edge draining its connections) has opened on the same number since. */
+	srv->listen_fd = -1;
 	rc = approval_start(srv);
 	if (rc == 0)
 		rc = expiry_watch_start(st, 60, &srv->expiry);
@@ -458,9 +462,6 @@ void api_server_stop(struct api_server *srv)
 	if (srv->approval_daemon)
 		MHD_stop_daemon(srv->approval_daemon);
 	expiry_watch_stop(srv->expiry);
-	close(srv->listen_fd);
-	if (srv->approval_fd >= 0)
-		close(srv->approval_fd);
 	api_ratelimit_destroy(srv->ratelimit);
 	api_auth_failures_destroy(srv->auth_failures);
 	free(srv);

@@ -97,7 +97,7 @@ static struct edge_conn *conn_new(struct edge_loop *l, int fd, int tls)
  * again while more wait, and the usual single pending connection costs no accept4 that ends in
  * EAGAIN. The connection is not driven here: its first bytes (the ClientHello, a request) have
  * rarely arrived yet, and registering it reports them when they have. */
-void edge_conn_accept(struct edge_loop *l, int lfd, int tls)
+int edge_conn_accept(struct edge_loop *l, int lfd, int tls)
 {
 	struct edge *e = l->edge;
 	struct sockaddr_storage ss;
@@ -106,16 +106,34 @@ void edge_conn_accept(struct edge_loop *l, int lfd, int tls)
 	struct edge_conn *c;
 
 	if (fd < 0)
-		return;
+		return 0;
 	if (atomic_fetch_add(&e->n_conns, 1) >= e->cfg->edge.max_connections ||
 	    !(c = conn_new(l, fd, tls))) {
 		atomic_fetch_sub(&e->n_conns, 1);
 		close(fd);
-		return;
+		return 1;
 	}
 	peer_text(&ss, c->peer_ip, sizeof(c->peer_ip));
 	if (edge_loop_add(l, &c->io, CONN_EVENTS) != 0)
 		conn_close(c);
+	return 1;
+}
+
+void edge_conn_drain_all(struct edge_loop *l)
+{
+	struct edge_conn *c, *next;
+
+	for (c = l->conns; c; c = next) {
+		next = c->next;
+		/* Between two requests a client retries on a new connection (RFC 9112 9.3.1); on a
+		 * new connection its first request may be on its way: it gets edge.header_timeout
+		 * to arrive, as always. */
+		if (c->state == CS_H2)
+			h2_drain(c);
+		else if (c->state == CS_READ_HEAD && c->kept_alive && !c->is_stream &&
+			 c->in.len == 0)
+			conn_close(c);
+	}
 }
 
 void conn_close(struct edge_conn *c)
@@ -182,6 +200,15 @@ void edge_conn_reap(struct edge_loop *l)
 		*pp = c->dead_next;
 		conn_free(c);
 	}
+}
+
+int edge_conn_count(const struct edge_loop *l)
+{
+	int n = 0;
+
+	for (const struct edge_conn *c = l->conns; c; c = c->next)
+		n += !c->is_stream;
+	return n;
 }
 
 void edge_conn_free_all(struct edge_loop *l)

@@ -54,6 +54,7 @@ struct edge_conn {
 	unsigned local_port; /* conn_local_port's answer, 0 until asked */
 	int64_t deadline_us;
 	int response_started; /* a byte of the origin's response went to the client */
+	int kept_alive;       /* a response was sent: the connection waits for another request */
 	int client_eof, up_eof;
 	int up_readable; /* an event said the origin socket has bytes since its last EAGAIN */
 	struct buf in;          /* request head, then client → origin bytes */
@@ -145,6 +146,10 @@ void h2_drive(struct edge_conn *c);
 /* The sweep found C's deadline passed: an idle session ends (GOAWAY), and streams whose
  * response has waited edge.read_timeout on the client's window are reset. */
 void h2_timeout(struct edge_conn *c, int64_t now_us);
+/* The loop is draining: C's session sends GOAWAY (its last stream id: what the client sent
+ * after it is refused and may be retried elsewhere) at its next turn, then ends once its open
+ * streams are done. Closes no connection itself: the caller walks the loop's list. */
+void h2_drain(struct edge_conn *c);
 /* C is closing: the connections relaying its streams close too. */
 void h2_close(struct edge_conn *c);
 /* Frees C's session (C is being freed). */

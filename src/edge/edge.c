@@ -13,6 +13,7 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/timeutil.h"
 #include "store/edge_copy.h"
 
 #define LOOKUP_THREADS 2
@@ -22,7 +23,7 @@ static void on_https_accept(struct edge_io *io, uint32_t events)
 	struct edge_loop *l =
 	    (struct edge_loop *)((char *)io - offsetof(struct edge_loop, https_io));
 
-	edge_conn_accept(l, io->fd, 1);
+	(void)edge_conn_accept(l, io->fd, 1);
 }
 
 static void on_http_accept(struct edge_io *io, uint32_t events)
@@ -30,7 +31,7 @@ static void on_http_accept(struct edge_io *io, uint32_t events)
 	struct edge_loop *l =
 	    (struct edge_loop *)((char *)io - offsetof(struct edge_loop, http_io));
 
-	edge_conn_accept(l, io->fd, 0);
+	(void)edge_conn_accept(l, io->fd, 0);
 }
 
 /* ADDR with its port replaced by PORT (the port the first loop got for ":0"). */
@@ -230,10 +231,17 @@ int edge_start(const struct config *cfg, struct store *st, const struct secretbo
 
 void edge_stop(struct edge *e)
 {
+	int64_t deadline;
+
 	if (!e)
 		return;
+	deadline = time_now_us() + e->cfg->edge.drain_timeout * 1000000;
 	for (int i = 0; e->loops && i < e->n_loops; i++)
-		edge_loop_halt(&e->loops[i]);
+		edge_loop_drain(&e->loops[i], deadline);
+	for (int i = 0; e->loops && i < e->n_loops; i++)
+		edge_loop_join(&e->loops[i]);
+	if (e->loops)
+		log_info("edge msg=\"edge drained\"");
 	change_feed_stop(e->feed);
 	fallback_check_stop(e->fallback);
 	lookup_pool_stop(e->lookups); /* finishes queued jobs into the halted loops' lists */

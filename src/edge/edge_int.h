@@ -64,6 +64,7 @@ struct edge_entry {
 	int min_version; /* TLS1_2_VERSION unless settings say otherwise */
 	int no_tls13;
 	int no_http2;  /* ssl.settings.http2 "off": h2 is not offered to this name's clients */
+	int early_hints; /* ssl.settings.early_hints "on": 103 to HTTP/2 clients (early_hints.h) */
 	char *ciphers; /* OpenSSL cipher list (TLS 1.2), NULL = default */
 	/* cache links, guarded by the cache lock */
 	struct edge_entry *hnext, *prev, *next;
@@ -166,6 +167,9 @@ struct lookup_job {
 	struct lookup_job *next;
 };
 
+struct h2_session;
+struct hint_cache;
+
 struct edge_loop {
 	struct edge *edge;
 	int epfd;
@@ -184,7 +188,14 @@ struct edge_loop {
 	struct origin_idle *idle; /* keep-alive origin connections (origin_pool.c) */
 	struct origin_idle *idle_dead; /* taken or closed, freed at the end of the iteration */
 	int n_idle;
-	int h2_pending; /* an HTTP/2 session has frames to send that no event will send */
+	struct hint_cache *hints; /* links for 103 Early Hints (early_hints.h) */
+	/* HTTP/2 sessions with frames to send that no event of theirs will send (h2_conn.c) */
+	struct h2_session *h2_pending;
+	/* Graceful stop: edge_loop_drain sets the deadline (any thread); the loop then stops
+	 * accepting, lets requests in flight finish and exits once no connection is left, or at
+	 * the deadline. */
+	_Atomic int64_t drain_deadline_us;
+	int draining; /* the loop has seen it (loop thread) */
 };
 
 /* Sends what the loop's HTTP/2 sessions were given outside their own events (h2_conn.c). */
@@ -194,6 +205,10 @@ int edge_loop_init(struct edge_loop *l, struct edge *e);
 int edge_loop_start(struct edge_loop *l);
 /* Stops and joins the thread (no more events; completions still queue). */
 void edge_loop_halt(struct edge_loop *l);
+/* Asks the loop to stop gracefully by DEADLINE_US (time_now_us clock); returns at once. */
+void edge_loop_drain(struct edge_loop *l, int64_t deadline_us);
+/* Waits until a draining loop's thread has ended. */
+void edge_loop_join(struct edge_loop *l);
 /* Halts if needed, then frees every connection, pending completion and fd. */
 void edge_loop_dispose(struct edge_loop *l);
 int edge_loop_add(struct edge_loop *l, struct edge_io *io, uint32_t events);
@@ -341,11 +356,18 @@ int edge_tls_ctx_create(struct edge *e, SSL_CTX **out);
 
 /* ---- connections (conn.c, http_req.c, proxy.c, http_plain.c) ------------------------------- */
 
-void edge_conn_accept(struct edge_loop *l, int lfd, int tls);
+/* Accepts one connection waiting on LFD: 1 when one was taken (served or refused), 0 none. */
+int edge_conn_accept(struct edge_loop *l, int lfd, int tls);
+/* The loop is draining: kept-alive connections between two requests close, the others finish
+ * what they are doing first (HTTP/1.1 closes after the response, HTTP/2 sends GOAWAY and ends
+ * after its open streams). */
+void edge_conn_drain_all(struct edge_loop *l);
 /* A lookup job of the connection came back. */
 void edge_conn_job_done(struct edge_loop *l, struct lookup_job *job);
 /* Closes timed-out connections. */
 void edge_conn_sweep(struct edge_loop *l, int64_t now_us);
+/* The client connections open on L. */
+int edge_conn_count(const struct edge_loop *l);
 /* Frees every connection of L (loop stopped). */
 void edge_conn_free_all(struct edge_loop *l);
 /* Frees the connections closed during this iteration. */

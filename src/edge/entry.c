@@ -80,7 +80,7 @@ int edge_entry_negative(const char *key, int64_t expires_us, struct edge_entry *
 static int parse_settings(struct edge_entry *e, const char *json)
 {
 	json_t *root = json ? json_loads(json, 0, NULL) : NULL;
-	const char *min, *t13, *h2;
+	const char *min, *t13, *h2, *hints;
 	json_t *ciphers, *c;
 	size_t i, len = 0;
 	int rc = 0;
@@ -96,6 +96,8 @@ static int parse_settings(struct edge_entry *e, const char *json)
 	e->no_tls13 = t13 && strcmp(t13, "off") == 0;
 	h2 = json_string_value(json_object_get(root, "http2"));
 	e->no_http2 = h2 && strcmp(h2, "off") == 0;
+	hints = json_string_value(json_object_get(root, "early_hints"));
+	e->early_hints = hints && strcmp(hints, "on") == 0;
 	ciphers = json_object_get(root, "ciphers");
 	json_array_foreach(ciphers, i, c) len +=
 	    json_is_string(c) ? strlen(json_string_value(c)) + 1 : 0;

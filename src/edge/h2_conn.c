@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "edge/early_hints.h"
 #include "edge/h2_request.h"
 #include "edge/h2_response.h"
 #include "lib/log.h"
@@ -33,7 +34,11 @@ struct h2_session {
 	struct h2_stream *streams; /* the open ones, to close their relays with the session */
 	int driving;               /* h2_drive is on the stack: a nested call only flags */
 	int again;                 /* a round of h2_drive made work for another */
-	int pending; /* frames to send that no event of the client's will send (edge_h2_flush) */
+	/* frames to send that no event of the client's will send: on the loop's list for
+	 * edge_h2_flush */
+	int pending;
+	struct h2_session *pending_next;
+	int goaway_sent; /* the loop is draining and GOAWAY went to nghttp2 */
 };
 
 struct h2_stream {
@@ -48,6 +53,7 @@ struct h2_stream {
 	struct buf in;     /* request bytes the relay has not read yet */
 	size_t unconsumed; /* DATA bytes read from the client not yet given back to its window */
 	int head_method;   /* the request is a HEAD: its response has no body */
+	int hints;         /* a GET of a hostname with early_hints on (early_hints.h) */
 	/* the response, as the relay writes it */
 	struct http_head head;
 	struct buf head_buf;
@@ -55,9 +61,9 @@ struct h2_stream {
 	int resp_ended; /* the whole body is in out */
 	int close_delimited;
 	struct http_body body;
-	struct buf out;    /* body bytes not yet in DATA frames */
+	struct buf out;      /* body bytes not yet in DATA frames */
 	int64_t progress_us; /* when DATA last took some of them (or the final head was sent) */
-	int relay_blocked; /* the relay's last write was refused: drive it once there is room */
+	int relay_blocked;   /* the relay's last write was refused: drive it once there is room */
 	int wants_drive;
 };
 
@@ -100,10 +106,13 @@ static size_t buf_pending(const struct buf *b)
 /* A relay gave S something to send outside S's own events (an origin's bytes, a timeout). */
 static void mark_pending(struct h2_session *s)
 {
+	struct edge_loop *l = s->conn->loop;
+
 	s->again = 1;
-	if (!s->driving) {
+	if (!s->driving && !s->pending) {
 		s->pending = 1;
-		s->conn->loop->h2_pending = 1;
+		s->pending_next = l->h2_pending;
+		l->h2_pending = s;
 	}
 }
 
@@ -226,6 +235,8 @@ static int head_submit(struct h2_stream *st)
 	struct h2_fields f;
 	int rc;
 
+	if (h->status == 103 && !st->hints)
+		return 0; /* Early Hints are off for this hostname (or the request is no GET) */
 	if (h2_response_fields(h, &f) != 0)
 		return -1;
 	if (h->status < 200) {
@@ -240,6 +251,9 @@ static int head_submit(struct h2_stream *st)
 			mode = HTTP_BODY_CHUNKED;
 		else if (h->n_cl)
 			mode = HTTP_BODY_LENGTH;
+		if (st->hints)
+			hint_cache_learn(st->s->conn->loop->hints, st->s->conn->sni, st->req.path,
+					 strlen(st->req.path), h);
 		http_body_start(&st->body, mode, h->content_length);
 		http_body_decode(&st->body);
 		st->close_delimited = mode == HTTP_BODY_CLOSE;
@@ -426,6 +440,20 @@ static void refuse(struct h2_stream *st, int status)
 		nghttp2_submit_response(st->s->ng, st->id, nv, 2, NULL);
 }
 
+/* A 103 with the links remembered for the request's page, before the origin is asked. */
+static void early_hints_send(struct h2_stream *st)
+{
+	struct edge_conn *c = st->s->conn;
+	const char *links =
+	    hint_cache_lookup(c->loop->hints, c->sni, st->req.path, strlen(st->req.path));
+	nghttp2_nv nv[] = {{(uint8_t *)":status", (uint8_t *)"103", 7, 3, NGHTTP2_NV_FLAG_NONE},
+			   {(uint8_t *)"link", (uint8_t *)links, 4, links ? strlen(links) : 0,
+			    NGHTTP2_NV_FLAG_NONE}};
+
+	if (links)
+		nghttp2_submit_headers(st->s->ng, NGHTTP2_FLAG_NONE, st->id, NULL, nv, 2, NULL);
+}
+
 static void request_headers_end(struct h2_stream *st, int end_stream)
 {
 	char *head = NULL;
@@ -442,6 +470,10 @@ static void request_headers_end(struct h2_stream *st, int end_stream)
 		return;
 	}
 	st->head_method = strcmp(st->req.method, "HEAD") == 0;
+	st->hints = strcmp(st->req.method, "GET") == 0 && st->s->conn->entry &&
+		    st->s->conn->entry->early_hints;
+	if (st->hints)
+		early_hints_send(st);
 	st->req_ended = end_stream;
 	st->wants_drive = 1;
 }
@@ -661,6 +693,12 @@ void h2_drive(struct edge_conn *c)
 		conn_close(c);
 		return;
 	}
+	if (c->loop->draining && !s->goaway_sent) {
+		s->goaway_sent = 1;
+		nghttp2_submit_goaway(s->ng, NGHTTP2_FLAG_NONE,
+				      nghttp2_session_get_last_proc_stream_id(s->ng),
+				      NGHTTP2_NO_ERROR, NULL, 0);
+	}
 	do {
 		s->again = 0;
 		drive_streams(s);
@@ -715,6 +753,11 @@ void h2_timeout(struct edge_conn *c, int64_t now_us)
 	h2_drive(c);
 }
 
+void h2_drain(struct edge_conn *c)
+{
+	mark_pending(c->h2);
+}
+
 void h2_close(struct edge_conn *c)
 {
 	struct h2_session *s = c->h2;
@@ -738,6 +781,13 @@ void h2_free(struct edge_conn *c)
 
 	if (!s)
 		return;
+	if (s->pending) { /* closed while on the loop's list */
+		struct h2_session **pp = &c->loop->h2_pending;
+
+		while (*pp != s)
+			pp = &(*pp)->pending_next;
+		*pp = s->pending_next;
+	}
 	while (s->streams)
 		stream_free(s->streams);
 	nghttp2_session_del(s->ng);
@@ -747,14 +797,20 @@ void h2_free(struct edge_conn *c)
 
 void edge_h2_flush(struct edge_loop *l)
 {
-	/* a session flushed here may close relays: the list is walked again while work remains */
+	/* a session driven here may put itself on the list again: a few rounds, the rest waits
+	 * for the next iteration */
 	for (int round = 0; l->h2_pending && round < 4; round++) {
-		l->h2_pending = 0;
-		for (struct edge_conn *c = l->conns; c; c = c->next) {
-			if (c->h2 && c->h2->pending && !c->closed) {
-				c->h2->pending = 0;
-				h2_drive(c);
-			}
+		struct h2_session *s = l->h2_pending;
+
+		l->h2_pending = NULL;
+		while (s) {
+			struct h2_session *next = s->pending_next;
+
+			s->pending = 0;
+			s->pending_next = NULL;
+			if (!s->conn->closed)
+				h2_drive(s->conn);
+			s = next;
 		}
 	}
 }

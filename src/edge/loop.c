@@ -10,6 +10,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "edge/early_hints.h"
 #include "lib/keys.h"
 #include "lib/error.h"
 #include "lib/log.h"
@@ -53,6 +54,29 @@ static void on_wake(struct edge_io *io, uint32_t events)
 	drain_done(l);
 }
 
+/* The listener FD is closed, after the connections already queued on it are taken: with
+ * SO_REUSEPORT those would otherwise be reset, while another process (a restarted saasedge)
+ * already listening on the same port takes every new one. */
+static void stop_listening(struct edge_loop *l, int *fd, struct edge_io *io, int tls)
+{
+	if (*fd < 0)
+		return;
+	while (edge_conn_accept(l, *fd, tls))
+		;
+	edge_loop_del(l, io);
+	close(*fd);
+	*fd = io->fd = -1;
+}
+
+static void drain_start(struct edge_loop *l)
+{
+	l->draining = 1;
+	edge_conn_drain_all(l);
+	/* after: the connections taken from the queues are served one request */
+	stop_listening(l, &l->https_fd, &l->https_io, 1);
+	stop_listening(l, &l->http_fd, &l->http_io, 0);
+}
+
 static void *loop_main(void *arg)
 {
 	struct edge_loop *l = arg;
@@ -73,11 +97,18 @@ static void *loop_main(void *arg)
 			edge_conn_sweep(l, now);
 			origin_pool_sweep(l, now, 0);
 		}
+		if (!l->draining && atomic_load(&l->drain_deadline_us))
+			drain_start(l);
 		if (l->h2_pending)
 			edge_h2_flush(l);
 		edge_conn_reap(l);
 		origin_pool_reap(l);
+		if (l->draining && (!l->conns || now >= atomic_load(&l->drain_deadline_us)))
+			break;
 	}
+	if (l->draining && l->conns) /* edge_loop_dispose closes them */
+		log_warn("edge msg=\"connections still busy at the drain deadline\" count=%d",
+			 edge_conn_count(l));
 	keys_thread_cleanup();
 	return NULL;
 }
@@ -89,10 +120,13 @@ int edge_loop_init(struct edge_loop *l, struct edge *e)
 	l->https_fd = l->http_fd = -1;
 	pthread_mutex_init(&l->lock, NULL);
 	atomic_init(&l->stop, 0);
+	atomic_init(&l->drain_deadline_us, 0);
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	l->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (l->epfd < 0 || l->wake_fd < 0)
 		return SE_EIO;
+	if (!(l->hints = hint_cache_create()))
+		return SE_ENOMEM;
 	l->wake_io.fd = l->wake_fd;
 	l->wake_io.on_event = on_wake;
 	return edge_loop_add(l, &l->wake_io, EPOLLIN);
@@ -133,6 +167,22 @@ void edge_loop_halt(struct edge_loop *l)
 	}
 }
 
+void edge_loop_drain(struct edge_loop *l, int64_t deadline_us)
+{
+	if (l->started) {
+		atomic_store(&l->drain_deadline_us, deadline_us > 0 ? deadline_us : 1);
+		wake(l);
+	}
+}
+
+void edge_loop_join(struct edge_loop *l)
+{
+	if (l->started) {
+		pthread_join(l->thread, NULL);
+		l->started = 0;
+	}
+}
+
 void edge_loop_dispose(struct edge_loop *l)
 {
 	edge_loop_halt(l);
@@ -148,6 +198,7 @@ void edge_loop_dispose(struct edge_loop *l)
 		close(l->wake_fd);
 	if (l->epfd >= 0)
 		close(l->epfd);
+	hint_cache_destroy(l->hints);
 	pthread_mutex_destroy(&l->lock);
 }
 

@@ -650,8 +650,11 @@ static int resp_head_in(struct edge_conn *c, size_t total)
 	rest = total - r->head_len;
 	c->resp_held = 0;
 	if (r->status < 200 && r->status != 101) {
-		/* passed on, except to an HTTP/1.0 client (RFC 9110 15.2) */
-		c->out.len = c->head->minor ? r->head_len : 0;
+		/* passed on, except to an HTTP/1.0 client (RFC 9110 15.2); a 103 only to an HTTP/2
+		 * stream, which decides (early_hints.h): browsers mishandle it over HTTP/1.1 */
+		int forward = c->head->minor && (r->status != 103 || c->is_stream);
+
+		c->out.len = forward ? r->head_len : 0;
 		c->resp_held_off = r->head_len;
 		c->resp_held = rest;
 		c->response_started = 1;
@@ -740,6 +743,7 @@ static void next_request(struct edge_conn *c)
 	http_head_reset(c->head, 0);
 	c->out.len = c->out.off = 0;
 	c->req_done = c->resp_done = c->response_started = c->up_eof = 0;
+	c->kept_alive = 1;
 	c->state = CS_READ_HEAD;
 	c->deadline_us = time_now_us() + c->loop->edge->cfg->edge.idle_timeout * 1000000;
 	conn_read_head(c);
@@ -756,7 +760,7 @@ static void finish_exchange(struct edge_conn *c)
 	int req_keep = q->minor ? !q->conn_close : q->conn_keep_alive;
 	int framed = c->req_done && !c->up_eof && resp_keep;
 	int keep_up = framed && !c->up_extra && !(c->up_ssl && SSL_has_pending(c->up_ssl));
-	int keep_client = framed && !c->client_eof && req_keep;
+	int keep_client = framed && !c->client_eof && req_keep && !c->loop->draining;
 
 	if (keep_up) {
 		origin_pool_put(c->loop, c->pool_key, c->up.fd, c->up_ssl); /* it watches the fd */

@@ -100,6 +100,7 @@ struct config {
 		int64_t idle_timeout;               /* edge.idle_timeout: seconds */
 		int64_t connect_timeout;            /* edge.connect_timeout: seconds */
 		int64_t read_timeout;               /* edge.read_timeout: seconds */
+		int64_t drain_timeout;              /* edge.drain_timeout: seconds */
 		int64_t max_header_bytes;           /* edge.max_header_bytes */
 		int64_t max_headers;                /* edge.max_headers */
 		int64_t max_connections;            /* edge.max_connections */

@@ -136,6 +136,9 @@ class _Echo(BaseHTTPRequestHandler):
 
     def _answer(self):
         body = self._body()
+        if self.path.startswith("/slow/"):  # /slow/SECONDS: the usual answer, that late
+            self.server.slow_started += 1
+            time.sleep(float(self.path.split("/")[2]))
         if self.path.startswith("/bytes/"):  # /bytes/N: N bytes of 0..255 repeated
             n = int(self.path.split("/")[2])
             self.send_response(200)
@@ -145,6 +148,20 @@ class _Echo(BaseHTTPRequestHandler):
             for off in range(0, n, len(block)):
                 self.wfile.write(block[:min(len(block), n - off)])
             return
+        if self.path.startswith("/hinted"):  # a page whose Link fields hold two hints of three
+            page = b"<!doctype html><title>hinted</title>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Link", "</a.css>; rel=preload; as=style, </b.css>; rel=stylesheet")
+            self.send_header("Link", "<https://fonts.example>; rel=preconnect")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+            return
+        if self.path.startswith("/early103"):  # the origin's own 103 first
+            self.wfile.write(b"HTTP/1.1 103 Early Hints\r\n"
+                             b"Link: </e.css>; rel=preload; as=style\r\n\r\n")
+            self.wfile.flush()
         if self.path.startswith("/chunked"):
             self.send_response(200)
             self.send_header("Transfer-Encoding", "chunked")
@@ -187,6 +204,7 @@ class EchoOrigin:
     def __init__(self, tls=None):
         self.server = _EchoServer(("127.0.0.1", 0), _Echo)
         self.server.last_sni = None
+        self.server.slow_started = 0  # requests for /slow/ received so far
         if tls:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(str(tls[0]), str(tls[1]))

@@ -6,7 +6,6 @@ connection, 502/504 per stream, and HTTP/1.1 when edge.http2 is off."""
 import hashlib
 import json
 import socket
-import ssl
 import struct
 import subprocess
 import time
@@ -22,7 +21,8 @@ import pytest
 
 from conftest import Deployment, assert_ok, finish_servers, uniq, wait_until
 from edge_helpers import (EchoOrigin, HangingOrigin, TestCA, edge_ports, import_cert,
-                          refusing_port, split_status, wait_served)
+                          refusing_port, wait_served)
+from h2_helpers import goaway, h2_client, read_until_closed, request_headers
 
 
 def start(root, http2):
@@ -112,6 +112,20 @@ def test_many_streams_on_one_connection(edge, tmp_path):
     assert p.stderr.count(b"Connected to") == 1, p.stderr.decode()[-2000:]
 
 
+def test_h2load(edge):
+    """nghttp2's own load client: 2,000 requests on 4 connections, 20 streams at once on each,
+    every one answered 200."""
+    name = served(edge, f"127.0.0.1:{edge.origin.port}")
+    p = subprocess.run(["h2load", "-n2000", "-c4", "-m20", "--connect-to",
+                        f"127.0.0.1:{edge.https}", f"https://{name}:{edge.https}/load"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "requests: 2000 total, 2000 started, 2000 done, 2000 succeeded, 0 failed, " \
+           "0 errored" in p.stdout, p.stdout
+    assert "status codes: 2000 2xx" in p.stdout, p.stdout
+    assert "Application protocol: h2" in p.stdout, p.stdout
+
+
 def test_authority_other_than_sni_gives_421(edge):
     """As with HTTP/1.1's Host: a connection serves the name its TLS handshake was for."""
     name = served(edge, f"127.0.0.1:{edge.origin.port}")
@@ -147,6 +161,76 @@ def test_http2_setting_per_hostname(edge):
     assert_ok(api.patch(h["id"], {"ssl": {"settings": {"http2": "on"}}}), 202)
     wait_until(lambda: answer(curl2(edge.https, name, url))[:2] == ("2", 200), 5,
                "h2 offered once the setting is on")
+
+
+def exchanges(edge, name, paths):
+    """GETs of PATHS one after another on one HTTP/2 connection (so on one event loop of the
+    edge, whose Early Hints it learnt) -> for each, its interim responses' fields and its final
+    response's."""
+    sock, conn = h2_client(edge, name)
+    results = []
+    try:
+        for i, path in enumerate(paths):
+            stream = 1 + 2 * i
+            conn.send_headers(stream, request_headers(edge, name, path), end_stream=True)
+            sock.sendall(conn.data_to_send())
+            interim, final, ended = [], None, False
+            while not ended:
+                data = sock.recv(65536)
+                assert data, "the edge closed the connection"
+                for e in conn.receive_data(data):
+                    if isinstance(e, h2.events.InformationalResponseReceived):
+                        interim.append(dict(e.headers))
+                    elif isinstance(e, h2.events.ResponseReceived):
+                        final = dict(e.headers)
+                    elif isinstance(e, h2.events.DataReceived):
+                        conn.acknowledge_received_data(e.flow_controlled_length, e.stream_id)
+                    elif isinstance(e, h2.events.StreamEnded) and e.stream_id == stream:
+                        ended = True
+                sock.sendall(conn.data_to_send())
+            results.append((interim, final))
+    finally:
+        sock.close()
+    return results
+
+
+HINTS = b"</a.css>; rel=preload; as=style, <https://fonts.example>; rel=preconnect"
+
+
+def test_early_hints_from_link_fields(edge):
+    """early_hints "on": the preload and preconnect links of a page's last answer are sent as a
+    103 on the next GET of that page, before the origin answers (as Cloudflare does); the
+    origin's own 103 is passed on. "off" sends neither; a PATCH turns it on without a
+    restart."""
+    name = served(edge, f"127.0.0.1:{edge.origin.port}", early_hints="on")
+    (first, page), (second, again), (_, other) = exchanges(edge, name,
+                                                           ["/hinted", "/hinted", "/other"])
+    assert first == [] and page[b":status"] == b"200", (first, page)
+    assert [h[b":status"] for h in second] == [b"103"] and second[0][b"link"] == HINTS, second
+    assert again[b":status"] == b"200"
+    [(origin_103, final)] = exchanges(edge, name, ["/early103"])
+    assert [h.get(b"link") for h in origin_103] == [b"</e.css>; rel=preload; as=style"]
+    assert final[b":status"] == b"200"
+
+    off = served(edge, f"127.0.0.1:{edge.origin.port}", early_hints="off")
+    results = exchanges(edge, off, ["/hinted", "/hinted", "/early103"])
+    assert [interim for interim, _ in results] == [[], [], []], results
+    api = edge.api(edge.creds)
+    h = api.page(hostname=off)["result"][0]
+    assert_ok(api.patch(h["id"], {"ssl": {"settings": {"early_hints": "on"}}}), 202)
+    wait_until(lambda: exchanges(edge, off, ["/hinted", "/hinted"])[1][0], 5,
+               "hints sent once the setting is on")
+
+
+def test_no_early_hints_over_http11(edge):
+    """Browsers act on a 103 only over HTTP/2: an HTTP/1.1 client is sent the final response
+    alone, even when the origin sends a 103."""
+    name = served(edge, f"127.0.0.1:{edge.origin.port}", early_hints="on")
+    p = subprocess.run(["curl", "-sS", "-k", "-v", "--http1.1", "--resolve",
+                        f"{name}:{edge.https}:127.0.0.1", f"https://{name}:{edge.https}/early103"],
+                       capture_output=True, timeout=20)
+    assert b"< HTTP/1.1 200" in p.stderr, p.stderr
+    assert b" 103" not in p.stderr and b"e.css" not in p.stderr, p.stderr
 
 
 def pattern(n):
@@ -253,56 +337,9 @@ def test_http11_when_off(tmp_path):
 
 # ---- abuse: each attack on one connection ends that connection; other clients are served ----
 
-def h2_client(edge, name, local_settings=None):
-    """A TLS connection that chose h2 and an h2 (python3-h2) connection on it, preamble sent."""
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    ctx.set_alpn_protocols(["h2"])
-    sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", edge.https), timeout=10),
-                           server_hostname=name)
-    assert sock.selected_alpn_protocol() == "h2"
-    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
-    conn.initiate_connection()
-    if local_settings:
-        conn.update_settings(local_settings)
-    sock.sendall(conn.data_to_send())
-    return sock, conn
-
-
-def request_headers(edge, name, path="/"):
-    return [(":method", "GET"), (":scheme", "https"), (":authority", f"{name}:{edge.https}"),
-            (":path", path)]
-
-
-def read_until_closed(sock, conn, timeout):
-    """Reads frames until the edge closes the connection -> the h2 events seen (GOAWAY among
-    them, if it sent one); fails if the connection stays open for TIMEOUT seconds."""
-    events, deadline = [], time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        sock.settimeout(max(0.1, deadline - time.monotonic()))
-        try:
-            data = sock.recv(65536)
-        except (ConnectionResetError, ssl.SSLError):
-            return events
-        except socket.timeout:
-            break
-        if not data:
-            return events
-        try:
-            events += conn.receive_data(data)
-        except h2.exceptions.ProtocolError:
-            return events
-    raise AssertionError(f"the connection stayed open for {timeout}s: {events[-5:]}")
-
-
 def still_serves(edge, name):
     version, code, _ = answer(curl2(edge.https, name, f"https://{name}:{edge.https}/ok"))
     assert (version, code) == ("2", 200)
-
-
-def goaway(events):
-    return [e for e in events if isinstance(e, h2.events.ConnectionTerminated)]
 
 
 def test_rapid_reset_flood(edge):

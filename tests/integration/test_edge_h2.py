@@ -6,6 +6,7 @@ connection, 502/504 per stream, and HTTP/1.1 when edge.http2 is off."""
 import hashlib
 import json
 import socket
+import ssl
 import struct
 import subprocess
 import time
@@ -23,6 +24,7 @@ from conftest import Deployment, assert_ok, finish_servers, uniq, wait_until
 from edge_helpers import (EchoOrigin, HangingOrigin, TestCA, edge_ports, import_cert,
                           refusing_port, wait_served)
 from h2_helpers import goaway, h2_client, read_until_closed, request_headers
+from test_edge_proxy import WebSocketOrigin, ws_frame, ws_handshake, ws_read
 
 
 def start(root, http2):
@@ -231,6 +233,50 @@ def test_no_early_hints_over_http11(edge):
                        capture_output=True, timeout=20)
     assert b"< HTTP/1.1 200" in p.stderr, p.stderr
     assert b" 103" not in p.stderr and b"e.css" not in p.stderr, p.stderr
+
+
+def test_websockets_go_over_http11(edge):
+    """No WebSocket over HTTP/2 (RFC 8441): the edge does not announce extended CONNECT, so a
+    browser opens its WebSocket on a connection of its own that offers only http/1.1, which the
+    edge serves as before; an extended CONNECT sent anyway is refused on its stream."""
+    origin = WebSocketOrigin()
+    try:
+        name = served(edge, f"127.0.0.1:{origin.port}")
+        sock, conn = h2_client(edge, name)
+        try:
+            settings = {}
+            while h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS not in settings:
+                for e in conn.receive_data(sock.recv(65536)):
+                    if isinstance(e, h2.events.RemoteSettingsChanged):
+                        settings.update({k: v.new_value for k, v in e.changed_settings.items()})
+            assert not settings.get(h2.settings.SettingCodes.ENABLE_CONNECT_PROTOCOL), settings
+            conn.config.validate_outbound_headers = False  # python-h2 would not send it either
+            conn.send_headers(1, [(":method", "CONNECT"), (":protocol", "websocket"),
+                                  (":scheme", "https"), (":path", "/chat"),
+                                  (":authority", f"{name}:{edge.https}")])
+            sock.sendall(conn.data_to_send())
+            refused = None
+            while refused is None:
+                for e in conn.receive_data(sock.recv(65536)):
+                    if isinstance(e, h2.events.StreamReset):
+                        refused = "reset"
+                    elif isinstance(e, h2.events.ResponseReceived):
+                        refused = dict(e.headers)[b":status"].decode()
+            assert refused in ("reset", "400", "405"), refused
+        finally:
+            sock.close()
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        ctx.set_alpn_protocols(["http/1.1"])  # what a browser's WebSocket connection offers
+        with ctx.wrap_socket(socket.create_connection(("127.0.0.1", edge.https), timeout=10),
+                             server_hostname=name) as ws:
+            status, head, _ = ws_handshake(ws, name)
+            assert status == "HTTP/1.1 101 Switching Protocols", head
+            ws.sendall(ws_frame(b"over http/1.1"))
+            assert ws_read(ws) == (1, b"over http/1.1")
+    finally:
+        origin.close()
 
 
 def pattern(n):

@@ -1,3 +1,4 @@
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -164,6 +165,8 @@ static int wait_for_signal(const sigset_t *set)
 	return sig;
 }
 
+#define SERVE_TRIM_THRESHOLD (32 << 20)
+
 int cli_serve(int argc, char **argv)
 {
 	static struct serve_state s; /* large (paths, CA table): off the stack */
@@ -184,6 +187,11 @@ int cli_serve(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* A request's buffers (64 KiB relays, HTTP/2 streams) are freed at the top of a thread's
+	 * heap, and glibc gave that back to the kernel (madvise) as soon as 128 KiB were free, only
+	 * to fault it in again for the next request: 7% of the edge's CPU at 16k HTTP/2 requests/s.
+	 * Memory freed is now kept for reuse until 32 MiB of it are free at a heap's top. */
+	mallopt(M_TRIM_THRESHOLD, SERVE_TRIM_THRESHOLD);
 	signal(SIGPIPE, SIG_IGN);
 	rc = start(&s);
 	if (rc == CLI_EXIT_OK)

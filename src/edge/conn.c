@@ -22,6 +22,8 @@ static void on_client_event(struct edge_io *io, uint32_t events)
 {
 	struct edge_conn *c = (struct edge_conn *)io;
 
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->readable = 1;
 	if (!c->closed)
 		conn_drive(c);
 }

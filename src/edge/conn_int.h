@@ -57,6 +57,7 @@ struct edge_conn {
 	int kept_alive;       /* a response was sent: the connection waits for another request */
 	int client_eof, up_eof;
 	int up_readable; /* an event said the origin socket has bytes since its last EAGAIN */
+	int readable;    /* the same for the client socket (HTTP/2 reads only then) */
 	struct buf in;          /* request head, then client → origin bytes */
 	struct buf out;         /* origin → client bytes, or a local response */
 	struct http_head *head; /* parsed head (heap: large) */

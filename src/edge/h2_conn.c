@@ -26,6 +26,7 @@
 #define H2_MAX_STREAMS 128
 #define STREAM_BUF_MAX (256 * 1024)
 #define READ_CHUNK     16384
+#define SEND_GATHER    65536
 #define HEAD_BUF       (64 * 1024 + 64) /* the relay writes no larger head (proxy.c: RELAY_BUF) */
 
 struct h2_session {
@@ -614,49 +615,60 @@ void h2_start(struct edge_conn *c)
 	s->conn = c;
 	c->h2 = s;
 	c->state = CS_H2;
+	c->readable = 1; /* the preface may have come with the handshake's last flight */
 	c->out.off = c->out.len = 0;
 	h2_drive(c);
 }
 
 /* Sends what the session has for the client; what the socket does not take waits in c->out.
+ * The frames nghttp2 has ready (a response's HEADERS and DATA, those of other streams) are
+ * gathered into one write, up to SEND_GATHER bytes: a write is a syscall and a TLS record.
  * -1 when the connection failed. */
 static int send_frames(struct edge_conn *c)
 {
 	struct h2_session *s = c->h2;
 
 	for (;;) {
-		const uint8_t *data = NULL;
-		ssize_t n;
+		int rc;
 
-		if (c->out.off < c->out.len) {
-			int rc = conn_buf_flush(c, &c->out, 0);
+		while (c->out.len - c->out.off < SEND_GATHER) {
+			const uint8_t *data = NULL;
+			ssize_t n = nghttp2_session_mem_send(s->ng, &data);
 
-			if (rc < 0)
+			if (n < 0)
 				return -1;
-			if (c->out.off < c->out.len)
-				return 0; /* the socket is full: an event resumes */
+			if (n == 0)
+				break;
+			if (buf_append(&c->out, (const char *)data, (size_t)n) != 0)
+				return -1;
 		}
-		n = nghttp2_session_mem_send(s->ng, &data);
-		if (n < 0)
-			return -1;
-		if (n == 0)
+		if (c->out.off == c->out.len)
 			return 0;
-		c->out.off = c->out.len = 0;
-		if (buf_append(&c->out, (const char *)data, (size_t)n) != 0)
+		rc = conn_buf_flush(c, &c->out, 0);
+		if (rc < 0)
 			return -1;
+		if (c->out.off < c->out.len)
+			return 0; /* the socket is full: an event resumes */
 	}
 }
 
-/* Reads what the client sent into the session. -1 when the connection ended or failed. */
+/* Reads what the client sent into the session, when an event said there is something (or TLS
+ * holds some): the session is also driven for its relays' sake, and a read that would end in
+ * EAGAIN is a syscall for nothing. -1 when the connection ended or failed. */
 static int recv_frames(struct edge_conn *c)
 {
 	char buf[READ_CHUNK];
 
+	if (!c->readable && !SSL_has_pending(c->ssl))
+		return 0;
 	for (;;) {
 		ssize_t n = conn_side_read(c, 0, buf, sizeof(buf));
 
-		if (n == -1)
+		if (n == -1) {
+			if (SSL_want_read(c->ssl)) /* TLS may want a write instead */
+				c->readable = 0;
 			return 0;
+		}
 		if (n <= 0)
 			return -1;
 		if (nghttp2_session_mem_recv(c->h2->ng, (const uint8_t *)buf, (size_t)n) < 0)

@@ -134,8 +134,9 @@ int cli_load_config(const struct cli_args *args, struct config *cfg)
 		cli_error("%s", err);
 		return CLI_EXIT_USAGE;
 	}
-	/* The table only admits known level names. */
+	/* The table only admits known level and format names. */
 	(void)log_set_level(cfg->log_level);
+	(void)log_set_format(cfg->log_format);
 	return CLI_EXIT_OK;
 }
 

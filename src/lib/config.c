@@ -42,6 +42,7 @@ struct key {
 #define FIELD(f) .offset = offsetof(struct config, f), .size = sizeof(((struct config *)0)->f)
 
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const log_formats[] = {"logfmt", "json", NULL};
 static const char *const xff_modes[] = {"append", "overwrite", NULL};
 static const char *const tsig_algorithms[] = {"hmac-sha256", "hmac-sha384", "hmac-sha512",
 					      "hmac-sha1", NULL};
@@ -57,6 +58,9 @@ static const struct key keys[] = {
 	 .dev_def = "./var", .meta = "DIR", .help = "store, keys and CA files"},
 	{.name = "log.level", .type = KEY_STRING, FIELD(log_level), .def = "info",
 	 .choices = log_levels, .meta = "LEVEL", .help = "debug, info, warn or error"},
+	{.name = "log.format", .type = KEY_STRING, FIELD(log_format), .def = "logfmt",
+	 .choices = log_formats, .meta = "FORMAT",
+	 .help = "logfmt (key=value) or json (one object a line, the same fields)"},
 	{.name = "store.url", .type = KEY_STRING, FIELD(store_url), .def = "",
 	 .meta = "URL", .help = "PostgreSQL (postgres://…); \"\" = SQLite in <data>"},
 	{.name = "store.read_url", .type = KEY_STRING, FIELD(store_read_url), .def = "",

@@ -32,6 +32,7 @@ struct config {
 	char config_file[PATH_MAX]; /* --config: the INI file read, "" for none (flag only) */
 	char data_dir[PATH_MAX];    /* data: store, master key, CA files */
 	char log_level[16];         /* log.level: debug | info | warn | error */
+	char log_format[16];        /* log.format: logfmt | json */
 	char master_key[PATH_MAX];  /* store.master_key: default <data>/master.key */
 	char store_url[1024];       /* store.url: PostgreSQL connection string, "" = SQLite */
 	char store_read_url[1024];  /* store.read_url: a hot standby for the edge's reads, or "" */

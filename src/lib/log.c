@@ -9,6 +9,7 @@
 #include "lib/error.h"
 
 enum log_level log_threshold = LOG_INFO;
+static int log_json; /* log.format=json */
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -21,6 +22,103 @@ int log_set_level(const char *name)
 		}
 	}
 	return SE_EINVAL;
+}
+
+int log_set_format(const char *name)
+{
+	if (strcmp(name, "logfmt") != 0 && strcmp(name, "json") != 0)
+		return SE_EINVAL;
+	log_json = name[0] == 'j';
+	return 0;
+}
+
+struct json_out {
+	char *p;
+	size_t len, cap;
+};
+
+/* Bytes of S[0..N) as a JSON string's content: the line is printable ASCII, so only '"' and
+ * the backslash need an escape. */
+static size_t json_size(const char *s, size_t n)
+{
+	size_t size = n;
+
+	for (size_t i = 0; i < n; i++)
+		size += s[i] == '"' || s[i] == '\\';
+	return size;
+}
+
+static void json_put(struct json_out *o, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"' || s[i] == '\\')
+			o->p[o->len++] = '\\';
+		o->p[o->len++] = s[i];
+	}
+}
+
+/* ,"KEY":"VALUE" when it fits with the closing brace; 0 when it did not (nothing written). */
+static int json_field(struct json_out *o, const char *key, size_t key_len, const char *value,
+		      size_t value_len)
+{
+	size_t need = json_size(key, key_len) + json_size(value, value_len) + 6;
+
+	if (o->len + need + 2 > o->cap)
+		return 0;
+	if (o->len > 1)
+		o->p[o->len++] = ',';
+	o->p[o->len++] = '"';
+	json_put(o, key, key_len);
+	memcpy(o->p + o->len, "\":\"", 3);
+	o->len += 3;
+	json_put(o, value, value_len);
+	o->p[o->len++] = '"';
+	return 1;
+}
+
+void log_logfmt_to_json(const char *line, char *out, size_t out_len)
+{
+	struct json_out o = {.p = out, .cap = out_len};
+	const char *p = line;
+	int room = out_len >= 3;
+
+	if (room)
+		o.p[o.len++] = '{';
+	while (room && *p) {
+		const char *key, *value, *end;
+
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		key = p;
+		while (*p && *p != '=' && *p != ' ')
+			p++;
+		if (*p != '=' || p == key) { /* a bare word */
+			while (*p && *p != ' ')
+				p++;
+			room = json_field(&o, "component", 9, key, (size_t)(p - key));
+			continue;
+		}
+		end = p++;
+		if (*p == '"') { /* up to the quote that ends the token */
+			value = ++p;
+			while (*p && !(*p == '"' && (p[1] == ' ' || p[1] == '\0')))
+				p++;
+			room = json_field(&o, key, (size_t)(end - key), value, (size_t)(p - value));
+			if (*p)
+				p++;
+		} else {
+			value = p;
+			while (*p && *p != ' ')
+				p++;
+			room = json_field(&o, key, (size_t)(end - key), value, (size_t)(p - value));
+		}
+	}
+	if (out_len >= 3)
+		o.p[o.len++] = '}';
+	if (out_len)
+		o.p[o.len] = '\0';
 }
 
 /* 1 for a byte that is written as an escape: anything that could end the line or fool a
@@ -63,7 +161,7 @@ static void escape_line(const char *in, char *out, size_t out_len)
 
 void log_write(enum log_level level, const char *fmt, ...)
 {
-	char line[2048], escaped[sizeof(line) * 4];
+	char line[2048], escaped[sizeof(line) * 4], json[sizeof(escaped) * 2];
 	const char *out = line;
 	struct timespec now;
 	struct tm tm;
@@ -85,6 +183,10 @@ void log_write(enum log_level level, const char *fmt, ...)
 			out = escaped;
 			break;
 		}
+	}
+	if (log_json) {
+		log_logfmt_to_json(out, json, sizeof(json));
+		out = json;
 	}
 	/* One fputs per line keeps lines from different threads whole. */
 	flockfile(stderr);

@@ -1,5 +1,6 @@
 """The command line: zone and token creation, serve's flags, environment, config file and --dev."""
 
+import json
 import os
 import re
 import socket
@@ -122,6 +123,25 @@ def test_serve_sigterm_exits_zero(deploy):
     s.stop()
     assert s.problems == [], s.report()
     assert not port_answers(s.port)
+
+
+def test_json_logs(deploy):
+    """--log.format=json: every line one JSON object with the fields of the logfmt line; an
+    unknown format is refused."""
+    d = deploy()
+    creds = d.zone()
+    s = d.start(extra_args=["--log.format=json"])
+    assert_ok(d.api(creds).list())
+    s.stop()
+    assert s.problems == [], s.report()
+    lines = [json.loads(line) for line in s.stderr().splitlines()]
+    serving = [o for o in lines if o.get("msg") == "saasedge serving"]
+    assert serving and serving[0]["level"] == "info", lines
+    assert serving[0]["roles"] == "api" and serving[0]["api"].startswith("http://127.0.0.1:")
+    assert all(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", o["ts"]) for o in lines)
+    p = run_serve_expecting_failure(d, f"--api.listen=127.0.0.1:{free_port()}",
+                                    "--log.format=yaml")
+    assert "log.format" in output(p), output(p)
 
 
 def test_env_listen(deploy):

@@ -1,6 +1,7 @@
 /* Unit tests of src/lib/log.c's escaping: a value with CR LF cannot forge a second log line,
  * control bytes, DEL, non-ASCII and backslashes are escaped, plain lines are unchanged, and a
- * long line is cut without breaking an escape. */
+ * long line is cut without breaking an escape; and of log.format=json: the same fields as one
+ * JSON object, which no value can break out of. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -40,7 +41,8 @@ static void test_log_escaping(void **state)
 	const char *nl;
 
 	(void)state;
-	log_capture(line, sizeof(line), "x\r\nts=2026-01-01T00:00:00.000Z level=error msg=\"forged\"");
+	log_capture(line, sizeof(line),
+		    "x\r\nts=2026-01-01T00:00:00.000Z level=error msg=\"forged\"");
 	nl = strchr(line, '\n');
 	assert_non_null(nl);
 	assert_string_equal(nl, "\n"); /* one line, ended by the logger's own newline */
@@ -52,7 +54,8 @@ static void test_log_escaping(void **state)
 	assert_non_null(strstr(line, "hostname=a\\x01\\x1b[31m\\x7f\\xc3\\xa9\\tb\\\\n end=1\n"));
 
 	log_capture(line, sizeof(line), "plain.example.com");
-	assert_non_null(strstr(line, "level=info edge msg=\"test\" hostname=plain.example.com end=1\n"));
+	assert_non_null(
+	    strstr(line, "level=info edge msg=\"test\" hostname=plain.example.com end=1\n"));
 
 	/* a long value of bytes to escape: cut at the buffer, never inside an escape, one line */
 	memset(big, '\n', sizeof(big) - 1);
@@ -65,10 +68,57 @@ static void test_log_escaping(void **state)
 		assert_true(*p == '\n' ? p == nl : (*p >= 0x20 && *p < 0x7f));
 }
 
+static void test_json_fields(void **state)
+{
+	char out[512];
+
+	log_logfmt_to_json("ts=2026-12-05T00:00:00.000Z level=info edge msg=\"edge serving\" "
+			   "https_port=443 workers=2",
+			   out, sizeof(out));
+	assert_string_equal(out, "{\"ts\":\"2026-12-05T00:00:00.000Z\",\"level\":\"info\","
+				 "\"component\":\"edge\",\"msg\":\"edge serving\","
+				 "\"https_port\":\"443\",\"workers\":\"2\"}");
+	/* a quote or a backslash inside a value stays inside a string (logfmt has no escape for a
+	 * quote followed by a space: the value ends there, as a logfmt reader would end it) */
+	log_logfmt_to_json("msg=\"say \"hi\" x=1\" path=a\\x0a\\\\b", out, sizeof(out));
+	assert_string_equal(out, "{\"msg\":\"say \\\"hi\",\"x\":\"1\\\"\","
+				 "\"path\":\"a\\\\x0a\\\\\\\\b\"}");
+	log_logfmt_to_json("", out, sizeof(out));
+	assert_string_equal(out, "{}");
+	log_logfmt_to_json("msg=\"unterminated  k=", out, sizeof(out));
+	assert_string_equal(out, "{\"msg\":\"unterminated  k=\"}");
+}
+
+static void test_json_cut_stays_an_object(void **state)
+{
+	char out[40];
+
+	log_logfmt_to_json("ts=2026-12-05T00:00:00.000Z level=info msg=\"a long message\"", out,
+			   sizeof(out));
+	assert_string_equal(out, "{\"ts\":\"2026-12-05T00:00:00.000Z\"}");
+}
+
+static void test_json_written(void **state)
+{
+	char line[256];
+
+	assert_int_not_equal(log_set_format("yaml"), 0);
+	assert_int_equal(log_set_format("json"), 0);
+	log_capture(line, sizeof(line), "a\r\nb");
+	assert_non_null(strstr(line, "\"level\":\"info\",\"component\":\"edge\","
+				     "\"msg\":\"test\",\"hostname\":\"a\\\\r\\\\nb\","
+				     "\"end\":\"1\"}\n"));
+	assert_string_equal(strchr(line, '\n'), "\n");
+	assert_int_equal(log_set_format("logfmt"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_log_escaping),
+	    cmocka_unit_test(test_json_fields),
+	    cmocka_unit_test(test_json_cut_stays_an_object),
+	    cmocka_unit_test(test_json_written),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -107,25 +107,30 @@ run:
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
+# The integration tests mostly wait on servers (issuance, timeouts, restarts), so pytest-xdist runs
+# them in TEST_JOBS processes at once; each test starts its own servers on ports drawn from its
+# worker's share of the pool (tests/integration/conftest.py). TEST_JOBS=0 runs them in one.
+TEST_JOBS ?= 4
+PYTEST  := $(PYTHON) -m pytest -q -n $(TEST_JOBS)
+
 integration: all
-	SAASEDGE_BIN=$(CURDIR)/build/saasedge $(PYTHON) -m pytest -q tests/integration
+	SAASEDGE_BIN=$(CURDIR)/build/saasedge $(PYTEST) tests/integration
 
 integration-asan: asan
-	SAASEDGE_BIN=$(CURDIR)/build/asan/saasedge SAASEDGE_ASAN=1 $(PYTHON) -m pytest -q tests/integration
+	SAASEDGE_BIN=$(CURDIR)/build/asan/saasedge SAASEDGE_ASAN=1 $(PYTEST) tests/integration
 
 # The same suite with the store on PostgreSQL: the tests start their own cluster (initdb and
 # pg_ctl in a temporary directory) and give each data directory a database of its own.
 integration-postgres: all
-	SAASEDGE_TEST_BACKEND=postgres SAASEDGE_BIN=$(CURDIR)/build/saasedge $(PYTHON) -m pytest -q tests/integration
+	SAASEDGE_TEST_BACKEND=postgres SAASEDGE_BIN=$(CURDIR)/build/saasedge $(PYTEST) tests/integration
 
-# What `make test` runs on PostgreSQL, to stay within its time: every file but those whose
-# subject is not the store (parsers, TLS and proxy hardening, DNS, mail, the SDKs' and the
-# browser's view of the same API); `make integration-postgres` runs them all.
+# Only the files whose subject is the store (not parsers, TLS and proxy hardening, DNS, mail, the
+# SDKs' and the browser's view of the same API), for a quick check; `make test` runs them all.
 PG_NOT_STORE := dns_hardening edge_smuggling edge_ssrf edge_tls_config email_hardening \
 	security_plain_http auth_failures validation hostname_schema issuance_caa \
 	issuance_tls_alpn sdk dashboard edge_proxy edge_h2 edge_drain
 integration-postgres-store: all
-	SAASEDGE_TEST_BACKEND=postgres SAASEDGE_BIN=$(CURDIR)/build/saasedge $(PYTHON) -m pytest -q \
+	SAASEDGE_TEST_BACKEND=postgres SAASEDGE_BIN=$(CURDIR)/build/saasedge $(PYTEST) \
 	  $(PG_NOT_STORE:%=--ignore=tests/integration/test_%.py) tests/integration
 
 # The integration suite (or TESTS) N times in a row on both builds; stops at the first failure.
@@ -134,8 +139,8 @@ N ?= 20
 TESTS ?= tests/integration
 test-repeat: all asan
 	@set -e; for i in $$(seq 1 $(N)); do echo "== run $$i of $(N)"; \
-	  SAASEDGE_BIN=$(CURDIR)/build/saasedge $(PYTHON) -m pytest -q -x $(TESTS); \
-	  SAASEDGE_BIN=$(CURDIR)/build/asan/saasedge SAASEDGE_ASAN=1 $(PYTHON) -m pytest -q -x $(TESTS); \
+	  SAASEDGE_BIN=$(CURDIR)/build/saasedge $(PYTEST) -x $(TESTS); \
+	  SAASEDGE_BIN=$(CURDIR)/build/asan/saasedge SAASEDGE_ASAN=1 $(PYTEST) -x $(TESTS); \
 	done
 
 test: deps
@@ -144,7 +149,7 @@ test: deps
 	$(MAKE) fuzz-smoke
 	$(MAKE) integration
 	$(MAKE) integration-asan
-	$(MAKE) integration-postgres-store
+	$(MAKE) integration-postgres
 	$(MAKE) bench-smoke
 
 # FUZZ_SECONDS (and at most FUZZ_RUNS executions) per target of FUZZ_TARGETS (all by default);

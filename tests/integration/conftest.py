@@ -68,7 +68,14 @@ def _ports_below_ephemeral():
         low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     except (OSError, ValueError, IndexError):
         low = 32768
-    return range(max(1024, low - 12000), low)
+    pool = range(max(1024, low - 12000), low)
+    # Under pytest-xdist each worker is a process of its own: give each a slice of the pool, so
+    # that two workers never hand out the same port.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw"):
+        count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+        return pool[int(worker[2:])::count]
+    return pool
 
 
 _PORT_POOL = _ports_below_ephemeral()

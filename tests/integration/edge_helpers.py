@@ -7,6 +7,7 @@ import json
 import re
 import socket
 import ssl
+import sys
 import subprocess
 import threading
 import time
@@ -195,6 +196,12 @@ class _EchoServer(ThreadingHTTPServer):
     # origin connections at once); a retransmitted SYN costs a second, and a short
     # edge.read_timeout then turns that into a 504. Real origins listen with larger backlogs.
     request_queue_size = 128
+
+    def handle_error(self, request, client_address):
+        # Tests that cut a response short (a client gone, a body over a limit) make the edge close
+        # its origin connection mid-body; the test asserts what the client saw, not this.
+        if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            super().handle_error(request, client_address)
 
 
 class EchoOrigin:

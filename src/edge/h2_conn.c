@@ -48,10 +48,11 @@ struct h2_stream {
 	struct edge_conn *relay; /* NULL once it closed */
 	struct h2_stream *prev, *next;
 	struct h2_request req;
-	int refused;       /* the status answered instead of relaying (400, 405, 431), or 0 */
-	int chunked;       /* the request body is chunk-framed for HTTP/1.1 */
-	int req_ended;     /* the client ended the stream (and the last chunk is written) */
-	struct buf in;     /* request bytes the relay has not read yet */
+	int refused;             /* the status answered instead of relaying (400, 405, 431), or 0 */
+	int chunked;             /* the request body is chunk-framed for HTTP/1.1 */
+	int req_ended;           /* the client ended the stream (and the last chunk is written) */
+	struct buf in;           /* request bytes the relay has not read yet */
+	struct buf req_trailers; /* chunked: the request's trailer fields, as HTTP/1.1 lines */
 	size_t unconsumed; /* DATA bytes read from the client not yet given back to its window */
 	int head_method;   /* the request is a HEAD: its response has no body */
 	int hints;         /* a GET of a hostname with early_hints on (early_hints.h) */
@@ -63,6 +64,7 @@ struct h2_stream {
 	int close_delimited;
 	struct http_body body;
 	struct buf out;      /* body bytes not yet in DATA frames */
+	struct buf trailers; /* the response's trailer fields (http_frame.h lines), sent after it */
 	int64_t progress_us; /* when DATA last took some of them (or the final head was sent) */
 	int relay_blocked;   /* the relay's last write was refused: drive it once there is room */
 	int wants_drive;
@@ -160,7 +162,9 @@ static void stream_free(struct h2_stream *st)
 	free(st->head.fields);
 	free(st->head_buf.data);
 	free(st->in.data);
+	free(st->req_trailers.data);
 	free(st->out.data);
+	free(st->trailers.data);
 	free(st);
 }
 
@@ -198,6 +202,22 @@ static struct edge_conn *relay_new(struct h2_stream *st)
 	return c;
 }
 
+/* The response's trailer fields, as the HEADERS frame that ends ST: 0, or -1 when they cannot
+ * be sent (the stream then ends with its last DATA, without them). */
+static int trailers_submit(struct h2_stream *st)
+{
+	struct h2_fields f;
+	int rc;
+
+	if (h2_trailer_fields(st->trailers.data + st->trailers.off, buf_pending(&st->trailers),
+			      &f) != 0)
+		return -1;
+	rc = nghttp2_submit_trailer(st->s->ng, st->id, f.nv, f.n);
+	h2_fields_dispose(&f);
+	st->trailers.off = st->trailers.len;
+	return rc == 0 ? 0 : -1;
+}
+
 /* DATA for ST's response: what the relay has written, the end once all of it is. */
 static ssize_t data_read(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t length,
 			 uint32_t *flags, nghttp2_data_source *src, void *user)
@@ -220,9 +240,11 @@ static ssize_t data_read(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
 		st->wants_drive = 1;
 		st->s->again = 1;
 	}
-	if (st->resp_ended && buf_pending(&st->out) == 0)
+	if (st->resp_ended && buf_pending(&st->out) == 0) {
 		*flags |= NGHTTP2_DATA_FLAG_EOF;
-	else if (n == 0)
+		if (buf_pending(&st->trailers) && trailers_submit(st) == 0)
+			*flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+	} else if (n == 0)
 		return NGHTTP2_ERR_DEFERRED;
 	return (ssize_t)n;
 }
@@ -272,11 +294,13 @@ static int head_submit(struct h2_stream *st)
 static int body_in(struct h2_stream *st, const char *p, size_t n)
 {
 	while (n && !st->body.done) {
-		char tmp[READ_CHUNK + HTTP_BODY_SLACK];
-		size_t take = n < READ_CHUNK ? n : READ_CHUNK, out_len = 0;
-		ssize_t used = http_body_step(&st->body, p, take, tmp, &out_len);
+		char tmp[READ_CHUNK + HTTP_BODY_SLACK], trailers[READ_CHUNK + HTTP_BODY_SLACK];
+		size_t take = n < READ_CHUNK ? n : READ_CHUNK, out_len = 0, trailers_len = 0;
+		ssize_t used = http_body_step_trailers(&st->body, p, take, tmp, &out_len, trailers,
+						       &trailers_len);
 
-		if (used < 0 || buf_append(&st->out, tmp, out_len) != 0)
+		if (used < 0 || buf_append(&st->out, tmp, out_len) != 0 ||
+		    buf_append(&st->trailers, trailers, trailers_len) != 0)
 			return -1;
 		p += used;
 		n -= (size_t)used;
@@ -407,6 +431,26 @@ static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *frame, voi
 	return 0;
 }
 
+/* A trailer field of a request: kept for the last chunk when the body goes to the origin
+ * chunked (a Content-Length body has nowhere to carry it); the framer on the way to the origin
+ * filters them as it does an HTTP/1.1 client's (http_frame.h). Past the edge's head size the
+ * stream is reset. */
+static int trailer_field(struct h2_stream *st, const uint8_t *name, size_t namelen,
+			 const uint8_t *value, size_t valuelen)
+{
+	size_t max = (size_t)st->s->conn->loop->edge->cfg->edge.max_header_bytes;
+
+	if (!st->relay || !st->chunked)
+		return 0;
+	if (st->req_trailers.len + namelen + valuelen + 4 > max ||
+	    buf_append(&st->req_trailers, (const char *)name, namelen) != 0 ||
+	    buf_append(&st->req_trailers, ": ", 2) != 0 ||
+	    buf_append(&st->req_trailers, (const char *)value, valuelen) != 0 ||
+	    buf_append(&st->req_trailers, "\r\n", 2) != 0)
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	return 0;
+}
+
 static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint8_t *name,
 		     size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags,
 		     void *user)
@@ -415,9 +459,12 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint
 
 	(void)flags;
 	(void)user;
-	if (!st || frame->hd.type != NGHTTP2_HEADERS ||
-	    frame->headers.cat != NGHTTP2_HCAT_REQUEST || st->refused)
-		return 0; /* trailers of a request are dropped, as with HTTP/1.1 */
+	if (!st || frame->hd.type != NGHTTP2_HEADERS || st->refused)
+		return 0;
+	if (frame->headers.cat == NGHTTP2_HCAT_HEADERS)
+		return trailer_field(st, name, namelen, value, valuelen);
+	if (frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+		return 0;
 	st->refused =
 	    h2_request_field(&st->req, (const char *)name, namelen, (const char *)value, valuelen);
 	return 0;
@@ -494,7 +541,10 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *
 	if (end_stream && st->relay && !st->req_ended &&
 	    (frame->hd.type == NGHTTP2_DATA || frame->hd.type == NGHTTP2_HEADERS)) {
 		st->req_ended = 1;
-		if (st->chunked && buf_append(&st->in, "0\r\n\r\n", 5) != 0)
+		if (st->chunked &&
+		    (buf_append(&st->in, "0\r\n", 3) != 0 ||
+		     buf_append(&st->in, st->req_trailers.data, st->req_trailers.len) != 0 ||
+		     buf_append(&st->in, "\r\n", 2) != 0))
 			return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 		st->wants_drive = 1;
 	}

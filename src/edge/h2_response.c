@@ -63,6 +63,46 @@ int h2_response_fields(const struct http_head *h, struct h2_fields *out)
 	return 0;
 }
 
+int h2_trailer_fields(const char *lines, size_t len, struct h2_fields *out)
+{
+	size_t n = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < len; i++)
+		n += lines[i] == '\n';
+	out->nv = malloc((n ? n : 1) * sizeof(*out->nv));
+	out->text = malloc(len ? len : 1);
+	if (!out->nv || !out->text) {
+		h2_fields_dispose(out);
+		return -1;
+	}
+	/* each line is "name:value\r\n" as the framer checked it: the name in lower case, the
+	 * value without its OWS, both in text (the CRLF's room holds the terminators) */
+	for (size_t at = 0; at < len && out->n < n;) {
+		const char *line = lines + at, *colon = memchr(line, ':', len - at);
+		const char *end = memchr(line, '\r', len - at);
+		char *name = out->text + at, *value;
+		size_t nl, vs, ve;
+
+		if (!colon || !end || colon > end)
+			break;
+		nl = (size_t)(colon - line);
+		for (size_t k = 0; k < nl; k++)
+			name[k] = (char)(line[k] >= 'A' && line[k] <= 'Z' ? line[k] + 32 : line[k]);
+		vs = nl + 1;
+		ve = (size_t)(end - line);
+		while (vs < ve && (line[vs] == ' ' || line[vs] == '\t'))
+			vs++;
+		while (ve > vs && (line[ve - 1] == ' ' || line[ve - 1] == '\t'))
+			ve--;
+		value = name + vs;
+		memcpy(value, line + vs, ve - vs);
+		out->nv[out->n++] = nv_of(name, nl, value, ve - vs);
+		at += (size_t)(end - line) + 2;
+	}
+	return 0;
+}
+
 void h2_fields_dispose(struct h2_fields *f)
 {
 	free(f->nv);

@@ -20,6 +20,12 @@ struct h2_fields {
 /* The HEADERS fields of the response head H (the buffer it was scanned from must outlive
  * OUT): 0, or -1 out of memory. The caller frees OUT with h2_fields_dispose. */
 int h2_response_fields(const struct http_head *h, struct h2_fields *out);
+
+/* The trailer fields the body framer passed on (LINES, LEN bytes of "name:value\r\n" lines,
+ * http_frame.h) as the fields of the HEADERS frame that ends a stream: names in lower case,
+ * values without their OWS. 0, or -1 out of memory; OUT does not point into LINES. */
+int h2_trailer_fields(const char *lines, size_t len, struct h2_fields *out);
+
 void h2_fields_dispose(struct h2_fields *f);
 
 #endif

@@ -2,7 +2,10 @@
  * message ends); chunked bodies are decoded byte by byte against RFC 9112 7.1 (hex size, optional
  * extensions, CRLF, data, CRLF; a last chunk, trailer fields, CRLF) and written out again as
  * chunks the edge sized itself, one per run of data, so that no extension, odd size spelling,
- * bare CR or LF, or trailer reaches the other side. Trailers are checked and dropped. */
+ * or bare CR or LF reaches the other side. Trailer fields are checked like head fields and
+ * passed on, except those RFC 9110 6.5.1 keeps out of trailers (framing, routing, request
+ * modifiers, authentication, response control, content processing) and those the edge writes
+ * itself: a recipient that merges trailers into the head must not get them from a client. */
 #include "edge/http_frame.h"
 
 #include <stdio.h>
@@ -51,17 +54,71 @@ static int is_value_char(unsigned char ch)
 	return ch == ' ' || ch == '\t' || (ch > 0x20 && ch != 0x7f);
 }
 
+static int has_prefix(const char *name, size_t len, const char *lower)
+{
+	size_t n = strlen(lower);
+
+	return len >= n && http_name_is(name, n, lower);
+}
+
+/* 1 for a trailer field the edge passes on (NAME as received, LEN bytes). */
+static int trailer_allowed(const char *name, size_t len)
+{
+	static const char *const kept_out[] = {
+	    /* framing and routing, and fields about the connection */
+	    "content-length", "transfer-encoding", "trailer", "host", "connection", "keep-alive",
+	    "proxy-connection", "te", "upgrade",
+	    /* request modifiers and authentication */
+	    "cache-control", "expect", "max-forwards", "pragma", "range", "authorization",
+	    "proxy-authorization", "www-authenticate", "proxy-authenticate", "cookie", "set-cookie",
+	    /* response control data */
+	    "age", "expires", "date", "location", "retry-after", "vary", "warning",
+	    /* what the edge writes about the client */
+	    "forwarded", "x-real-ip", "via"};
+
+	if (len > HTTP_TRAILER_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < sizeof(kept_out) / sizeof(kept_out[0]); i++)
+		if (http_name_is(name, len, kept_out[i]))
+			return 0;
+	/* content processing (Content-Type, -Encoding, -Range, …) but for a digest of the content,
+	 * conditionals, and X-Forwarded-* */
+	if (has_prefix(name, len, "content-"))
+		return http_name_is(name, len, "content-digest");
+	return !has_prefix(name, len, "if-") && !has_prefix(name, len, "x-forwarded-");
+}
+
+/* Where a chunked body's trailer section goes: OUT itself when re-encoding, the caller's
+ * TRAILERS (or nowhere) when decoding. */
+struct sinks {
+	char *out, *trailers;
+	size_t o, t;
+};
+
+static void trailer_put(const struct http_body *b, struct sinks *k, const char *p, size_t n)
+{
+	if (!b->decode) {
+		memcpy(k->out + k->o, p, n);
+		k->o += n;
+	} else if (k->trailers) {
+		memcpy(k->trailers + k->t, p, n);
+		k->t += n;
+	}
+}
+
 void http_body_start(struct http_body *b, enum http_body_mode mode, uint64_t length)
 {
 	*b = (struct http_body){.mode = mode, .remaining = length, .state = CK_SIZE};
 	b->done = mode == HTTP_BODY_NONE || (mode == HTTP_BODY_LENGTH && length == 0);
 }
 
-/* Chunked: the state machine over IN, writing to OUT (which may trail IN in one buffer). */
-static ssize_t chunked_step(struct http_body *b, const char *in, size_t n, char *out,
-			    size_t *out_len)
+/* Chunked: the state machine over IN, writing to K's sinks (OUT may trail IN in one buffer:
+ * what is written never gets ahead of what was read by more than HTTP_BODY_SLACK, as a run's
+ * chunk head, or a trailer name read in an earlier call, is written before its bytes are read). */
+static ssize_t chunked_step(struct http_body *b, const char *in, size_t n, struct sinks *k)
 {
-	size_t i = 0, o = 0;
+	size_t i = 0;
+	char *out = k->out;
 
 	while (i < n && !b->done) {
 		unsigned char ch = (unsigned char)in[i];
@@ -110,17 +167,21 @@ static ssize_t chunked_step(struct http_body *b, const char *in, size_t n, char 
 			i++;
 			b->line = 0;
 			b->state = b->remaining ? CK_DATA : CK_TRAILER;
+			if (!b->remaining && !b->decode) {
+				memcpy(out + k->o, "0\r\n", 3);
+				k->o += 3;
+			}
 			break;
 		case CK_DATA: {
 			size_t run = n - i < b->remaining ? n - i : (size_t)b->remaining;
-			int hl = b->decode ? 0 : snprintf(out + o, 20, "%zx\r\n", run);
+			int hl = b->decode ? 0 : snprintf(out + k->o, 20, "%zx\r\n", run);
 
 			/* o + 20 <= i + SLACK: the header never reaches the unread data */
-			memmove(out + o + hl, in + i, run);
-			o += (size_t)hl + run;
+			memmove(out + k->o + hl, in + i, run);
+			k->o += (size_t)hl + run;
 			if (!b->decode) {
-				out[o++] = '\r';
-				out[o++] = '\n';
+				out[k->o++] = '\r';
+				out[k->o++] = '\n';
 			}
 			i += run;
 			b->remaining -= run;
@@ -147,6 +208,7 @@ static ssize_t chunked_step(struct http_body *b, const char *in, size_t n, char 
 			} else if (is_tchar(ch)) {
 				b->state = CK_T_NAME;
 				b->line = 0;
+				b->keep = 0;
 				break; /* the name's first byte is counted there */
 			} else {
 				return -1;
@@ -154,10 +216,19 @@ static ssize_t chunked_step(struct http_body *b, const char *in, size_t n, char 
 			i++;
 			break;
 		case CK_T_NAME:
-			if (ch == ':')
+			if (ch == ':') {
 				b->state = CK_T_VALUE;
-			else if (!is_tchar(ch))
+				b->keep = trailer_allowed(b->name, b->line);
+				if (b->keep) {
+					trailer_put(b, k, b->name, b->line);
+					trailer_put(b, k, ":", 1);
+				}
+			} else if (!is_tchar(ch)) {
 				return -1; /* also whitespace before the colon */
+			} else if (b->line < HTTP_TRAILER_NAME_MAX) {
+				b->name[b->line] = (char)ch;
+			}
+			b->line++;
 			if (++b->trailer > TRAILER_MAX)
 				return -1;
 			i++;
@@ -167,6 +238,8 @@ static ssize_t chunked_step(struct http_body *b, const char *in, size_t n, char 
 				b->state = CK_T_LF;
 			else if (!is_value_char(ch))
 				return -1;
+			else if (b->keep)
+				trailer_put(b, k, in + i, 1);
 			if (++b->trailer > TRAILER_MAX)
 				return -1;
 			i++;
@@ -175,6 +248,8 @@ static ssize_t chunked_step(struct http_body *b, const char *in, size_t n, char 
 			if (ch != '\n')
 				return -1;
 			i++;
+			if (b->keep)
+				trailer_put(b, k, "\r\n", 2);
 			b->state = CK_TRAILER;
 			break;
 		case CK_END_LF:
@@ -182,14 +257,13 @@ static ssize_t chunked_step(struct http_body *b, const char *in, size_t n, char 
 				return -1;
 			i++;
 			if (!b->decode) {
-				memcpy(out + o, "0\r\n\r\n", 5);
-				o += 5;
+				memcpy(out + k->o, "\r\n", 2);
+				k->o += 2;
 			}
 			b->done = 1;
 			break;
 		}
 	}
-	*out_len = o;
 	return (ssize_t)i;
 }
 
@@ -201,14 +275,28 @@ void http_body_decode(struct http_body *b)
 ssize_t http_body_step(struct http_body *b, const char *in, size_t n, char *out,
 		       size_t *out_len)
 {
+	return http_body_step_trailers(b, in, n, out, out_len, NULL, NULL);
+}
+
+ssize_t http_body_step_trailers(struct http_body *b, const char *in, size_t n, char *out,
+				size_t *out_len, char *trailers, size_t *trailers_len)
+{
+	struct sinks k = {.out = out, .trailers = trailers};
 	size_t take;
+	ssize_t used;
 
 	*out_len = 0;
+	if (trailers_len)
+		*trailers_len = 0;
 	switch (b->mode) {
 	case HTTP_BODY_NONE:
 		return 0;
 	case HTTP_BODY_CHUNKED:
-		return chunked_step(b, in, n, out, out_len);
+		used = chunked_step(b, in, n, &k);
+		*out_len = k.o;
+		if (trailers_len)
+			*trailers_len = k.t;
+		return used;
 	case HTTP_BODY_LENGTH:
 		if (b->done)
 			return 0;

@@ -2,8 +2,9 @@
  * resumes where it stopped as bytes arrive and accepts only the RFC's grammar (CRLF line ends,
  * token field names, no whitespace before the colon, no obs-fold, no bare CR or LF), and a body
  * framer that follows Content-Length or chunked framing and re-encodes a chunked body with chunk
- * sizes of its own (extensions and trailers dropped). Neither allocates nor keeps a pointer past
- * the buffer it was given; see docs/decisions/0018-strict-http-framing.md. */
+ * sizes of its own (extensions dropped, trailer fields checked and filtered). Neither allocates
+ * nor keeps a pointer past the buffer it was given; see docs/decisions/0018-strict-http-framing.md
+ * and 0035-trailers.md. */
 #ifndef SAASEDGE_EDGE_HTTP_FRAME_H
 #define SAASEDGE_EDGE_HTTP_FRAME_H
 
@@ -82,6 +83,10 @@ enum http_body_mode {
  * buffer: what it writes never passes what it has not read yet by more than this. */
 #define HTTP_BODY_SLACK 64
 
+/* A trailer field with a longer name is dropped: the framer keeps the name until its colon
+ * says whether the field passes, and writes it then (within HTTP_BODY_SLACK). */
+#define HTTP_TRAILER_NAME_MAX 48
+
 struct http_body {
 	enum http_body_mode mode;
 	int done;           /* the message's end was seen */
@@ -91,13 +96,16 @@ struct http_body {
 	int digits;         /* CHUNKED: hex digits of the size line so far */
 	size_t line;        /* CHUNKED: bytes of the current extension or trailer line */
 	size_t trailer;     /* CHUNKED: bytes of trailer section so far */
+	int keep;           /* CHUNKED: the current trailer field is passed on */
+	char name[HTTP_TRAILER_NAME_MAX]; /* CHUNKED: the current trailer field's name */
 };
 
 /* Starts B for a message of MODE (LENGTH: of LENGTH bytes; an empty one is done at once). */
 void http_body_start(struct http_body *b, enum http_body_mode mode, uint64_t length);
 
 /* From now on B writes a chunked body's data alone, for a client whose own protocol frames it
- * (HTTP/2's DATA frames); the other modes are written as they are anyway. */
+ * (HTTP/2's DATA frames); the other modes are written as they are anyway. Its trailer fields
+ * then go to http_body_step_trailers's TRAILERS, or nowhere. */
 void http_body_decode(struct http_body *b);
 
 /* Takes body bytes IN[0..N) and writes the framing forwarded for them to OUT (*OUT_LEN bytes):
@@ -107,5 +115,11 @@ void http_body_decode(struct http_body *b);
  * next message's, or stray), or -1 when the chunked framing is malformed. */
 ssize_t http_body_step(struct http_body *b, const char *in, size_t n, char *out,
 		       size_t *out_len);
+
+/* http_body_step, and when B decodes (http_body_decode), the trailer fields it passes on
+ * written to TRAILERS (room for N + HTTP_BODY_SLACK bytes) as "name:value\r\n" lines, as received
+ * (the value with its OWS), *TRAILERS_LEN bytes. A re-encoded body carries them itself. */
+ssize_t http_body_step_trailers(struct http_body *b, const char *in, size_t n, char *out,
+				size_t *out_len, char *trailers, size_t *trailers_len);
 
 #endif

@@ -136,8 +136,8 @@ static int buf_str(struct buf *b, const char *s)
 static int field_dropped(const struct edge_conn *c, size_t i)
 {
 	static const char *const dropped[] = {
-	    "connection", "keep-alive", "proxy-connection", "te",   "trailer",
-	    "transfer-encoding", "content-length", "host", "x-forwarded-for", "x-forwarded-proto"};
+	    "connection", "keep-alive", "proxy-connection", "te", "transfer-encoding",
+	    "content-length", "host", "x-forwarded-for", "x-forwarded-proto"};
 	const struct http_head *h = c->head;
 
 	if (http_field_is(h, i, "upgrade"))

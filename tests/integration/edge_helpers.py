@@ -14,6 +14,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from cryptography import x509
+
 from conftest import free_port, port_answers, run_cli, wait_until
 
 
@@ -123,12 +125,15 @@ class _Echo(BaseHTTPRequestHandler):
         pass
 
     def _body(self):
+        self.trailers = {}
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             data = b""
             while True:
                 size = int(self.rfile.readline().split(b";")[0], 16)
                 if size == 0:
-                    self.rfile.readline()
+                    while (line := self.rfile.readline()) not in (b"\r\n", b""):
+                        name, _, value = line.decode("latin1").partition(":")
+                        self.trailers[name.lower()] = value.strip()
                     return data
                 data += self.rfile.read(size)
                 self.rfile.readline()
@@ -163,6 +168,14 @@ class _Echo(BaseHTTPRequestHandler):
             self.wfile.write(b"HTTP/1.1 103 Early Hints\r\n"
                              b"Link: </e.css>; rel=preload; as=style\r\n\r\n")
             self.wfile.flush()
+        if self.path.startswith("/trailers"):  # chunked, with trailers allowed and not
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Trailer", "Server-Timing, grpc-status")
+            self.end_headers()
+            self.wfile.write(b"5\r\nhello\r\n0\r\nServer-Timing: db;dur=53\r\n"
+                             b"Content-Length: 99\r\nSet-Cookie: evil=1\r\ngrpc-status: 0\r\n\r\n")
+            return
         if self.path.startswith("/chunked"):
             self.send_response(200)
             self.send_header("Transfer-Encoding", "chunked")
@@ -178,6 +191,7 @@ class _Echo(BaseHTTPRequestHandler):
             "proto": self.headers.get("X-Forwarded-Proto"),
             "te": self.headers.get("Transfer-Encoding"),
             "body_len": len(body), "body_sha256": hashlib.sha256(body).hexdigest(),
+            "trailers": self.trailers, "trailer": self.headers.get("Trailer"),
             "peer_port": self.client_address[1],
             "sni": getattr(self.server, "last_sni", None),
         }
@@ -247,12 +261,34 @@ def refusing_port():
     return free_port()
 
 
+def leaf_serial(port, name, timeout=5):
+    """The serial (as `openssl x509 -serial` spells it) of the leaf the edge serves NAME to a
+    default client, or None when the handshake fails. In process: an s_client and an x509 per
+    probe take longer than what a latency test measures once the machine is loaded."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as raw, \
+                ctx.wrap_socket(raw, server_hostname=name) as tls:
+            der = tls.getpeercert(binary_form=True)
+    except (OSError, ssl.SSLError):
+        return None
+    hexed = format(x509.load_der_x509_certificate(der).serial_number, "X")
+    return hexed.zfill(len(hexed) + len(hexed) % 2)
+
+
 def wait_served(port, name, serial, timeout, *extra):
-    """Polls s_client until NAME's leaf has SERIAL; -> seconds it took."""
+    """Polls the edge until NAME's leaf has SERIAL (s_client with EXTRA arguments, an in-process
+    handshake without); -> seconds it took."""
     start = time.monotonic()
     last = None
     while time.monotonic() - start < timeout:
-        ok, got, _ = s_client(port, name, *extra)
+        if extra:
+            ok, got, _ = s_client(port, name, *extra)
+        else:
+            got = leaf_serial(port, name)
+            ok = got is not None
         if ok and got == serial:
             return time.monotonic() - start
         last = got

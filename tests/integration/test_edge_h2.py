@@ -100,6 +100,61 @@ def test_bodies_both_ways(edge, tmp_path):
     assert body == b"".join(f"chunk-{i}\n".encode() for i in range(5))
 
 
+def h2_exchange(edge, name, headers, body=None, trailers=None):
+    """One request (BODY in one DATA frame, then TRAILERS) on a connection of its own ->
+    (response fields, body, trailer fields or None), fields as bytes."""
+    sock, conn = h2_client(edge, name)
+    try:
+        conn.send_headers(1, headers, end_stream=body is None and trailers is None)
+        if body is not None:
+            conn.send_data(1, body, end_stream=trailers is None)
+        if trailers:
+            conn.send_headers(1, trailers, end_stream=True)
+        sock.sendall(conn.data_to_send())
+        fields, data, trailer, ended = None, b"", None, False
+        while not ended:
+            chunk = sock.recv(65536)
+            assert chunk, "the edge closed the connection"
+            for e in conn.receive_data(chunk):
+                if isinstance(e, h2.events.ResponseReceived):
+                    fields = dict(e.headers)
+                elif isinstance(e, h2.events.DataReceived):
+                    data += e.data
+                    conn.acknowledge_received_data(e.flow_controlled_length, e.stream_id)
+                elif isinstance(e, h2.events.TrailersReceived):
+                    trailer = dict(e.headers)
+                elif isinstance(e, h2.events.StreamReset):
+                    raise AssertionError(f"stream reset: {e}")
+                elif isinstance(e, h2.events.StreamEnded):
+                    ended = True
+            sock.sendall(conn.data_to_send())
+        return fields, data, trailer
+    finally:
+        sock.close()
+
+
+def test_trailers_both_ways(edge):
+    """Trailer fields pass both ways, as HTTP/2 trailers to the client and in the last chunk to
+    the origin, except those that frame, route or are the edge's own (RFC 9110 6.5.1)."""
+    name = served(edge, f"127.0.0.1:{edge.origin.port}")
+    fields, data, trailers = h2_exchange(edge, name, request_headers(edge, name, "/trailers"))
+    assert fields[b":status"] == b"200" and data == b"hello", (fields, data)
+    assert fields[b"trailer"] == b"Server-Timing, grpc-status", fields
+    assert trailers == {b"server-timing": b"db;dur=53", b"grpc-status": b"0"}, trailers
+
+    headers = [(":method", "POST"), (":scheme", "https"), (":authority", f"{name}:{edge.https}"),
+               (":path", "/upload"), ("te", "trailers"), ("trailer", "x-checksum")]
+    sent = [("x-checksum", "900150983cd24fb0"), ("x-forwarded-for", "6.6.6.6"),
+            ("content-type", "text/evil"), ("host", "other.example")]
+    fields, data, trailers = h2_exchange(edge, name, headers, body=b"abc", trailers=sent)
+    assert fields[b":status"] == b"200" and trailers is None, (fields, trailers)
+    info = json.loads(data)
+    assert info["te"] == "chunked" and info["body_len"] == 3, info
+    assert info["trailers"] == {"x-checksum": "900150983cd24fb0"}, info
+    assert info["trailer"] == "x-checksum" and info["xff"] == "127.0.0.1", info
+    assert info["host"] == f"{name}:{edge.https}", info
+
+
 def test_many_streams_on_one_connection(edge, tmp_path):
     name = served(edge, f"127.0.0.1:{edge.origin.port}")
     args = []

@@ -63,12 +63,29 @@ static void test_interim_response(void **state)
 	assert_string_equal(out, ":status=103\nlink=</style.css>; rel=preload\n");
 }
 
+static void test_trailer_fields(void **state)
+{
+	static const char lines[] = "Server-Timing: db;dur=53 \r\ngrpc-status:0\r\nX-E:\t\r\n";
+	struct h2_fields f;
+	char out[256];
+	size_t o = 0;
+
+	assert_int_equal(h2_trailer_fields(lines, strlen(lines), &f), 0);
+	for (size_t i = 0; i < f.n; i++)
+		o += (size_t)snprintf(out + o, sizeof(out) - o, "%.*s=%.*s\n", (int)f.nv[i].namelen,
+				      f.nv[i].name, (int)f.nv[i].valuelen, f.nv[i].value);
+	out[o] = '\0';
+	assert_string_equal(out, "server-timing=db;dur=53\ngrpc-status=0\nx-e=\n");
+	h2_fields_dispose(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_status_first_names_lower_case),
 	    cmocka_unit_test(test_connection_fields_dropped),
 	    cmocka_unit_test(test_interim_response),
+	    cmocka_unit_test(test_trailer_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,7 +29,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
 FUZZ_CFLAGS := $(filter-out -O2,$(CFLAGS)) -O1 -fsanitize=address,undefined
 
-.PHONY: all asan deps run test unit integration integration-asan fuzz fuzz-smoke bench bench-smoke integration-postgres \
+.PHONY: all asan deps run test unit integration integration-asan fuzz fuzz-smoke bench bench-smoke integration-postgres deb package-test \
 	integration-postgres-store clean format test-repeat
 all: build/saasedge
 
@@ -143,6 +143,14 @@ test-repeat: all asan
 	  SAASEDGE_BIN=$(CURDIR)/build/asan/saasedge SAASEDGE_ASAN=1 $(PYTEST) -x $(TESTS); \
 	done
 
+# The Debian package (build/saasedge_<version>_<arch>.deb): binary, systemd unit, conffile.
+deb: all
+	scripts/make-deb
+
+# Installs that package here with dpkg (root or sudo), runs the unit's command line, purges it.
+package-test: all
+	$(PYTHON) -m pytest -q tests/package
+
 test: deps
 	$(MAKE) all asan
 	$(MAKE) unit
@@ -150,6 +158,7 @@ test: deps
 	$(MAKE) integration
 	$(MAKE) integration-asan
 	$(MAKE) integration-postgres
+	$(MAKE) package-test
 	$(MAKE) bench-smoke
 
 # FUZZ_SECONDS (and at most FUZZ_RUNS executions) per target of FUZZ_TARGETS (all by default);

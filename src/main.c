@@ -20,6 +20,8 @@ static const char usage[] =
     "                                                   create an API token, print it once\n"
     "  cert import --hostname NAME --cert FILE --key FILE [--zone ID] --data DIR\n"
     "                                                   store a certificate for the edge\n"
+    "  hostname create|list|show|delete|wait ...       custom hostnames over the API, for\n"
+    "                                                   scripts too (see hostname --help)\n"
     "  store migrate [--store.url URL] --data DIR       apply schema migrations, print the "
     "version\n"
     "  store copy --from DIR --to URL                   move a SQLite store to PostgreSQL\n"
@@ -43,9 +45,11 @@ static const struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } commands[] = {
-    {"serve", cli_serve},       {"account", cli_account}, {"zone", cli_zone}, {"token", cli_token},
-    {"cert", cli_cert},         {"store", cli_store}, {"edge", cli_edge},   {"version", cmd_version},
-    {"--version", cmd_version}, {"help", cmd_help}, {"--help", cmd_help}, {"-h", cmd_help},
+    {"serve", cli_serve},       {"account", cli_account}, {"zone", cli_zone},
+    {"token", cli_token},       {"cert", cli_cert},       {"hostname", cli_hostname},
+    {"store", cli_store},       {"edge", cli_edge},       {"version", cmd_version},
+    {"--version", cmd_version}, {"help", cmd_help},       {"--help", cmd_help},
+    {"-h", cmd_help},
 };
 
 int main(int argc, char **argv)

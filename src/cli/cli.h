@@ -31,6 +31,8 @@ int cli_edge(int argc, char **argv);
 /* `saasedge store migrate [--store.url URL] --data DIR`, `saasedge store copy --from DIR --to
  * URL` */
 int cli_store(int argc, char **argv);
+/* `saasedge hostname create|list|show|delete|wait ...` over the API (cli_hostname.c) */
+int cli_hostname(int argc, char **argv);
 /* `saasedge cert import --hostname NAME --cert FILE --key FILE [--zone ID] --data DIR` */
 int cli_cert(int argc, char **argv);
 /* Creates NAME in ZONE_ID with ssl on (http, dv) and a fresh pack in PACK_STATUS, routed to

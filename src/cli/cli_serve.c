@@ -15,8 +15,12 @@
 
 static const char serve_usage[] =
     "usage: saasedge serve [--dev] [--config FILE] [--data DIR] [--KEY=VALUE ...]\n"
-    "Runs the server until SIGINT or SIGTERM. --dev needs nothing else: it keeps everything\n"
-    "under ./var and prints a zone id, an API token and a curl example.\n\n";
+    "       saasedge serve --check-config [--config FILE] [--KEY=VALUE ...]\n"
+    "Runs the server until SIGINT or SIGTERM (which drain the edge first). --dev needs nothing\n"
+    "else: it keeps everything under ./var and prints a zone id, an API token and a curl\n"
+    "example. SIGHUP reads the configuration again and applies log.level and log.format; the\n"
+    "log names the changed keys that need a restart. --check-config checks the configuration\n"
+    "(keys, values, listen addresses, files it names) and exits: 0 when it is good.\n\n";
 
 /* Everything serve holds, so that one function can release it whatever the point of failure. */
 struct serve_state {
@@ -161,8 +165,88 @@ static int wait_for_signal(const sigset_t *set)
 
 	while (sigwait(set, &sig) != 0)
 		;
-	log_info("msg=\"saasedge stopping\" signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	return sig;
+}
+
+/* The keys a reload found changed: those it applies, and those that need a restart. */
+struct reload_report {
+	char applied[256];
+	char restart[1024];
+};
+
+static void add_name(char *list, size_t size, const char *key)
+{
+	size_t n = strlen(list);
+
+	snprintf(list + n, size - n, "%s%s", n ? "," : "", key);
+}
+
+static void note_changed(const char *key, void *ctx)
+{
+	struct reload_report *r = ctx;
+
+	if (strcmp(key, "log.level") == 0 || strcmp(key, "log.format") == 0)
+		add_name(r->applied, sizeof(r->applied), key);
+	else
+		add_name(r->restart, sizeof(r->restart), key);
+}
+
+/* SIGHUP: the configuration read again from the same sources (file, environment, flags). What
+ * a running process can take (the log's level and format) is applied; the other keys keep
+ * their running values until a restart, and the log says which changed. A configuration that
+ * no longer loads changes nothing. */
+static void reload(struct serve_state *s, int argc, char **argv)
+{
+	static struct config fresh; /* large: off the stack; only the main thread reloads */
+	struct reload_report r;
+	char err[512];
+
+	if (config_load(&fresh, argc, argv, err, sizeof(err)) != 0 ||
+	    config_check(&fresh, err, sizeof(err)) != 0) {
+		for (char *q = strchr(err, '"'); q; q = strchr(q, '"'))
+			*q = '\''; /* the message is one quoted logfmt value */
+		log_warn("msg=\"configuration not re-read: it does not load\" error=\"%s\"", err);
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	config_diff(&s->cfg, &fresh, note_changed, &r);
+	(void)log_set_level(fresh.log_level);
+	(void)log_set_format(fresh.log_format);
+	memcpy(s->cfg.log_level, fresh.log_level, sizeof(s->cfg.log_level));
+	memcpy(s->cfg.log_format, fresh.log_format, sizeof(s->cfg.log_format));
+	/* whatever the new level: the operator asked for this and looks for the answer */
+	log_write(LOG_INFO, "msg=\"configuration re-read\" applied=%s needs_restart=%s",
+		  r.applied[0] ? r.applied : "none", r.restart[0] ? r.restart : "none");
+}
+
+/* --check-config: what serve would start with, checked, without starting anything. */
+static int check_config(const struct config *cfg)
+{
+	char err[512];
+
+	if (config_check(cfg, err, sizeof(err)) != 0) {
+		cli_error("%s", err);
+		return CLI_EXIT_USAGE;
+	}
+	printf("configuration OK: roles %s, store %s%s\n", cfg->roles,
+	       cfg->store_url[0] ? "on PostgreSQL" : "SQLite in ",
+	       cfg->store_url[0] ? "" : cfg->data_dir);
+	return CLI_EXIT_OK;
+}
+
+/* Takes --check-config out of ARGV (config_load does not know it): 1 when it was there. */
+static int take_check_flag(int *argc, char **argv)
+{
+	int found = 0, n = 0;
+
+	for (int i = 0; i < *argc; i++) {
+		if (strcmp(argv[i], "--check-config") == 0)
+			found = 1;
+		else
+			argv[n++] = argv[i];
+	}
+	*argc = n;
+	return found;
 }
 
 #define SERVE_TRIM_THRESHOLD (32 << 20)
@@ -171,21 +255,23 @@ int cli_serve(int argc, char **argv)
 {
 	static struct serve_state s; /* large (paths, CA table): off the stack */
 	sigset_t set;
-	int rc;
+	int rc, sig, check;
 
 	if (cli_wants_help(argc, argv)) {
 		fputs(serve_usage, stdout);
 		config_print_help(stdout);
 		return CLI_EXIT_OK;
 	}
+	check = take_check_flag(&argc, argv);
 	rc = cli_load_config(&(struct cli_args){.rest = argv, .n_rest = argc}, &s.cfg);
-	if (rc != CLI_EXIT_OK)
-		return rc;
+	if (rc != CLI_EXIT_OK || check)
+		return rc != CLI_EXIT_OK ? rc : check_config(&s.cfg);
 	/* Blocked before any thread starts, so every thread inherits the mask and the signals
 	 * wait for sigwait below instead of killing a worker mid-request. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	/* A request's buffers (64 KiB relays, HTTP/2 streams) are freed at the top of a thread's
 	 * heap, and glibc gave that back to the kernel (madvise) as soon as 128 KiB were free, only
@@ -194,8 +280,11 @@ int cli_serve(int argc, char **argv)
 	mallopt(M_TRIM_THRESHOLD, SERVE_TRIM_THRESHOLD);
 	signal(SIGPIPE, SIG_IGN);
 	rc = start(&s);
+	while (rc == CLI_EXIT_OK && (sig = wait_for_signal(&set)) == SIGHUP)
+		reload(&s, argc, argv);
 	if (rc == CLI_EXIT_OK)
-		wait_for_signal(&set);
+		log_info("msg=\"saasedge stopping\" signal=%s",
+			 sig == SIGINT ? "SIGINT" : "SIGTERM");
 	stop(&s);
 	return rc;
 }

@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/error.h"
 #include "lib/hostname.h"
+#include "lib/netaddr.h"
 
 #define HELP_HINT    "(see saasedge serve --help)"
 #define KEY_NAME_MAX 128
@@ -764,8 +766,8 @@ static int load_file(struct config *cfg, const char *path, char *err, size_t err
 		return fail(err, err_len, SE_ECONFIG, "cannot read config file %s: %s", path,
 			    strerror(errno));
 	/* Debian's libinih makes its options run-time variables. An indented "key = value" must
-	 * be a key, not the continuation of the previous value. Loading runs once, before any
-	 * thread starts, so changing the library-wide setting is safe. */
+	 * be a key, not the continuation of the previous value. The library-wide setting is
+	 * only ever set to this one value, so a reload (SIGHUP) beside running threads is safe. */
 	ini_allow_multiline = false;
 	rc = ini_parse_stream(file_reader, &ctx, file_handler, &ctx);
 	fclose(ctx.f);
@@ -925,6 +927,111 @@ int config_load(struct config *cfg, int argc, char **argv, char *err, size_t err
 	if (rc == 0)
 		rc = finish(cfg, err, err_len);
 	return rc;
+}
+
+/* ---- checking and comparing --------------------------------------------------------------- */
+
+/* A listen address of a role that runs (or of every role, for those outside one). */
+static int check_listen(const char *key, const char *value, char *err, size_t err_len)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (!value[0] || netaddr_parse(value, &ss, &len) == 0)
+		return 0;
+	return fail(err, err_len, SE_ECONFIG,
+		    "%s: '%s' is not HOST:PORT, :PORT or [IPv6]:PORT with a numeric host", key,
+		    value);
+}
+
+/* A file a key names: readable; the data directory: a directory, or one that can be made
+ * (its parent is one); the master key: readable once it exists (the first start makes it). */
+static int check_path(const struct key *k, const char *path, char *err, size_t err_len)
+{
+	struct stat sb;
+	char parent[PATH_MAX];
+	char *slash;
+
+	if (!path[0] || strcmp(k->name, "config") == 0)
+		return 0;
+	if (strcmp(k->name, "data") == 0) {
+		if (stat(path, &sb) == 0)
+			return S_ISDIR(sb.st_mode) ? 0
+						   : fail(err, err_len, SE_ECONFIG,
+							  "data: %s is not a directory", path);
+		snprintf(parent, sizeof(parent), "%s", path);
+		slash = strrchr(parent, '/');
+		if (slash && slash != parent)
+			*slash = '\0';
+		else
+			snprintf(parent, sizeof(parent), "%s", slash ? "/" : ".");
+		if (stat(parent, &sb) == 0 && S_ISDIR(sb.st_mode))
+			return 0;
+		return fail(err, err_len, SE_ECONFIG, "data: neither %s nor its parent exists",
+			    path);
+	}
+	if (strcmp(k->name, "store.master_key") == 0 && access(path, F_OK) != 0)
+		return 0;
+	if (access(path, R_OK) != 0)
+		return fail(err, err_len, SE_ECONFIG, "%s: cannot read %s: %s", k->name, path,
+			    strerror(errno));
+	return 0;
+}
+
+int config_check(const struct config *cfg, char *err, size_t err_len)
+{
+	int rc = 0;
+
+	if (config_has_role(cfg, "api") &&
+	    (rc = check_listen("api.listen", cfg->api.listen, err, err_len)) == 0)
+		rc = check_listen("api.approval_listen", cfg->api.approval_listen, err, err_len);
+	if (rc == 0 && config_has_role(cfg, "edge") &&
+	    (rc = check_listen("edge.https_listen", cfg->edge.https_listen, err, err_len)) == 0)
+		rc = check_listen("edge.http_listen", cfg->edge.http_listen, err, err_len);
+	if (rc == 0 && config_has_role(cfg, "dns"))
+		rc = check_listen("dns.listen", cfg->dns.listen, err, err_len);
+	for (size_t i = 0; rc == 0 && i < N_KEYS; i++)
+		if (keys[i].type == KEY_PATH)
+			rc = check_path(&keys[i], (const char *)cfg + keys[i].offset, err, err_len);
+	for (size_t i = 0; rc == 0 && i < cfg->n_cas; i++)
+		if (cfg->cas[i].ca_bundle[0] && access(cfg->cas[i].ca_bundle, R_OK) != 0)
+			rc = fail(err, err_len, SE_ECONFIG, "ca.%s.ca_bundle: cannot read %s: %s",
+				  cfg->cas[i].name, cfg->cas[i].ca_bundle, strerror(errno));
+	return rc;
+}
+
+void config_diff(const struct config *a, const struct config *b,
+		 void (*changed)(const char *key, void *ctx), void *ctx)
+{
+	char name[KEY_NAME_MAX];
+
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct key *k = &keys[i];
+		const char *x = (const char *)a + k->offset, *y = (const char *)b + k->offset;
+		/* text as text: a buffer may hold an earlier, longer value after its NUL */
+		int text = k->type == KEY_STRING || k->type == KEY_PATH;
+
+		if (text ? strcmp(x, y) != 0 : memcmp(x, y, k->size) != 0)
+			changed(k->name, ctx);
+	}
+	if (a->n_cas != b->n_cas) {
+		changed("ca", ctx);
+		return;
+	}
+	for (size_t i = 0; i < a->n_cas; i++) {
+		const char *x = (const char *)&a->cas[i], *y = (const char *)&b->cas[i];
+
+		if (strcmp(a->cas[i].name, b->cas[i].name) != 0) {
+			changed("ca", ctx);
+			return;
+		}
+		for (size_t f = 0; f < N_CA_FIELDS; f++) {
+			if (strcmp(x + ca_fields[f].offset, y + ca_fields[f].offset) == 0)
+				continue;
+			snprintf(name, sizeof(name), "ca.%s.%s", a->cas[i].name, ca_fields[f].name);
+			changed(name, ctx);
+		}
+	}
 }
 
 /* ---- help --------------------------------------------------------------------------------- */

@@ -141,6 +141,16 @@ int config_set(struct config *cfg, const char *key, const char *value, char *err
  * tell a flag's value from a positional one. */
 int config_flag_takes_value(const char *arg);
 
+/* What config_load cannot see alone (`saasedge serve --check-config`): the listen addresses of
+ * CFG's roles parse, the files its keys name can be read (the master key once it exists), the
+ * data directory exists or can be made. 0, or SE_ECONFIG with a one-line message in ERR. */
+int config_check(const struct config *cfg, char *err, size_t err_len);
+
+/* Calls CHANGED with the name of each key whose value differs between A and B ("ca.NAME.FIELD"
+ * for an ACME CA's, "ca" when the CAs themselves differ). */
+void config_diff(const struct config *a, const struct config *b,
+		 void (*changed)(const char *key, void *ctx), void *ctx);
+
 /* Prints one line per key (name, default, help) to F: the body of `saasedge serve --help`. */
 void config_print_help(void *f);
 

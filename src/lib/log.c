@@ -8,8 +8,8 @@
 
 #include "lib/error.h"
 
-enum log_level log_threshold = LOG_INFO;
-static int log_json; /* log.format=json */
+_Atomic enum log_level log_threshold = LOG_INFO;
+static _Atomic int log_json; /* log.format=json; set at start and on SIGHUP */
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 

@@ -8,7 +8,7 @@
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
-extern enum log_level log_threshold;
+extern _Atomic enum log_level log_threshold; /* set at start and on SIGHUP */
 
 /* Sets the threshold from "debug", "info", "warn" or "error"; returns SE_EINVAL otherwise. */
 int log_set_level(const char *name);

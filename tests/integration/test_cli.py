@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import signal
 import socket
 import stat
 import subprocess
@@ -142,6 +143,79 @@ def test_json_logs(deploy):
     p = run_serve_expecting_failure(d, f"--api.listen=127.0.0.1:{free_port()}",
                                     "--log.format=yaml")
     assert "log.format" in output(p), output(p)
+
+
+def test_check_config(tmp_path):
+    """serve --check-config: 0 and a summary for a good configuration, 2 and the key for a bad
+    one (a listen address, a file it names, an unknown key), and nothing made on disk."""
+    data = tmp_path / "data"
+    conf = tmp_path / "saasedge.ini"
+    conf.write_text("[api]\nlisten = 127.0.0.1:8787\n[edge]\nhttps_listen = :8443\n")
+
+    def check(*args):
+        p = subprocess.run([BIN, "serve", "--check-config", "--config", str(conf), "--data",
+                            str(data), *args], capture_output=True, text=True,
+                           env=child_env(), timeout=20)
+        assert not sanitizer_report(p.stderr), p.stderr
+        return p
+
+    p = check("--roles=api,edge")
+    assert p.returncode == 0 and p.stdout == f"configuration OK: roles api,edge, store SQLite in " \
+                                             f"{data}\n", output(p)
+    assert not data.exists()  # checked, not started: nothing made
+    for args, key in ((["--roles=api,edge", "--edge.http_listen=localhost:80"],
+                       "edge.http_listen"),
+                      (["--edge.origin_ca_file", str(tmp_path / "nope.pem")],
+                       "edge.origin_ca_file"),
+                      (["--data", str(tmp_path / "no" / "such" / "dir")], "data"),
+                      (["--api.lisen=127.0.0.1:1"], "api.lisen")):
+        p = check(*args)
+        assert p.returncode == 2 and key in p.stderr, (args, output(p))
+        assert p.stdout == "", output(p)
+    # the file itself: a bad value there is named too
+    conf.write_text("[api]\nlisten = 127.0.0.1:8787\nthreads = lots\n")
+    p = check()
+    assert p.returncode == 2 and "api.threads" in p.stderr, output(p)
+
+
+def test_sighup_applies_log_settings_and_names_the_rest(deploy):
+    """SIGHUP reads the configuration again: log.level and log.format change at once, keys
+    that need a restart are named and keep their values, a configuration that no longer loads
+    changes nothing."""
+    d = deploy()
+    creds = d.zone()
+    conf = d.root / "saasedge.ini"
+    conf.write_text("[log]\nlevel = info\n[edge]\nread_timeout = 30\n")
+    s = d.start(extra_args=["--config", str(conf)])
+    api = d.api(creds)
+
+    def reloaded(count):
+        s.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: s.stderr().count("re-read") >= count, 10, "the reload logged")
+
+    conf.write_text("[log]\nlevel = warn\nformat = json\n[edge]\nread_timeout = 5\n")
+    reloaded(1)
+    last = s.stderr().splitlines()[-1]
+    assert json.loads(last) == {**json.loads(last), "msg": "configuration re-read",
+                                "applied": "log.level,log.format",
+                                "needs_restart": "edge.read_timeout"}, last
+    assert_ok(api.list())  # still serving
+
+    conf.write_text("[log]\nlevel = loud\n")
+    reloaded(2)
+    last = json.loads(s.stderr().splitlines()[-1])
+    assert last["level"] == "warn" and "log.level" in last["error"], last
+    assert last["msg"] == "configuration not re-read: it does not load", last
+
+    conf.write_text("[log]\nlevel = info\n[edge]\nread_timeout = 30\n")
+    reloaded(3)
+    last = s.stderr().splitlines()[-1]
+    assert re.search(r'msg="configuration re-read" applied=log.level,log.format '
+                     r'needs_restart=none$', last), last
+    assert_ok(api.list())
+    s.stop()
+    assert s.problems == [], s.report()
+    assert 'msg="saasedge stopping" signal=SIGTERM' in s.stderr()
 
 
 def test_env_listen(deploy):

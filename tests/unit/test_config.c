@@ -540,6 +540,63 @@ static void test_config_set(void **state)
 	assert_string_equal(fx->err, "unknown key ca.x.nope");
 }
 
+static void collect(const char *key, void *ctx)
+{
+	char *list = ctx;
+
+	strcat(list, list[0] ? "," : "");
+	strcat(list, key);
+}
+
+static void test_diff(void **state)
+{
+	struct fixture *fx = *state;
+	static struct config before;
+	char changed[256] = "";
+
+	assert_int_equal(load(fx, "--api.threads=3", "--ca.one.directory=https://a/dir",
+			      "--edge.x_forwarded_for=overwrite", NULL),
+			 0);
+	before = fx->cfg;
+	/* a shorter text value over a longer one differs; an equal one (set again) does not */
+	assert_int_equal(load(fx, "--api.threads=3", "--ca.one.directory=https://b/d",
+			      "--edge.x_forwarded_for=append", "--log.level=warn", NULL),
+			 0);
+	config_diff(&before, &fx->cfg, collect, changed);
+	assert_string_equal(changed, "log.level,edge.x_forwarded_for,ca.one.directory");
+	changed[0] = '\0';
+	config_diff(&fx->cfg, &fx->cfg, collect, changed);
+	assert_string_equal(changed, "");
+	assert_int_equal(load(fx, "--ca.two.directory=https://b/d", NULL), 0);
+	config_diff(&before, &fx->cfg, collect, changed);
+	assert_true(strstr(changed, "api.threads") != NULL);
+	assert_true(strstr(changed, ",ca") != NULL);
+}
+
+static void test_check(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_int_equal(load(fx, "--roles=api,edge", "--data=/tmp/test-config-not-made", NULL), 0);
+	assert_int_equal(config_check(&fx->cfg, fx->err, sizeof(fx->err)), 0);
+	assert_int_equal(load(fx, "--roles=api", "--api.approval_listen=example.com:80", NULL), 0);
+	assert_error(fx, config_check(&fx->cfg, fx->err, sizeof(fx->err)),
+		     "api.approval_listen: 'example.com:80' is not HOST:PORT, :PORT or [IPv6]:PORT "
+		     "with a numeric host");
+	/* an edge's address is not checked on a node without the edge */
+	assert_int_equal(load(fx, "--roles=api", "--edge.https_listen=nowhere", NULL), 0);
+	assert_int_equal(config_check(&fx->cfg, fx->err, sizeof(fx->err)), 0);
+	assert_int_equal(load(fx, "--edge.trust_bundle=/nonexistent/bundle.pem", NULL), 0);
+	assert_error(fx, config_check(&fx->cfg, fx->err, sizeof(fx->err)),
+		     "edge.trust_bundle: cannot read /nonexistent/bundle.pem: No such file or "
+		     "directory");
+	assert_int_equal(load(fx, "--data=/nonexistent/a/b", NULL), 0);
+	assert_error(fx, config_check(&fx->cfg, fx->err, sizeof(fx->err)),
+		     "data: neither /nonexistent/a/b nor its parent exists");
+	assert_int_equal(load(fx, "--store.master_key=/tmp/test-config-no-key-yet", NULL), 0);
+	assert_int_equal(config_check(&fx->cfg, fx->err, sizeof(fx->err)), 0);
+}
+
 static void test_flag_takes_value(void **state)
 {
 	(void)state;
@@ -607,6 +664,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_file_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_file_long_line_and_indent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config_set, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_diff, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_check, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_flag_takes_value, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_help, setup, teardown),
 	};

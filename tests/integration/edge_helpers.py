@@ -89,13 +89,15 @@ def s_client(port, servername=None, *extra, timeout=10):
     p = subprocess.run(cmd, input="", capture_output=True, text=True, timeout=timeout)
     out = p.stdout + p.stderr
     m = re.search(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", out, re.S)
-    serial = None
-    if m:
-        x = subprocess.run(["openssl", "x509", "-noout", "-serial"], input=m.group(0),
-                           capture_output=True, text=True, check=True)
-        serial = x.stdout.strip().split("=")[1].upper()
+    serial = serial_text(x509.load_pem_x509_certificate(m.group(0).encode())) if m else None
     ok = serial is not None and "Cipher is (NONE)" not in out
     return ok, serial, out
+
+
+def serial_text(cert):
+    """CERT's serial as `openssl x509 -serial` spells it: upper-case hex, whole bytes."""
+    hexed = format(cert.serial_number, "X")
+    return hexed.zfill(len(hexed) + len(hexed) % 2)
 
 
 def edge_verifies(port, name, root, *extra):
@@ -274,8 +276,7 @@ def leaf_serial(port, name, timeout=5):
             der = tls.getpeercert(binary_form=True)
     except (OSError, ssl.SSLError):
         return None
-    hexed = format(x509.load_der_x509_certificate(der).serial_number, "X")
-    return hexed.zfill(len(hexed) + len(hexed) % 2)
+    return serial_text(x509.load_der_x509_certificate(der))
 
 
 def wait_served(port, name, serial, timeout, *extra):

@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,21 +24,28 @@
 #define TAG_LEN    16
 #define HEADER_LEN (1 + NONCE_LEN)
 
-
-
-/* Writes a fresh random key to PATH, which must not exist. Losing a race to another process
- * creating the same file is fine: the caller reads whichever key won. */
+/* Writes a fresh random key to PATH, which must not exist. The key is written and synced in a
+ * file of its own and then linked into place, so that no process ever sees PATH short: nodes
+ * started together on one data directory each try to create it, and a crash half-way leaves
+ * no key file that would stop every later start. Losing the race to another process is fine:
+ * the caller reads whichever key won. */
 static int create_key(const char *path)
 {
 	unsigned char key[SECRETBOX_KEY_LEN];
+	char tmp[PATH_MAX];
 	int fd = -1;
 	int rc = ids_random(key, sizeof(key));
 
 	if (rc)
 		goto out;
-	fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+	if (snprintf(tmp, sizeof(tmp), "%s.new.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
+		rc = SE_ETOOBIG;
+		goto out;
+	}
+	unlink(tmp); /* left by a process of ours that had this pid and crashed */
+	fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		rc = errno == EEXIST ? 0 : SE_EIO;
+		rc = SE_EIO;
 		goto out;
 	}
 	rc = fileio_write_all(fd, key, sizeof(key));
@@ -46,10 +54,12 @@ static int create_key(const char *path)
 	if (close(fd) != 0 && rc == 0)
 		rc = SE_EIO;
 	fd = -1;
+	/* link(2), unlike rename(2), fails rather than replace a key another process made. */
+	if (rc == 0 && link(tmp, path) != 0 && errno != EEXIST)
+		rc = SE_EIO;
+	unlink(tmp);
 	if (rc == 0)
 		rc = fileio_fsync_parent(path);
-	else
-		unlink(path); /* a short key file would make every later start fail */
 out:
 	if (fd >= 0)
 		close(fd);

@@ -1,6 +1,7 @@
 /* Unit tests of src/lib/secretbox.c: the key file (creation, mode, size, reload) and sealing
  * (round trips, tampering, wrong AAD or key, truncation, fresh nonces). Each test works in its
  * own temporary directory. */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -81,6 +83,64 @@ static void test_key_created_0600(void **state)
 	assert_memory_equal(again.key, fx->box.key, SECRETBOX_KEY_LEN);
 	assert_int_equal(secretbox_load(fx->key_path, 0, &again), 0);
 	assert_memory_equal(again.key, fx->box.key, SECRETBOX_KEY_LEN);
+}
+
+/* Nodes started together on one data directory each create the missing key: every one must
+ * load the same whole key, never a file another is still writing, and no temporary is left. */
+static void test_key_created_by_racing_processes(void **state)
+{
+	enum { PROCS = 8, ROUNDS = 40 };
+	struct fixture *fx = *state;
+
+	for (int round = 0; round < ROUNDS; round++) {
+		int go[2], keys[2];
+		unsigned char first[SECRETBOX_KEY_LEN], got[SECRETBOX_KEY_LEN];
+		char start = 0;
+		DIR *d;
+		struct dirent *e;
+		int entries = 0;
+
+		assert_int_equal(pipe(go), 0);
+		assert_int_equal(pipe(keys), 0);
+		for (int i = 0; i < PROCS; i++) {
+			pid_t pid = fork();
+
+			assert_true(pid >= 0);
+			if (pid == 0) {
+				struct secretbox box;
+
+				close(go[1]);
+				/* all children block here until the parent closes the pipe */
+				if (read(go[0], &start, 1) != 0 ||
+				    secretbox_load(fx->key_path, 1, &box) != 0)
+					memset(box.key, 0, sizeof(box.key));
+				_exit(write(keys[1], box.key, sizeof(box.key)) ==
+				      (ssize_t)sizeof(box.key) ? 0 : 1);
+			}
+		}
+		close(go[0]);
+		close(go[1]);
+		close(keys[1]);
+		for (int i = 0; i < PROCS; i++) {
+			assert_int_equal(read(keys[0], i ? got : first, SECRETBOX_KEY_LEN),
+					 SECRETBOX_KEY_LEN);
+			if (i)
+				assert_memory_equal(got, first, SECRETBOX_KEY_LEN);
+		}
+		memset(got, 0, sizeof(got));
+		assert_memory_not_equal(first, got, SECRETBOX_KEY_LEN);
+		close(keys[0]);
+		while (wait(NULL) > 0)
+			;
+		d = opendir(fx->dir);
+		assert_non_null(d);
+		while ((e = readdir(d)))
+			if (e->d_name[0] != '.')
+				entries++;
+		closedir(d);
+		assert_int_equal(entries, 1);
+		assert_int_equal(unlink(fx->key_path), 0);
+	}
 }
 
 static void test_key_missing(void **state)
@@ -307,6 +367,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_key_created_0600),
+	    T(test_key_created_by_racing_processes),
 	    T(test_key_missing),
 	    T(test_key_mode_refused),
 	    T(test_key_wrong_size),

@@ -24,6 +24,18 @@ void api_csr_list(struct api_request *req, struct api_response *res);
 void api_csr_get(struct api_request *req, struct api_response *res);
 void api_csr_delete(struct api_request *req, struct api_response *res);
 
+void api_webhook_create(struct api_request *req, struct api_response *res);
+void api_webhook_list(struct api_request *req, struct api_response *res);
+void api_webhook_get(struct api_request *req, struct api_response *res);
+void api_webhook_update(struct api_request *req, struct api_response *res);
+void api_webhook_delete(struct api_request *req, struct api_response *res);
+void api_policy_create(struct api_request *req, struct api_response *res);
+void api_policy_list(struct api_request *req, struct api_response *res);
+void api_policy_get(struct api_request *req, struct api_response *res);
+void api_policy_update(struct api_request *req, struct api_response *res);
+void api_policy_delete(struct api_request *req, struct api_response *res);
+void api_history_list(struct api_request *req, struct api_response *res);
+
 void api_account_get(struct api_request *req, struct api_response *res);
 void api_zone_get(struct api_request *req, struct api_response *res);
 void api_zone_list(struct api_request *req, struct api_response *res);

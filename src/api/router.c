@@ -58,9 +58,28 @@ static const struct collection {
 	{"/custom_csrs", csr_routes, sizeof(csr_routes) / sizeof(csr_routes[0])},
 };
 
-/* Under /accounts/{account}: the account's own CSRs. */
+static const struct route webhook_routes[] = {
+	{"", api_webhook_list, api_webhook_create, NULL, NULL, NULL},
+	{"/{id}", api_webhook_get, NULL, api_webhook_update, NULL, api_webhook_delete},
+};
+
+static const struct route policy_routes[] = {
+	{"", api_policy_list, api_policy_create, NULL, NULL, NULL},
+	{"/{id}", api_policy_get, NULL, api_policy_update, NULL, api_policy_delete},
+};
+
+static const struct route history_routes[] = {
+	{"", api_history_list, NULL, NULL, NULL, NULL},
+};
+
+#define ROUTES(r) r, sizeof(r) / sizeof(r[0])
+
+/* Under /accounts/{account}: the account's own CSRs, and its notifications. */
 static const struct collection account_collections[] = {
-	{"/custom_csrs", csr_routes, sizeof(csr_routes) / sizeof(csr_routes[0])},
+	{"/custom_csrs", ROUTES(csr_routes)},
+	{"/alerting/v3/destinations/webhooks", ROUTES(webhook_routes)},
+	{"/alerting/v3/policies", ROUTES(policy_routes)},
+	{"/alerting/v3/history", ROUTES(history_routes)},
 };
 
 /* The object itself: GET /zones/{id}, GET /accounts/{id}. */

@@ -9,6 +9,7 @@
 #include "dns/dns.h"
 #include "edge/edge.h"
 #include "issuer/issuer.h"
+#include "notify/notify.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/secretbox.h"
@@ -30,6 +31,7 @@ struct serve_state {
 	struct store *st;
 	struct api_server *api;
 	struct issuer *issuer;
+	struct notify *notify;
 	struct edge *edge;
 	struct dns_server *dns;
 	struct dev_info dev;
@@ -112,6 +114,11 @@ static int start(struct serve_state *s)
 		cli_error("cannot start the issuer (see the log above)");
 		rc = CLI_EXIT_FAIL;
 	}
+	/* Webhooks go out from the nodes that do the background work: the issuer's. */
+	if (rc == CLI_EXIT_OK && s->issuer && notify_start(&s->cfg, s->st, &s->box, &s->notify)) {
+		cli_error("cannot start the webhook senders");
+		rc = CLI_EXIT_FAIL;
+	}
 	if (rc == CLI_EXIT_OK && config_has_role(&s->cfg, "edge") &&
 	    edge_start(&s->cfg, s->st, &s->box, &s->edge) != 0) {
 		cli_error("cannot start the edge on %s and %s (see the log above)",
@@ -150,6 +157,8 @@ static void stop(struct serve_state *s)
 	s->edge = NULL;
 	dns_stop(s->dns);
 	s->dns = NULL;
+	notify_stop(s->notify); /* before the issuer, which ends curl's global state */
+	s->notify = NULL;
 	issuer_stop(s->issuer);
 	s->issuer = NULL;
 	store_close(s->st);

@@ -16,8 +16,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "lib/curl_guard.h"
 #include "lib/error.h"
-#include "lib/netpolicy.h"
 
 #define BODY_MAX 1024
 
@@ -71,31 +71,6 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 	return add;
 }
 
-struct dial_guard {
-	const struct netpolicy *policy;
-	char refused[INET6_ADDRSTRLEN]; /* the address refused, "" when none was */
-};
-
-/* libcurl's socket opener: every address curl is about to connect to passes the outbound
- * policy first, whatever name or redirect led there. A refused address gets no socket, so no
- * packet reaches it and nothing about its ports (refused, filtered, open) can come back. */
-static curl_socket_t open_guarded(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
-{
-	struct dial_guard *g = arg;
-	const struct sockaddr *sa = &a->addr;
-
-	if (purpose != CURLSOCKTYPE_IPCXN || !netpolicy_allows(g->policy, sa, 0)) {
-		const void *ip = sa->sa_family == AF_INET6
-					 ? (const void *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr
-					 : (const void *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-
-		if (!inet_ntop(sa->sa_family, ip, g->refused, sizeof(g->refused)))
-			snprintf(g->refused, sizeof(g->refused), "?");
-		return CURL_SOCKET_BAD;
-	}
-	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-}
-
 /* The port of edge.http_listen ("HOST:PORT", ":80"); 80 when it names none. */
 static long edge_port(const struct config *cfg)
 {
@@ -120,7 +95,7 @@ int dcv_http_fetch_check(const struct config *cfg, const char *host, const char 
 	char url[600], ip[INET_ADDRSTRLEN], resolve[400], body[BODY_MAX] = "";
 	struct curl_slist *rl = NULL;
 	long port = edge_port(cfg), status = 0;
-	struct dial_guard guard = {&cfg->edge.origin_allow, ""};
+	struct curl_guard guard = {&cfg->edge.origin_allow, ""};
 	CURL *curl = NULL;
 	CURLcode cc;
 	int rc = SE_EIO;
@@ -145,10 +120,7 @@ int dcv_http_fetch_check(const struct config *cfg, const char *host, const char 
 	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, body);
-	curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_guarded);
-	curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &guard);
-	/* Straight to HOST's address: a proxy from the environment would be dialled instead. */
-	curl_easy_setopt(curl, CURLOPT_PROXY, "");
+	curl_guard_install(curl, &guard);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http");
 	cc = curl_easy_perform(curl);
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);

@@ -69,6 +69,11 @@ struct config {
 		int64_t key_pool; /* issuer.key_pool: RSA keys generated ahead of need */
 	} issuer;
 	struct {
+		int workers;       /* webhooks.workers: threads sending deliveries */
+		int64_t timeout;   /* webhooks.timeout: seconds a receiver has to answer */
+		int64_t retry_for; /* webhooks.retry_for: seconds a delivery is retried */
+	} webhooks;
+	struct {
 		char resolver[CONFIG_ADDR_LEN]; /* dns.resolver: HOST:PORT for DCV lookups, "" system */
 		char zone[256];                 /* dns.zone: DCV delegation zone, "" none */
 		char listen[CONFIG_ADDR_LEN];   /* dns.listen: HOST:PORT, UDP and TCP */

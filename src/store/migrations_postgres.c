@@ -325,11 +325,69 @@ static const char migration_accounts[] =
 	"CREATE INDEX custom_csrs_account ON custom_csrs(account_id, rid);";
 /* clang-format on */
 
+/* 16: webhooks; see migrations.c. */
+/* clang-format off */
+static const char migration_webhooks[] =
+	"CREATE TABLE webhook_destinations ("
+	" id TEXT PRIMARY KEY,"
+	" account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+	" name TEXT NOT NULL,"
+	" url TEXT NOT NULL,"
+	" secret BYTEA,"
+	" created_at BIGINT NOT NULL,"
+	" last_success BIGINT,"
+	" last_failure BIGINT);"
+	"CREATE INDEX webhook_destinations_account ON webhook_destinations(account_id);"
+
+	"CREATE TABLE alert_policies ("
+	" id TEXT PRIMARY KEY,"
+	" account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+	" name TEXT NOT NULL,"
+	" description TEXT NOT NULL,"
+	" enabled BIGINT NOT NULL,"
+	" alert_type TEXT NOT NULL,"
+	" mechanisms TEXT NOT NULL,"
+	" filters TEXT NOT NULL,"
+	" created_at BIGINT NOT NULL,"
+	" modified_at BIGINT NOT NULL);"
+	"CREATE INDEX alert_policies_account ON alert_policies(account_id);"
+
+	"CREATE TABLE webhook_deliveries ("
+	" id BIGSERIAL PRIMARY KEY,"
+	" event_id TEXT NOT NULL,"
+	" destination_id TEXT NOT NULL REFERENCES webhook_destinations(id) ON DELETE CASCADE,"
+	" account_id TEXT NOT NULL,"
+	" policy_id TEXT NOT NULL,"
+	" policy_name TEXT NOT NULL,"
+	" ordering_key TEXT NOT NULL,"
+	" event_type TEXT NOT NULL,"
+	" payload TEXT NOT NULL,"
+	" status TEXT NOT NULL,"
+	" attempts BIGINT NOT NULL DEFAULT 0,"
+	" next_attempt_at BIGINT NOT NULL,"
+	" lease_until BIGINT NOT NULL DEFAULT 0,"
+	" last_status_code BIGINT NOT NULL DEFAULT 0,"
+	" last_error TEXT NOT NULL DEFAULT '',"
+	" created_at BIGINT NOT NULL,"
+	" finished_at BIGINT);"
+	"CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at, id)"
+	" WHERE status = 'pending';"
+	"CREATE INDEX webhook_deliveries_line ON webhook_deliveries(destination_id, ordering_key, id)"
+	" WHERE status = 'pending';"
+	"CREATE INDEX webhook_deliveries_account ON webhook_deliveries(account_id, id);"
+
+	"CREATE TABLE webhook_cursor ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" seq BIGINT NOT NULL);"
+	"INSERT INTO webhook_cursor(id, seq) SELECT 1, COALESCE(MAX(seq), 0) FROM events;";
+/* clang-format on */
+
 const char *const sq_postgres_migrations[] = {
     schema_10, nothing, nothing,         nothing,
     nothing,   nothing, nothing,         nothing,
     nothing,   nothing, migration_edges, migration_ca_orders,
     migration_events_notify, migration_internal_ca, migration_accounts,
+    migration_webhooks,
 };
 
 const int sq_postgres_migration_count =

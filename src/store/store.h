@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/ids.h"
 #include "lifecycle/pack_status.h"
 
 struct store;
@@ -722,5 +723,122 @@ int store_approval_of_pack(struct store *st, const char *pack_id, struct store_a
  * no such approval pending (unknown, used or expired: store_approval_find tells which). */
 int store_approval_approve(struct store *st, const char *token_sha256, int64_t now_us,
 			   struct store_approval *out);
+
+/* ---- webhooks (store_webhooks.c, store_webhook_deliveries.c; docs/decisions/0037) -------- */
+
+/* A webhook destination of an account (Cloudflare's alerting destination). */
+struct store_webhook_destination {
+	char id[IDS_UUID_LEN + 1];
+	char account_id[33];
+	char name[256];
+	char url[1024];
+	unsigned char *secret_sealed; /* owned; sealed with the id as AAD, NULL when none */
+	size_t secret_sealed_len;
+	int64_t created_at_us;
+	int64_t last_success_us; /* 0 when never */
+	int64_t last_failure_us;
+};
+
+void store_webhook_destination_dispose(struct store_webhook_destination *d);
+void store_webhook_destination_list_free(struct store_webhook_destination *items, size_t n);
+
+/* A notification policy: which alerts of the account go to which destinations. */
+struct store_alert_policy {
+	char id[IDS_UUID_LEN + 1];
+	char account_id[33];
+	char name[256];
+	char *description;     /* owned */
+	int enabled;
+	char alert_type[64];
+	char *mechanisms_json; /* owned: {"webhooks":[{"id":…}], …} as given */
+	char *filters_json;    /* owned: {"zones":[…], …} as given */
+	int64_t created_at_us;
+	int64_t modified_at_us;
+};
+
+void store_alert_policy_dispose(struct store_alert_policy *p);
+void store_alert_policy_list_free(struct store_alert_policy *items, size_t n);
+
+/* One message to one destination, kept until delivered or given up (the outbox). */
+struct store_webhook_delivery {
+	int64_t id;
+	char event_id[IDS_UUID_LEN + 1]; /* the same for every destination of one event */
+	char destination_id[IDS_UUID_LEN + 1];
+	char account_id[33];
+	char policy_id[IDS_UUID_LEN + 1]; /* "" for a destination's test message */
+	char policy_name[256];
+	char ordering_key[64]; /* deliveries of one key go to a destination in id order */
+	char event_type[96];
+	char *payload;         /* owned: the JSON body */
+	char status[16];       /* "pending", "delivered", "failed" */
+	int attempts;
+	int64_t next_attempt_us;
+	int last_status_code; /* the receiver's last answer, 0 when none */
+	char last_error[256]; /* of the last failed attempt, kept once delivered */
+	int64_t created_at_us;
+	int64_t finished_at_us; /* 0 while pending */
+	/* Filled by store_webhook_delivery_lease only: where and with what to send it. */
+	char url[1024];
+	unsigned char *secret_sealed; /* owned */
+	size_t secret_sealed_len;
+};
+
+void store_webhook_delivery_dispose(struct store_webhook_delivery *d);
+void store_webhook_delivery_list_free(struct store_webhook_delivery *items, size_t n);
+
+/* Inserts D and, when TEST is not NULL, its test message, in one transaction. */
+int store_webhook_destination_create(struct store *st, const struct store_webhook_destination *d,
+				     const struct store_webhook_delivery *test);
+/* SE_ENOTFOUND when ACCOUNT_ID has no such destination. */
+int store_webhook_destination_get(struct store *st, const char *account_id, const char *id,
+				  struct store_webhook_destination *out);
+/* Every destination of ACCOUNT_ID, oldest first. */
+int store_webhook_destination_list(struct store *st, const char *account_id,
+				   struct store_webhook_destination **items, size_t *count);
+/* Writes D's name, url and (when D->secret_sealed is not NULL) secret. SE_ENOTFOUND. */
+int store_webhook_destination_update(struct store *st, const struct store_webhook_destination *d);
+/* Removes the destination and what it still had to receive. SE_ENOTFOUND. */
+int store_webhook_destination_delete(struct store *st, const char *account_id, const char *id);
+
+int store_alert_policy_create(struct store *st, const struct store_alert_policy *p);
+int store_alert_policy_get(struct store *st, const char *account_id, const char *id,
+			   struct store_alert_policy *out);
+/* Every policy of ACCOUNT_ID, oldest first. */
+int store_alert_policy_list(struct store *st, const char *account_id,
+			    struct store_alert_policy **items, size_t *count);
+/* Writes every field of P but its id, account and creation time. SE_ENOTFOUND. */
+int store_alert_policy_update(struct store *st, const struct store_alert_policy *p);
+int store_alert_policy_delete(struct store *st, const char *account_id, const char *id);
+
+/* How far the dispatcher has turned events into deliveries. */
+int store_webhook_cursor_get(struct store *st, int64_t *seq);
+/* Moves the cursor from FROM_SEQ to TO_SEQ and inserts the N deliveries made from the events
+ * in between, in one transaction. SE_EBUSY when the cursor is no longer at FROM_SEQ (another
+ * node dispatched them): nothing is written. */
+int store_webhook_dispatch(struct store *st, int64_t from_seq, int64_t to_seq,
+			   const struct store_webhook_delivery *items, size_t n);
+/* Leases up to MAX of the oldest due deliveries that are first in their lines (no earlier
+ * pending delivery to the same destination with the same ordering key) until NOW_US +
+ * LEASE_US, counting the attempt: OUT[0..*COUNT) filled (caller disposes each). */
+int store_webhook_delivery_lease(struct store *st, int64_t now_us, int64_t lease_us, size_t max,
+				 struct store_webhook_delivery *out, size_t *count);
+
+/* The outcome of one attempt of a leased delivery. */
+struct store_webhook_result {
+	const struct store_webhook_delivery *delivery; /* as leased */
+	int status_code;         /* the receiver's; 2xx: delivered */
+	const char *error;       /* why not, for the log; "" when delivered */
+	int64_t next_attempt_us; /* when not delivered: the retry, or 0 to give it up */
+	int lease_lost;          /* out: the lease had run out and another sender took it */
+};
+
+/* Records N outcomes in one transaction, and each destination's last success or failure. */
+int store_webhook_delivery_finish(struct store *st, struct store_webhook_result *results,
+				  size_t n, int64_t now_us);
+/* Deliveries of ACCOUNT_ID, newest first: a page of at most LIMIT from OFFSET into *items
+ * (caller frees), *total counting them all. Payloads are read too. */
+int store_webhook_delivery_list(struct store *st, const char *account_id, int64_t offset,
+				int64_t limit, struct store_webhook_delivery **items,
+				size_t *count, int64_t *total);
 
 #endif

@@ -171,24 +171,6 @@ static int edge_host_read(struct sq_stmt *s, struct store_edge_entry *out)
 	return 0;
 }
 
-/* *DST = malloc'd copy of blob column COL (NULL with *LEN 0 when empty). */
-static int blob_dup(struct sq_stmt *s, int col, unsigned char **dst, size_t *len)
-{
-	size_t n = 0;
-	const void *p = sq_col_blob(s, col, &n);
-
-	*dst = NULL;
-	*len = 0;
-	if (!p || n == 0)
-		return 0;
-	*dst = malloc(n);
-	if (!*dst)
-		return SE_ENOMEM;
-	memcpy(*dst, p, n);
-	*len = n;
-	return 0;
-}
-
 /* The row's certificate into OUT's slot I. */
 static int edge_cert_read(struct sq_stmt *s, struct store_edge_entry *out, size_t i)
 {
@@ -204,11 +186,11 @@ static int edge_cert_read(struct sq_stmt *s, struct store_edge_entry *out, size_
 	cert->not_before_us = sq_col_int64(s, b + 6);
 	cert->not_after_us = sq_col_int64(s, b + 7);
 	cert->created_at_us = sq_col_int64(s, b + 8);
-	rc = blob_dup(s, b + 2, &cert->leaf_der, &cert->leaf_len);
+	rc = sq_col_blob_dup(s, b + 2, &cert->leaf_der, &cert->leaf_len);
 	if (rc == 0)
-		rc = blob_dup(s, b + 3, &cert->chain_der, &cert->chain_len);
+		rc = sq_col_blob_dup(s, b + 3, &cert->chain_der, &cert->chain_len);
 	if (rc == 0)
-		rc = blob_dup(s, b + 9, &out->sealed_keys[i], &out->sealed_lens[i]);
+		rc = sq_col_blob_dup(s, b + 9, &out->sealed_keys[i], &out->sealed_lens[i]);
 	return rc;
 }
 

@@ -157,6 +157,26 @@ int sq_run(struct sq_conn *c, enum sq_stmt_id id, const char *sql, const char *f
 	return rc;
 }
 
+int sq_write_one(struct store *st, enum sq_stmt_id id, const char *sql, const char *fmt, ...)
+{
+	struct sq_conn *c = sq_conn_get(st);
+	va_list ap;
+	int rc = c ? sq_begin(c) : SE_EDB;
+
+	if (rc)
+		return rc;
+	va_start(ap, fmt);
+	rc = run_statement(c, id, sql, 0, fmt, ap);
+	va_end(ap);
+	if (rc == 0 && sq_changes(c) == 0)
+		rc = SE_ENOTFOUND;
+	if (rc == 0)
+		rc = sq_commit(c);
+	if (rc)
+		sq_rollback(c);
+	return rc;
+}
+
 int sq_send(struct sq_conn *c, enum sq_stmt_id id, const char *sql, const char *fmt, ...)
 {
 	va_list ap;
@@ -295,6 +315,23 @@ void sq_col_copy(struct sq_stmt *s, int col, char *dst, size_t n)
 	if (len)
 		memcpy(dst, v, len);
 	dst[len] = '\0';
+}
+
+int sq_col_blob_dup(struct sq_stmt *s, int col, unsigned char **out, size_t *len)
+{
+	size_t n = 0;
+	const void *p = sq_col_blob(s, col, &n);
+
+	*out = NULL;
+	*len = 0;
+	if (!p || n == 0)
+		return 0;
+	*out = malloc(n);
+	if (!*out)
+		return SE_ENOMEM;
+	memcpy(*out, p, n);
+	*len = n;
+	return 0;
 }
 
 int sq_col_dup(struct sq_stmt *s, int col, char **out)

@@ -153,6 +153,25 @@ enum sq_stmt_id {
 	SQ_CA_FILES_ANY,
 	SQ_CA_FILE_PUT,
 	SQ_CA_ORDERS_ADD,
+	SQ_WEBHOOK_DEST_INSERT,
+	SQ_WEBHOOK_DEST_GET,
+	SQ_WEBHOOK_DEST_LIST,
+	SQ_WEBHOOK_DEST_UPDATE,
+	SQ_WEBHOOK_DEST_DELETE,
+	SQ_ALERT_POLICY_INSERT,
+	SQ_ALERT_POLICY_GET,
+	SQ_ALERT_POLICY_LIST,
+	SQ_ALERT_POLICY_UPDATE,
+	SQ_ALERT_POLICY_DELETE,
+	SQ_WEBHOOK_DELIVERY_INSERT,
+	SQ_WEBHOOK_CURSOR_GET,
+	SQ_WEBHOOK_CURSOR_MOVE,
+	SQ_WEBHOOK_LEASE,
+	SQ_WEBHOOK_DEST_URL,
+	SQ_WEBHOOK_FINISH,
+	SQ_WEBHOOK_DEST_SEEN,
+	SQ_WEBHOOK_COUNT,
+	SQ_WEBHOOK_PAGE,
 	SQ_STMT_COUNT
 };
 
@@ -336,6 +355,9 @@ int64_t sq_changes(struct sq_conn *c);
  * 'b' const void * then size_t (a blob). Text and blobs are bound without a copy. A FMT whose
  * length is not the statement's parameter count is refused (SE_EDB, logged). */
 int sq_run(struct sq_conn *c, enum sq_stmt_id id, const char *sql, const char *fmt, ...);
+/* As sq_run, on ST's connection in a write transaction of its own, committed when the
+ * statement changed a row: SE_ENOTFOUND when it changed none. */
+int sq_write_one(struct store *st, enum sq_stmt_id id, const char *sql, const char *fmt, ...);
 /* As sq_run, for a statement of a transaction whose caller needs to know only that it
  * succeeded (not its rows, not sq_changes): on PostgreSQL it goes out with the next statement
  * that waits for an answer, in one round trip with it, and its error, if any, is returned by
@@ -365,6 +387,9 @@ void sq_rollback(struct sq_conn *c);
 void sq_col_copy(struct sq_stmt *s, int col, char *dst, size_t n);
 /* *OUT = malloc'd copy of text column COL, or NULL when the column is NULL; SE_ENOMEM. */
 int sq_col_dup(struct sq_stmt *s, int col, char **out);
+/* *OUT = malloc'd copy of blob column COL (*LEN bytes), or NULL and 0 when it is NULL or
+ * empty; SE_ENOMEM. */
+int sq_col_blob_dup(struct sq_stmt *s, int col, unsigned char **out, size_t *len);
 
 /* ---- schema (migrations.c) ---------------------------------------------------------------- */
 
@@ -394,6 +419,9 @@ struct sq_event {
 
 /* store_events.c: appends EV and sets *SEQ to its sequence number. */
 int sq_event_append(struct sq_conn *c, const struct sq_event *ev, int64_t *seq);
+
+/* store_webhook_deliveries.c: inserts D (pending, due at D->next_attempt_us). */
+int sq_webhook_delivery_insert(struct sq_conn *c, const struct store_webhook_delivery *d);
 
 /* ---- pack status moves (store_pack_moves.c) ----------------------------------------------- */
 

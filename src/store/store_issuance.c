@@ -99,25 +99,29 @@ struct owner {
 	char host_status[24];
 	char pack_status[32];
 	int records_differ; /* the step's validation records are not the pack's */
+	int errors_differ;  /* nor its validation errors */
 };
 
 static int owner_load(struct sq_conn *c, const struct store_issuance_step *st, struct owner *o)
 {
 	static const char sql[] = "SELECT h.zone_id, h.hostname, h.status, COALESCE(p.status, ''), "
-				  "COALESCE(p.validation_records, '') <> COALESCE(?3, '') "
+				  "COALESCE(p.validation_records, '') <> COALESCE(?3, ''), "
+				  "COALESCE(p.validation_errors, '') <> COALESCE(?4, '') "
 				  "FROM hostnames h LEFT JOIN cert_packs p ON p.id = ?2 "
 				  "AND p.hostname_id = h.id WHERE h.id = ?1";
 	struct sq_stmt *s = NULL;
 	int rc;
 
-	rc = sq_query(c, SQ_ISSUANCE_PACK, sql, &s, "ttt", st->hostname_id,
-		      st->pack_id ? st->pack_id : "", st->validation_records_json);
+	rc = sq_query(c, SQ_ISSUANCE_PACK, sql, &s, "tttt", st->hostname_id,
+		      st->pack_id ? st->pack_id : "", st->validation_records_json,
+		      st->validation_errors_json);
 	if (rc == 1) {
 		sq_col_copy(s, 0, o->zone_id, sizeof(o->zone_id));
 		sq_col_copy(s, 1, o->hostname, sizeof(o->hostname));
 		sq_col_copy(s, 2, o->host_status, sizeof(o->host_status));
 		sq_col_copy(s, 3, o->pack_status, sizeof(o->pack_status));
 		o->records_differ = sq_col_int(s, 4);
+		o->errors_differ = sq_col_int(s, 5);
 		rc = 0;
 	} else if (rc == 0) {
 		rc = SE_ENOTFOUND;
@@ -139,6 +143,19 @@ static int event_bump(struct sq_conn *c, const struct store_issuance_step *st,
 			    "UPDATE hostnames SET change_seq = ?2 WHERE id = ?1", "tI",
 			    st->hostname_id, seq);
 	return rc;
+}
+
+/* 1 when JSON (a JSON array's text, or NULL) holds at least one error. */
+static int has_errors(const char *json)
+{
+	if (!json)
+		return 0;
+	json += strspn(json, " \t\r\n");
+	if (*json != '[')
+		return 0;
+	json++;
+	json += strspn(json, " \t\r\n");
+	return *json != ']' && *json != '\0';
 }
 
 static int pack_apply(struct sq_conn *c, const struct store_issuance_step *st,
@@ -171,6 +188,9 @@ static int pack_apply(struct sq_conn *c, const struct store_issuance_step *st,
 	if (rc == 0 && st->validation_records_json && st->validation_records_json[0] &&
 	    o->records_differ)
 		rc = event_bump(c, st, o, "ssl.validation_records", o->pack_status, o->pack_status);
+	/* So are new validation errors: the webhooks' validation.failed and renewal.failed. */
+	if (rc == 0 && has_errors(st->validation_errors_json) && o->errors_differ)
+		rc = event_bump(c, st, o, "ssl.validation_errors", o->pack_status, o->pack_status);
 	if (rc == 0 && st->pack_event != PACK_EV_NONE)
 		rc = sq_pack_move(c, st->pack_id, st->pack_event, -1, NULL, &moved);
 	return rc;
@@ -316,23 +336,6 @@ int store_acme_account_put(struct store *st, const char *ca_name, const char *ke
 	return rc == 0 && sq_changes(c) == 0 ? SE_EEXISTS : rc;
 }
 
-static int blob_dup(struct sq_stmt *s, int col, unsigned char **out, size_t *len)
-{
-	size_t n = 0;
-	const void *p = sq_col_blob(s, col, &n);
-
-	*out = NULL;
-	*len = 0;
-	if (!p || n == 0)
-		return 0;
-	*out = malloc(n);
-	if (!*out)
-		return SE_ENOMEM;
-	memcpy(*out, p, n);
-	*len = n;
-	return 0;
-}
-
 int store_pack_certificates(struct store *st, const char *pack_id, struct store_certificate out[2],
 			    size_t *n)
 {
@@ -360,9 +363,9 @@ int store_pack_certificates(struct store *st, const char *pack_id, struct store_
 		sq_col_copy(s, 7, o->private_key_id, sizeof(o->private_key_id));
 		o->created_at_us = sq_col_int64(s, 8);
 		(*n)++;
-		rc = blob_dup(s, 2, &o->leaf_der, &o->leaf_len);
+		rc = sq_col_blob_dup(s, 2, &o->leaf_der, &o->leaf_len);
 		if (rc == 0)
-			rc = blob_dup(s, 3, &o->chain_der, &o->chain_len);
+			rc = sq_col_blob_dup(s, 3, &o->chain_der, &o->chain_len);
 		if (rc)
 			break;
 	}

@@ -144,25 +144,37 @@ static int batch_add(struct batch *b, const struct store_webhook_delivery *d)
 	return 0;
 }
 
-/* The data of EV's message: the hostname as the API shows it, with the event's status; for a
- * hostname gone since (or deleted by EV itself), what the event still knows. */
-static json_t *event_data(struct notify *n, const struct store_event *ev)
+/* The body of EV's message, with EVENT_ID, into *PAYLOAD (malloc'd). Its data is the hostname
+ * as the API shows it, with the event's status; for a hostname gone since (or deleted by EV
+ * itself), what the event still knows. */
+static int make_payload(struct notify *n, const struct account_view *v,
+			const struct store_event *ev, const char *event_type, const char *event_id,
+			char **payload)
 {
 	struct store_hostname h;
-	json_t *host, *data;
+	json_t *host = NULL, *data = NULL;
 	int rc = strcmp(ev->kind, "hostname.deleted") == 0
 		     ? SE_ENOTFOUND
 		     : store_hostname_get(n->store, ev->zone_id, ev->subject_id, &h);
 
-	if (rc)
-		return json_pack("{s:s, s:s, s:{s:s}}", "id", ev->subject_id, "hostname",
-				 ev->hostname, "ssl", "status",
-				 ev->new_status[0] ? ev->new_status : "deleted");
-	host = hostname_to_json(&h, n->cfg);
-	store_hostname_dispose(&h);
-	data = host ? webhook_hostname_data(host, ev->new_status[0] ? ev->new_status : NULL) : NULL;
-	json_decref(host);
-	return data;
+	*payload = NULL;
+	if (rc == SE_ENOTFOUND) {
+		data =
+		    json_pack("{s:s, s:s, s:{s:s}}", "id", ev->subject_id, "hostname", ev->hostname,
+			      "ssl", "status", ev->new_status[0] ? ev->new_status : "deleted");
+	} else if (rc == 0) {
+		host = hostname_to_json(&h, n->cfg);
+		store_hostname_dispose(&h);
+		data = host ? webhook_hostname_data(host, ev->new_status[0] ? ev->new_status : NULL)
+			    : NULL;
+		json_decref(host);
+	} else {
+		return rc; /* the store is away: the batch is read again */
+	}
+	*payload = data ? webhook_payload(event_id, event_type, ev->created_at_us, v->account_id,
+					  ev->zone_id, data)
+			: NULL;
+	return *payload ? 0 : SE_ENOMEM;
 }
 
 /* Adds to B a delivery of EV to every destination of V's policies that want it. */
@@ -195,14 +207,11 @@ static int dispatch_event(struct notify *n, const struct account_view *v,
 				continue;
 			if (!payload) {
 				rc = ids_uuid(d.event_id);
-				payload = rc ? NULL
-					     : webhook_payload(d.event_id, event_type,
-							       ev->created_at_us, v->account_id,
-							       ev->zone_id, event_data(n, ev));
-				if (!payload) {
-					rc = rc ? rc : SE_ENOMEM;
+				if (rc == 0)
+					rc = make_payload(n, v, ev, event_type, d.event_id,
+							  &payload);
+				if (rc)
 					break;
-				}
 			}
 			snprintf(d.destination_id, sizeof(d.destination_id), "%s", dest->id);
 			snprintf(d.account_id, sizeof(d.account_id), "%s", v->account_id);

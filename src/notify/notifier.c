@@ -1,7 +1,7 @@
-/* The notifier's threads: one dispatcher polling the change feed, and senders that lease the
- * head of a line of the outbox, POST it and record the outcome. Everything a sender knows
- * between attempts is in the store, so a kill at any moment loses nothing: a delivery leased
- * and not finished is leased again when its lease runs out (at least once, never lost). */
+/* The notifier's threads: one dispatcher polling the change feed, and senders that lease heads
+ * of lines of the outbox, POST them side by side and record the outcomes. Everything a sender
+ * knows between attempts is in the store, so a kill at any moment loses nothing: a delivery
+ * leased and not finished is leased again when its lease runs out (at least once, never lost). */
 #include "notify/notify_int.h"
 
 #include <curl/curl.h>
@@ -15,10 +15,11 @@
 #include "lib/timeutil.h"
 #include "notify/webhook_send.h"
 
-#define POLL_US      (200 * 1000)
-#define SEND_BATCH   16
-#define MIN_DELAY_US (1000 * 1000LL)
-#define MAX_DELAY_US (3600 * 1000 * 1000LL)
+#define POLL_US        (200 * 1000)
+#define SEND_BATCH     16
+#define ERROR_PAUSE_US (2 * 1000 * 1000)
+#define MIN_DELAY_US   (1000 * 1000LL)
+#define MAX_DELAY_US   (3600 * 1000 * 1000LL)
 
 int64_t notify_backoff_us(int attempts, unsigned jitter_seed)
 {
@@ -55,8 +56,11 @@ static void *dispatcher_main(void *arg)
 		size_t read = 0, made = 0;
 		int rc = notify_dispatch_once(n, &read, &made);
 
-		if (rc)
+		if (rc) {
 			log_warn("msg=\"webhook dispatch failed\" err=%s", se_errname(rc));
+			usleep(ERROR_PAUSE_US); /* the same events are read again after it */
+			continue;
+		}
 		if (made > 0) {
 			pthread_mutex_lock(&n->lock);
 			pthread_cond_broadcast(&n->wake);
@@ -210,7 +214,7 @@ static void *sender_main(void *arg)
 		}
 		if (rc)
 			log_warn("msg=\"webhook lease failed\" err=%s", se_errname(rc));
-		nap(n, POLL_US);
+		nap(n, rc ? ERROR_PAUSE_US : POLL_US);
 	}
 	for (size_t i = 0; b && i < SEND_BATCH; i++)
 		curl_easy_cleanup(b->handles[i]);

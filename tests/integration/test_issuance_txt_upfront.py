@@ -2,6 +2,9 @@
 (ECDSA and RSA orders) is shown at its first pending_validation, and the customer who sets
 those records once is never asked for another. Pebble runs with PEBBLE_AUTHZREUSE=0: it never
 hands the RSA order the authorization the ECDSA order validated, the worst case a CA allows.
+(Almost never: Pebble 2.4.0 still reuses a valid authorization when rand.Intn(100) draws 0,
+"> 0" being its test, so 1 order in 100 that could reuse one does; a first issuance has none to
+reuse, a renewal has the first issuance's.)
 
 The wildcard case is a "*.name" hostname: two values at _acme-challenge.name. A plain name with
 ssl.wildcard true needs four there (the name and "*.name", two orders), and pebble-challtestsrv
@@ -106,7 +109,10 @@ def test_renewal_shows_its_values_early_while_the_pack_stays_live(deploy, peers)
         return recs if recs and recs != first else None
 
     renewal = wait_until(renewal_records, ISSUE_TIMEOUT, "the renewal's TXT values")
-    assert len({r["txt_value"] for r in renewal}) == 2, renewal
+    # One value per order, or one in all in the rare run where Pebble handed one of them the
+    # first issuance's valid authorization (see above): the customer is shown what the CA asks.
+    assert len({r["txt_value"] for r in renewal}) in (1, 2), renewal
+    assert len(renewal) == len({r["txt_value"] for r in renewal}), renewal
     assert not {r["txt_value"] for r in renewal} & {r["txt_value"] for r in first}
     shown = events(d.data, "ssl.validation_records", hid)
     assert len(shown) >= 2, shown  # the first issuance's records, then the renewal's

@@ -36,8 +36,9 @@ all: build/saasedge
 build/saasedge: $(OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(GEN_SRC): scripts/embed-dashboard $(WEB_SRC) $(WEB_LIB)
-	$(PYTHON) scripts/embed-dashboard $@ web/src vendor/preact-htm.js=$(WEB_LIB)
+$(GEN_SRC): scripts/embed-dashboard $(WEB_SRC) $(WEB_LIB) docs/openapi.json
+	$(PYTHON) scripts/embed-dashboard $@ web/src vendor/preact-htm.js=$(WEB_LIB) \
+		openapi.json=docs/openapi.json
 
 # Node is needed to build (npm ci of web/package-lock.json), never to run.
 $(WEB_LIB): web/package.json web/package-lock.json

@@ -14,6 +14,27 @@ static const struct dashboard_asset *asset_find(const char *path)
 	return NULL;
 }
 
+/* GET and HEAD only: anything else is 405. */
+static void method_check(const char *method, struct dashboard_reply *reply)
+{
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		reply->status = 405;
+		reply->asset = NULL;
+		reply->location = NULL;
+	}
+}
+
+int dashboard_openapi_route(const char *url, const char *method, struct dashboard_reply *reply)
+{
+	memset(reply, 0, sizeof(*reply));
+	if (strcmp(url, "/client/v4/openapi.json") != 0)
+		return 0;
+	reply->asset = asset_find(DASHBOARD_ROOT "openapi.json");
+	reply->status = reply->asset ? 200 : 404;
+	method_check(method, reply);
+	return 1;
+}
+
 int dashboard_route(const char *url, const char *method, struct dashboard_reply *reply)
 {
 	memset(reply, 0, sizeof(*reply));
@@ -30,10 +51,6 @@ int dashboard_route(const char *url, const char *method, struct dashboard_reply 
 	} else {
 		return 0;
 	}
-	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-		reply->status = 405;
-		reply->asset = NULL;
-		reply->location = NULL;
-	}
+	method_check(method, reply);
 	return 1;
 }

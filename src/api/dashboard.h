@@ -16,4 +16,9 @@ struct dashboard_reply {
  * for METHOD; 0 when it is the API's. */
 int dashboard_route(const char *url, const char *method, struct dashboard_reply *reply);
 
+/* The same for the API's OpenAPI document (docs/openapi.json, built in beside the dashboard's
+ * files): 1 when URL is /client/v4/openapi.json, served without authentication whether or not
+ * the dashboard is on. */
+int dashboard_openapi_route(const char *url, const char *method, struct dashboard_reply *reply);
+
 #endif

@@ -137,7 +137,7 @@ void api_webhook_create(struct api_request *req, struct api_response *res)
 	if (rc)
 		api_fail_store(res, rc, API_ERR_WEBHOOK_NOT_FOUND);
 	else
-		api_respond(res, 200, json_pack("{s:s}", "id", d.id));
+		api_respond(res, 201, json_pack("{s:s}", "id", d.id)); /* Cloudflare's, for this one */
 out:
 	free(test.payload);
 	store_webhook_destination_dispose(&d);

@@ -262,7 +262,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!srv->approval_daemon && api_approval_match(url))
 		return send_approval_page(srv, conn, url, method);
 	struct dashboard_reply dashboard;
-	if (srv->cfg->api.dashboard && dashboard_route(url, method, &dashboard))
+	if (dashboard_openapi_route(url, method, &dashboard) ||
+	    (srv->cfg->api.dashboard && dashboard_route(url, method, &dashboard)))
 		return send_dashboard(conn, &dashboard);
 	handle(srv, conn, url, method, pr, &res);
 	if (!res.body)

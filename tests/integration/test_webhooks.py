@@ -40,7 +40,8 @@ class Account:
         body = {"name": name, "url": url}
         if secret is not None:
             body["secret"] = secret
-        return assert_ok(self.call("POST", "/destinations/webhooks", json=body))["result"]["id"]
+        return assert_ok(self.call("POST", "/destinations/webhooks", json=body),
+                         201)["result"]["id"]
 
     def policy(self, destinations, **fields):
         body = {"name": "custom hostname certificates", "enabled": True,

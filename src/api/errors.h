@@ -135,7 +135,7 @@
 			       "invalid?")                                                       \
 	X(METHOD_NOT_ALLOWED, 405, 10405, "Method not allowed")                                   \
 	X(INTERNAL, 500, 1500, "Internal Server Error")                                           \
-	/* Notifications (/accounts/{id}/alerting/v3): Cloudflare's codes for that API. */          \
+	/* Notifications (/accounts/{id}/alerting/v3): Cloudflare documents no codes; ours. */     \
 	X(ALERTING_INPUT, 400, 17000, "%s")                                                       \
 	X(WEBHOOK_NOT_FOUND, 404, 17002, "Webhook destination not found")                         \
 	X(POLICY_NOT_FOUND, 404, 17003, "Policy not found")                                       \

@@ -100,9 +100,10 @@ static int destination_input(struct api_request *req, struct store_webhook_desti
 		 url_check(url, res) == 0) {
 		snprintf(d->name, sizeof(d->name), "%s", name);
 		snprintf(d->url, sizeof(d->url), "%s", url);
-		rc = secret ? secretbox_seal(req->box, secret, strlen(secret), d->id,
-					     &d->secret_sealed, &d->secret_sealed_len)
-			    : 0;
+		rc = !secret     ? 0
+		     : !req->box ? SE_EINVAL
+				 : secretbox_seal(req->box, secret, strlen(secret), d->id,
+						  &d->secret_sealed, &d->secret_sealed_len);
 		if (rc)
 			api_fail(res, API_ERR_INTERNAL, NULL);
 	}
@@ -137,7 +138,8 @@ void api_webhook_create(struct api_request *req, struct api_response *res)
 	if (rc)
 		api_fail_store(res, rc, API_ERR_WEBHOOK_NOT_FOUND);
 	else
-		api_respond(res, 201, json_pack("{s:s}", "id", d.id)); /* Cloudflare's, for this one */
+		api_respond(res, 201,
+			    json_pack("{s:s}", "id", d.id)); /* Cloudflare's, for this one */
 out:
 	free(test.payload);
 	store_webhook_destination_dispose(&d);
@@ -235,6 +237,9 @@ static int mechanisms_check(struct api_request *req, json_t *mech, struct api_re
 	}
 	json_object_foreach(mech, key, v)
 	{
+		/* Clients that send every mechanism, the unused ones empty, are served. */
+		if (json_is_array(v) && json_array_size(v) == 0)
+			continue;
 		if (strcmp(key, "webhooks") != 0) {
 			snprintf(text, sizeof(text),
 				 "mechanism `%.40s` is not supported: saasedge sends webhooks",
@@ -298,6 +303,8 @@ static int filters_check(json_t *filters, struct api_response *res)
 	}
 	json_object_foreach(filters, key, v)
 	{
+		if (json_is_array(v) && json_array_size(v) == 0)
+			continue; /* an empty filter filters nothing */
 		if (strcmp(key, "zones") != 0 && strcmp(key, "event_type") != 0) {
 			snprintf(text, sizeof(text),
 				 "filter `%.40s` is not supported: use `zones` or `event_type`",

@@ -295,7 +295,12 @@ def test_api_refuses_bad_input_and_changes_nothing(deploy, receiver):
         assert_error(acct.call("POST", "/policies", json=body), 400, 17000)
     assert assert_ok(acct.call("GET", "/policies"))["result"] == []
 
-    pid = acct.policy([dest], filters={"zones": [creds.zone_id]})
+    # Empty mechanisms and filters of other kinds (as clients that send every field do) pass.
+    pid = acct.policy([dest], filters={"zones": [creds.zone_id], "pool_id": []})
+    assert_ok(acct.call("PUT", f"/policies/{pid}", json={
+        **good, "mechanisms": {"webhooks": [{"id": dest}], "email": [], "pagerduty": []}}))
+    assert_ok(acct.call("PUT", f"/policies/{pid}", json={**good, "filters": {
+        "zones": [creds.zone_id]}}))
     p = assert_ok(acct.call("GET", f"/policies/{pid}"))["result"]
     assert p["alert_type"] == ALERT_TYPE and p["enabled"] is True, p
     assert p["mechanisms"] == {"webhooks": [{"id": dest}]}, p

@@ -32,7 +32,10 @@
 struct h2_session {
 	nghttp2_session *ng;
 	struct edge_conn *conn;
-	struct h2_stream *streams; /* the open ones, to close their relays with the session */
+	/* the open ones, oldest first: relays are driven in the order the client sent its
+	 * requests, so the first (a page, before its assets) gets the first pooled origin
+	 * connection; and they are closed with the session */
+	struct h2_stream *streams, *streams_last;
 	int driving;               /* h2_drive is on the stack: a nested call only flags */
 	int again;                 /* a round of h2_drive made work for another */
 	/* frames to send that no event of the client's will send: on the loop's list for
@@ -141,10 +144,12 @@ static struct h2_stream *stream_new(struct h2_session *s, int32_t id)
 	h2_request_init(&st->req, (size_t)e->cfg->edge.max_header_bytes, max_fields);
 	st->id = id;
 	st->s = s;
-	st->next = s->streams;
-	if (s->streams)
-		s->streams->prev = st;
-	s->streams = st;
+	st->prev = s->streams_last;
+	if (s->streams_last)
+		s->streams_last->next = st;
+	else
+		s->streams = st;
+	s->streams_last = st;
 	return st;
 }
 
@@ -158,6 +163,8 @@ static void stream_free(struct h2_stream *st)
 		s->streams = st->next;
 	if (st->next)
 		st->next->prev = st->prev;
+	else
+		s->streams_last = st->prev;
 	h2_request_dispose(&st->req);
 	free(st->head.fields);
 	free(st->head_buf.data);

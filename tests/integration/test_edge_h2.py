@@ -356,30 +356,27 @@ def test_mixed_sizes_on_one_connection(edge, tmp_path):
 
 def test_slow_stream_does_not_hold_the_others(edge):
     """One 10 MB stream read slowly (its window given back 16 KiB every 50 ms) beside others on
-    the same connection: they finish while it is still being read, in order so far."""
+    the same connection: once it is flowing, the others are asked for and finish while it is
+    still being read, in order so far."""
     name = served(edge, f"127.0.0.1:{edge.origin.port}")
     sizes = [1, 65536, 300000, 1 << 20]
     sock, conn = h2_client(edge, name)
     slow = 1
+    fast = set(range(3, 3 + 2 * len(sizes), 2))
     got, ended = {}, set()
-    try:
-        conn.send_headers(slow, request_headers(edge, name, f"/bytes/{10 << 20}"),
-                          end_stream=True)
-        for i, n in enumerate(sizes):
-            conn.send_headers(3 + 2 * i, request_headers(edge, name, f"/bytes/{n}"),
-                              end_stream=True)
-        sock.sendall(conn.data_to_send())
-        slow_read, last_slow = 0, time.monotonic()
-        deadline = time.monotonic() + 60
-        fast = set(range(3, 3 + 2 * len(sizes), 2))
-        while not fast <= ended and time.monotonic() < deadline:
+    slow_read, last_slow = 0, time.monotonic()
+
+    def pump(done, seconds):
+        """Reads and answers frames until DONE() or SECONDS pass."""
+        nonlocal slow_read, last_slow
+        deadline = time.monotonic() + seconds
+        while not done() and time.monotonic() < deadline:
             sock.settimeout(0.2)
             try:
                 data = sock.recv(1 << 20)
             except socket.timeout:
                 data = None
-            if data == b"":
-                break
+            assert data != b"", "the edge closed the connection"
             for e in conn.receive_data(data) if data else []:
                 if isinstance(e, h2.events.DataReceived):
                     got[e.stream_id] = got.get(e.stream_id, b"") + e.data
@@ -393,7 +390,6 @@ def test_slow_stream_does_not_hold_the_others(edge):
                                                                e.stream_id)
                         except h2.exceptions.StreamClosedError:
                             pass  # its end (an empty DATA frame) came in the same read
-
                 elif isinstance(e, h2.events.StreamEnded):
                     ended.add(e.stream_id)
                 elif isinstance(e, h2.events.StreamReset):
@@ -405,6 +401,19 @@ def test_slow_stream_does_not_hold_the_others(edge):
                 slow_read -= step
                 last_slow = time.monotonic()
             sock.sendall(conn.data_to_send())
+
+    try:
+        conn.send_headers(slow, request_headers(edge, name, f"/bytes/{10 << 20}"),
+                          end_stream=True)
+        sock.sendall(conn.data_to_send())
+        # the slow stream first, until its bytes flow (the origin may take a moment to answer)
+        pump(lambda: slow in got, 20)
+        assert slow in got, "no byte of the slow stream in 20 s"
+        for i, n in enumerate(sizes):
+            conn.send_headers(3 + 2 * i, request_headers(edge, name, f"/bytes/{n}"),
+                              end_stream=True)
+        sock.sendall(conn.data_to_send())
+        pump(lambda: fast <= ended, 60)
         for i, n in enumerate(sizes):
             assert got.get(3 + 2 * i, b"") == pattern(n), (n, len(got.get(3 + 2 * i, b"")))
         # every fast stream ended while the slow one was still being read, in step so far

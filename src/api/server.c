@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <microhttpd.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +22,9 @@
 #include "api/routes_approval.h"
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/netaddr.h"
 #include "lib/timeutil.h"
+#include "metrics/metrics.h"
 
 struct api_server {
 	struct MHD_Daemon *daemon;
@@ -217,6 +218,39 @@ static void handle(struct api_server *srv, struct MHD_Connection *conn, const ch
 		handler(&req, res);
 }
 
+/* The route label of URL for the metrics: what the request acts on, never an id. */
+static enum metric_route route_label(const char *url)
+{
+	const char *ch = strstr(url, "/custom_hostnames");
+
+	if (ch && strstr(ch, "/fallback_origin"))
+		return MA_FALLBACK_ORIGIN;
+	if (ch)
+		return ch[sizeof("/custom_hostnames") - 1] == '/' ? MA_HOSTNAME : MA_HOSTNAMES;
+	if (strstr(url, "/custom_certificates"))
+		return MA_CUSTOM_CERTS;
+	if (strstr(url, "/custom_csrs"))
+		return MA_CSRS;
+	if (strstr(url, "/alerting/"))
+		return MA_ALERTING;
+	if (strncmp(url, "/client/v4/accounts", 19) == 0)
+		return MA_ACCOUNTS;
+	if (strncmp(url, "/client/v4/zones", 16) == 0)
+		return MA_ZONES;
+	if (strncmp(url, "/dashboard", 10) == 0 || strstr(url, "/openapi.json"))
+		return MA_DASHBOARD;
+	return MA_OTHER;
+}
+
+static void count_request(const char *url, unsigned status, int64_t started_us)
+{
+	enum metric_route route = route_label(url);
+
+	if (status >= 100 && status < 600)
+		metrics_count(M_API_REQUESTS, route, status / 100 - 1);
+	metrics_observe_us(M_API_SECONDS, route, time_now_us() - started_us);
+}
+
 static int body_append(struct pending_request *pr, const char *data, size_t n, int64_t max)
 {
 	if (pr->too_large || pr->len + n > (size_t)max) {
@@ -262,13 +296,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!srv->approval_daemon && api_approval_match(url))
 		return send_approval_page(srv, conn, url, method);
 	struct dashboard_reply dashboard;
+	int64_t started_us = time_now_us();
 	if (dashboard_openapi_route(url, method, &dashboard) ||
-	    (srv->cfg->api.dashboard && dashboard_route(url, method, &dashboard)))
+	    (srv->cfg->api.dashboard && dashboard_route(url, method, &dashboard))) {
+		count_request(url, (unsigned)dashboard.status, started_us);
 		return send_dashboard(conn, &dashboard);
+	}
 	handle(srv, conn, url, method, pr, &res);
 	if (!res.body)
 		api_fail(&res, API_ERR_INTERNAL, NULL);
 	ok = send_response(conn, &res);
+	count_request(url, res.status, started_us);
 	api_response_dispose(&res);
 	return ok;
 }
@@ -322,51 +360,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
 	}
 }
 
-/* Splits "host:port", "[v6]:port" or ":port" and binds a listening socket. */
-static int open_listener(const char *listen_addr, int *fd_out, unsigned *port_out)
-{
-	char host[CONFIG_ADDR_LEN] = "";
-	const char *port;
-	const char *colon = strrchr(listen_addr, ':');
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
-	struct addrinfo *ai = NULL;
-	int fd = -1, rc = SE_ECONFIG, one = 1;
-
-	if (!colon)
-		return SE_ECONFIG;
-	port = colon + 1;
-	if (listen_addr[0] == '[' && colon > listen_addr && colon[-1] == ']')
-		snprintf(host, sizeof(host), "%.*s", (int)(colon - listen_addr - 2), listen_addr + 1);
-	else
-		snprintf(host, sizeof(host), "%.*s", (int)(colon - listen_addr), listen_addr);
-	if (getaddrinfo(host[0] ? host : NULL, port, &hints, &ai) || !ai)
-		goto out;
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		rc = SE_EIO;
-		goto out;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 1024)) {
-		rc = errno == EADDRINUSE ? SE_EADDRINUSE : SE_EIO;
-		goto out;
-	}
-	struct sockaddr_storage bound;
-	socklen_t len = sizeof(bound);
-	getsockname(fd, (struct sockaddr *)&bound, &len);
-	*port_out = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
-						      : ((struct sockaddr_in *)&bound)->sin_port);
-	*fd_out = fd;
-	fd = -1;
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (ai)
-		freeaddrinfo(ai);
-	return rc;
-}
-
 /* The approval page's own daemon on api.approval_listen; none when that is "". */
 static int approval_start(struct api_server *srv)
 {
@@ -376,7 +369,7 @@ static int approval_start(struct api_server *srv)
 
 	if (!addr[0])
 		return 0;
-	rc = open_listener(addr, &srv->approval_fd, &port);
+	rc = netaddr_listen_tcp(addr, &srv->approval_fd, &port);
 	if (rc) {
 		log_error("msg=\"cannot listen for the approval page\" api.approval_listen=%s err=%s",
 			  addr, se_errname(rc));
@@ -413,7 +406,7 @@ int api_server_start(const struct config *cfg, struct store *st, const struct se
 		rc = SE_ENOMEM;
 		goto fail;
 	}
-	rc = open_listener(cfg->api.listen, &srv->listen_fd, &srv->port);
+	rc = netaddr_listen_tcp(cfg->api.listen, &srv->listen_fd, &srv->port);
 	if (rc)
 		goto fail;
 	srv->daemon = MHD_start_daemon(

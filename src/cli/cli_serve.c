@@ -9,10 +9,11 @@
 #include "dns/dns.h"
 #include "edge/edge.h"
 #include "issuer/issuer.h"
-#include "notify/notify.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/secretbox.h"
+#include "metrics/metrics.h"
+#include "notify/notify.h"
 
 static const char serve_usage[] =
     "usage: saasedge serve [--dev] [--config FILE] [--data DIR] [--KEY=VALUE ...]\n"
@@ -34,6 +35,7 @@ struct serve_state {
 	struct notify *notify;
 	struct edge *edge;
 	struct dns_server *dns;
+	struct metrics_server *metrics;
 	struct dev_info dev;
 };
 
@@ -106,6 +108,11 @@ static int start(struct serve_state *s)
 		rc = load_master_key(s);
 	if (rc == CLI_EXIT_OK && s->cfg.dev)
 		rc = dev_bootstrap(&s->cfg, s->st, &s->dev);
+	/* before the roles, so that everything they do from their start is counted */
+	if (rc == CLI_EXIT_OK && metrics_server_start(&s->cfg, s->st, &s->metrics) != 0) {
+		cli_error("cannot serve metrics on %s (see the log above)", s->cfg.metrics.listen);
+		rc = CLI_EXIT_FAIL;
+	}
 	/* A node runs only its roles: an edge-only node has no API listener to attack. */
 	if (rc == CLI_EXIT_OK && config_has_role(&s->cfg, "api"))
 		rc = start_api(s);
@@ -161,6 +168,8 @@ static void stop(struct serve_state *s)
 	s->notify = NULL;
 	issuer_stop(s->issuer);
 	s->issuer = NULL;
+	metrics_server_stop(s->metrics);
+	s->metrics = NULL;
 	store_close(s->st);
 	s->st = NULL;
 	if (s->box_loaded)

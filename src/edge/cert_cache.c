@@ -9,6 +9,7 @@
 
 #include "lib/error.h"
 #include "lib/timeutil.h"
+#include "metrics/metrics.h"
 
 #define CACHE_BUCKETS 65536u /* power of two */
 
@@ -17,6 +18,7 @@ struct cert_cache {
 	struct edge_entry **buckets;
 	struct edge_entry head; /* LRU sentinel: head.next is the most recent */
 	size_t bytes, max_bytes;
+	size_t entries;
 	uint64_t invalidations; /* generation: bumped by every cert_cache_invalidate */
 };
 
@@ -62,6 +64,13 @@ static void lru_push(struct cert_cache *c, struct edge_entry *e)
 	c->head.next = e;
 }
 
+/* The size gauges, after a change. Lock held. */
+static void publish_size(const struct cert_cache *c)
+{
+	metrics_set(M_EDGE_CACHE_BYTES, 0, 0, (int64_t)c->bytes);
+	metrics_set(M_EDGE_CACHE_ENTRIES, 0, 0, (int64_t)c->entries);
+}
+
 /* Unlinks E from the hash and the list and drops the cache's reference. Lock held. */
 static void remove_entry(struct cert_cache *c, struct edge_entry *e)
 {
@@ -73,6 +82,8 @@ static void remove_entry(struct cert_cache *c, struct edge_entry *e)
 		*pp = e->hnext;
 	lru_unlink(e);
 	c->bytes -= e->bytes;
+	c->entries--;
+	publish_size(c);
 	edge_entry_unref(e);
 }
 
@@ -147,8 +158,12 @@ int cert_cache_put(struct cert_cache *c, struct edge_entry *e, uint64_t generati
 	c->buckets[h] = e;
 	lru_push(c, e);
 	c->bytes += e->bytes;
-	while (c->bytes > c->max_bytes && c->head.prev != e)
+	c->entries++;
+	while (c->bytes > c->max_bytes && c->head.prev != e) {
 		remove_entry(c, c->head.prev);
+		metrics_count(M_EDGE_CACHE_EVICTIONS, 0, 0);
+	}
+	publish_size(c);
 	pthread_mutex_unlock(&c->lock);
 	return 1;
 }

@@ -14,6 +14,7 @@
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
+#include "metrics/metrics.h"
 
 #define CONN_EVENTS    (EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP)
 #define MAX_CERT_TRIES 3
@@ -87,6 +88,7 @@ static struct edge_conn *conn_new(struct edge_loop *l, int fd, int tls)
 		SSL_set_accept_state(c->ssl);
 	}
 	c->state = tls ? CS_HANDSHAKE : CS_READ_HEAD;
+	c->cert_kind = MC_NONE;
 	set_deadline(c, e->cfg->edge.header_timeout);
 	c->next = l->conns;
 	if (l->conns)
@@ -115,6 +117,8 @@ int edge_conn_accept(struct edge_loop *l, int lfd, int tls)
 		close(fd);
 		return 1;
 	}
+	metrics_count(M_EDGE_CONNECTIONS_TOTAL, 0, 0);
+	metrics_add(M_EDGE_CONNECTIONS, 0, 0, 1);
 	peer_text(&ss, c->peer_ip, sizeof(c->peer_ip));
 	if (edge_loop_add(l, &c->io, CONN_EVENTS) != 0)
 		conn_close(c);
@@ -183,8 +187,10 @@ static void conn_free(struct edge_conn *c)
 	free(c->replay.data);
 	free(c->spare.data);
 	h2_free(c);
-	if (!c->is_stream) /* a stream's relay is not a connection of the client's */
+	if (!c->is_stream) { /* a stream's relay is not a connection of the client's */
 		atomic_fetch_sub(&c->loop->edge->n_conns, 1);
+		metrics_add(M_EDGE_CONNECTIONS, 0, 0, -1);
+	}
 	free(c);
 }
 
@@ -241,6 +247,8 @@ void edge_conn_job_done(struct edge_loop *l, struct lookup_job *job)
 			acme_alpn_job_done(c, job);
 			conn_drive(c);
 		} else if (job->kind == LOOKUP_SNI) { /* the handshake resumes on a hit now */
+			metrics_observe_us(M_EDGE_MISS_SECONDS, 0,
+					   time_now_us() - job->submitted_us);
 			log_debug("edge msg=\"certificate lookup\" hostname=%s us=%lld rc=%d",
 				  job->name, (long long)(time_now_us() - job->submitted_us),
 				  job->rc);
@@ -337,6 +345,8 @@ static void handshake(struct edge_conn *c)
 		conn_close(c);
 		return;
 	}
+	if (n == 1)
+		metrics_count(M_EDGE_HANDSHAKES, MH_OK, (unsigned)c->cert_kind);
 	if (n == 1 && h2_chosen(c)) {
 		h2_start(c);
 		return;
@@ -363,6 +373,9 @@ static void handshake(struct edge_conn *c)
 	if (err == SSL_ERROR_WANT_CLIENT_HELLO_CB && c->jobs > 0)
 		return;
 	ERR_clear_error();
+	if (!c->acme_alpn)
+		metrics_count(M_EDGE_HANDSHAKES, c->name_refused ? MH_UNKNOWN_NAME : MH_FAILED,
+			      MC_NONE);
 	conn_close(c);
 }
 
@@ -454,9 +467,17 @@ void conn_drive(struct edge_conn *c)
 	}
 }
 
+void conn_count_request(const struct edge_conn *c, int status)
+{
+	if (status >= 100 && status < 600)
+		metrics_count(M_EDGE_REQUESTS, c->is_stream ? MP_HTTP2 : MP_HTTP1,
+			      (unsigned)(status / 100 - 1));
+}
+
 void conn_respond(struct edge_conn *c, int status, const char *reason, const char *type,
 		  const char *body, const char *location)
 {
+	conn_count_request(c, status);
 	size_t blen = strlen(body);
 	size_t cap = blen + 512 + (location ? strlen(location) : 0);
 	char *p = malloc(cap);

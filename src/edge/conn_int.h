@@ -46,6 +46,10 @@ struct edge_conn {
 	struct edge_entry *looked_up; /* the SNI lookup's answer, for the ClientHello callback */
 	enum entry_need sni_need;     /* what the callback asked the lookup to decode */
 	int cert_tries;
+	/* for the handshake metric: the certificate served (metric_cert_kind), and whether the
+	 * ClientHello callback refused the name */
+	int cert_kind;
+	int name_refused;
 	int acme_alpn;   /* ACME_ALPN_*: a CA's tls-alpn-01 validation, not a visitor */
 	X509 *alpn_cert; /* its challenge certificate and key (owned), NULL when none */
 	EVP_PKEY *alpn_key;
@@ -53,6 +57,7 @@ struct edge_conn {
 	char peer_ip[64];
 	unsigned local_port; /* conn_local_port's answer, 0 until asked */
 	int64_t deadline_us;
+	int64_t origin_start_us; /* the request was routed to its origin (for the latency metric) */
 	int response_started; /* a byte of the origin's response went to the client */
 	int kept_alive;       /* a response was sent: the connection waits for another request */
 	int client_eof, up_eof;
@@ -93,6 +98,8 @@ struct edge_conn {
 /* conn.c */
 void conn_close(struct edge_conn *c);
 void conn_drive(struct edge_conn *c);
+/* Counts a request answered with STATUS (by the origin or by the edge) in the metrics. */
+void conn_count_request(const struct edge_conn *c, int status);
 /* Replaces whatever is buffered for the client with a complete local response and closes
  * after writing it. BODY is text/html unless TYPE says otherwise; LOCATION may be NULL. */
 void conn_respond(struct edge_conn *c, int status, const char *reason, const char *type,

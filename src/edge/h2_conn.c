@@ -22,6 +22,7 @@
 #include "edge/h2_response.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
+#include "metrics/metrics.h"
 
 #define H2_MAX_STREAMS 128
 #define STREAM_BUF_MAX (256 * 1024)
@@ -488,6 +489,7 @@ static void refuse(struct h2_stream *st, int status)
 	    {(uint8_t *)":status", (uint8_t *)code, 7, 3, NGHTTP2_NV_FLAG_NONE},
 	    {(uint8_t *)"server", (uint8_t *)"saasedge", 6, 8, NGHTTP2_NV_FLAG_NONE}};
 
+	metrics_count(M_EDGE_REQUESTS, MP_HTTP2, (unsigned)(status / 100 - 1));
 	if (status == 400) /* malformed (RFC 9113 8.1.1): a stream error */
 		nghttp2_submit_rst_stream(st->s->ng, NGHTTP2_FLAG_NONE, st->id,
 					  NGHTTP2_PROTOCOL_ERROR);

@@ -24,6 +24,7 @@
 #include "lib/log.h"
 #include "lib/origin.h"
 #include "lib/timeutil.h"
+#include "metrics/metrics.h"
 
 #define UP_EVENTS (EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP)
 #define RELAY_BUF (64 * 1024)
@@ -471,6 +472,7 @@ void proxy_start(struct edge_conn *c)
 		conn_respond(c, 400, "Bad Request", NULL, "<h1>400 Bad Request</h1>\n", NULL);
 		return;
 	}
+	c->origin_start_us = time_now_us();
 	route(c);
 }
 
@@ -664,6 +666,7 @@ static int resp_head_in(struct edge_conn *c, size_t total)
 	if (r->status == 101) {
 		if (!c->upgrade)
 			return -2; /* a switch nobody asked for */
+		conn_count_request(c, r->status);
 		c->out.len = total; /* what follows the 101 is the new protocol's: the client's too */
 		c->resp_done = c->response_started = 1;
 		return 1;
@@ -671,6 +674,8 @@ static int resp_head_in(struct edge_conn *c, size_t total)
 	resp_body_start(c);
 	if (resp_body(c, r->head_len, r->head_len, rest) < 0)
 		return -2; /* nothing sent yet: still a 502 */
+	conn_count_request(c, r->status);
+	metrics_observe_us(M_EDGE_ORIGIN_SECONDS, 0, time_now_us() - c->origin_start_us);
 	c->response_started = 1;
 	return 1;
 }

@@ -12,6 +12,7 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
+#include "metrics/metrics.h"
 
 /* The SNI into OUT (see client_hello_parse_sni): a name that is not a hostname is refused here,
  * before it can become a Host header, a log value or a store lookup. */
@@ -53,12 +54,16 @@ static int apply_settings(SSL *ssl, const struct edge_entry *e)
 	return 0;
 }
 
-static int use_default(SSL *ssl, struct edge *edge, int *al)
+static int use_default(SSL *ssl, struct edge_conn *c, int *al)
 {
+	struct edge *edge = c->loop->edge;
+
 	if (!edge->default_leaf) {
+		c->name_refused = 1;
 		*al = SSL_AD_UNRECOGNIZED_NAME;
 		return SSL_CLIENT_HELLO_ERROR;
 	}
+	c->cert_kind = MC_DEFAULT;
 	if (!SSL_use_cert_and_key(ssl, edge->default_leaf, edge->default_key, edge->default_chain,
 				  1)) {
 		ERR_clear_error();
@@ -76,6 +81,7 @@ static int serve_entry(SSL *ssl, struct edge_conn *c, struct edge_entry *e, int 
 		*al = SSL_AD_INTERNAL_ERROR;
 		return SSL_CLIENT_HELLO_ERROR;
 	}
+	c->cert_kind = slot == ENTRY_EC ? MC_ECDSA : MC_RSA;
 	return SSL_CLIENT_HELLO_SUCCESS;
 }
 
@@ -89,7 +95,9 @@ static struct edge_entry *find_entry(struct edge *edge, struct edge_conn *c)
 	if (e && strcmp(e->name, c->sni) == 0)
 		return e;
 	edge_entry_unref(e);
-	return cert_cache_get(edge->cache, c->sni);
+	e = cert_cache_get(edge->cache, c->sni);
+	metrics_count(M_EDGE_CACHE_LOOKUPS, e ? ML_HIT : ML_MISS, 0);
+	return e;
 }
 
 static int client_hello_cb(SSL *ssl, int *al, void *arg)
@@ -103,8 +111,9 @@ static int client_hello_cb(SSL *ssl, int *al, void *arg)
 	case CLIENT_HELLO_SNI_OK:
 		break;
 	case CLIENT_HELLO_SNI_ABSENT:
-		return use_default(ssl, edge, al);
+		return use_default(ssl, c, al);
 	case CLIENT_HELLO_SNI_INVALID:
+		c->name_refused = 1;
 		*al = SSL_AD_UNRECOGNIZED_NAME;
 		return SSL_CLIENT_HELLO_ERROR;
 	}
@@ -117,7 +126,7 @@ static int client_hello_cb(SSL *ssl, int *al, void *arg)
 		return SSL_CLIENT_HELLO_RETRY; /* conn.c sends the name to a lookup thread */
 	if (!edge_entry_servable(e)) {
 		edge_entry_unref(e);
-		return use_default(ssl, edge, al);
+		return use_default(ssl, c, al);
 	}
 	slot = edge_entry_pick(e, takes_ecdsa);
 	if (!e->leaf[slot]) { /* cached, but that certificate is not decoded yet */

@@ -15,6 +15,7 @@
 #include "lib/log.h"
 #include "lib/timeutil.h"
 #include "lib/x509_info.h"
+#include "metrics/metrics.h"
 
 /* The orders in the order they are made: the ECDSA primary first. */
 static const enum key_type key_types[ISSUER_MAX_ORDERS] = {KEY_ECDSA_P256, KEY_RSA_2048};
@@ -51,6 +52,7 @@ static void ca_failure(struct pack_work *w, struct step_out *out, const char *ms
 	char shown[900], ca[sizeof(w->state.ca)];
 
 	snprintf(ca, sizeof(ca), "%s", w->state.ca);
+	metrics_count(M_ISSUER_ORDERS, metrics_ca_index(ca), MO_FAILED);
 	if (failures >= w->is->cfg->issuance.ca_attempts)
 		next = next_ca(w->is->cfg, ca);
 	log_warn("msg=\"acme order failed\" hostname=%s ca=%s failures=%lld%s%s detail=\"%s\"",
@@ -405,6 +407,7 @@ static int preflight_step(struct pack_work *w, struct step_out *out)
 	char msg[600], caa[256];
 
 	if (strcmp(w->subj.method, "cname") == 0 && dcv_cname_check(w, msg, sizeof(msg))) {
+		pack_count_validation_failure(w, MR_CHECK);
 		step_fail_later(w, out, msg, -1);
 		return 0;
 	}
@@ -417,6 +420,7 @@ static int preflight_step(struct pack_work *w, struct step_out *out)
 		else if (strcmp(ch->type, "http-01") == 0)
 			rc = http_preflight(w, ch, msg, sizeof(msg));
 		if (rc) {
+			pack_count_validation_failure(w, MR_CHECK);
 			step_fail_later(w, out, msg, -1);
 			return 0;
 		}
@@ -427,6 +431,7 @@ static int preflight_step(struct pack_work *w, struct step_out *out)
 		return 0;
 	caa_identities_of(w, c, caa, sizeof(caa));
 	if (dcv_caa_check(w->is->cfg->dns.resolver, names, w->n_names, caa, msg, sizeof(msg))) {
+		pack_count_validation_failure(w, MR_CAA);
 		step_fail_later(w, out, msg, -1);
 		return 0;
 	}
@@ -515,6 +520,7 @@ static int poll_step(struct pack_work *w, struct step_out *out)
 			}
 			snprintf(msg, sizeof(msg), "the CA could not validate %s: %s",
 				 az.identifier, detail[0] ? detail : az.status);
+			pack_count_validation_failure(w, MR_CA);
 			ca_failure(w, out, msg, -1);
 			return 0;
 		}

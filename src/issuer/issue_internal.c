@@ -14,6 +14,7 @@
 #include "lib/keys.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
+#include "metrics/metrics.h"
 
 /* Ownership of a wildcard's parent is shown at the parent's name. */
 static const char *base_name(const char *host)
@@ -109,6 +110,7 @@ static int check(struct pack_work *w, struct step_out *out)
 					   sizeof(msg));
 	}
 	if (rc) {
+		pack_count_validation_failure(w, MR_CHECK);
 		step_fail_later(w, out, msg, -1);
 		return 0;
 	}

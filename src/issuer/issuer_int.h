@@ -50,6 +50,7 @@ struct issuer {
 	int n_threads;
 	pthread_t pool_threads[8]; /* key_pool.c's fillers */
 	int n_pool_threads;
+	atomic_int pool_generating; /* keys the fillers are making now, not yet in the store */
 	atomic_int stopping; /* set by issuer_stop, read by every worker */
 	/* Jobs being run now, and when the last one ended: the key pool's fillers start a key
 	 * only when both say the issuer is idle (key_pool.c). */
@@ -102,6 +103,8 @@ void step_fail_later(struct pack_work *w, struct step_out *out, const char *msg,
 		     int64_t retry_after_s);
 /* Exponential backoff with jitter for the TRIES-th retry, BASE_US doubling up to CAP_US. */
 int64_t step_backoff_us(int tries, int64_t base_us, int64_t cap_us);
+/* Counts a failed validation of W's hostname for REASON (enum metric_dcv_reason). */
+void pack_count_validation_failure(const struct pack_work *w, int reason);
 
 /* ---- pack_keys.c: ECDSA + RSA keys of a pack, generated and sealed once -------------------- */
 

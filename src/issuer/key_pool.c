@@ -2,8 +2,9 @@
  * more than all the rest of an issuance against a local CA, so a burst of new hostnames would
  * queue behind key generation. Filler threads (one per core) at SCHED_IDLE keep issuer.key_pool
  * sealed keys in the store: private_keys rows owned by STORE_KEY_POOL_OWNER, so they survive
- * restarts and every issuer process shares them (fillers may overshoot the size by a key or two,
- * which is harmless). A pack claims one in a single UPDATE and generates its own when the pool is
+ * restarts and every issuer process shares them. A process's fillers count the keys they are
+ * making with those stored, so one node fills the pool to its size exactly (the size a gauge
+ * shows); fillers of several nodes may overshoot it by a key or two, which is harmless. A pack claims one in a single UPDATE and generates its own when the pool is
  * empty. Only idle time is spent: a filler starts a key only when this issuer has run no job for
  * POOL_QUIET_US, and runs at SCHED_IDLE so that handshakes and API requests come first. The
  * scheduler class alone is not enough: on a node with a CPU quota (a container's limit), idle
@@ -71,17 +72,21 @@ static void *pool_main(void *arg)
 	/* Best effort: without SCHED_IDLE the thread still works, at normal priority. */
 	pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
 	while (!is->stopping) {
-		int64_t n = 0;
+		int64_t n, stored = 0;
 		int rc;
 
 		if (!issuer_idle(is)) {
 			pool_nap(is, 1);
 			continue;
 		}
-		rc = store_key_pool_count(is->st, keys_type_name(KEY_RSA_2048), &n);
+		/* this filler's key counts from here on, so that the others see it coming */
+		n = atomic_fetch_add(&is->pool_generating, 1);
+		rc = store_key_pool_count(is->st, keys_type_name(KEY_RSA_2048), &stored);
+		n += stored;
 		if (rc == 0 && n >= is->cfg->issuer.key_pool) {
+			atomic_fetch_sub(&is->pool_generating, 1);
 			if (!was_full)
-				log_info("msg=\"key pool full\" rsa_keys=%lld", (long long)n);
+				log_info("msg=\"key pool full\" rsa_keys=%lld", (long long)stored);
 			was_full = 1;
 			pool_nap(is, POOL_NAPS_FULL);
 			continue;
@@ -89,6 +94,7 @@ static void *pool_main(void *arg)
 		was_full = 0;
 		if (rc == 0)
 			rc = pool_add_one(is);
+		atomic_fetch_sub(&is->pool_generating, 1);
 		if (rc && rc != SE_EBUSY) {
 			log_warn("msg=\"key pool cannot add a key\" err=%s", se_errname(rc));
 			pool_nap(is, POOL_NAPS_FAILED);

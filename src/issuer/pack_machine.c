@@ -17,6 +17,7 @@
 #include "lib/ids.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
+#include "metrics/metrics.h"
 
 int64_t step_backoff_us(int tries, int64_t base_us, int64_t cap_us)
 {
@@ -113,6 +114,15 @@ static void names_of(struct pack_work *w)
 		snprintf(w->names[1], sizeof(w->names[1]), "*.%s", h);
 		w->n_names = 2;
 	}
+}
+
+void pack_count_validation_failure(const struct pack_work *w, int reason)
+{
+	static const char *const methods[] = {"http", "txt", "email", "cname"};
+
+	for (unsigned m = 0; m < MV_METHOD_COUNT; m++)
+		if (strcmp(w->subj.method, methods[m]) == 0)
+			metrics_count(M_ISSUER_VALIDATION_FAILS, m, (unsigned)reason);
 }
 
 /* 1 when the pack ran out of time in its current phase; OUT then says so. */
@@ -274,6 +284,12 @@ static int step_write(struct pack_work *w, struct step_out *out, int64_t t0)
 	if (out->event != PACK_EV_NONE)
 		log_info("msg=\"ssl status\" hostname=%s pack=%s event=%s", w->subj.hostname,
 			 w->subj.pack_id, pack_event_name(out->event));
+	if (out->event == PACK_EV_ISSUED)
+		metrics_count(M_ISSUER_ORDERS,
+			      metrics_ca_index(out->issued_by ? out->issued_by : w->state.ca),
+			      MO_ISSUED);
+	else if (out->event == PACK_EV_VALIDATION_TIMED_OUT)
+		pack_count_validation_failure(w, MR_TIMED_OUT);
 	if (s.job != STORE_JOB_KEEP)
 		return 0;
 	free(w->written_doc);

@@ -212,6 +212,9 @@ static const struct key keys[] = {
 	 .help = "a client's X-Forwarded-For: append the peer to it, or overwrite it"},
 	/* Hardening (issue 10, findings 10 and 13): where the approval page is served, how mail
 	 * is sent, and what one DNS client may take. */
+	{.name = "metrics.listen", .type = KEY_STRING, FIELD(metrics.listen), .def = "",
+	 .meta = "HOST:PORT",
+	 .help = "serve Prometheus metrics at /metrics here; \"\" = no metrics (and no counting)"},
 	{.name = "api.dashboard", .type = KEY_BOOL, FIELD(api.dashboard), .def = "true",
 	 .help = "serve the web dashboard at /dashboard/ on api.listen"},
 	{.name = "api.approval_listen", .type = KEY_STRING, FIELD(api.approval_listen),
@@ -998,6 +1001,8 @@ int config_check(const struct config *cfg, char *err, size_t err_len)
 		rc = check_listen("edge.http_listen", cfg->edge.http_listen, err, err_len);
 	if (rc == 0 && config_has_role(cfg, "dns"))
 		rc = check_listen("dns.listen", cfg->dns.listen, err, err_len);
+	if (rc == 0)
+		rc = check_listen("metrics.listen", cfg->metrics.listen, err, err_len);
 	for (size_t i = 0; rc == 0 && i < N_KEYS; i++)
 		if (keys[i].type == KEY_PATH)
 			rc = check_path(&keys[i], (const char *)cfg + keys[i].offset, err, err_len);

@@ -69,6 +69,9 @@ struct config {
 		int64_t key_pool; /* issuer.key_pool: RSA keys generated ahead of need */
 	} issuer;
 	struct {
+		char listen[CONFIG_ADDR_LEN]; /* metrics.listen: HOST:PORT of /metrics, "" = off */
+	} metrics;
+	struct {
 		int workers;       /* webhooks.workers: threads sending deliveries */
 		int64_t timeout;   /* webhooks.timeout: seconds a receiver has to answer */
 		int64_t retry_for; /* webhooks.retry_for: seconds a delivery is retried */

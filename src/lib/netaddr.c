@@ -1,9 +1,11 @@
 #include "lib/netaddr.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/config.h"
 #include "lib/error.h"
@@ -58,4 +60,27 @@ int netaddr_bound_port(int fd)
 	if (ss.ss_family == AF_INET6)
 		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+int netaddr_listen_tcp(const char *text, int *fd_out, unsigned *port_out)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, one = 1, rc;
+
+	rc = netaddr_parse(text, &ss, &len);
+	if (rc)
+		return rc;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return SE_EIO;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 1024) != 0) {
+		rc = errno == EADDRINUSE ? SE_EADDRINUSE : SE_EIO;
+		close(fd);
+		return rc;
+	}
+	*fd_out = fd;
+	*port_out = (unsigned)netaddr_bound_port(fd);
+	return 0;
 }

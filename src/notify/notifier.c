@@ -13,6 +13,7 @@
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
+#include "metrics/metrics.h"
 #include "notify/webhook_send.h"
 
 #define POLL_US        (200 * 1000)
@@ -176,6 +177,9 @@ static void batch_record(struct notify *n, struct batch *b)
 		if (b->sent[i] && now < d->created_at_us + n->cfg->webhooks.retry_for * 1000000)
 			r->next_attempt_us =
 			    now + notify_backoff_us(d->attempts, (unsigned)(now ^ d->id));
+		metrics_count(M_WEBHOOK_DELIVERIES,
+			      !b->sent[i] ? MD_DELIVERED : r->next_attempt_us ? MD_RETRIED : MD_FAILED,
+			      0);
 		if (b->sent[i] && !r->next_attempt_us)
 			log_warn("msg=\"webhook given up\" delivery=%lld event=%s attempts=%d "
 				 "error=\"%s\"",

@@ -472,6 +472,10 @@ static const char migration_webhooks[] =
 	"INSERT INTO webhook_cursor(id, seq) SELECT 1, COALESCE(MAX(seq), 0) FROM events;";
 /* clang-format on */
 
+/* 17: certificates by expiry, for the metrics' count of those ending within 7 and 30 days. */
+static const char migration_expiry_index[] =
+	"CREATE INDEX certificates_not_after ON certificates(not_after);";
+
 const char *const sq_sqlite_migrations[] = {
     migration_1,
     migration_issuer,
@@ -489,6 +493,7 @@ const char *const sq_sqlite_migrations[] = {
     migration_internal_ca,
     migration_accounts,
     migration_webhooks,
+    migration_expiry_index,
 };
 
 const int sq_sqlite_migration_count =

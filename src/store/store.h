@@ -841,4 +841,20 @@ int store_webhook_delivery_list(struct store *st, const char *account_id, int64_
 				int64_t limit, struct store_webhook_delivery **items,
 				size_t *count, int64_t *total);
 
+/* ---- store_gauges.c: counts for the metrics, read on a scrape ------------------------------ */
+
+struct store_gauges {
+	int64_t jobs_due;        /* issuer jobs due at NOW (waiting or leased) */
+	int64_t oldest_due_us;   /* the run_at of the oldest of them; 0 when none */
+	int64_t key_pool;        /* pooled RSA keys */
+	int64_t expiring_7d;     /* certificates with NOW < not_after <= NOW + 7 days */
+	int64_t expiring_30d;    /* ... + 30 days */
+	int64_t webhook_backlog; /* deliveries pending */
+};
+
+/* Reads the counts above as of NOW_US. */
+int store_gauges_read(struct store *st, int64_t now_us, struct store_gauges *out);
+/* The orders sent to CA since SINCE_US (its rate window's start), into *N. */
+int store_ca_orders_since(struct store *st, const char *ca, int64_t since_us, int64_t *n);
+
 #endif

@@ -12,6 +12,8 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/timeutil.h"
+#include "metrics/metrics.h"
 
 /* ---- binding, stepping, columns ----------------------------------------------------------- */
 
@@ -72,6 +74,18 @@ static int vbind(struct sq_stmt *s, const char *fmt, va_list ap)
 int sq_step(struct sq_conn *c, struct sq_stmt *s, const char *op)
 {
 	return c->be->step(s, op);
+}
+
+/* Executes S (its first step: the whole of a write, a query up to its first row), timed for
+ * the metrics. */
+static int execute(struct sq_conn *c, struct sq_stmt *s, const char *sql, enum sq_stmt_id id)
+{
+	int64_t t0 = time_now_us();
+	int rc = sq_step(c, s, sql);
+
+	metrics_observe_us(M_STORE_SECONDS, id == SQ_COMMIT ? MS_COMMIT : MS_QUERY,
+			   time_now_us() - t0);
+	return rc;
 }
 
 void sq_reset(struct sq_stmt *s)
@@ -139,7 +153,7 @@ static int run_statement(struct sq_conn *c, enum sq_stmt_id id, const char *sql,
 		rc = vbind(s, fmt, ap);
 	/* The op name in a log line is the SQL's head: enough to find the statement. */
 	if (rc == 0)
-		rc = send ? c->be->send(s, sql) : sq_step(c, s, sql);
+		rc = send ? c->be->send(s, sql) : execute(c, s, sql, id);
 	if (rc > 0)
 		rc = 0;
 	sq_reset(s);
@@ -203,7 +217,7 @@ int sq_query(struct sq_conn *c, enum sq_stmt_id id, const char *sql, struct sq_s
 	va_end(ap);
 	if (rc)
 		return rc;
-	return sq_step(c, *out, sql);
+	return execute(c, *out, sql, id);
 }
 
 /* ---- keyed cache of dynamic statements ---------------------------------------------------- */

@@ -10,6 +10,7 @@
 
 #include "lib/error.h"
 #include "lib/timeutil.h"
+#include "metrics/metrics.h"
 
 #define DEPLOY_BATCH 256
 
@@ -91,7 +92,8 @@ int store_edges_list(struct store *st, struct store_edge **items, size_t *count)
 
 struct deploy_candidate {
 	char pack_id[37];
-	int64_t seq; /* the hostname's change_seq: the move it fences */
+	int64_t seq;        /* the hostname's change_seq: the move it fences */
+	int64_t created_us; /* the hostname's creation, for the time-to-active metric */
 };
 
 /* Packs pending_deployment whose hostname's last event every live edge has applied, read
@@ -100,7 +102,8 @@ static int candidates(struct sq_conn *c, int64_t live_since_us, struct deploy_ca
 		      size_t *n)
 {
 	static const char sql[] =
-	    "SELECT p.id, h.change_seq FROM cert_packs p JOIN hostnames h ON h.id = p.hostname_id "
+	    "SELECT p.id, h.change_seq, h.created_at FROM cert_packs p JOIN hostnames h ON "
+	    "h.id = p.hostname_id "
 	    "WHERE p.status = 'pending_deployment' AND h.change_seq <= "
 	    "(SELECT MIN(acked_seq) FROM edges WHERE last_seen >= ?1) LIMIT ?2";
 	struct sq_stmt *s = NULL;
@@ -112,6 +115,7 @@ static int candidates(struct sq_conn *c, int64_t live_since_us, struct deploy_ca
 	     rc == 1 && *n < DEPLOY_BATCH; rc = sq_step(c, s, "deploy candidates")) {
 		sq_col_copy(s, 0, out[*n].pack_id, sizeof(out[*n].pack_id));
 		out[*n].seq = sq_col_int64(s, 1);
+		out[*n].created_us = sq_col_int64(s, 2);
 		(*n)++;
 	}
 	sq_reset(s);
@@ -140,7 +144,7 @@ int store_deployments_advance(struct store *st, int64_t live_since_us, size_t *m
 		int r = sq_pack_move(c, list[i].pack_id, PACK_EV_DEPLOYED, list[i].seq, NULL, &m);
 
 		if (r == 0 && m.moved)
-			done++;
+			list[done++].created_us = list[i].created_us;
 		else if (r != SE_EBUSY && r != SE_ENOTFOUND && r != 0)
 			rc = r;
 	}
@@ -150,6 +154,8 @@ int store_deployments_advance(struct store *st, int64_t live_since_us, size_t *m
 		sq_rollback(c);
 	if (rc == 0 && moved)
 		*moved = done;
+	for (size_t i = 0; rc == 0 && i < done; i++)
+		metrics_observe_us(M_ISSUER_TIME_TO_ACTIVE, 0, time_now_us() - list[i].created_us);
 	free(list);
 	return rc;
 }

@@ -96,7 +96,10 @@ static struct edge_entry *find_entry(struct edge *edge, struct edge_conn *c)
 		return e;
 	edge_entry_unref(e);
 	e = cert_cache_get(edge->cache, c->sni);
-	metrics_count(M_EDGE_CACHE_LOOKUPS, e ? ML_HIT : ML_MISS, 0);
+	/* once per handshake: a lookup that came back empty (it raced with a change) sends the
+	 * callback round again, and that is the same client waiting */
+	if (c->cert_tries == 0)
+		metrics_count(M_EDGE_CACHE_LOOKUPS, e ? ML_HIT : ML_MISS, 0);
 	return e;
 }
 

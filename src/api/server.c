@@ -246,8 +246,7 @@ static void count_request(const char *url, unsigned status, int64_t started_us)
 {
 	enum metric_route route = route_label(url);
 
-	if (status >= 100 && status < 600)
-		metrics_count(M_API_REQUESTS, route, status / 100 - 1);
+	metrics_count_status(M_API_REQUESTS, route, (int)status);
 	metrics_observe_us(M_API_SECONDS, route, time_now_us() - started_us);
 }
 

@@ -64,13 +64,6 @@ static void lru_push(struct cert_cache *c, struct edge_entry *e)
 	c->head.next = e;
 }
 
-/* The size gauges, after a change. Lock held. */
-static void publish_size(const struct cert_cache *c)
-{
-	metrics_set(M_EDGE_CACHE_BYTES, 0, 0, (int64_t)c->bytes);
-	metrics_set(M_EDGE_CACHE_ENTRIES, 0, 0, (int64_t)c->entries);
-}
-
 /* Unlinks E from the hash and the list and drops the cache's reference. Lock held. */
 static void remove_entry(struct cert_cache *c, struct edge_entry *e)
 {
@@ -83,7 +76,6 @@ static void remove_entry(struct cert_cache *c, struct edge_entry *e)
 	lru_unlink(e);
 	c->bytes -= e->bytes;
 	c->entries--;
-	publish_size(c);
 	edge_entry_unref(e);
 }
 
@@ -163,7 +155,6 @@ int cert_cache_put(struct cert_cache *c, struct edge_entry *e, uint64_t generati
 		remove_entry(c, c->head.prev);
 		metrics_count(M_EDGE_CACHE_EVICTIONS, 0, 0);
 	}
-	publish_size(c);
 	pthread_mutex_unlock(&c->lock);
 	return 1;
 }
@@ -223,6 +214,16 @@ size_t cert_cache_bytes(struct cert_cache *c)
 
 	pthread_mutex_lock(&c->lock);
 	n = c->bytes;
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
+size_t cert_cache_entries(struct cert_cache *c)
+{
+	size_t n;
+
+	pthread_mutex_lock(&c->lock);
+	n = c->entries;
 	pthread_mutex_unlock(&c->lock);
 	return n;
 }

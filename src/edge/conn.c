@@ -118,7 +118,6 @@ int edge_conn_accept(struct edge_loop *l, int lfd, int tls)
 		return 1;
 	}
 	metrics_count(M_EDGE_CONNECTIONS_TOTAL, 0, 0);
-	metrics_add(M_EDGE_CONNECTIONS, 0, 0, 1);
 	peer_text(&ss, c->peer_ip, sizeof(c->peer_ip));
 	if (edge_loop_add(l, &c->io, CONN_EVENTS) != 0)
 		conn_close(c);
@@ -187,10 +186,8 @@ static void conn_free(struct edge_conn *c)
 	free(c->replay.data);
 	free(c->spare.data);
 	h2_free(c);
-	if (!c->is_stream) { /* a stream's relay is not a connection of the client's */
+	if (!c->is_stream) /* a stream's relay is not a connection of the client's */
 		atomic_fetch_sub(&c->loop->edge->n_conns, 1);
-		metrics_add(M_EDGE_CONNECTIONS, 0, 0, -1);
-	}
 	free(c);
 }
 
@@ -469,20 +466,18 @@ void conn_drive(struct edge_conn *c)
 
 void conn_count_request(const struct edge_conn *c, int status)
 {
-	if (status >= 100 && status < 600)
-		metrics_count(M_EDGE_REQUESTS, c->is_stream ? MP_HTTP2 : MP_HTTP1,
-			      (unsigned)(status / 100 - 1));
+	metrics_count_status(M_EDGE_REQUESTS, c->is_stream ? MP_HTTP2 : MP_HTTP1, status);
 }
 
 void conn_respond(struct edge_conn *c, int status, const char *reason, const char *type,
 		  const char *body, const char *location)
 {
-	conn_count_request(c, status);
 	size_t blen = strlen(body);
 	size_t cap = blen + 512 + (location ? strlen(location) : 0);
 	char *p = malloc(cap);
 	int n;
 
+	conn_count_request(c, status);
 	if (!p) {
 		conn_close(c);
 		return;

@@ -14,6 +14,7 @@
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
+#include "metrics/metrics.h"
 #include "store/edge_copy.h"
 
 #define LOOKUP_THREADS 2
@@ -185,6 +186,16 @@ static int start_loops(struct edge *e)
 	return rc;
 }
 
+/* The edge's gauges, read when metrics are scraped: what it keeps counted anyway. */
+static void publish_gauges(void *arg)
+{
+	struct edge *e = arg;
+
+	metrics_set(M_EDGE_CONNECTIONS, 0, 0, atomic_load(&e->n_conns));
+	metrics_set(M_EDGE_CACHE_BYTES, 0, 0, (int64_t)cert_cache_bytes(e->cache));
+	metrics_set(M_EDGE_CACHE_ENTRIES, 0, 0, (int64_t)cert_cache_entries(e->cache));
+}
+
 int edge_start(const struct config *cfg, struct store *st, const struct secretbox *box,
 	       struct edge **out)
 {
@@ -219,6 +230,8 @@ int edge_start(const struct config *cfg, struct store *st, const struct secretbo
 		rc = change_feed_start(e, &e->feed);
 	if (rc == 0)
 		rc = start_loops(e);
+	if (rc == 0)
+		rc = metrics_collector_add(publish_gauges, e);
 	if (rc) {
 		edge_stop(e);
 		return rc;
@@ -235,6 +248,7 @@ void edge_stop(struct edge *e)
 
 	if (!e)
 		return;
+	metrics_collector_remove(publish_gauges, e);
 	deadline = time_now_us() + e->cfg->edge.drain_timeout * 1000000;
 	for (int i = 0; e->loops && i < e->n_loops; i++)
 		edge_loop_drain(&e->loops[i], deadline);

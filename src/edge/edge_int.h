@@ -127,6 +127,7 @@ void cert_cache_invalidate_fallback(struct cert_cache *c, const char *zone_id);
  * on), while the entries stay and are served until replaced. */
 void cert_cache_changed(struct cert_cache *c);
 size_t cert_cache_bytes(struct cert_cache *c);
+size_t cert_cache_entries(struct cert_cache *c);
 
 /* ---- loops (loop.c) ----------------------------------------------------------------------- */
 

@@ -489,7 +489,7 @@ static void refuse(struct h2_stream *st, int status)
 	    {(uint8_t *)":status", (uint8_t *)code, 7, 3, NGHTTP2_NV_FLAG_NONE},
 	    {(uint8_t *)"server", (uint8_t *)"saasedge", 6, 8, NGHTTP2_NV_FLAG_NONE}};
 
-	metrics_count(M_EDGE_REQUESTS, MP_HTTP2, (unsigned)(status / 100 - 1));
+	metrics_count_status(M_EDGE_REQUESTS, MP_HTTP2, status);
 	if (status == 400) /* malformed (RFC 9113 8.1.1): a stream error */
 		nghttp2_submit_rst_stream(st->s->ng, NGHTTP2_FLAG_NONE, st->id,
 					  NGHTTP2_PROTOCOL_ERROR);

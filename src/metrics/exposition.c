@@ -90,6 +90,7 @@ char *metrics_render(struct store *st, size_t *len)
 	char *text = NULL;
 	FILE *out;
 
+	metrics_run_collectors();
 	if (st)
 		metrics_refresh_store_gauges(st);
 	out = open_memstream(&text, len);

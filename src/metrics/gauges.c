@@ -1,11 +1,13 @@
-/* The gauges that are counts in the store rather than events in this process: read on a scrape,
- * at most every REFRESH_US, so that scrapers however many or frequent cost the database one
- * round of indexed counts per interval. On a store error the last values stay. */
+/* The gauges that are read rather than counted, on a scrape: those a role keeps in its own state
+ * (its collectors), and the counts in the store, at most every REFRESH_US, so that scrapers
+ * however many or frequent cost the database one round of indexed counts per interval. On a
+ * store error the last values stay. */
 #include "metrics/metrics_int.h"
 
 #include <pthread.h>
 
 #include "lib/config.h"
+#include "lib/error.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
 #include "store/store.h"
@@ -15,6 +17,49 @@
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int64_t refreshed_us;
 static const struct config *config; /* for the CAs' rate limits */
+
+static pthread_mutex_t collectors_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	void (*fn)(void *arg);
+	void *arg;
+} collectors[METRICS_MAX_COLLECTORS];
+
+int metrics_collector_add(void (*fn)(void *arg), void *arg)
+{
+	int rc = SE_ENOMEM;
+
+	pthread_mutex_lock(&collectors_lock);
+	for (int i = 0; rc && i < METRICS_MAX_COLLECTORS; i++) {
+		if (!collectors[i].fn) {
+			collectors[i].fn = fn;
+			collectors[i].arg = arg;
+			rc = 0;
+		}
+	}
+	pthread_mutex_unlock(&collectors_lock);
+	return rc;
+}
+
+void metrics_collector_remove(void (*fn)(void *arg), void *arg)
+{
+	pthread_mutex_lock(&collectors_lock);
+	for (int i = 0; i < METRICS_MAX_COLLECTORS; i++) {
+		if (collectors[i].fn == fn && collectors[i].arg == arg)
+			collectors[i].fn = NULL;
+	}
+	pthread_mutex_unlock(&collectors_lock);
+}
+
+void metrics_run_collectors(void)
+{
+	/* held while they run: a role removing its collector waits for this scrape */
+	pthread_mutex_lock(&collectors_lock);
+	for (int i = 0; i < METRICS_MAX_COLLECTORS; i++) {
+		if (collectors[i].fn)
+			collectors[i].fn(collectors[i].arg);
+	}
+	pthread_mutex_unlock(&collectors_lock);
+}
 
 void metrics_gauges_config(const struct config *cfg)
 {

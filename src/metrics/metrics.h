@@ -92,29 +92,45 @@ _Atomic int64_t *metrics_cell(enum metric_id id, unsigned a, unsigned b);
 /* Histograms: a duration observed, in microseconds. */
 void metrics_observe_us_slow(enum metric_id id, unsigned a, int64_t us);
 
-static inline void metrics_count(enum metric_id id, unsigned a, unsigned b)
+/* 1 when counting is on: work done only to be counted (reading a clock) is skipped when not. */
+static inline int metrics_on(void)
 {
-	if (atomic_load_explicit(&metrics_enabled, memory_order_relaxed))
-		atomic_fetch_add_explicit(metrics_cell(id, a, b), 1, memory_order_relaxed);
+	return atomic_load_explicit(&metrics_enabled, memory_order_relaxed);
 }
 
-static inline void metrics_add(enum metric_id id, unsigned a, unsigned b, int64_t n)
+static inline void metrics_count(enum metric_id id, unsigned a, unsigned b)
 {
-	if (atomic_load_explicit(&metrics_enabled, memory_order_relaxed))
-		atomic_fetch_add_explicit(metrics_cell(id, a, b), n, memory_order_relaxed);
+	if (metrics_on())
+		atomic_fetch_add_explicit(metrics_cell(id, a, b), 1, memory_order_relaxed);
 }
 
 static inline void metrics_set(enum metric_id id, unsigned a, unsigned b, int64_t v)
 {
-	if (atomic_load_explicit(&metrics_enabled, memory_order_relaxed))
+	if (metrics_on())
 		atomic_store_explicit(metrics_cell(id, a, b), v, memory_order_relaxed);
 }
 
 static inline void metrics_observe_us(enum metric_id id, unsigned a, int64_t us)
 {
-	if (atomic_load_explicit(&metrics_enabled, memory_order_relaxed))
+	if (metrics_on())
 		metrics_observe_us_slow(id, a, us);
 }
+
+/* Counts an answer with HTTP STATUS in family ID (whose second label is the status class,
+ * 1xx..5xx) at label A; a status outside 100..599 is not counted. */
+static inline void metrics_count_status(enum metric_id id, unsigned a, int status)
+{
+	if (status >= 100 && status < 600)
+		metrics_count(id, a, (unsigned)(status / 100 - 1));
+}
+
+/* FN(ARG) runs before each scrape is written, to set the gauges a role keeps in its own state
+ * (the edge's open connections and cache size) rather than count as it goes: at most
+ * METRICS_MAX_COLLECTORS at once. 0, or SE_ENOMEM when they are all taken. */
+#define METRICS_MAX_COLLECTORS 4
+int metrics_collector_add(void (*fn)(void *arg), void *arg);
+/* Removes FN(ARG), waiting for a scrape that is running it: ARG may be freed after this. */
+void metrics_collector_remove(void (*fn)(void *arg), void *arg);
 
 /* The CA label index of NAME (a configured CA's name, "internal"): set once by
  * metrics_set_cas; unknown names are "other". */

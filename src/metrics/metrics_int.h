@@ -30,6 +30,9 @@ unsigned metrics_label_size(const struct metric_family *f, int i);
  * then the sum in microseconds. */
 _Atomic int64_t *metrics_histogram_cells(enum metric_id id, unsigned a);
 
+/* Runs the collectors (metrics_collector_add). */
+void metrics_run_collectors(void);
+
 /* The gauges read from the store (queue, key pool, budgets, expiring certificates, webhook
  * backlog), at most every few seconds however often it is scraped (gauges.c). */
 void metrics_refresh_store_gauges(struct store *st);

@@ -80,9 +80,13 @@ int sq_step(struct sq_conn *c, struct sq_stmt *s, const char *op)
  * the metrics. */
 static int execute(struct sq_conn *c, struct sq_stmt *s, const char *sql, enum sq_stmt_id id)
 {
-	int64_t t0 = time_now_us();
-	int rc = sq_step(c, s, sql);
+	int64_t t0;
+	int rc;
 
+	if (!metrics_on())
+		return sq_step(c, s, sql);
+	t0 = time_now_us();
+	rc = sq_step(c, s, sql);
 	metrics_observe_us(M_STORE_SECONDS, id == SQ_COMMIT ? MS_COMMIT : MS_QUERY,
 			   time_now_us() - t0);
 	return rc;

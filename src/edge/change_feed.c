@@ -146,21 +146,33 @@ static void save_position(struct change_feed *f)
 		f->copy_seq = f->last_seq;
 }
 
-/* Waits for the next poll (F->lock held). With PostgreSQL a notification of new events ends
- * the wait at once, so a change reaches this edge in a round trip rather than up to a poll
- * interval later; the poll stays, as a missed notification must lose nothing. */
-static void wait_next(struct change_feed *f)
+/* Waits for the next poll, due FEED_INTERVAL_MS after the last one began (F->lock held): the
+ * interval counts the time the last round spent applying and reporting (writes that wait for
+ * the disk on a loaded machine), so a change committed meanwhile is not kept waiting for both.
+ * With PostgreSQL a notification of new events ends the wait at once, so a change reaches this
+ * edge in a round trip rather than up to a poll interval later; the poll stays, as a missed
+ * notification must lose nothing. */
+static void wait_next(struct change_feed *f, int64_t polled_at_us)
 {
+	int64_t due_us = polled_at_us + FEED_INTERVAL_MS * 1000LL;
+	int64_t left_us = due_us - time_now_us();
 	struct timespec ts;
 	int rc;
 
-	pthread_mutex_unlock(&f->lock);
-	rc = store_events_wait(f->edge->st, FEED_INTERVAL_MS * 1000LL);
-	pthread_mutex_lock(&f->lock);
-	if (rc != SE_EINVAL || f->stop)
+	if (left_us <= 0)
 		return;
-	clock_gettime(CLOCK_REALTIME, &ts); /* SQLite: no notifications, a timed wait */
-	ts.tv_nsec += FEED_INTERVAL_MS * 1000000L;
+	pthread_mutex_unlock(&f->lock);
+	rc = store_events_wait(f->edge->st, left_us);
+	pthread_mutex_lock(&f->lock);
+	if (rc >= 0 || f->stop) /* notified, or the time is up */
+		return;
+	/* SQLite (no notifications), or no connection to listen on: a timed wait. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	left_us = due_us - time_now_us();
+	if (left_us <= 0)
+		return;
+	ts.tv_sec += left_us / 1000000;
+	ts.tv_nsec += (left_us % 1000000) * 1000;
 	if (ts.tv_nsec >= 1000000000L) {
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
@@ -175,6 +187,8 @@ static void *feed_main(void *arg)
 
 	pthread_mutex_lock(&f->lock);
 	while (!f->stop) {
+		int64_t polled_at_us = time_now_us();
+
 		pthread_mutex_unlock(&f->lock);
 		poll_once(f);
 		save_position(f);
@@ -185,7 +199,7 @@ static void *feed_main(void *arg)
 		}
 		pthread_mutex_lock(&f->lock);
 		if (!f->stop)
-			wait_next(f);
+			wait_next(f, polled_at_us);
 	}
 	pthread_mutex_unlock(&f->lock);
 	return NULL;

@@ -263,13 +263,17 @@ def refusing_port():
     return free_port()
 
 
-def leaf_serial(port, name, timeout=5):
+def leaf_serial(port, name, timeout=5, rsa_only=False):
     """The serial (as `openssl x509 -serial` spells it) of the leaf the edge serves NAME to a
-    default client, or None when the handshake fails. In process: an s_client and an x509 per
-    probe take longer than what a latency test measures once the machine is loaded."""
+    default client (with RSA_ONLY, to a TLS 1.2 client whose suites all authenticate with RSA),
+    or None when the handshake fails. In process: an s_client and an x509 per probe take longer
+    than what a latency test measures once the machine is loaded (0.2 to 1 s each, seen)."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
+    if rsa_only:
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers("ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384")
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=timeout) as raw, \
                 ctx.wrap_socket(raw, server_hostname=name) as tls:
@@ -279,16 +283,16 @@ def leaf_serial(port, name, timeout=5):
     return serial_text(x509.load_der_x509_certificate(der))
 
 
-def wait_served(port, name, serial, timeout, *extra):
-    """Polls the edge until NAME's leaf has SERIAL (s_client with EXTRA arguments, an in-process
-    handshake without); -> seconds it took."""
+def wait_served(port, name, serial, timeout, *extra, rsa_only=False):
+    """Polls the edge until NAME's leaf has SERIAL (s_client with EXTRA arguments, else an
+    in-process handshake, see leaf_serial); -> seconds it took."""
     start = time.monotonic()
     last = None
     while time.monotonic() - start < timeout:
         if extra:
             ok, got, _ = s_client(port, name, *extra)
         else:
-            got = leaf_serial(port, name)
+            got = leaf_serial(port, name, rsa_only=rsa_only)
             ok = got is not None
         if ok and got == serial:
             return time.monotonic() - start

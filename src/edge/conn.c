@@ -175,6 +175,7 @@ static void conn_free(struct edge_conn *c)
 		close(c->io.fd);
 	if (c->up.fd >= 0)
 		close(c->up.fd);
+	origin_pool_forget(c->loop, c->up_link);
 	edge_entry_unref(c->entry);
 	edge_entry_unref(c->looked_up);
 	X509_free(c->alpn_cert);
@@ -292,6 +293,12 @@ ssize_t conn_side_read(struct edge_conn *c, int up, char *p, size_t n)
 	r = recv(fd, p, n, 0);
 	if (r < 0)
 		return errno == EAGAIN || errno == EINTR ? -1 : -2;
+	/* TCP: a read shorter than asked emptied the receive queue (the kernel copies until it is
+	 * empty or the buffer full), and bytes arriving later raise a new edge-triggered event;
+	 * so the origin socket is known empty without the read that would end in EAGAIN, as
+	 * nginx infers. A close the event announced is still to be read. */
+	if (up && (size_t)r < n && !c->up_hup)
+		c->up_readable = 0;
 	return r;
 }
 

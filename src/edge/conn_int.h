@@ -61,7 +61,10 @@ struct edge_conn {
 	int response_started; /* a byte of the origin's response went to the client */
 	int kept_alive;       /* a response was sent: the connection waits for another request */
 	int client_eof, up_eof;
-	int up_readable; /* an event said the origin socket has bytes since its last EAGAIN */
+	/* an event said the origin socket has bytes since a read last found it empty (see
+	 * conn_side_read); up_hup: an event said the origin closed its side or failed */
+	int up_readable, up_hup;
+	struct origin_link *up_link; /* the pool's link the origin socket was lent through */
 	int readable;    /* the same for the client socket (HTTP/2 reads only then) */
 	struct buf in;          /* request head, then client → origin bytes */
 	struct buf out;         /* origin → client bytes, or a local response */

@@ -22,6 +22,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include "edge/edge.h"
@@ -186,8 +187,8 @@ struct edge_loop {
 	int https_fd, http_fd;
 	struct edge_io https_io, http_io;
 	int64_t last_sweep_us;
-	struct origin_idle *idle; /* keep-alive origin connections (origin_pool.c) */
-	struct origin_idle *idle_dead; /* taken or closed, freed at the end of the iteration */
+	struct origin_link *idle; /* keep-alive origin connections (origin_pool.c) */
+	struct origin_link *idle_dead; /* closed or forgotten, freed at the end of the iteration */
 	int n_idle;
 	struct hint_cache *hints; /* links for 103 Early Hints (early_hints.h) */
 	/* HTTP/2 sessions with frames to send that no event of theirs will send (h2_conn.c) */
@@ -220,20 +221,34 @@ void edge_loop_complete(struct edge_loop *l, struct lookup_job *job);
 
 /* ---- keep-alive connections to origins (origin_pool.c), loop thread only ----------------- */
 
-struct origin_idle;
+/* A connection to an origin that the pool knows: idle in the pool, or lent to a relay. */
+struct origin_link;
+
+/* How an origin socket is watched, by a relay and by the pool alike (edge-triggered). */
+#define ORIGIN_SOCKET_EVENTS (EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP)
 
 /* The pool key of an origin connection into OUT. */
 void origin_pool_key(const char *host, unsigned port, int tls, const char *sni, char *out,
 		     size_t len);
 /* Takes an idle connection for KEY that is still open: 1 with *fd and *ssl (NULL for plain)
- * now owned by the caller, 0 when there is none. *fd is still registered with L: the caller
- * points it at its own edge_io with edge_loop_mod. The loop has dropped the connections its
- * events said were closed; PEEK also asks the socket itself (one recv), for a close that came
- * after this iteration's epoll_wait: a caller that can resend its request skips that syscall. */
-int origin_pool_take(struct edge_loop *l, const char *key, int peek, int *fd, SSL **ssl);
-/* Gives FD (registered with L) and SSL (may be NULL) to the pool, which watches FD for a close
- * by the origin and closes them then, or when full or expired. */
-void origin_pool_put(struct edge_loop *l, const char *key, int fd, SSL *ssl);
+ * now owned by the caller and *link set, 0 when there is none. The socket stays registered
+ * with L through *link, which hands its events to OWNER (the caller's edge_io for it) from
+ * now on: lending costs no epoll_ctl. The caller gives it back with origin_pool_put or, when
+ * it closes the socket, origin_pool_forget. The loop has dropped the connections its events
+ * said were closed; PEEK also asks the socket itself (one recv), for a close that came after
+ * this iteration's epoll_wait: a caller that can resend its request skips that syscall. */
+int origin_pool_take(struct edge_loop *l, const char *key, int peek, struct edge_io *owner,
+		     int *fd, SSL **ssl, struct origin_link **link);
+/* Gives FD and SSL (may be NULL) to the pool, which watches FD for a close by the origin and
+ * closes them then, or when full or expired. LINK is what origin_pool_take lent it through, or
+ * NULL for a connection the caller opened (registered with L through the caller's own
+ * edge_io). QUIET: the caller knows the socket holds no unread byte (a read found it empty and
+ * no event came since); otherwise the pool has the loop look again (one epoll_ctl). */
+void origin_pool_put(struct edge_loop *l, struct origin_link *link, const char *key, int fd,
+		     SSL *ssl, int quiet);
+/* The caller of origin_pool_take closes the socket itself (or has it closed by conn_free):
+ * LINK is freed at the end of the iteration and passes no more events on. NULL is ignored. */
+void origin_pool_forget(struct edge_loop *l, struct origin_link *link);
 /* Closes the expired idle connections, or all of them with ALL. */
 void origin_pool_sweep(struct edge_loop *l, int64_t now_us, int all);
 /* Frees the entries taken or closed during this iteration (end of the iteration only). */

@@ -135,7 +135,7 @@ static struct h2_stream *stream_new(struct h2_session *s, int32_t id)
 		return NULL;
 	if (max_fields > HTTP_MAX_FIELDS)
 		max_fields = HTTP_MAX_FIELDS;
-	st->head.fields = calloc(max_fields, sizeof(struct http_field));
+	st->head.fields = malloc(max_fields * sizeof(struct http_field)); /* read to n_fields */
 	if (!st->head.fields) {
 		free(st);
 		return NULL;

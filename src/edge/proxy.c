@@ -26,7 +26,6 @@
 #include "lib/timeutil.h"
 #include "metrics/metrics.h"
 
-#define UP_EVENTS (EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP)
 #define RELAY_BUF (64 * 1024)
 #define REPLAY_MAX (64 * 1024) /* largest request kept to resend after a stale pooled connection */
 #define REPLAY_KEEP 4096       /* a replay buffer up to this size stays for the next request */
@@ -89,6 +88,8 @@ static void on_up_event(struct edge_io *io, uint32_t events)
 
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		c->up_readable = 1;
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->up_hup = 1;
 	if (!c->closed)
 		conn_drive(c);
 }
@@ -283,14 +284,14 @@ static void connect_to(struct edge_conn *c, const struct sockaddr *sa, socklen_t
 	}
 	c->up.fd = fd;
 	c->up.on_event = on_up_event;
-	c->up_readable = 0; /* registering reports the socket's state */
+	c->up_readable = c->up_hup = 0; /* registering reports the socket's state */
 	if (connect(fd, sa, len) != 0 && errno != EINPROGRESS) {
 		bad_gateway(c, strerror(errno));
 		return;
 	}
 	c->state = CS_CONNECTING;
 	c->deadline_us = time_now_us() + cfg->edge.connect_timeout * 1000000;
-	if (edge_loop_add(c->loop, &c->up, UP_EVENTS) != 0)
+	if (edge_loop_add(c->loop, &c->up, ORIGIN_SOCKET_EVENTS) != 0)
 		bad_gateway(c, "cannot watch the origin socket");
 }
 
@@ -389,21 +390,20 @@ static void route(struct edge_conn *c)
 			sizeof(c->pool_key));
 	/* An idempotent request is resent if the connection turns out closed (retry_fresh), so
 	 * only the others pay for a look at the socket before it is used. */
-	if (!origin_pool_take(c->loop, c->pool_key, !resendable, &fd, &ssl)) {
+	if (!origin_pool_take(c->loop, c->pool_key, !resendable, &c->up, &fd, &ssl, &c->up_link)) {
 		route_fresh(c);
 		return;
 	}
 	c->up.fd = fd;
 	c->up.on_event = on_up_event;
-	c->up_readable = 0; /* registering reports a close or stray bytes */
+	/* Quiet when pooled, and the pool drops it at the first event that says otherwise (one
+	 * still in this iteration's batch comes here). */
+	c->up_readable = c->up_hup = 0;
 	c->up_ssl = ssl;
 	c->state = CS_PROXY;
 	c->deadline_us = time_now_us() + c->loop->edge->cfg->edge.read_timeout * 1000000;
 	keep_replay(c, resendable);
-	if (edge_loop_mod(c->loop, &c->up, UP_EVENTS) != 0) /* from the pool's watch to ours */
-		bad_gateway(c, "cannot watch the origin socket");
-	else
-		proxy_drive(c);
+	proxy_drive(c);
 }
 
 /* The pooled connection failed before answering (the origin had closed it): the request goes
@@ -411,6 +411,8 @@ static void route(struct edge_conn *c)
 static void retry_fresh(struct edge_conn *c)
 {
 	edge_loop_del(c->loop, &c->up);
+	origin_pool_forget(c->loop, c->up_link);
+	c->up_link = NULL;
 	SSL_free(c->up_ssl);
 	c->up_ssl = NULL;
 	close(c->up.fd);
@@ -767,15 +769,18 @@ static void finish_exchange(struct edge_conn *c)
 	int keep_up = framed && !c->up_extra && !(c->up_ssl && SSL_has_pending(c->up_ssl));
 	int keep_client = framed && !c->client_eof && req_keep && !c->loop->draining;
 
-	if (keep_up) {
-		origin_pool_put(c->loop, c->pool_key, c->up.fd, c->up_ssl); /* it watches the fd */
+	if (keep_up) { /* the pool watches the socket from now on */
+		origin_pool_put(c->loop, c->up_link, c->pool_key, c->up.fd, c->up_ssl,
+				!c->up_readable);
 	} else {
 		edge_loop_del(c->loop, &c->up);
+		origin_pool_forget(c->loop, c->up_link);
 		SSL_free(c->up_ssl);
 		close(c->up.fd);
 	}
 	c->up.fd = -1;
 	c->up_ssl = NULL;
+	c->up_link = NULL;
 	if (keep_client)
 		next_request(c);
 	else

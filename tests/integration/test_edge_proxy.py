@@ -4,6 +4,7 @@ X-Forwarded-* headers, bodies both ways, chunked both ways), 502 for an origin t
 off while other clients are served, and the HTTP listener's ownership token and redirect."""
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -512,6 +513,35 @@ def test_origin_connection_with_bytes_past_the_response_is_not_reused(edge):
                            capture_output=True, timeout=20)
         assert p.stdout == b"ok 200ok 200", (p.stdout, p.stderr)
         assert origin.connections == 2, "a connection whose origin said too much was reused"
+    finally:
+        origin.close()
+
+
+class LateBytesOrigin(IdleClosingOrigin):
+    """Answers, then sends an unasked response a moment later, while the connection waits in
+    the edge's pool, and keeps it open."""
+
+    def __init__(self):
+        super().__init__(idle=30)
+
+    def _one(self, conn):
+        with conn, contextlib.suppress(ConnectionResetError):  # the edge drops it unread
+            while read_request(conn) is not None:
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                time.sleep(0.2)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale")
+
+
+def test_origin_sending_to_a_pooled_connection_is_not_reused(edge):
+    """The pool hears of bytes that come after the response, while the connection is idle
+    (the relay gave it back knowing the socket empty, without registering it again)."""
+    origin = LateBytesOrigin()
+    try:
+        name, _ = served_hostname(edge, f"127.0.0.1:{origin.port}")
+        for i in range(3):
+            assert split_status(curl(edge.https, name, f"/l{i}")) == (200, b"ok")
+            time.sleep(0.5)  # the unasked bytes reach the pooled connection meanwhile
+        assert origin.connections == 3, "a connection whose origin said too much was reused"
     finally:
         origin.close()
 

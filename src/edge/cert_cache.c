@@ -208,22 +208,10 @@ void cert_cache_changed(struct cert_cache *c)
 	pthread_mutex_unlock(&c->lock);
 }
 
-size_t cert_cache_bytes(struct cert_cache *c)
+void cert_cache_size(struct cert_cache *c, size_t *bytes, size_t *entries)
 {
-	size_t n;
-
 	pthread_mutex_lock(&c->lock);
-	n = c->bytes;
+	*bytes = c->bytes;
+	*entries = c->entries;
 	pthread_mutex_unlock(&c->lock);
-	return n;
-}
-
-size_t cert_cache_entries(struct cert_cache *c)
-{
-	size_t n;
-
-	pthread_mutex_lock(&c->lock);
-	n = c->entries;
-	pthread_mutex_unlock(&c->lock);
-	return n;
 }

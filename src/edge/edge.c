@@ -190,10 +190,12 @@ static int start_loops(struct edge *e)
 static void publish_gauges(void *arg)
 {
 	struct edge *e = arg;
+	size_t bytes, entries;
 
+	cert_cache_size(e->cache, &bytes, &entries);
 	metrics_set(M_EDGE_CONNECTIONS, 0, 0, atomic_load(&e->n_conns));
-	metrics_set(M_EDGE_CACHE_BYTES, 0, 0, (int64_t)cert_cache_bytes(e->cache));
-	metrics_set(M_EDGE_CACHE_ENTRIES, 0, 0, (int64_t)cert_cache_entries(e->cache));
+	metrics_set(M_EDGE_CACHE_BYTES, 0, 0, (int64_t)bytes);
+	metrics_set(M_EDGE_CACHE_ENTRIES, 0, 0, (int64_t)entries);
 }
 
 int edge_start(const struct config *cfg, struct store *st, const struct secretbox *box,

@@ -127,8 +127,8 @@ void cert_cache_invalidate_fallback(struct cert_cache *c, const char *zone_id);
 /* Something in the store changed: loads that read it before are not kept (the generation moves
  * on), while the entries stay and are served until replaced. */
 void cert_cache_changed(struct cert_cache *c);
-size_t cert_cache_bytes(struct cert_cache *c);
-size_t cert_cache_entries(struct cert_cache *c);
+/* What the cache holds: bytes counted against its limit, and entries (read together). */
+void cert_cache_size(struct cert_cache *c, size_t *bytes, size_t *entries);
 
 /* ---- loops (loop.c) ----------------------------------------------------------------------- */
 

@@ -76,9 +76,9 @@ static struct edge_conn *conn_new(struct edge_loop *l, int fd, int tls)
 	c->loop = l;
 	c->tls = tls;
 	c->in.cap = (size_t)e->cfg->edge.max_header_bytes + 1;
-	c->in.data = malloc(c->in.cap);
+	c->in.data = buf_stash_take(l, c->in.cap);
 	if (!c->in.data || (tls && !(c->ssl = SSL_new(e->https_ctx)))) {
-		free(c->in.data);
+		buf_stash_give(l, &c->in);
 		free(c);
 		return NULL;
 	}
@@ -180,12 +180,12 @@ static void conn_free(struct edge_conn *c)
 	edge_entry_unref(c->looked_up);
 	X509_free(c->alpn_cert);
 	EVP_PKEY_free(c->alpn_key);
-	free(c->in.data);
-	free(c->out.data);
+	buf_stash_give(c->loop, &c->in);
+	buf_stash_give(c->loop, &c->out);
+	buf_stash_give(c->loop, &c->replay);
+	buf_stash_give(c->loop, &c->spare);
 	free(c->head);
 	free(c->carry);
-	free(c->replay.data);
-	free(c->spare.data);
 	h2_free(c);
 	if (!c->is_stream) /* a stream's relay is not a connection of the client's */
 		atomic_fetch_sub(&c->loop->edge->n_conns, 1);
@@ -496,7 +496,8 @@ void conn_respond(struct edge_conn *c, int status, const char *reason, const cha
 		     location ? "Location: " : "", location ? location : "",
 		     location ? "\r\n" : "");
 	memcpy(p + n, body, blen);
-	free(c->out.data);
+	http_head_reset(&c->resp_head, 1); /* an origin's head read into c->out is not sent */
+	buf_stash_give(c->loop, &c->out);
 	c->out.data = p;
 	c->out.len = (size_t)n + blen;
 	c->out.off = 0;

@@ -30,6 +30,14 @@ struct buf {
 	size_t len, off, cap; /* unsent bytes are data[off..len) */
 };
 
+/* buf_stash.c: buffers of a loop's exchanges, kept for the next ones. take: CAP bytes (from the
+ * stash when it keeps that size), or NULL out of memory; give: B's data kept or freed, and B
+ * emptied. */
+void buf_stash_init(struct edge_loop *l);
+char *buf_stash_take(struct edge_loop *l, size_t cap);
+void buf_stash_give(struct edge_loop *l, struct buf *b);
+void buf_stash_dispose(struct edge_loop *l);
+
 struct edge_conn {
 	struct edge_io io; /* the client socket */
 	struct edge_io up; /* the origin socket (fd -1 when none) */
@@ -74,7 +82,8 @@ struct edge_conn {
 	int up_tls;
 	char pool_key[600]; /* the origin connection's key in the loop's keep-alive pool */
 	struct http_body req_body;  /* framing of the request being relayed */
-	struct http_head resp_head; /* its response's head (no fields kept), in c->out */
+	struct http_head resp_head; /* its response's head, in c->out (fields kept for a stream's
+				     * relay only: h2_conn.c allocates them with it) */
 	struct http_body resp_body; /* and body */
 	int resp_in_body;           /* the response's head was read: its body comes */
 	size_t resp_held_off;       /* origin bytes read but not handled yet (a head's part, what */
@@ -127,8 +136,6 @@ void conn_read_head(struct edge_conn *c);
  * more, or an HTTP status to answer (400, 431, 501). c->head is allocated on first use and
  * owned by the connection; http_head_reset(c->head, 0) before a new request's head. */
 int http_head_parse(struct edge_conn *c);
-/* 1 when field I of H is named NAME (lower case), whatever the case it was sent in. */
-int http_field_is(const struct http_head *h, size_t i, const char *name);
 
 /* proxy.c */
 void proxy_start(struct edge_conn *c);

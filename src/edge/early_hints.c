@@ -212,18 +212,13 @@ const char *hint_cache_lookup(const struct hint_cache *hc, const char *host, con
 	return key_is(s, hash, host, path, path_len) ? s->links : NULL;
 }
 
-static int field_is(const struct http_field *f, const char *name)
-{
-	return f->name_len == strlen(name) && strncasecmp(f->name, name, f->name_len) == 0;
-}
-
 /* 1 when R's Content-Type is text/html. */
 static int is_html(const struct http_head *r)
 {
 	for (size_t i = 0; i < r->n_fields; i++) {
 		const struct http_field *f = &r->fields[i];
 
-		if (field_is(f, "content-type"))
+		if (http_name_is(f->name, f->name_len, "content-type"))
 			return f->value_len >= 9 && strncasecmp(f->value, "text/html", 9) == 0 &&
 			       (f->value_len == 9 || f->value[9] == ';' || is_ows(f->value[9]));
 	}
@@ -242,7 +237,7 @@ void hint_cache_learn(struct hint_cache *hc, const char *host, const char *path,
 	if (r->status != 200 || !is_html(r) || path_len > HINT_PATH_MAX)
 		return;
 	for (size_t i = 0; i < r->n_fields; i++) {
-		if (field_is(&r->fields[i], "link"))
+		if (http_name_is(r->fields[i].name, r->fields[i].name_len, "link"))
 			early_hints_select(r->fields[i].value, r->fields[i].value_len, links,
 					   &links_len, sizeof(links));
 	}

@@ -323,6 +323,8 @@ int edge_entry_build(const char *key, const struct store_edge_entry *rec,
 	e->origin_is_fallback = !rec->custom_origin_server[0];
 	snprintf(e->origin, sizeof(e->origin), "%s",
 		 rec->custom_origin_server[0] ? rec->custom_origin_server : rec->fallback_origin);
+	e->origin_ok = e->origin[0] && origin_parse(e->origin, &e->origin_parsed, NULL, 0) ==
+						HOSTNAME_OK;
 	snprintf(e->origin_sni, sizeof(e->origin_sni), "%s", rec->custom_origin_sni);
 	rc = parse_settings(e, rec->settings_json);
 	for (size_t i = 0; rc == 0 && i < rec->n_certs; i++) {

@@ -28,7 +28,7 @@
 #define STREAM_BUF_MAX (256 * 1024)
 #define READ_CHUNK     16384
 #define SEND_GATHER    65536
-#define HEAD_BUF       (64 * 1024 + 64) /* the relay writes no larger head (proxy.c: RELAY_BUF) */
+#define HEAD_BUF       (64 * 1024 + 64) /* the relay writes no larger head (RELAY_BUF) */
 
 struct h2_session {
 	nghttp2_session *ng;
@@ -135,12 +135,7 @@ static struct h2_stream *stream_new(struct h2_session *s, int32_t id)
 		return NULL;
 	if (max_fields > HTTP_MAX_FIELDS)
 		max_fields = HTTP_MAX_FIELDS;
-	st->head.fields = malloc(max_fields * sizeof(struct http_field)); /* read to n_fields */
-	if (!st->head.fields) {
-		free(st);
-		return NULL;
-	}
-	st->head.max_fields = max_fields;
+	st->head.max_fields = max_fields; /* its fields are allocated when head_in needs them */
 	http_head_reset(&st->head, 1);
 	h2_request_init(&st->req, (size_t)e->cfg->edge.max_header_bytes, max_fields);
 	st->id = id;
@@ -179,11 +174,16 @@ static void stream_free(struct h2_stream *st)
 /* The relay connection of ST: an edge_conn without a socket, reading its head first. */
 static struct edge_conn *relay_new(struct h2_stream *st)
 {
-	struct edge_conn *parent = st->s->conn, *c = calloc(1, sizeof(*c));
+	struct edge_conn *parent = st->s->conn;
 	struct edge_loop *l = parent->loop;
+	/* with room after it for the fields of the response head it hands to the stream */
+	struct edge_conn *c = malloc(sizeof(*c) + st->head.max_fields * sizeof(struct http_field));
 
 	if (!c)
 		return NULL;
+	memset(c, 0, sizeof(*c));
+	c->resp_head.fields = (struct http_field *)(c + 1);
+	c->resp_head.max_fields = st->head.max_fields;
 	c->io.fd = -1;
 	c->up.fd = -1;
 	c->loop = l;
@@ -191,7 +191,7 @@ static struct edge_conn *relay_new(struct h2_stream *st)
 	c->is_stream = 1;
 	c->stream = st;
 	c->in.cap = (size_t)l->edge->cfg->edge.max_header_bytes + 1;
-	if (!(c->in.data = malloc(c->in.cap))) {
+	if (!(c->in.data = buf_stash_take(l, c->in.cap))) {
 		free(c);
 		return NULL;
 	}
@@ -259,10 +259,9 @@ static ssize_t data_read(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
 
 /* A response head the relay wrote: interim ones go out as they are, the final one opens the
  * stream's DATA. -1 when it cannot be sent. */
-static int head_submit(struct h2_stream *st)
+static int head_submit(struct h2_stream *st, const struct http_head *h)
 {
 	nghttp2_data_provider prd = {.source.ptr = st, .read_callback = data_read};
-	const struct http_head *h = &st->head;
 	struct h2_fields f;
 	int rc;
 
@@ -284,7 +283,7 @@ static int head_submit(struct h2_stream *st)
 			mode = HTTP_BODY_LENGTH;
 		if (st->hints)
 			hint_cache_learn(st->s->conn->loop->hints, st->s->conn->sni, st->req.path,
-					 strlen(st->req.path), h);
+					 st->req.path_len, h);
 		http_body_start(&st->body, mode, h->content_length);
 		http_body_decode(&st->body);
 		st->close_delimited = mode == HTTP_BODY_CLOSE;
@@ -332,6 +331,9 @@ static ssize_t head_in(struct h2_stream *st, const char *p, size_t n)
 	/* one buffer for the head's life: the scanner's fields point into it */
 	if (!st->head_buf.data && !(st->head_buf.data = malloc(st->head_buf.cap = HEAD_BUF)))
 		return -1;
+	if (!st->head.fields && !(st->head.fields = malloc(st->head.max_fields *
+							    sizeof(struct http_field))))
+		return -1;
 	if (take > st->head_buf.cap - st->head_buf.len)
 		take = st->head_buf.cap - st->head_buf.len;
 	memcpy(st->head_buf.data + st->head_buf.len, p, take);
@@ -342,7 +344,7 @@ static ssize_t head_in(struct h2_stream *st, const char *p, size_t n)
 
 		if (rc == 0)
 			return st->head_buf.len < st->head_buf.cap ? (ssize_t)take : -1;
-		if (rc != 1 || head_submit(st) != 0)
+		if (rc != 1 || head_submit(st, &st->head) != 0)
 			return -1;
 		mark_pending(st->s);
 		rest = st->head_buf.len - st->head.head_len;
@@ -360,6 +362,17 @@ static ssize_t head_in(struct h2_stream *st, const char *p, size_t n)
 	}
 }
 
+/* 1 when P[0..N), written by the relay C, starts with the final response head C has scanned
+ * (c->resp_head, whose fields point into c->out): the stream takes it as it is rather than
+ * copying it and scanning it a second time. Interim heads are not kept by the relay. */
+static int relay_final_head(const struct edge_conn *c, const char *p, size_t n)
+{
+	const struct http_head *r = &c->resp_head;
+
+	return c->response_started && r->head_len && r->status >= 200 && p == c->out.data &&
+	       n >= r->head_len;
+}
+
 ssize_t h2_stream_write(struct edge_conn *c, const char *p, size_t n)
 {
 	struct h2_stream *st = c->stream;
@@ -370,6 +383,12 @@ ssize_t h2_stream_write(struct edge_conn *c, const char *p, size_t n)
 	if (buf_pending(&st->out) >= STREAM_BUF_MAX) {
 		st->relay_blocked = 1;
 		return -1;
+	}
+	if (!st->submitted && !st->head_buf.len && relay_final_head(c, p, n)) {
+		if (head_submit(st, &c->resp_head) != 0)
+			return -2;
+		mark_pending(st->s);
+		done = c->resp_head.head_len;
 	}
 	while (done < n && !st->submitted) {
 		ssize_t used = head_in(st, p + done, n - done);
@@ -502,7 +521,7 @@ static void early_hints_send(struct h2_stream *st)
 {
 	struct edge_conn *c = st->s->conn;
 	const char *links =
-	    hint_cache_lookup(c->loop->hints, c->sni, st->req.path, strlen(st->req.path));
+	    hint_cache_lookup(c->loop->hints, c->sni, st->req.path, st->req.path_len);
 	nghttp2_nv nv[] = {{(uint8_t *)":status", (uint8_t *)"103", 7, 3, NGHTTP2_NV_FLAG_NONE},
 			   {(uint8_t *)"link", (uint8_t *)links, 4, links ? strlen(links) : 0,
 			    NGHTTP2_NV_FLAG_NONE}};
@@ -519,9 +538,14 @@ static void request_headers_end(struct h2_stream *st, int end_stream)
 
 	if (rc == 0)
 		rc = h2_request_head(&st->req, end_stream, &head, &len, &st->chunked);
-	if (rc == 0 && (!relay_new(st) || buf_append(&st->in, head, len) != 0))
+	if (rc == 0 && !relay_new(st))
 		rc = 500;
-	free(head);
+	if (rc == 0 && !st->in.data) /* the head becomes the stream's input, uncopied */
+		st->in = (struct buf){.data = head, .len = len, .cap = len};
+	else if (rc == 0 && buf_append(&st->in, head, len) != 0)
+		rc = 500;
+	if (st->in.data != head)
+		free(head);
 	if (rc) {
 		refuse(st, rc);
 		return;

@@ -74,15 +74,15 @@ static int connection_specific(const char *name, size_t n, const char *v, size_t
 	return is_name(name, n, "te") && !is_name(v, vn, "trailers");
 }
 
-static char *text_dup(const char *v, size_t n)
+/* A copy of V[0..N) as text into *OUT, its length into *LEN: 0, or 500 out of memory. */
+static int text_dup(const char *v, size_t n, char **out, size_t *len)
 {
-	char *s = malloc(n + 1);
-
-	if (s) {
-		memcpy(s, v, n);
-		s[n] = '\0';
-	}
-	return s;
+	if (!(*out = malloc(n + 1)))
+		return 500;
+	memcpy(*out, v, n);
+	(*out)[n] = '\0';
+	*len = n;
+	return 0;
 }
 
 /* Appends P[0..N) to *BUF (*LEN used, *CAP allocated): 0, or -1 out of memory. */
@@ -117,9 +117,8 @@ static int cookie_add(struct h2_request *r, const char *v, size_t n)
 /* The bytes the head has taken so far, to refuse a head over the limit as it grows. */
 static size_t head_size(const struct h2_request *r)
 {
-	return strlen(r->method) + (r->path ? strlen(r->path) : 0) +
-	       (r->authority ? strlen(r->authority) : 0) + (r->host ? strlen(r->host) : 0) +
-	       r->fields_len + r->cookie_len + 64;
+	return sizeof(r->method) + r->path_len + r->authority_len + r->host_len + r->fields_len +
+	       r->cookie_len + 64;
 }
 
 static int pseudo_field(struct h2_request *r, const char *name, size_t name_len, const char *v,
@@ -138,12 +137,12 @@ static int pseudo_field(struct h2_request *r, const char *name, size_t name_len,
 		if (n == 0 || (v[0] != '/' && !(n == 1 && v[0] == '*')) || memchr(v, ' ', n) ||
 		    r->path)
 			return 400;
-		return (r->path = text_dup(v, n)) ? 0 : 500;
+		return text_dup(v, n, &r->path, &r->path_len);
 	}
 	if (is_name(name, name_len, ":authority")) {
 		if (n == 0 || memchr(v, ' ', n) || memchr(v, '@', n) || r->authority)
 			return 400; /* RFC 9113 8.3.1: no userinfo */
-		return (r->authority = text_dup(v, n)) ? 0 : 500;
+		return text_dup(v, n, &r->authority, &r->authority_len);
 	}
 	if (is_name(name, name_len, ":scheme")) {
 		if (r->has_scheme++ || !(is_name(v, n, "https") || is_name(v, n, "http")))
@@ -170,9 +169,8 @@ int h2_request_field(struct h2_request *r, const char *name, size_t name_len, co
 	else if (++r->n_fields > r->max_fields)
 		rc = 431;
 	else if (is_name(name, name_len, "host"))
-		rc = r->host || value_len == 0                ? 400
-		     : (r->host = text_dup(value, value_len)) ? 0
-							      : 500;
+		rc = r->host || value_len == 0 ? 400
+					       : text_dup(value, value_len, &r->host, &r->host_len);
 	else if (is_name(name, name_len, "cookie"))
 		rc = cookie_add(r, value, value_len);
 	else if (append(&r->fields, &r->fields_len, &r->fields_cap, name, name_len) ||
@@ -188,12 +186,19 @@ int h2_request_field(struct h2_request *r, const char *name, size_t name_len, co
 	return rc;
 }
 
+/* Copies P[0..N) to *AT and moves *AT past it. */
+static void put(char **at, const char *p, size_t n)
+{
+	memcpy(*at, p, n);
+	*at += n;
+}
+
 int h2_request_head(struct h2_request *r, int end_stream, char **head, size_t *len, int *chunked)
 {
+	static const char te_line[] = "transfer-encoding: chunked\r\n";
 	const char *host = r->authority ? r->authority : r->host;
-	size_t cap;
-	char *out;
-	int n;
+	size_t host_len = r->authority ? r->authority_len : r->host_len, method_len, size;
+	char *out, *at;
 
 	*head = NULL;
 	*len = 0;
@@ -209,19 +214,35 @@ int h2_request_head(struct h2_request *r, int end_stream, char **head, size_t *l
 	if (r->n_fields - (r->host ? 1 : 0) - r->n_cookies + 1 + (r->cookie ? 1 : 0) + *chunked >
 	    r->max_fields)
 		return 431;
-	cap = head_size(r) + 32;
-	if (!(out = malloc(cap)))
-		return 500;
-	n = snprintf(out, cap, "%s %s HTTP/1.1\r\nHost: %s\r\n%s%s%s%s%s\r\n", r->method, r->path,
-		     host, r->fields ? r->fields : "", r->cookie ? "cookie: " : "",
-		     r->cookie ? r->cookie : "", r->cookie ? "\r\n" : "",
-		     *chunked ? "transfer-encoding: chunked\r\n" : "");
-	if (n < 0 || (size_t)n >= cap || (size_t)n > r->max_bytes) {
-		free(out);
+	/* written with copies, not a format: a format cost more than the rest of the head */
+	method_len = strlen(r->method);
+	size = method_len + 1 + r->path_len + strlen(" HTTP/1.1\r\nHost: ") + host_len + 2 +
+	       r->fields_len + (r->cookie ? strlen("cookie: ") + r->cookie_len + 2 : 0) +
+	       (*chunked ? sizeof(te_line) - 1 : 0) + 2;
+	if (size > r->max_bytes)
 		return 431;
+	if (!(out = malloc(size + 1)))
+		return 500;
+	at = out;
+	put(&at, r->method, method_len);
+	put(&at, " ", 1);
+	put(&at, r->path, r->path_len);
+	put(&at, " HTTP/1.1\r\nHost: ", strlen(" HTTP/1.1\r\nHost: "));
+	put(&at, host, host_len);
+	put(&at, "\r\n", 2);
+	if (r->fields_len)
+		put(&at, r->fields, r->fields_len);
+	if (r->cookie) {
+		put(&at, "cookie: ", strlen("cookie: "));
+		put(&at, r->cookie, r->cookie_len);
+		put(&at, "\r\n", 2);
 	}
+	if (*chunked)
+		put(&at, te_line, sizeof(te_line) - 1);
+	put(&at, "\r\n", 2);
+	*at = '\0';
 	*head = out;
-	*len = (size_t)n;
+	*len = size;
 	return 0;
 }
 

@@ -14,6 +14,7 @@ struct h2_request {
 	char *path;      /* :path, malloc'd */
 	char *authority; /* :authority, malloc'd, or NULL */
 	char *host;      /* a Host field, malloc'd, or NULL */
+	size_t path_len, authority_len, host_len;
 	char *fields;    /* the other fields as "name: value\r\n" lines */
 	size_t fields_len, fields_cap;
 	char *cookie; /* the Cookie fields joined with "; " (RFC 9113 8.2.3), or NULL */
@@ -37,7 +38,7 @@ void h2_request_dispose(struct h2_request *r);
 int h2_request_field(struct h2_request *r, const char *name, size_t name_len, const char *value,
 		     size_t value_len);
 
-/* The HTTP/1.1 head of R (malloc'd, *LEN bytes, ending with the empty line) once its fields
+/* The HTTP/1.1 head of R (malloc'd text, *LEN bytes, ending with the empty line) once its fields
  * are all in: "METHOD PATH HTTP/1.1", Host from :authority (or the Host field), the fields,
  * and the body's framing: the request's own Content-Length, none when END_STREAM (the HEADERS
  * frame ended the stream), else "Transfer-Encoding: chunked" (*CHUNKED set: the caller frames

@@ -7,16 +7,18 @@
 /* RFC 9113 8.2.2: fields about the HTTP/1.1 connection, which HTTP/2 must not carry. */
 static int connection_specific(const struct http_head *h, const struct http_field *f)
 {
-	static const char *const names[] = {"connection", "keep-alive", "proxy-connection",
-					    "transfer-encoding", "upgrade"};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (http_name_is(f->name, f->name_len, names[i]))
-			return 1;
+	switch (f->id) {
+	case HTTP_FIELD_CONNECTION:
+	case HTTP_FIELD_KEEP_ALIVE:
+	case HTTP_FIELD_PROXY_CONNECTION:
+	case HTTP_FIELD_TRANSFER_ENCODING:
+	case HTTP_FIELD_UPGRADE:
+		return 1;
+	case HTTP_FIELD_CONTENT_LENGTH:
+		return h->chunked; /* the scanner refuses both together; kept out all the same */
+	default:
+		return h->conn_names_fields && http_connection_names(h, f->name, f->name_len);
 	}
-	if (h->chunked && http_name_is(f->name, f->name_len, "content-length"))
-		return 1; /* the scanner refuses both together; kept out all the same */
-	return h->n_connection && http_connection_names(h, f->name, f->name_len);
 }
 
 static nghttp2_nv nv_of(const char *name, size_t name_len, const char *value, size_t value_len)
@@ -26,20 +28,28 @@ static nghttp2_nv nv_of(const char *name, size_t name_len, const char *value, si
 			    NGHTTP2_NV_FLAG_NONE};
 }
 
+/* OUT with room for N_NV fields and TEXT_LEN bytes of text, in one block: 0, or -1. */
+static int fields_alloc(struct h2_fields *out, size_t n_nv, size_t text_len)
+{
+	memset(out, 0, sizeof(*out));
+	if (!(out->nv = malloc(n_nv * sizeof(*out->nv) + text_len)))
+		return -1;
+	out->text = (char *)(out->nv + n_nv);
+	return 0;
+}
+
 int h2_response_fields(const struct http_head *h, struct h2_fields *out)
 {
 	size_t names = 4, k = 0;
 	char *t;
 
 	memset(out, 0, sizeof(*out));
+	if (h->n_fields > h->max_fields)
+		return -1; /* the scanner counted fields it had no room to keep */
 	for (size_t i = 0; i < h->n_fields; i++)
 		names += h->fields[i].name_len + 1;
-	out->nv = malloc((h->n_fields + 1) * sizeof(*out->nv));
-	out->text = malloc(names);
-	if (!out->nv || !out->text) {
-		h2_fields_dispose(out);
+	if (fields_alloc(out, h->n_fields + 1, names) != 0)
 		return -1;
-	}
 	t = out->text;
 	/* the scanner reads exactly three digits */
 	t[0] = (char)('0' + h->status / 100 % 10);
@@ -67,15 +77,10 @@ int h2_trailer_fields(const char *lines, size_t len, struct h2_fields *out)
 {
 	size_t n = 0;
 
-	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < len; i++)
 		n += lines[i] == '\n';
-	out->nv = malloc((n ? n : 1) * sizeof(*out->nv));
-	out->text = malloc(len ? len : 1);
-	if (!out->nv || !out->text) {
-		h2_fields_dispose(out);
+	if (fields_alloc(out, n ? n : 1, len ? len : 1) != 0)
 		return -1;
-	}
 	/* each line is "name:value\r\n" as the framer checked it: the name in lower case, the
 	 * value without its OWS, both in text (the CRLF's room holds the terminators) */
 	for (size_t at = 0; at < len && out->n < n;) {
@@ -105,7 +110,6 @@ int h2_trailer_fields(const char *lines, size_t len, struct h2_fields *out)
 
 void h2_fields_dispose(struct h2_fields *f)
 {
-	free(f->nv);
-	free(f->text);
+	free(f->nv); /* and the text after the fields */
 	memset(f, 0, sizeof(*f));
 }

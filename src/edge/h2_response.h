@@ -14,7 +14,7 @@
 struct h2_fields {
 	nghttp2_nv *nv; /* n entries, pointing into text and into the head: nghttp2 copies them */
 	size_t n;
-	char *text; /* the lower-case names and ":status"'s value */
+	char *text; /* the lower-case names and ":status"'s value, in nv's allocation */
 };
 
 /* The HEADERS fields of the response head H (the buffer it was scanned from must outlive

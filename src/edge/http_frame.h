@@ -10,13 +10,31 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #define HTTP_MAX_FIELDS 1000
 
+/* The fields the edge reads or writes itself, named once by the scanner so that what follows
+ * (framing, forwarding, HTTP/2 conversion) compares a number, not a name, per field. */
+enum http_field_id {
+	HTTP_FIELD_OTHER,
+	HTTP_FIELD_CONNECTION,
+	HTTP_FIELD_CONTENT_LENGTH,
+	HTTP_FIELD_HOST,
+	HTTP_FIELD_KEEP_ALIVE,
+	HTTP_FIELD_PROXY_CONNECTION,
+	HTTP_FIELD_TE,
+	HTTP_FIELD_TRANSFER_ENCODING,
+	HTTP_FIELD_UPGRADE,
+	HTTP_FIELD_X_FORWARDED_FOR,
+	HTTP_FIELD_X_FORWARDED_PROTO,
+};
+
 struct http_field {
 	const char *name, *value; /* into the scanned buffer; the value without its OWS */
 	size_t name_len, value_len;
+	enum http_field_id id;
 };
 
 /* One message head. The pointers point into the buffer given to http_head_scan, which must not
@@ -41,6 +59,8 @@ struct http_head {
 	uint64_t content_length; /* when n_cl == 1 */
 	int n_connection;        /* Connection fields */
 	int conn_close, conn_keep_alive, conn_upgrade; /* tokens of Connection */
+	int conn_names_fields;   /* a token of Connection other than keep-alive and upgrade (whose
+				  * fields the edge drops anyway): it may name a field to drop */
 	int has_upgrade;         /* a non-empty Upgrade field */
 	const char *host_value;  /* the Host field's value */
 	size_t host_value_len;
@@ -62,15 +82,28 @@ void http_head_reset(struct http_head *h, int response);
  * reset before use. */
 int http_head_scan(struct http_head *h, const char *data, size_t len);
 
-/* 1 when the comma-separated list V (LEN bytes) holds TOKEN (lower case), case-insensitively. */
-int http_list_has(const char *v, size_t len, const char *token);
-
 /* 1 when a Connection field of H names the field NAME (LEN bytes), whatever its case: it is
  * hop-by-hop too (RFC 9110 7.6.1). */
 int http_connection_names(const struct http_head *h, const char *name, size_t len);
 
-/* 1 when the field NAME_LEN bytes at NAME is called LOWER (lower case), whatever its case. */
-int http_name_is(const char *name, size_t name_len, const char *lower);
+/* 1 when the field NAME_LEN bytes at NAME is called LOWER (lower case), whatever its case.
+ * Inline, so that LOWER's length is known when it is a literal and most names are told apart
+ * by their length alone; the rest by their first bytes, without a call. */
+static inline int http_name_is(const char *name, size_t name_len, const char *lower)
+{
+	if (name_len != strlen(lower))
+		return 0;
+	for (size_t i = 0; i < name_len; i++) {
+		char ch = name[i] >= 'A' && name[i] <= 'Z' ? (char)(name[i] + 32) : name[i];
+
+		if (ch != lower[i])
+			return 0;
+	}
+	return 1;
+}
+
+/* The id of the field NAME_LEN bytes at NAME, whatever its case. */
+enum http_field_id http_field_id(const char *name, size_t name_len);
 
 enum http_body_mode {
 	HTTP_BODY_NONE,    /* no body (or it has all been seen) */

@@ -8,19 +8,34 @@
 #include <string.h>
 #include <strings.h>
 
-/* tchar (RFC 9110 5.6.2) */
+/* tchar (RFC 9110 5.6.2) as a bitmap of the bytes 0-63 and one of 64-127: a byte is looked up,
+ * not compared with each of the 15 other characters; the name loop runs for every byte of
+ * every field name */
+#define BIT(c)        ((uint64_t)1 << ((c) % 64))
+#define RANGE(lo, hi) ((((uint64_t)1 << ((hi) - (lo) + 1)) - 1) << ((lo) % 64))
+static const uint64_t tchar_map[2] = {
+    RANGE('0', '9') | BIT('!') | BIT('#') | BIT('$') | BIT('%') | BIT('&') | BIT('\'') |
+	BIT('*') | BIT('+') | BIT('-') | BIT('.'),
+    RANGE('A', 'Z') | RANGE('a', 'z') | BIT('^') | BIT('_') | BIT('`') | BIT('|') | BIT('~'),
+};
+
 static int is_tchar(unsigned char ch)
 {
-	static const char extra[] = "!#$%&'*+-.^_`|~";
-
-	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	       (ch && memchr(extra, ch, sizeof(extra) - 1));
+	return ch < 128 && (tchar_map[ch / 64] >> (ch % 64)) & 1;
 }
 
-/* field-vchar, SP or HTAB (RFC 9110 5.5): what a field value may hold. */
-static int is_value_char(unsigned char ch)
+/* 1 when P[0..N) are all field-vchar, SP or HTAB (RFC 9110 5.5): what a field value may hold.
+ * Every byte is looked at, without an early exit, so the loop has no branch to take. */
+static int all_value_chars(const char *p, size_t n)
 {
-	return ch == ' ' || ch == '\t' || (ch > 0x20 && ch != 0x7f);
+	unsigned bad = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)p[i];
+
+		bad |= (unsigned)(ch < 0x20 && ch != '\t') | (unsigned)(ch == 0x7f);
+	}
+	return !bad;
 }
 
 static int is_ows(char ch)
@@ -42,53 +57,73 @@ void http_head_reset(struct http_head *h, int response)
 	h->response = response;
 }
 
-int http_name_is(const char *name, size_t name_len, const char *lower)
+/* ID when NAME is called LOWER, else HTTP_FIELD_OTHER. */
+static enum http_field_id named(const char *name, size_t len, const char *lower,
+				enum http_field_id id)
 {
-	return name_len == strlen(lower) && strncasecmp(name, lower, name_len) == 0;
+	return http_name_is(name, len, lower) ? id : HTTP_FIELD_OTHER;
 }
 
-int http_list_has(const char *v, size_t len, const char *token)
+enum http_field_id http_field_id(const char *name, size_t len)
 {
-	size_t tl = strlen(token);
-
-	while (len) {
-		size_t n = 0, b = 0, e;
-
-		while (n < len && v[n] != ',')
-			n++;
-		e = n;
-		while (b < e && is_ows(v[b]))
-			b++;
-		while (e > b && is_ows(v[e - 1]))
-			e--;
-		if (e - b == tl && strncasecmp(v + b, token, tl) == 0)
-			return 1;
-		v += n < len ? n + 1 : n;
-		len -= n < len ? n + 1 : n;
+	/* by length first: most fields end there, the rest after one or two comparisons */
+	switch (len) {
+	case 2:
+		return named(name, len, "te", HTTP_FIELD_TE);
+	case 4:
+		return named(name, len, "host", HTTP_FIELD_HOST);
+	case 7:
+		return named(name, len, "upgrade", HTTP_FIELD_UPGRADE);
+	case 10:
+		return http_name_is(name, len, "connection")
+			   ? HTTP_FIELD_CONNECTION
+			   : named(name, len, "keep-alive", HTTP_FIELD_KEEP_ALIVE);
+	case 14:
+		return named(name, len, "content-length", HTTP_FIELD_CONTENT_LENGTH);
+	case 15:
+		return named(name, len, "x-forwarded-for", HTTP_FIELD_X_FORWARDED_FOR);
+	case 16:
+		return named(name, len, "proxy-connection", HTTP_FIELD_PROXY_CONNECTION);
+	case 17:
+		return http_name_is(name, len, "transfer-encoding")
+			   ? HTTP_FIELD_TRANSFER_ENCODING
+			   : named(name, len, "x-forwarded-proto", HTTP_FIELD_X_FORWARDED_PROTO);
+	default:
+		return HTTP_FIELD_OTHER;
 	}
-	return 0;
+}
+
+/* The next element of the comma-separated list [*AT, END) without its OWS: *TOKEN, *LEN (maybe
+ * empty), and *AT moved past it; 0 once the list is done. */
+static int list_next(const char **at, const char *end, const char **token, size_t *len)
+{
+	const char *v = *at, *comma, *e;
+
+	if (v >= end)
+		return 0;
+	comma = memchr(v, ',', (size_t)(end - v));
+	e = comma ? comma : end;
+	while (v < e && is_ows(*v))
+		v++;
+	while (e > v && is_ows(e[-1]))
+		e--;
+	*token = v;
+	*len = (size_t)(e - v);
+	*at = comma ? comma + 1 : end;
+	return 1;
 }
 
 int http_connection_names(const struct http_head *h, const char *name, size_t len)
 {
 	for (size_t i = 0; i < h->n_fields; i++) {
-		const char *v = h->fields[i].value, *end = v + h->fields[i].value_len;
+		const char *at = h->fields[i].value, *end = at + h->fields[i].value_len, *token;
+		size_t token_len;
 
-		if (!http_name_is(h->fields[i].name, h->fields[i].name_len, "connection"))
+		if (h->fields[i].id != HTTP_FIELD_CONNECTION)
 			continue;
-		while (v < end) {
-			const char *comma = memchr(v, ',', (size_t)(end - v)),
-				   *e = comma ? comma : end;
-			const char *b = v;
-
-			while (b < e && (*b == ' ' || *b == '\t'))
-				b++;
-			while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
-				e--;
-			if ((size_t)(e - b) == len && strncasecmp(b, name, len) == 0)
+		while (list_next(&at, end, &token, &token_len))
+			if (token_len == len && strncasecmp(token, name, len) == 0)
 				return 1;
-			v = comma ? comma + 1 : end;
-		}
 	}
 	return 0;
 }
@@ -171,17 +206,31 @@ static int status_line(struct http_head *h, const char *p, size_t n)
 	h->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
 	if (h->status < 100 || (n > 12 && p[12] != ' '))
 		return 400;
-	for (size_t i = 13; i < n; i++)
-		if (!is_value_char((unsigned char)p[i]))
-			return 400;
-	return 0;
+	return n <= 13 || all_value_chars(p + 13, n - 13) ? 0 : 400;
+}
+
+/* The tokens of a Connection field's value V that the edge acts on, in one pass. */
+static void connection_tokens(struct http_head *h, const char *v, size_t vl)
+{
+	const char *end = v + vl, *token;
+	size_t len;
+
+	while (list_next(&v, end, &token, &len)) {
+		h->conn_close |= http_name_is(token, len, "close");
+		h->conn_keep_alive |= http_name_is(token, len, "keep-alive");
+		h->conn_upgrade |= http_name_is(token, len, "upgrade");
+		h->conn_names_fields |= len && !http_name_is(token, len, "keep-alive") &&
+					!http_name_is(token, len, "upgrade");
+	}
 }
 
 /* What a field means for framing and routing. */
-static int field_meaning(struct http_head *h, const char *name, size_t nl, const char *v,
-			 size_t vl)
+static int field_meaning(struct http_head *h, enum http_field_id id, const char *v, size_t vl)
 {
-	if (http_name_is(name, nl, "content-length")) {
+	int token = vl > 0;
+
+	switch (id) {
+	case HTTP_FIELD_CONTENT_LENGTH:
 		if (++h->n_cl > 1 || vl == 0 || vl > 18)
 			return 400;
 		h->content_length = 0;
@@ -190,9 +239,8 @@ static int field_meaning(struct http_head *h, const char *name, size_t nl, const
 				return 400;
 			h->content_length = h->content_length * 10 + (uint64_t)(v[i] - '0');
 		}
-	} else if (http_name_is(name, nl, "transfer-encoding")) {
-		int token = vl > 0;
-
+		return 0;
+	case HTTP_FIELD_TRANSFER_ENCODING:
 		for (size_t i = 0; i < vl; i++)
 			token &= is_tchar((unsigned char)v[i]);
 		if (++h->n_te > 1 || !token)
@@ -200,25 +248,29 @@ static int field_meaning(struct http_head *h, const char *name, size_t nl, const
 		if (!http_name_is(v, vl, "chunked"))
 			return 501;
 		h->chunked = 1;
-	} else if (http_name_is(name, nl, "host")) {
+		return 0;
+	case HTTP_FIELD_HOST:
 		h->n_host++;
 		h->host_value = v;
 		h->host_value_len = vl;
-	} else if (http_name_is(name, nl, "connection")) {
+		return 0;
+	case HTTP_FIELD_CONNECTION:
 		h->n_connection++;
-		h->conn_close |= http_list_has(v, vl, "close");
-		h->conn_keep_alive |= http_list_has(v, vl, "keep-alive");
-		h->conn_upgrade |= http_list_has(v, vl, "upgrade");
-	} else if (http_name_is(name, nl, "upgrade")) {
+		connection_tokens(h, v, vl);
+		return 0;
+	case HTTP_FIELD_UPGRADE:
 		h->has_upgrade |= vl > 0;
+		return 0;
+	default:
+		return 0;
 	}
-	return 0;
 }
 
 /* field-name ":" OWS field-value OWS */
 static int field_line(struct http_head *h, const char *p, size_t n)
 {
 	const char *colon = memchr(p, ':', n);
+	enum http_field_id id;
 	size_t nl, b, e;
 
 	if (!colon || colon == p)
@@ -227,22 +279,22 @@ static int field_line(struct http_head *h, const char *p, size_t n)
 	for (size_t i = 0; i < nl; i++)
 		if (!is_tchar((unsigned char)p[i])) /* "Host :" and "Foo Bar:" end here */
 			return 400;
-	for (size_t i = nl + 1; i < n; i++)
-		if (!is_value_char((unsigned char)p[i]))
-			return 400;
+	if (!all_value_chars(p + nl + 1, n - nl - 1))
+		return 400;
 	b = nl + 1;
 	e = n;
 	while (b < e && is_ows(p[b]))
 		b++;
 	while (e > b && is_ows(p[e - 1]))
 		e--;
+	id = http_field_id(p, nl);
 	if (h->n_fields >= h->max_fields && !h->response)
 		return 431;
 	if (h->n_fields < h->max_fields)
 		h->fields[h->n_fields] = (struct http_field){
-		    .name = p, .name_len = nl, .value = p + b, .value_len = e - b};
+		    .name = p, .name_len = nl, .value = p + b, .value_len = e - b, .id = id};
 	h->n_fields++;
-	return field_meaning(h, p, nl, p + b, e - b);
+	return field_meaning(h, id, p + b, e - b);
 }
 
 /* The head is complete: the framing fields must agree (RFC 9112 6.1 and 6.3). */

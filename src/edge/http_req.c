@@ -12,11 +12,6 @@
 #include <string.h>
 #include <strings.h>
 
-int http_field_is(const struct http_head *h, size_t i, const char *name)
-{
-	return http_name_is(h->fields[i].name, h->fields[i].name_len, name);
-}
-
 /* 1 when P[0..N) is LDH labels of 1 to 63 bytes (one trailing dot allowed). */
 static int is_reg_name(const char *p, size_t n)
 {

@@ -1,7 +1,7 @@
 /* One epoll loop per worker thread. Lookup threads hand finished jobs back through a locked list
  * and an eventfd; connections closed during an iteration are freed at its end, never inside
  * their own callback. */
-#include "edge/edge_int.h"
+#include "edge/conn_int.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -127,6 +127,7 @@ int edge_loop_init(struct edge_loop *l, struct edge *e)
 		return SE_EIO;
 	if (!(l->hints = hint_cache_create()))
 		return SE_ENOMEM;
+	buf_stash_init(l);
 	l->wake_io.fd = l->wake_fd;
 	l->wake_io.on_event = on_wake;
 	return edge_loop_add(l, &l->wake_io, EPOLLIN);
@@ -188,6 +189,7 @@ void edge_loop_dispose(struct edge_loop *l)
 	edge_loop_halt(l);
 	drain_done(l);
 	edge_conn_free_all(l);
+	buf_stash_dispose(l);
 	origin_pool_sweep(l, 0, 1);
 	origin_pool_reap(l);
 	if (l->https_fd >= 0)

@@ -26,7 +26,6 @@
 #include "lib/timeutil.h"
 #include "metrics/metrics.h"
 
-#define RELAY_BUF (64 * 1024)
 #define REPLAY_MAX (64 * 1024) /* largest request kept to resend after a stale pooled connection */
 #define REPLAY_KEEP 4096       /* a replay buffer up to this size stays for the next request */
 
@@ -137,17 +136,25 @@ static int buf_str(struct buf *b, const char *s)
  * X-Forwarded-*). An upgrade request keeps its Upgrade field. */
 static int field_dropped(const struct edge_conn *c, size_t i)
 {
-	static const char *const dropped[] = {
-	    "connection", "keep-alive", "proxy-connection", "te", "transfer-encoding",
-	    "content-length", "host", "x-forwarded-for", "x-forwarded-proto"};
 	const struct http_head *h = c->head;
 
-	if (http_field_is(h, i, "upgrade"))
+	switch (h->fields[i].id) {
+	case HTTP_FIELD_UPGRADE:
 		return !c->upgrade;
-	for (size_t k = 0; k < sizeof(dropped) / sizeof(dropped[0]); k++)
-		if (http_field_is(h, i, dropped[k]))
-			return 1;
-	return h->n_connection && http_connection_names(h, h->fields[i].name, h->fields[i].name_len);
+	case HTTP_FIELD_CONNECTION:
+	case HTTP_FIELD_KEEP_ALIVE:
+	case HTTP_FIELD_PROXY_CONNECTION:
+	case HTTP_FIELD_TE:
+	case HTTP_FIELD_TRANSFER_ENCODING:
+	case HTTP_FIELD_CONTENT_LENGTH:
+	case HTTP_FIELD_HOST:
+	case HTTP_FIELD_X_FORWARDED_FOR:
+	case HTTP_FIELD_X_FORWARDED_PROTO:
+		return 1;
+	default:
+		return h->conn_names_fields &&
+		       http_connection_names(h, h->fields[i].name, h->fields[i].name_len);
+	}
 }
 
 /* The head sent upstream, in origin-form over HTTP/1.1: the client's end-to-end fields as
@@ -181,17 +188,17 @@ static int build_up_head(struct edge_conn *c, struct buf *b)
 		rc = rc ? rc : buf_add(b, h->host_value, h->host_value_len);
 	else
 		rc = rc ? rc : buf_str(b, c->sni); /* checked as a hostname by proxy_start */
-	if (h->chunked)
-		snprintf(line, sizeof(line), "\r\nTransfer-Encoding: chunked\r\n");
-	else if (h->n_cl)
-		snprintf(line, sizeof(line), "\r\nContent-Length: %llu\r\n",
+	rc = rc ? rc : buf_add(b, "\r\n", 2);
+	if (h->chunked) {
+		rc = rc ? rc : buf_str(b, "Transfer-Encoding: chunked\r\n");
+	} else if (h->n_cl) {
+		snprintf(line, sizeof(line), "Content-Length: %llu\r\n",
 			 (unsigned long long)h->content_length);
-	else
-		snprintf(line, sizeof(line), "\r\n");
-	rc = rc ? rc : buf_str(b, line);
+		rc = rc ? rc : buf_str(b, line);
+	}
 	rc = rc ? rc : buf_str(b, "X-Forwarded-For: ");
 	for (size_t i = 0; rc == 0 && !overwrite && i < h->n_fields; i++) {
-		if (!http_field_is(h, i, "x-forwarded-for") || !h->fields[i].value_len)
+		if (h->fields[i].id != HTTP_FIELD_X_FORWARDED_FOR || !h->fields[i].value_len)
 			continue;
 		rc = buf_add(b, h->fields[i].value, h->fields[i].value_len);
 		rc = rc ? rc : buf_add(b, ", ", 2);
@@ -241,9 +248,11 @@ static int prepare_upstream(struct edge_conn *c)
 	b = c->spare;
 	b.len = b.off = 0;
 	c->spare = (struct buf){0}; /* b owns it until the swap */
-	rc = build_up_head(c, &b);
+	if (!b.data && (b.data = buf_stash_take(c->loop, RELAY_BUF)))
+		b.cap = RELAY_BUF; /* first: the head then fits without growing it */
+	rc = buf_reserve(&b, RELAY_BUF);
+	rc = rc ? rc : build_up_head(c, &b);
 	rc = rc ? rc : buf_reserve(&b, b.len + body_len + HTTP_BODY_SLACK);
-	rc = rc ? rc : buf_reserve(&b, RELAY_BUF);
 	if (rc == 0) {
 		used = http_body_step(&c->req_body, body, body_len, b.data + b.len, &out_len);
 		rc = used < 0 ? SE_EINVAL : 0;
@@ -254,12 +263,12 @@ static int prepare_upstream(struct edge_conn *c)
 		rc = keep_carry(c, body + used, body_len - (size_t)used);
 	}
 	if (rc == 0 && !c->out.data) {
-		c->out.data = malloc(RELAY_BUF);
+		c->out.data = buf_stash_take(c->loop, RELAY_BUF);
 		c->out.cap = RELAY_BUF;
 		rc = c->out.data ? 0 : SE_ENOMEM;
 	}
 	if (rc) {
-		free(b.data);
+		buf_stash_give(c->loop, &b);
 		return rc;
 	}
 	c->spare = c->in;
@@ -438,8 +447,8 @@ static void retry_fresh(struct edge_conn *c)
 void proxy_start(struct edge_conn *c)
 {
 	const struct edge_entry *e = c->entry;
-	struct origin o;
-	char reason[128], sni[HOSTNAME_MAX + 1];
+	const struct origin *o;
+	char sni[HOSTNAME_MAX + 1];
 
 	if (strcmp(c->head->method, "CONNECT") == 0) { /* a tunnel through the edge: never */
 		conn_respond(c, 405, "Method Not Allowed", NULL,
@@ -463,13 +472,14 @@ void proxy_start(struct edge_conn *c)
 		bad_gateway(c, "no origin is configured for this hostname");
 		return;
 	}
-	if (origin_parse(e->origin, &o, reason, sizeof(reason)) != HOSTNAME_OK) {
+	if (!e->origin_ok) {
 		bad_gateway(c, "the configured origin is invalid");
 		return;
 	}
-	snprintf(c->up_host, sizeof(c->up_host), "%s", o.host);
-	c->up_port = o.port ? o.port : conn_local_port(c);
-	c->up_tls = o.tls;
+	o = &e->origin_parsed;
+	memcpy(c->up_host, o->host, strlen(o->host) + 1); /* both HOSTNAME_MAX + 1 bytes */
+	c->up_port = o->port ? o->port : conn_local_port(c);
+	c->up_tls = o->tls;
 	if (prepare_upstream(c) != 0) { /* a malformed body, or no memory */
 		conn_respond(c, 400, "Bad Request", NULL, "<h1>400 Bad Request</h1>\n", NULL);
 		return;
@@ -651,6 +661,8 @@ static int resp_head_in(struct edge_conn *c, size_t total)
 	}
 	if (rc != 1)
 		return -2;
+	if (c->is_stream && r->n_fields > r->max_fields)
+		return -2; /* an HTTP/2 stream is sent the fields themselves: more than it can keep */
 	rest = total - r->head_len;
 	c->resp_held = 0;
 	if (r->status < 200 && r->status != 101) {
@@ -733,8 +745,8 @@ static void next_request(struct edge_conn *c)
 
 	/* The head buffer is in c->spare since prepare_upstream, unless a retry replaced c->in */
 	if (c->spare.cap != cap) {
-		free(c->spare.data);
-		c->spare = (struct buf){.data = malloc(cap), .cap = cap};
+		buf_stash_give(c->loop, &c->spare);
+		c->spare = (struct buf){.data = buf_stash_take(c->loop, cap), .cap = cap};
 	}
 	if (!c->spare.data || c->carry_len >= cap) {
 		conn_close(c);

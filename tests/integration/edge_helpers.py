@@ -156,6 +156,15 @@ class _Echo(BaseHTTPRequestHandler):
             for off in range(0, n, len(block)):
                 self.wfile.write(block[:min(len(block), n - off)])
             return
+        if self.path.startswith("/fields/"):  # /fields/N: N fields X-Field-I: I besides its own
+            n = int(self.path.split("/")[2])
+            self.send_response(200)
+            for i in range(n):
+                self.send_header(f"X-Field-{i}", str(i))
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+            return
         if self.path.startswith("/hinted"):  # a page whose Link fields hold two hints of three
             page = b"<!doctype html><title>hinted</title>"
             self.send_response(200)

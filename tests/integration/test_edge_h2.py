@@ -437,6 +437,25 @@ def test_origin_down_and_hanging(edge):
         origin.close()
 
 
+def test_response_fields_up_to_the_limit(edge):
+    """A stream is sent the fields of the origin's head one by one: as many as edge.max_headers
+    (100) pass, all of them; a head with more is a 502 for HTTP/2 (nginx: "upstream sent too big
+    header"), passed through as it is over HTTP/1.1, and the edge serves on."""
+    name = served(edge, f"127.0.0.1:{edge.origin.port}")
+    p = curl2(edge.https, name, "-D", "-", f"https://{name}:{edge.https}/fields/90")
+    version, code, body = answer(p)
+    assert (version, code) == ("2", 200) and body.endswith(b"ok")
+    head = body.decode("latin1").lower()
+    assert all(f"x-field-{i}: {i}\r\n" in head for i in range(90))
+    version, code, body = answer(curl2(edge.https, name, f"https://{name}:{edge.https}/fields/300"))
+    assert (version, code) == ("2", 502), body
+    p = subprocess.run(["curl", "-sS", "-k", "--http1.1", "-D", "-", "--resolve",
+                        f"{name}:{edge.https}:127.0.0.1", f"https://{name}:{edge.https}/fields/300"],
+                       capture_output=True, timeout=20)
+    assert p.stdout.startswith(b"HTTP/1.1 200") and b"X-Field-299: 299\r\n" in p.stdout
+    still_serves(edge, name)
+
+
 def test_http11_when_off(tmp_path):
     d = start(tmp_path, False)
     origin = EchoOrigin()

@@ -95,6 +95,7 @@ int issuer_start(const struct config *cfg, struct store *st, const struct secret
 		return SE_EIO;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	pthread_mutex_init(&is->pool_lock, NULL);
 	for (size_t i = 0; i < cfg->n_cas && i < CONFIG_MAX_CAS; i++) {
 		is->acme[i].cfg = &cfg->cas[i];
 		pthread_mutex_init(&is->acme[i].lock, NULL);

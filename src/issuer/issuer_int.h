@@ -50,7 +50,11 @@ struct issuer {
 	int n_threads;
 	pthread_t pool_threads[8]; /* key_pool.c's fillers */
 	int n_pool_threads;
-	atomic_int pool_generating; /* keys the fillers are making now, not yet in the store */
+	/* Keys the fillers are making now, not yet in the store. pool_lock orders each filler's
+	 * count-and-reserve against the others' store-and-release, so a key is never counted twice
+	 * (stored and still being made) nor missed (made and not yet stored). */
+	pthread_mutex_t pool_lock;
+	int pool_generating;
 	atomic_int stopping; /* set by issuer_stop, read by every worker */
 	/* Jobs being run now, and when the last one ended: the key pool's fillers start a key
 	 * only when both say the issuer is idle (key_pool.c). */

@@ -3,9 +3,10 @@
  * queue behind key generation. Filler threads (one per core) at SCHED_IDLE keep issuer.key_pool
  * sealed keys in the store: private_keys rows owned by STORE_KEY_POOL_OWNER, so they survive
  * restarts and every issuer process shares them. A process's fillers count the keys they are
- * making with those stored, so one node fills the pool to its size exactly (the size a gauge
- * shows); fillers of several nodes may overshoot it by a key or two, which is harmless. A pack claims one in a single UPDATE and generates its own when the pool is
- * empty. Only idle time is spent: a filler starts a key only when this issuer has run no job for
+ * making with those stored, under one lock, so one node fills the pool to its size exactly (the
+ * size a gauge shows) and a filler that finds it full is right; fillers of several nodes may
+ * overshoot it by a key or two, which is harmless. A pack claims one in a single UPDATE and
+ * generates its own when the pool is empty. Only idle time is spent: a filler starts a key only when this issuer has run no job for
  * POOL_QUIET_US, and runs at SCHED_IDLE so that handshakes and API requests come first. The
  * scheduler class alone is not enough: on a node with a CPU quota (a container's limit), idle
  * threads spend the same quota as the workers, and a burst's refill would slow the burst. */
@@ -42,6 +43,23 @@ static int issuer_idle(struct issuer *is)
 	       time_now_us() - atomic_load(&is->last_job_end_us) >= POOL_QUIET_US;
 }
 
+/* 1: the pool is short and this filler is to make a key, counted as being made from here on;
+ * 0: the pool is full (STORED keys in it); < 0: the store's error. */
+static int pool_reserve(struct issuer *is, int64_t *stored)
+{
+	int rc;
+
+	pthread_mutex_lock(&is->pool_lock);
+	rc = store_key_pool_count(is->st, keys_type_name(KEY_RSA_2048), stored);
+	if (rc == 0 && is->pool_generating + *stored < is->cfg->issuer.key_pool) {
+		is->pool_generating++;
+		rc = 1;
+	}
+	pthread_mutex_unlock(&is->pool_lock);
+	return rc;
+}
+
+/* Makes the reserved key and stores it; either way the reservation ends. */
 static int pool_add_one(struct issuer *is)
 {
 	unsigned char *sealed = NULL;
@@ -55,9 +73,12 @@ static int pool_add_one(struct issuer *is)
 		rc = keys_generate_unless(KEY_RSA_2048, &is->stopping, &pkey);
 	if (rc == 0)
 		rc = keys_seal(is->box, pkey, id, &sealed, &len);
+	pthread_mutex_lock(&is->pool_lock);
 	if (rc == 0)
 		rc = store_private_key_put(is->st, id, STORE_KEY_POOL_OWNER,
 					   keys_type_name(KEY_RSA_2048), sealed, len);
+	is->pool_generating--;
+	pthread_mutex_unlock(&is->pool_lock);
 	free(sealed);
 	EVP_PKEY_free(pkey);
 	return rc;
@@ -72,19 +93,15 @@ static void *pool_main(void *arg)
 	/* Best effort: without SCHED_IDLE the thread still works, at normal priority. */
 	pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
 	while (!is->stopping) {
-		int64_t n, stored = 0;
+		int64_t stored = 0;
 		int rc;
 
 		if (!issuer_idle(is)) {
 			pool_nap(is, 1);
 			continue;
 		}
-		/* this filler's key counts from here on, so that the others see it coming */
-		n = atomic_fetch_add(&is->pool_generating, 1);
-		rc = store_key_pool_count(is->st, keys_type_name(KEY_RSA_2048), &stored);
-		n += stored;
-		if (rc == 0 && n >= is->cfg->issuer.key_pool) {
-			atomic_fetch_sub(&is->pool_generating, 1);
+		rc = pool_reserve(is, &stored);
+		if (rc == 0) {
 			if (!was_full)
 				log_info("msg=\"key pool full\" rsa_keys=%lld", (long long)stored);
 			was_full = 1;
@@ -92,9 +109,8 @@ static void *pool_main(void *arg)
 			continue;
 		}
 		was_full = 0;
-		if (rc == 0)
+		if (rc == 1)
 			rc = pool_add_one(is);
-		atomic_fetch_sub(&is->pool_generating, 1);
 		if (rc && rc != SE_EBUSY) {
 			log_warn("msg=\"key pool cannot add a key\" err=%s", se_errname(rc));
 			pool_nap(is, POOL_NAPS_FAILED);

@@ -134,14 +134,17 @@ integration-postgres-store: all
 	SAASEDGE_TEST_BACKEND=postgres SAASEDGE_BIN=$(CURDIR)/build/saasedge $(PYTEST) \
 	  $(PG_NOT_STORE:%=--ignore=tests/integration/test_%.py) tests/integration
 
-# The integration suite (or TESTS) N times in a row on both builds; stops at the first failure.
-# A flaky test is a defect: run new or changed tests this way before they land.
+# The integration suite (or TESTS) N times in a row as `make test` runs it: both builds on
+# SQLite, the release build on PostgreSQL; stops at the first failure. A flaky test is a defect:
+# run new or changed tests this way before they land.
 N ?= 20
 TESTS ?= tests/integration
 test-repeat: all asan
 	@set -e; for i in $$(seq 1 $(N)); do echo "== run $$i of $(N)"; \
 	  SAASEDGE_BIN=$(CURDIR)/build/saasedge $(PYTEST) -x $(TESTS); \
 	  SAASEDGE_BIN=$(CURDIR)/build/asan/saasedge SAASEDGE_ASAN=1 $(PYTEST) -x $(TESTS); \
+	  SAASEDGE_TEST_BACKEND=postgres SAASEDGE_BIN=$(CURDIR)/build/saasedge $(PYTEST) -x \
+	    $(TESTS); \
 	done
 
 # The Debian package (build/saasedge_<version>_<arch>.deb): binary, systemd unit, conffile.

@@ -197,8 +197,9 @@ static const struct key keys[] = {
 	{.name = "edge.trust_bundle", .type = KEY_PATH, FIELD(edge.trust_bundle),
 	 .def = "/etc/ssl/certs/ca-certificates.crt", .meta = "FILE",
 	 .help = "PEM CAs an uploaded custom certificate must chain to"},
-	{.name = "edge.http2", .type = KEY_BOOL, FIELD(edge.http2), .def = "false",
-	 .help = "offer HTTP/2 (h2) to TLS clients besides HTTP/1.1 (experimental)"},
+	{.name = "edge.http2", .type = KEY_BOOL, FIELD(edge.http2), .def = "true",
+	 .help = "offer HTTP/2 (h2) to TLS clients besides HTTP/1.1 (per hostname: "
+		 "ssl.settings.http2)"},
 	{.name = "edge.origin_tls_verify", .type = KEY_BOOL, FIELD(edge.origin_tls_verify),
 	 .def = "false", .help = "https origins must show a valid certificate for their name"},
 	{.name = "edge.origin_ca_file", .type = KEY_PATH, FIELD(edge.origin_ca_file), .def = "",
@@ -1063,7 +1064,8 @@ static void help_row(FILE *f, const struct key *k)
 	fprintf(f, "  %-28s %s", flag, k->help);
 	if (k->type == KEY_INT)
 		fprintf(f, " (%" PRId64 "..%" PRId64 ")", k->min, k->max);
-	if (k->def[0] && k->type != KEY_BOOL)
+	/* a flag alone says true: only a flag that is on unless turned off shows its default */
+	if (k->def[0] && (k->type != KEY_BOOL || strcmp(k->def, "true") == 0))
 		fprintf(f, " [default %s]", k->def);
 	if (k->dev_def && strcmp(k->dev_def, k->def) != 0)
 		fprintf(f, " [--dev: %s]", k->dev_def);

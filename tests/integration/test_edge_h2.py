@@ -1,4 +1,4 @@
-"""HTTP/2 at the edge (edge.http2, experimental): curl --http2 through the edge to an HTTP/1.1
+"""HTTP/2 at the edge (edge.http2, on by default): curl --http2 through the edge to an HTTP/1.1
 origin: ALPN, the request as the origin sees it (Host from :authority, X-Forwarded-*), bodies
 both ways (with and without a length, chunked from the origin), many streams on one
 connection, 502/504 per stream, and HTTP/1.1 when edge.http2 is off."""

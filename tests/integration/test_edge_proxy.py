@@ -13,11 +13,13 @@ import socket
 import ssl
 import struct
 import subprocess
+import sys
 import threading
 import time
 
 import pytest
 
+import edge_helpers
 from pg import store_execute
 from conftest import Deployment, finish_servers, free_port, run_cli, uniq, wait_until
 from edge_helpers import (EchoOrigin, HangingOrigin, TestCA, curl, edge_ports, import_cert,
@@ -38,6 +40,18 @@ def edge(tmp_path_factory):
     yield d
     d.origin.close()
     finish_servers(d.servers)
+
+
+@pytest.fixture(autouse=True, params=["--http1.1", "--http2"], ids=["http1.1", "h2"])
+def client_protocol(request, monkeypatch):
+    """Every test here runs twice: its curl requests over HTTPS go once as HTTP/1.1 and once as
+    h2 (what curl chooses by default), two paths to the same proxy that must answer alike."""
+    def curl_over(port, name, path="/", *extra, scheme="https", **kw):
+        flags = (request.param,) if scheme == "https" else ()
+        return edge_helpers.curl(port, name, path, *flags, *extra, scheme=scheme, **kw)
+
+    monkeypatch.setattr(sys.modules[__name__], "curl", curl_over)
+    return request.param
 
 
 def served_hostname(edge, origin, origin_sni=None, prefix="proxy"):

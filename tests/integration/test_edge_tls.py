@@ -176,14 +176,18 @@ def test_import_rejects_mismatched_key_and_uncovered_name(edge):
 
 
 
-def test_alpn_offers_http11_only(edge):
+def test_alpn_prefers_h2_by_default(edge):
+    """As nginx, HAProxy and Caddy do: h2 for a client that offers it, HTTP/1.1 for one that
+    offers only that, and a handshake without ALPN for one that offers neither."""
     api, name, h = hostname_with_ssl(edge)
     chain, key, serial = edge.ca.leaf([name], "ec")
     import_cert(edge.data, name, chain, key)
     wait_served(edge.https, name, serial, 5)
-    ok, _, out = s_client(edge.https, name, "-alpn", "h2,http/1.1")
+    ok, _, out = s_client(edge.https, name, "-alpn", "http/1.1,h2")
+    assert ok and "ALPN protocol: h2" in out, out
+    ok, _, out = s_client(edge.https, name, "-alpn", "http/1.1")
     assert ok and "ALPN protocol: http/1.1" in out, out
-    ok, _, out = s_client(edge.https, name, "-alpn", "h2")
+    ok, _, out = s_client(edge.https, name, "-alpn", "spdy/3")
     assert ok and "No ALPN negotiated" in out, out
 
 

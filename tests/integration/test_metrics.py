@@ -116,10 +116,13 @@ def test_metrics_after_a_flow(deploy, dns, tmp_path):
         looked = sum(delta(active, after, "saasedge_edge_cert_cache_lookups_total", result=r)
                      for r in ("hit", "miss"))
         assert looked == 5, looked
-        assert delta(active, after, "saasedge_edge_requests_total", protocol="http/1.1",
+        # curl offers h2, which the edge serves by default
+        assert delta(active, after, "saasedge_edge_requests_total", protocol="h2",
                      code="2xx") == 1
-        assert delta(active, after, "saasedge_edge_requests_total", protocol="http/1.1",
+        assert delta(active, after, "saasedge_edge_requests_total", protocol="h2",
                      code="4xx") == 1
+        assert delta(active, after, "saasedge_edge_requests_total", protocol="http/1.1",
+                     code="2xx") == 0
         assert delta(active, after, "saasedge_edge_origin_seconds_count") == 1
         assert value(after, "saasedge_edge_cert_cache_entries") >= 1
         assert value(after, "saasedge_edge_cert_cache_bytes") > 0

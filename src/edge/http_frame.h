@@ -57,7 +57,6 @@ struct http_head {
 	int chunked;             /* Transfer-Encoding: chunked */
 	int n_te, n_cl, n_host;  /* how many of those fields there were */
 	uint64_t content_length; /* when n_cl == 1 */
-	int n_connection;        /* Connection fields */
 	int conn_close, conn_keep_alive, conn_upgrade; /* tokens of Connection */
 	int conn_names_fields;   /* a token of Connection other than keep-alive and upgrade (whose
 				  * fields the edge drops anyway): it may name a field to drop */

@@ -255,7 +255,6 @@ static int field_meaning(struct http_head *h, enum http_field_id id, const char 
 		h->host_value_len = vl;
 		return 0;
 	case HTTP_FIELD_CONNECTION:
-		h->n_connection++;
 		connection_tokens(h, v, vl);
 		return 0;
 	case HTTP_FIELD_UPGRADE:

@@ -6,10 +6,11 @@
  * making with those stored, under one lock, so one node fills the pool to its size exactly (the
  * size a gauge shows) and a filler that finds it full is right; fillers of several nodes may
  * overshoot it by a key or two, which is harmless. A pack claims one in a single UPDATE and
- * generates its own when the pool is empty. Only idle time is spent: a filler starts a key only when this issuer has run no job for
- * POOL_QUIET_US, and runs at SCHED_IDLE so that handshakes and API requests come first. The
- * scheduler class alone is not enough: on a node with a CPU quota (a container's limit), idle
- * threads spend the same quota as the workers, and a burst's refill would slow the burst. */
+ * generates its own when the pool is empty. Only idle time is spent: a filler starts a key only
+ * when this issuer has run no job for POOL_QUIET_US, and runs at SCHED_IDLE so that handshakes
+ * and API requests come first. The scheduler class alone is not enough: on a node with a CPU
+ * quota (a container's limit), idle threads spend the same quota as the workers, and a burst's
+ * refill would slow the burst. */
 #include "issuer/issuer_int.h"
 
 #include <pthread.h>

@@ -92,14 +92,21 @@ int store_key_pool_count(struct store *st, const char *key_type, int64_t *count)
 	return rc;
 }
 
+/* One statement outside the write lock, so it must hold by itself on PostgreSQL, where claims of
+ * several nodes run at once under READ COMMITTED. The subquery picks its row once: without the
+ * second owner test, a claim that waited for another's lock on that row would take the key the
+ * other had just claimed (the row still has the id it looked for), and two packs would share one
+ * private key. SKIP LOCKED makes a claim pass over a key another is taking instead of waiting
+ * for it. SQLite runs one writer at a time and has no row locks. */
+#define KEY_POOL_CLAIM_SQL(lock)                                                               \
+	"UPDATE private_keys SET owner_id = ?2 WHERE id = "                                    \
+	"(SELECT id FROM private_keys WHERE owner_id = '" STORE_KEY_POOL_OWNER                 \
+	"' AND key_type = ?1 LIMIT 1" lock ") AND owner_id = '" STORE_KEY_POOL_OWNER "' "      \
+	"RETURNING id"
+
 int store_key_pool_claim(struct store *st, const char *key_type, const char *owner_id,
 			 char key_id[37])
 {
-	/* One statement: two workers can never claim the same key. */
-	static const char sql[] =
-	    "UPDATE private_keys SET owner_id = ?2 WHERE id = "
-	    "(SELECT id FROM private_keys WHERE owner_id = '" STORE_KEY_POOL_OWNER
-	    "' AND key_type = ?1 LIMIT 1) RETURNING id";
 	struct sq_conn *c = sq_conn_get(st);
 	struct sq_stmt *s = NULL;
 	int rc;
@@ -107,7 +114,9 @@ int store_key_pool_claim(struct store *st, const char *key_type, const char *own
 	key_id[0] = '\0';
 	if (!c)
 		return SE_EDB;
-	rc = sq_query(c, SQ_KEY_POOL_CLAIM, sql, &s, "tt", key_type, owner_id);
+	rc = sq_query(c, SQ_KEY_POOL_CLAIM,
+		      sq_sql(c, KEY_POOL_CLAIM_SQL(""), KEY_POOL_CLAIM_SQL(" FOR UPDATE SKIP LOCKED")),
+		      &s, "tt", key_type, owner_id);
 	if (rc == 1) {
 		sq_col_copy(s, 0, key_id, 37);
 		rc = 0;

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from pg import store_rows
+from pg import POSTGRES, store_rows, store_url
 from conftest import uniq, wait_until
 from issuance_helpers import (create_ssl, start_issuer_with_edge, stored_certificates,
                               wait_status)
@@ -105,3 +105,53 @@ def test_an_empty_pool_still_issues_and_a_new_pack_is_active_without_a_visitor(d
     assert set(pack_key_ids(d.data, h["ssl"]["id"])) == {"ecdsa", "rsa"}
     assert pool_keys(d.data) == []
     assert "certificates deployed on every live edge" in d.server.stderr()
+
+
+@pytest.mark.skipif(not POSTGRES, reason="row locks: SQLite runs one writer at a time")
+def test_a_key_another_node_is_claiming_is_left_to_it(deploy, edge_dns):
+    """Claims of several issuer nodes run at once on PostgreSQL. Here another node's claim of
+    the only pooled key is in flight (its UPDATE holds the row, not yet committed) when this
+    issuer needs a key: it must neither wait for that claim nor take the key once it commits,
+    which would give two customers' certificates one private key."""
+    import psycopg2
+
+    d = deploy()
+    creds = d.zone()
+    start(d, edge_dns, pool=1)
+    wait_until(lambda: "key pool full" in d.server.stderr(), 120, "the key pool to fill")
+    [(key_id, _, _)] = pool_keys(d.data)
+    url = store_url(d.data)
+    other = psycopg2.connect(url)
+    watcher = psycopg2.connect(url)
+    watcher.autocommit = True
+    try:
+        with other.cursor() as cur:
+            cur.execute("UPDATE private_keys SET owner_id = 'other-node-pack' WHERE id = %s",
+                        (key_id,))
+        api = d.api(creds)
+        h = create_ssl(api, uniq("claim"), "http")
+
+        def waiting():  # sessions held up by the other node's uncommitted claim
+            with watcher.cursor() as cur:
+                cur.execute("SELECT count(*) FROM pg_stat_activity "
+                            "WHERE %s = ANY(pg_blocking_pids(pid))", (other.get_backend_pid(),))
+                return cur.fetchone()[0]
+
+        seen_waiting = []
+
+        def active_or_stuck():
+            if waiting():
+                seen_waiting.append(True)
+                return True
+            return api.fetch(h["id"])["ssl"]["status"] == "active"
+
+        wait_until(active_or_stuck, 120, "the hostname active, or a claim waiting")
+        other.commit()
+        h = wait_status(api, h["id"], ("active",))
+    finally:
+        other.close()
+        watcher.close()
+    assert pack_key_ids(d.data, h["ssl"]["id"])["rsa"] != key_id
+    assert store_rows(d.data, "SELECT owner_id FROM private_keys WHERE id = ?", key_id) == \
+        [("other-node-pack",)]
+    assert not seen_waiting, "a claim waited for another node's claim of the same key"

@@ -86,7 +86,10 @@ def s_client(port, servername=None, *extra, timeout=10):
         cmd += ["-servername", servername]
     else:
         cmd += ["-noservername"]
-    p = subprocess.run(cmd, input="", capture_output=True, text=True, timeout=timeout)
+    # errors="replace": what the server sends after the handshake is printed too, and an h2
+    # server speaks first (its SETTINGS frame, binary) when s_client reads it in time
+    p = subprocess.run(cmd, input="", capture_output=True, text=True, errors="replace",
+                       timeout=timeout)
     out = p.stdout + p.stderr
     m = re.search(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", out, re.S)
     serial = serial_text(x509.load_pem_x509_certificate(m.group(0).encode())) if m else None

@@ -185,6 +185,8 @@ static void *feed_main(void *arg)
 	struct change_feed *f = arg;
 	int64_t tickets_at_us = time_now_us();
 
+	/* Heartbeats and acknowledgements are sent again on the next round. */
+	store_commit_lazily(f->edge->st);
 	pthread_mutex_lock(&f->lock);
 	while (!f->stop) {
 		int64_t polled_at_us = time_now_us();

@@ -40,6 +40,8 @@ static void *worker_main(void *arg)
 	char owner[96];
 
 	snprintf(owner, sizeof(owner), "issuer:%ld:%d", (long)getpid(), wa->index);
+	/* Every step is safe to repeat (pack_machine.c), so none waits for the disk. */
+	store_commit_lazily(is->st);
 	while (!is->stopping) {
 		uint64_t seen = store_jobs_generation(is->st);
 		struct store_job job;

@@ -93,6 +93,7 @@ static void *pool_main(void *arg)
 
 	/* Best effort: without SCHED_IDLE the thread still works, at normal priority. */
 	pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
+	store_commit_lazily(is->st); /* a pooled key lost to a crash is made again */
 	while (!is->stopping) {
 		int64_t stored = 0;
 		int rc;

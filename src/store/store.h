@@ -40,6 +40,13 @@ int store_open_unreachable_ok(const char *data_dir, const char *url, struct stor
  * ST. SE_EINVAL unless both the store and READ_URL are PostgreSQL. */
 int store_read_from(struct store *st, const char *read_url);
 void store_close(struct store *st);
+/* From now on the calling thread's commits return before they reach the disk: PostgreSQL's
+ * synchronous_commit off, SQLite's synchronous=NORMAL (WAL). Only for threads whose every write
+ * is progress that is safe to repeat and acknowledged to no one (the issuer's steps, the edge's
+ * acknowledgements): a crash of the database's host may lose the last fraction of a second of
+ * them, in order, never a write another thread committed after them; and a commit that holds
+ * the store's write lock no longer holds it through a disk flush (decision 0040). */
+void store_commit_lazily(struct store *st);
 
 /* Called after each table store_copy has copied, with its name and row count. */
 typedef void (*store_copy_progress_fn)(void *arg, const char *table, int64_t rows);

@@ -465,6 +465,18 @@ struct sq_conn *sq_conn_read(struct store *st)
 	return st->read_url ? conn_of_thread(st, st->read_key, st->read_url) : sq_conn_get(st);
 }
 
+void store_commit_lazily(struct store *st)
+{
+	struct sq_conn *c = sq_conn_get(st);
+
+	if (!c || c->lazy_commit)
+		return;
+	c->lazy_commit = 1;
+	/* A connection that is away now gets it when it reconnects (PostgreSQL), and a failure
+	 * leaves commits durable, which is only slower. */
+	c->be->exec(c, c->be->lazy_commit_sql, "lazy commit");
+}
+
 /* ---- lifecycle ---------------------------------------------------------------------------- */
 
 /* mkdir -p with mode 0700 for what it creates; existing directories keep their mode. */

@@ -236,6 +236,8 @@ struct sq_backend {
 	const char *begin_write_sql;
 	const char *write_lock_sql; /* run after begin_write_sql when not NULL */
 	const char *begin_read_sql;
+	/* Makes a connection's commits stop waiting for the disk (store_commit_lazily). */
+	const char *lazy_commit_sql;
 };
 
 extern const struct sq_backend sq_sqlite_backend;
@@ -268,6 +270,7 @@ struct sq_conn {
 	int jobs_scheduled;  /* the open transaction made a job due: wake the workers on commit */
 	int reading;         /* the open transaction is a read (sq_begin_read) */
 	int writing;         /* the open transaction is a write (sq_begin) */
+	int lazy_commit;     /* store_commit_lazily: set again on every reconnect */
 };
 
 #define SQ_TOKEN_CACHE 64

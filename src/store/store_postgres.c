@@ -690,7 +690,12 @@ static int on_connected(struct sq_conn *c)
 	if (c->read_only) /* a standby takes no writes: the primary's connections see to it */
 		return 0;
 	rc = c->st->schema_version == 0 ? bootstrap_schema_table(c) : 0;
-	return rc ? rc : sq_schema_catch_up(c);
+	if (rc == 0)
+		rc = sq_schema_catch_up(c);
+	/* A setting of the session: a reconnect starts a new one. */
+	if (rc == 0 && c->lazy_commit)
+		rc = pg_exec(c, sq_postgres_backend.lazy_commit_sql, "lazy commit");
+	return rc;
 }
 
 static void pg_close(struct sq_conn *c)
@@ -799,4 +804,5 @@ const struct sq_backend sq_postgres_backend = {
     .write_lock_sql = "SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")",
     /* One snapshot for every statement of a multi-statement read, as SQLite's BEGIN gives. */
     .begin_read_sql = "BEGIN ISOLATION LEVEL REPEATABLE READ",
+    .lazy_commit_sql = "SET synchronous_commit = off",
 };

@@ -355,4 +355,5 @@ const struct sq_backend sq_sqlite_backend = {
      * lock; a busy database is waited for by the busy timeout. */
     .begin_write_sql = "BEGIN IMMEDIATE",
     .begin_read_sql = "BEGIN",
+    .lazy_commit_sql = "PRAGMA synchronous=NORMAL",
 };

@@ -229,6 +229,29 @@ static void test_pragmas(void **state)
 	assert_int_equal(sql_int(fx->st, "PRAGMA busy_timeout"), 5000);
 }
 
+static void *synchronous_of_thread(void *arg)
+{
+	static int64_t level;
+
+	level = sql_int(arg, "PRAGMA synchronous");
+	return &level;
+}
+
+/* A thread that commits lazily gets synchronous=NORMAL on its own connection; every other
+ * thread's commits still wait for the disk. */
+static void test_commit_lazily_is_per_thread(void **state)
+{
+	struct fixture *fx = *state;
+	pthread_t t;
+	void *other;
+
+	store_commit_lazily(fx->st);
+	assert_int_equal(sql_int(fx->st, "PRAGMA synchronous"), 1);
+	assert_int_equal(pthread_create(&t, NULL, synchronous_of_thread, fx->st), 0);
+	assert_int_equal(pthread_join(t, &other), 0);
+	assert_int_equal(*(int64_t *)other, 2);
+}
+
 /* ---- zones and tokens --------------------------------------------------------------------- */
 
 static void test_zones(void **state)
@@ -1135,6 +1158,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_open_migrates_and_reopens, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pragmas, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_commit_lazily_is_per_thread, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_zones, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostname_roundtrip, setup, teardown),

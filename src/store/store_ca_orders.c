@@ -39,9 +39,9 @@ int store_ca_orders_take(struct store *st, const char *ca, int n, int64_t limit,
 		return SE_EDB;
 	rc = sq_begin(c);
 	if (rc == 0)
-		rc = sq_run(c, SQ_CA_ORDERS_PRUNE,
-			    "DELETE FROM ca_orders WHERE ca = ?1 AND at <= ?2", "tI", ca,
-			    now_us - window_us);
+		rc = sq_send(c, SQ_CA_ORDERS_PRUNE,
+			     "DELETE FROM ca_orders WHERE ca = ?1 AND at <= ?2", "tI", ca,
+			     now_us - window_us);
 	if (rc == 0) {
 		rc = sq_query(c, SQ_CA_ORDERS_COUNT, "SELECT count(*) FROM ca_orders WHERE ca = ?1",
 			      &s, "t", ca);
@@ -56,8 +56,8 @@ int store_ca_orders_take(struct store *st, const char *ca, int n, int64_t limit,
 			rc = SE_EQUOTA;
 	}
 	for (int i = 0; rc == 0 && i < n; i++)
-		rc = sq_run(c, SQ_CA_ORDERS_ADD, "INSERT INTO ca_orders (ca, at) VALUES (?1, ?2)",
-			    "tI", ca, now_us);
+		rc = sq_send(c, SQ_CA_ORDERS_ADD, "INSERT INTO ca_orders (ca, at) VALUES (?1, ?2)",
+			     "tI", ca, now_us);
 	rc = rc ? rc : sq_commit(c);
 	if (rc)
 		sq_rollback(c);

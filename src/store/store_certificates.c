@@ -46,10 +46,10 @@ static int cert_replace_old(struct sq_conn *c, const struct store_certificate *c
 	    "DELETE FROM certificates WHERE pack_id = ?1 AND key_type = ?2";
 	int rc;
 
-	rc = sq_run(c, SQ_CERT_OLD_KEY_DELETE, del_key, "ttt", cert->pack_id, cert->key_type,
-		    cert->private_key_id);
+	rc = sq_send(c, SQ_CERT_OLD_KEY_DELETE, del_key, "ttt", cert->pack_id, cert->key_type,
+		     cert->private_key_id);
 	if (rc == 0)
-		rc = sq_run(c, SQ_CERT_DELETE_TYPE, del_cert, "tt", cert->pack_id, cert->key_type);
+		rc = sq_send(c, SQ_CERT_DELETE_TYPE, del_cert, "tt", cert->pack_id, cert->key_type);
 	return rc;
 }
 
@@ -86,13 +86,13 @@ int sq_certificate_insert(struct sq_conn *c, const struct store_certificate *cer
 		cert_info_dispose(&info);
 		return SE_ENOMEM;
 	}
-	rc = sq_run(c, SQ_CERT_INSERT, sql, "tttbbtIItIttttt", cert->id, cert->pack_id,
-		    cert->key_type, (const void *)cert->leaf_der, cert->leaf_len,
-		    (const void *)cert->chain_der, cert->chain_len, cert->serial,
-		    cert->not_before_us, cert->not_after_us,
-		    cert->private_key_id[0] ? cert->private_key_id : NULL, created,
-		    hosts ? info.issuer : NULL, hosts ? info.serial_decimal : NULL,
-		    hosts ? info.signature : NULL, hosts ? info.fingerprint_sha256 : NULL, hosts);
+	rc = sq_send(c, SQ_CERT_INSERT, sql, "tttbbtIItIttttt", cert->id, cert->pack_id,
+		     cert->key_type, (const void *)cert->leaf_der, cert->leaf_len,
+		     (const void *)cert->chain_der, cert->chain_len, cert->serial,
+		     cert->not_before_us, cert->not_after_us,
+		     cert->private_key_id[0] ? cert->private_key_id : NULL, created,
+		     hosts ? info.issuer : NULL, hosts ? info.serial_decimal : NULL,
+		     hosts ? info.signature : NULL, hosts ? info.fingerprint_sha256 : NULL, hosts);
 	free(hosts);
 	cert_info_dispose(&info);
 	return rc;

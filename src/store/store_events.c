@@ -5,16 +5,17 @@
 #include "lib/error.h"
 #include "lib/timeutil.h"
 
+#define EVENT_INSERT                                                                               \
+	"INSERT INTO events(zone_id, subject_id, kind, hostname, old_status, new_status, "         \
+	"created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+
 int sq_event_append(struct sq_conn *c, const struct sq_event *ev, int64_t *seq)
 {
-	static const char sql[] = "INSERT INTO events(zone_id, subject_id, kind, hostname, "
-				  "old_status, new_status, created_at) "
-				  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING seq";
 	struct sq_stmt *s = NULL;
 	int rc;
 
-	rc = sq_query(c, SQ_EVENT_INSERT, sql, &s, "ttttttI", ev->zone_id, ev->subject_id,
-		      ev->kind, ev->hostname ? ev->hostname : "",
+	rc = sq_query(c, SQ_EVENT_INSERT, EVENT_INSERT " RETURNING seq", &s, "ttttttI", ev->zone_id,
+		      ev->subject_id, ev->kind, ev->hostname ? ev->hostname : "",
 		      ev->old_status ? ev->old_status : "", ev->new_status ? ev->new_status : "",
 		      time_now_us());
 	if (rc == 1) {
@@ -25,6 +26,14 @@ int sq_event_append(struct sq_conn *c, const struct sq_event *ev, int64_t *seq)
 	}
 	sq_reset(s);
 	return rc;
+}
+
+int sq_event_send(struct sq_conn *c, const struct sq_event *ev)
+{
+	return sq_send(c, SQ_EVENT_SEND, EVENT_INSERT, "ttttttI", ev->zone_id, ev->subject_id,
+		       ev->kind, ev->hostname ? ev->hostname : "",
+		       ev->old_status ? ev->old_status : "", ev->new_status ? ev->new_status : "",
+		       time_now_us());
 }
 
 int store_events_wait(struct store *st, int64_t timeout_us)

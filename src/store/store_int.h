@@ -48,6 +48,8 @@ enum sq_stmt_id {
 	SQ_PACK_UPDATE,
 	SQ_PACKS_DELETE,
 	SQ_EVENT_INSERT,
+	SQ_EVENT_SEND,
+	SQ_EVENT_HOST_SEQ,
 	SQ_EVENTS_SINCE,
 	SQ_FALLBACK_GET,
 	SQ_FALLBACK_STATUS,
@@ -72,7 +74,6 @@ enum sq_stmt_id {
 	SQ_CERT_OLD_KEY_DELETE,
 	SQ_CERT_DELETE_TYPE,
 	SQ_CERT_INSERT,
-	SQ_CERT_HOST_SEQ,
 	SQ_PACK_STATUS_SET,
 	SQ_EDGE_ENTRY,
 	SQ_EVENTS_LAST,
@@ -89,7 +90,6 @@ enum sq_stmt_id {
 	SQ_ISSUANCE_HOST_SET,
 	SQ_ISSUANCE_JOB_RETRY,
 	SQ_ISSUANCE_JOB_FINISH,
-	SQ_ISSUANCE_HOST_SEQ,
 	SQ_ACME_ACCOUNT_GET,
 	SQ_ACME_ACCOUNT_PUT,
 	SQ_PACK_CERTS,
@@ -238,6 +238,9 @@ struct sq_backend {
 	const char *begin_read_sql;
 	/* Makes a connection's commits stop waiting for the disk (store_commit_lazily). */
 	const char *lazy_commit_sql;
+	/* Sets hostname ?1's change_seq to the sequence of the event this connection appended
+	 * last, which it need not have read (sq_event_and_bump). */
+	const char *host_seq_from_event_sql;
 };
 
 extern const struct sq_backend sq_sqlite_backend;
@@ -426,6 +429,8 @@ struct sq_event {
 
 /* store_events.c: appends EV and sets *SEQ to its sequence number. */
 int sq_event_append(struct sq_conn *c, const struct sq_event *ev, int64_t *seq);
+/* Appends EV without waiting for the answer (sq_send). */
+int sq_event_send(struct sq_conn *c, const struct sq_event *ev);
 
 /* store_webhook_deliveries.c: inserts D (pending, due at D->next_attempt_us). */
 int sq_webhook_delivery_insert(struct sq_conn *c, const struct store_webhook_delivery *d);
@@ -442,8 +447,10 @@ struct sq_pack_owner {
 };
 
 int sq_pack_owner_load(struct sq_conn *c, const char *pack_id, struct sq_pack_owner *po);
-/* Appends EV and records its sequence (into *SEQ when not NULL) on EV's hostname, so that
- * the edges reload it. */
+/* Appends EV and records its sequence on EV's hostname, so that the edges reload it, and into
+ * *SEQ when not NULL. What need not be read goes out without waiting for its answer (sq_send):
+ * an error comes with the answer to the transaction's next statement that waits, its COMMIT at
+ * the latest. */
 int sq_event_and_bump(struct sq_conn *c, const struct sq_event *ev, int64_t *seq);
 
 /* What a move did: the status before and after, and the hostname's change sequence after. */
@@ -456,6 +463,12 @@ struct sq_pack_moved {
 /* Moves PACK_ID by EV within C's write transaction, as store_pack_move describes. */
 int sq_pack_move(struct sq_conn *c, const char *pack_id, enum pack_event ev, int64_t seen_seq,
 		 const char *validation_errors_json, struct sq_pack_moved *out);
+/* The same move from PO, read in this write transaction (so nobody changed it since), its writes
+ * sent without waiting; the event's sequence into *SEQ, or with SEQ NULL not waited for (out->seq
+ * then stays PO's). */
+int sq_pack_move_loaded(struct sq_conn *c, const char *pack_id, const struct sq_pack_owner *po,
+			enum pack_event ev, const char *validation_errors_json,
+			struct sq_pack_moved *out, int64_t *seq);
 
 /* store_jobs.c: makes the job KIND/SUBJECT_ID due at RUN_AT_US, creating it when missing and
  * otherwise dropping its lease (the holder's token stops working). */
@@ -489,7 +502,8 @@ int sq_keys_delete_for_hostname(struct sq_conn *c, const char *hostname_id);
 #define SQ_HOSTNAME_FROM  "hostnames h LEFT JOIN cert_packs p ON p.id = h.ssl_pack_id"
 #define SQ_HOSTNAME_NCOLS 27 /* how many SQ_HOSTNAME_COLUMNS names */
 
-/* Inserts CERT (borrowed) with the facts the API shows of it, read from its leaf once here. */
+/* Inserts CERT (borrowed) with the facts the API shows of it, read from its leaf once here;
+ * sent without waiting for the answer (sq_send). */
 int sq_certificate_insert(struct sq_conn *c, const struct store_certificate *cert);
 
 /* ---- deep pages in creation order (store_list_anchors.c) ----------------------------------- */

@@ -63,8 +63,57 @@ out:
 	return rc;
 }
 
-/* Proves the lease and applies the job action first, so a lost lease writes nothing. */
-static int job_apply(struct sq_conn *c, const struct store_issuance_step *st)
+/* What a step's write depends on, read first under the write lock (so nobody changes it before
+ * the commit): whether the lease holds, and the hostname with the step's pack. */
+struct owner {
+	int lease_held;
+	int hostname_found;
+	char host_status[24];
+	struct sq_pack_owner pack; /* status "" when the pack is no longer the hostname's */
+	int records_differ;        /* the step's validation records are not the pack's */
+	int errors_differ;         /* nor its validation errors */
+};
+
+/* A lease is taken outside the write lock on PostgreSQL (decision 0026): FOR UPDATE keeps the
+ * job's row from being taken over between this read and the step's commit. SQLite's write
+ * transaction excludes every other writer. */
+#define OWNER_SQL(lock)                                                                            \
+	"SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE id = ?5 AND lease_token = ?6" lock \
+	") j), h.id IS NOT NULL, h.zone_id, h.hostname, h.status, COALESCE(p.status, ''), "        \
+	"COALESCE(p.validation_records, '') <> COALESCE(?3, ''), "                                 \
+	"COALESCE(p.validation_errors, '') <> COALESCE(?4, ''), h.change_seq "                     \
+	"FROM (SELECT 1 AS one) x LEFT JOIN hostnames h ON h.id = ?1 "                             \
+	"LEFT JOIN cert_packs p ON p.id = ?2 AND p.hostname_id = h.id"
+
+static int owner_load(struct sq_conn *c, const struct store_issuance_step *st, struct owner *o)
+{
+	struct sq_stmt *s = NULL;
+	int rc;
+
+	rc = sq_query(c, SQ_ISSUANCE_PACK, sq_sql(c, OWNER_SQL(""), OWNER_SQL(" FOR UPDATE")), &s,
+		      "ttttIt", st->hostname_id, st->pack_id ? st->pack_id : "",
+		      st->validation_records_json, st->validation_errors_json, st->job_id,
+		      st->lease_token);
+	if (rc == 1) {
+		o->lease_held = sq_col_int(s, 0) > 0;
+		o->hostname_found = sq_col_int(s, 1);
+		snprintf(o->pack.hostname_id, sizeof(o->pack.hostname_id), "%s", st->hostname_id);
+		sq_col_copy(s, 2, o->pack.zone_id, sizeof(o->pack.zone_id));
+		sq_col_copy(s, 3, o->pack.hostname, sizeof(o->pack.hostname));
+		sq_col_copy(s, 4, o->host_status, sizeof(o->host_status));
+		sq_col_copy(s, 5, o->pack.status, sizeof(o->pack.status));
+		o->records_differ = sq_col_int(s, 6);
+		o->errors_differ = sq_col_int(s, 7);
+		o->pack.change_seq = sq_col_int64(s, 8);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = SE_EDB;
+	}
+	sq_reset(s);
+	return rc;
+}
+
+static int job_send(struct sq_conn *c, const struct store_issuance_step *st)
 {
 	static const char extend[] = "UPDATE jobs SET lease_until = ?3 WHERE id = ?1 AND "
 				     "lease_token = ?2";
@@ -72,77 +121,28 @@ static int job_apply(struct sq_conn *c, const struct store_issuance_step *st)
 				    "lease_until = NULL, run_at = ?3, last_error = ?4, "
 				    "attempts = attempts + 1 WHERE id = ?1 AND lease_token = ?2";
 	static const char finish[] = "DELETE FROM jobs WHERE id = ?1 AND lease_token = ?2";
-	int rc;
 
 	switch (st->job) {
 	case STORE_JOB_KEEP:
-		rc = sq_run(c, SQ_ISSUANCE_LEASE_CHECK, extend, "ItI", st->job_id, st->lease_token,
-			    st->lease_until_us);
-		break;
+		return sq_send(c, SQ_ISSUANCE_LEASE_CHECK, extend, "ItI", st->job_id,
+			       st->lease_token, st->lease_until_us);
 	case STORE_JOB_RETRY:
-		rc = sq_run(c, SQ_ISSUANCE_JOB_RETRY, retry, "ItIt", st->job_id, st->lease_token,
-			    st->run_at_us, st->last_error);
-		break;
+		return sq_send(c, SQ_ISSUANCE_JOB_RETRY, retry, "ItIt", st->job_id, st->lease_token,
+			       st->run_at_us, st->last_error);
 	case STORE_JOB_FINISH:
 	default:
-		rc = sq_run(c, SQ_ISSUANCE_JOB_FINISH, finish, "It", st->job_id, st->lease_token);
-		break;
+		return sq_send(c, SQ_ISSUANCE_JOB_FINISH, finish, "It", st->job_id,
+			       st->lease_token);
 	}
-	if (rc == 0 && sq_changes(c) == 0)
-		rc = SE_ELEASE;
-	return rc;
 }
 
-struct owner {
-	char zone_id[33];
-	char hostname[256];
-	char host_status[24];
-	char pack_status[32];
-	int records_differ; /* the step's validation records are not the pack's */
-	int errors_differ;  /* nor its validation errors */
-};
-
-static int owner_load(struct sq_conn *c, const struct store_issuance_step *st, struct owner *o)
+static int event_send(struct sq_conn *c, const struct owner *o, const char *kind, const char *old,
+		      const char *new)
 {
-	static const char sql[] = "SELECT h.zone_id, h.hostname, h.status, COALESCE(p.status, ''), "
-				  "COALESCE(p.validation_records, '') <> COALESCE(?3, ''), "
-				  "COALESCE(p.validation_errors, '') <> COALESCE(?4, '') "
-				  "FROM hostnames h LEFT JOIN cert_packs p ON p.id = ?2 "
-				  "AND p.hostname_id = h.id WHERE h.id = ?1";
-	struct sq_stmt *s = NULL;
-	int rc;
+	struct sq_event ev = {
+	    o->pack.zone_id, o->pack.hostname_id, kind, o->pack.hostname, old, new};
 
-	rc = sq_query(c, SQ_ISSUANCE_PACK, sql, &s, "tttt", st->hostname_id,
-		      st->pack_id ? st->pack_id : "", st->validation_records_json,
-		      st->validation_errors_json);
-	if (rc == 1) {
-		sq_col_copy(s, 0, o->zone_id, sizeof(o->zone_id));
-		sq_col_copy(s, 1, o->hostname, sizeof(o->hostname));
-		sq_col_copy(s, 2, o->host_status, sizeof(o->host_status));
-		sq_col_copy(s, 3, o->pack_status, sizeof(o->pack_status));
-		o->records_differ = sq_col_int(s, 4);
-		o->errors_differ = sq_col_int(s, 5);
-		rc = 0;
-	} else if (rc == 0) {
-		rc = SE_ENOTFOUND;
-	}
-	sq_reset(s);
-	return rc;
-}
-
-static int event_bump(struct sq_conn *c, const struct store_issuance_step *st,
-		      const struct owner *o, const char *kind, const char *old, const char *new)
-{
-	struct sq_event ev = {o->zone_id, st->hostname_id, kind, o->hostname, old, new};
-	int64_t seq = 0;
-	int rc;
-
-	rc = sq_event_append(c, &ev, &seq);
-	if (rc == 0)
-		rc = sq_run(c, SQ_ISSUANCE_HOST_SEQ,
-			    "UPDATE hostnames SET change_seq = ?2 WHERE id = ?1", "tI",
-			    st->hostname_id, seq);
-	return rc;
+	return sq_event_and_bump(c, &ev, NULL);
 }
 
 /* 1 when JSON (a JSON array's text, or NULL) holds at least one error. */
@@ -158,8 +158,8 @@ static int has_errors(const char *json)
 	return *json != ']' && *json != '\0';
 }
 
-static int pack_apply(struct sq_conn *c, const struct store_issuance_step *st,
-		      const struct owner *o, int64_t now)
+static int pack_send(struct sq_conn *c, const struct store_issuance_step *st, const struct owner *o,
+		     int64_t now)
 {
 	static const char put[] = "INSERT INTO issuance_state(pack_id, state, updated_at) "
 				  "VALUES (?1, ?2, ?3) ON CONFLICT(pack_id) DO UPDATE SET "
@@ -172,32 +172,32 @@ static int pack_apply(struct sq_conn *c, const struct store_issuance_step *st,
 	    "certificate_authority = COALESCE(?5, certificate_authority), "
 	    "updated_at = ?4 WHERE id = ?1";
 	/* clang-format on */
+	const char *status = o->pack.status;
 	struct sq_pack_moved moved;
 	int rc = 0;
 
-	if (!o->pack_status[0])
-		return SE_ENOTFOUND; /* the pack was replaced or deleted meanwhile */
 	if (st->state_json)
-		rc = sq_run(c, SQ_ISSUANCE_PUT, put, "ttI", st->pack_id, st->state_json, now);
+		rc = sq_send(c, SQ_ISSUANCE_PUT, put, "ttI", st->pack_id, st->state_json, now);
 	if (rc == 0 && (st->validation_records_json || st->validation_errors_json || st->issued_by))
-		rc = sq_run(c, SQ_ISSUANCE_PACK_SET, upd, "tttIt", st->pack_id,
-			    st->validation_records_json, st->validation_errors_json, now,
-			    st->issued_by);
+		rc = sq_send(c, SQ_ISSUANCE_PACK_SET, upd, "tttIt", st->pack_id,
+			     st->validation_records_json, st->validation_errors_json, now,
+			     st->issued_by);
 	/* New records to publish are news for the provider even when the status stays (a
 	 * renewal's TXT values, shown while the pack is active). */
 	if (rc == 0 && st->validation_records_json && st->validation_records_json[0] &&
 	    o->records_differ)
-		rc = event_bump(c, st, o, "ssl.validation_records", o->pack_status, o->pack_status);
+		rc = event_send(c, o, "ssl.validation_records", status, status);
 	/* So are new validation errors: the webhooks' validation.failed and renewal.failed. */
 	if (rc == 0 && has_errors(st->validation_errors_json) && o->errors_differ)
-		rc = event_bump(c, st, o, "ssl.validation_errors", o->pack_status, o->pack_status);
+		rc = event_send(c, o, "ssl.validation_errors", status, status);
 	if (rc == 0 && st->pack_event != PACK_EV_NONE)
-		rc = sq_pack_move(c, st->pack_id, st->pack_event, -1, NULL, &moved);
+		rc = sq_pack_move_loaded(c, st->pack_id, &o->pack, st->pack_event, NULL, &moved,
+					 NULL);
 	return rc;
 }
 
-static int host_apply(struct sq_conn *c, const struct store_issuance_step *st,
-		      const struct owner *o, int64_t now)
+static int host_send(struct sq_conn *c, const struct store_issuance_step *st, const struct owner *o,
+		     int64_t now)
 {
 	/* clang-format off */
 	static const char upd[] =
@@ -207,10 +207,10 @@ static int host_apply(struct sq_conn *c, const struct store_issuance_step *st,
 	/* clang-format on */
 	int rc;
 
-	rc = sq_run(c, SQ_ISSUANCE_HOST_SET, upd, "tttI", st->hostname_id, st->hostname_status,
-		    st->verification_errors_json, now);
+	rc = sq_send(c, SQ_ISSUANCE_HOST_SET, upd, "tttI", st->hostname_id, st->hostname_status,
+		     st->verification_errors_json, now);
 	if (rc == 0 && st->hostname_status && strcmp(st->hostname_status, o->host_status) != 0)
-		rc = event_bump(c, st, o, "hostname.status", o->host_status, st->hostname_status);
+		rc = event_send(c, o, "hostname.status", o->host_status, st->hostname_status);
 	return rc;
 }
 
@@ -268,6 +268,9 @@ static int state_only_write(struct sq_conn *c, const struct store_issuance_step 
 	return rc;
 }
 
+/* One read and one batch of writes: the fleet's writers queue on one lock (decision 0026), and
+ * a step holds it for one round trip to its issuer, not one per statement. The writes are
+ * decided from what owner_load read, which nobody can change before the commit. */
 int store_issuance_write(struct store *st, const struct store_issuance_step *step)
 {
 	struct sq_conn *c = sq_conn_get(st);
@@ -283,13 +286,17 @@ int store_issuance_write(struct store *st, const struct store_issuance_step *ste
 	rc = sq_begin(c);
 	if (rc)
 		return rc;
-	rc = job_apply(c, step);
+	rc = owner_load(c, step, &o);
+	if (rc == 0 && !o.lease_held)
+		rc = SE_ELEASE;
+	if (rc == 0 && (!o.hostname_found || (step->pack_id && !o.pack.status[0])))
+		rc = SE_ENOTFOUND; /* the pack was replaced or deleted meanwhile */
 	if (rc == 0)
-		rc = owner_load(c, step, &o);
+		rc = job_send(c, step);
 	if (rc == 0 && step->pack_id)
-		rc = pack_apply(c, step, &o, now);
+		rc = pack_send(c, step, &o, now);
 	if (rc == 0 && (step->hostname_status || step->verification_errors_json))
-		rc = host_apply(c, step, &o, now);
+		rc = host_send(c, step, &o, now);
 	if (rc == 0)
 		rc = sq_commit(c);
 	if (rc)

@@ -38,55 +38,70 @@ int sq_pack_owner_load(struct sq_conn *c, const char *pack_id, struct sq_pack_ow
 
 int sq_event_and_bump(struct sq_conn *c, const struct sq_event *ev, int64_t *seq)
 {
-	int64_t at = 0;
-	int rc = sq_event_append(c, ev, &at);
+	int rc = seq ? sq_event_append(c, ev, seq) : sq_event_send(c, ev);
 
+	/* The hostname takes the number from the engine's memory of this connection's last
+	 * insert, so that nothing waits for it. */
 	if (rc == 0)
-		rc = sq_run(c, SQ_CERT_HOST_SEQ,
-			    "UPDATE hostnames SET change_seq = ?2 WHERE id = ?1", "tI",
-			    ev->subject_id, at);
-	if (rc == 0 && seq)
-		*seq = at;
+		rc = sq_send(c, SQ_EVENT_HOST_SEQ, c->be->host_seq_from_event_sql, "t",
+			     ev->subject_id);
+	return rc;
+}
+
+int sq_pack_move_loaded(struct sq_conn *c, const char *pack_id, const struct sq_pack_owner *po,
+			enum pack_event ev, const char *validation_errors_json,
+			struct sq_pack_moved *out, int64_t *seq)
+{
+	static const char upd[] = "UPDATE cert_packs SET status = ?2, validation_errors = "
+				  "COALESCE(?3, validation_errors), updated_at = ?4 WHERE id = ?1";
+	enum pack_status from, to;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->from, sizeof(out->from), "%s", po->status);
+	snprintf(out->to, sizeof(out->to), "%s", po->status);
+	out->seq = po->change_seq;
+	if (pack_status_parse(po->status, &from) || pack_status_next(from, ev, &to)) {
+		/* A role asking for a move the table does not have is a bug or a stale worker:
+		 * refused, and said so. */
+		log_info("msg=\"pack move refused\" hostname=%s pack=%s status=%s event=%s",
+			 po->hostname, pack_id, po->status, pack_event_name(ev));
+		return SE_EBUSY;
+	}
+	snprintf(out->to, sizeof(out->to), "%s", pack_status_name(to));
+	if (to == from && !validation_errors_json)
+		return 0;
+	rc = sq_send(c, SQ_PACK_STATUS_SET, upd, "tttI", pack_id, out->to, validation_errors_json,
+		     time_now_us());
+	if (rc == 0 && to != from) {
+		struct sq_event e = {po->zone_id,  po->hostname_id, "ssl.status",
+				     po->hostname, out->from,       out->to};
+
+		rc = sq_event_and_bump(c, &e, seq);
+		out->moved = rc == 0;
+		if (rc == 0 && seq)
+			out->seq = *seq;
+	}
 	return rc;
 }
 
 int sq_pack_move(struct sq_conn *c, const char *pack_id, enum pack_event ev, int64_t seen_seq,
 		 const char *validation_errors_json, struct sq_pack_moved *out)
 {
-	static const char upd[] = "UPDATE cert_packs SET status = ?2, validation_errors = "
-				  "COALESCE(?3, validation_errors), updated_at = ?4 WHERE id = ?1";
 	struct sq_pack_owner po;
-	enum pack_status from, to;
+	int64_t seq = 0;
 	int rc = sq_pack_owner_load(c, pack_id, &po);
 
 	memset(out, 0, sizeof(*out));
 	if (rc)
 		return rc;
-	snprintf(out->from, sizeof(out->from), "%s", po.status);
-	snprintf(out->to, sizeof(out->to), "%s", po.status);
-	out->seq = po.change_seq;
-	if (seen_seq >= 0 && po.change_seq != seen_seq)
+	if (seen_seq >= 0 && po.change_seq != seen_seq) {
+		snprintf(out->from, sizeof(out->from), "%s", po.status);
+		snprintf(out->to, sizeof(out->to), "%s", po.status);
+		out->seq = po.change_seq;
 		return SE_EBUSY; /* the hostname changed since the caller read it */
-	if (pack_status_parse(po.status, &from) || pack_status_next(from, ev, &to)) {
-		/* A role asking for a move the table does not have is a bug or a stale worker:
-		 * refused, and said so. */
-		log_info("msg=\"pack move refused\" hostname=%s pack=%s status=%s event=%s",
-			 po.hostname, pack_id, po.status, pack_event_name(ev));
-		return SE_EBUSY;
 	}
-	snprintf(out->to, sizeof(out->to), "%s", pack_status_name(to));
-	if (to == from && !validation_errors_json)
-		return 0;
-	rc = sq_run(c, SQ_PACK_STATUS_SET, upd, "tttI", pack_id, out->to, validation_errors_json,
-		    time_now_us());
-	if (rc == 0 && to != from) {
-		struct sq_event e = {po.zone_id,  po.hostname_id, "ssl.status",
-				     po.hostname, out->from,      out->to};
-
-		rc = sq_event_and_bump(c, &e, &out->seq);
-		out->moved = rc == 0;
-	}
-	return rc;
+	return sq_pack_move_loaded(c, pack_id, &po, ev, validation_errors_json, out, &seq);
 }
 
 int store_pack_move(struct store *st, const char *pack_id, enum pack_event ev, int64_t seen_seq,

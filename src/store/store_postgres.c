@@ -805,4 +805,7 @@ const struct sq_backend sq_postgres_backend = {
     /* One snapshot for every statement of a multi-statement read, as SQLite's BEGIN gives. */
     .begin_read_sql = "BEGIN ISOLATION LEVEL REPEATABLE READ",
     .lazy_commit_sql = "SET synchronous_commit = off",
+    /* currval: the value this session's last nextval gave, whatever other sessions took since. */
+    .host_seq_from_event_sql = "UPDATE hostnames SET change_seq = "
+			       "currval(pg_get_serial_sequence('events', 'seq')) WHERE id = ?1",
 };

@@ -356,4 +356,7 @@ const struct sq_backend sq_sqlite_backend = {
     .begin_write_sql = "BEGIN IMMEDIATE",
     .begin_read_sql = "BEGIN",
     .lazy_commit_sql = "PRAGMA synchronous=NORMAL",
+    /* A trigger's inserts do not change it once the trigger is done. */
+    .host_seq_from_event_sql = "UPDATE hostnames SET change_seq = last_insert_rowid() "
+			       "WHERE id = ?1",
 };

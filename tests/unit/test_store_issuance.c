@@ -252,6 +252,58 @@ static void test_illegal_move_writes_nothing(void **state)
 	assert_int_equal(store_job_lease(fx->st, "t", time_now_us(), 1000000, &job), SE_ENOTFOUND);
 }
 
+/* A step's write is decided from one read and sent at once (store_issuance_write): each of its
+ * events still gets its own sequence number, in the order the step made them, and the
+ * hostname's change_seq is the last of them, which the edges' change feed and the deployment
+ * fence compare with. A pack replaced since the step began takes nothing. */
+static void test_step_events_in_order(void **state)
+{
+	static const char *const kinds[] = {"ssl.validation_records", "ssl.validation_errors",
+					    "ssl.status", "hostname.status"};
+	struct store_fixture *fx = *state;
+	struct store_event ev[16];
+	struct store_hostname h;
+	struct store_job job;
+	size_t n = 0;
+	struct store_issuance_step s = {
+	    .hostname_id = fx->host.id,
+	    .pack_id = "00000000-0000-4000-8000-000000000000",
+	    .state_json = "{\"step\":\"preflight\"}",
+	    .pack_event = PACK_EV_RECORDS_SHOWN,
+	    .validation_records_json = "[{\"txt_name\":\"_acme-challenge.x\"}]",
+	    .validation_errors_json = "[{\"message\":\"not yet\"}]",
+	    .hostname_status = "active",
+	    .job = STORE_JOB_KEEP,
+	};
+
+	lease(fx, &job);
+	s.job_id = job.id;
+	s.lease_token = job.lease_token;
+	s.lease_until_us = time_now_us() + 10000000;
+	assert_int_equal(store_issuance_write(fx->st, &s), SE_ENOTFOUND);
+	assert_int_equal(store_events_since(fx->st, fx->host.change_seq, ev, 16, &n), 0);
+	assert_int_equal(n, 0);
+
+	s.pack_id = fx->host.ssl.pack_id;
+	assert_int_equal(store_issuance_write(fx->st, &s), 0);
+	assert_int_equal(store_events_since(fx->st, fx->host.change_seq, ev, 16, &n), 0);
+	assert_int_equal(n, 4);
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(ev[i].kind, kinds[i]);
+		assert_string_equal(ev[i].subject_id, fx->host.id);
+		assert_string_equal(ev[i].hostname, fx->host.hostname);
+		assert_true(i == 0 || ev[i].seq > ev[i - 1].seq);
+	}
+	assert_string_equal(ev[2].old_status, "initializing");
+	assert_string_equal(ev[2].new_status, "pending_validation");
+	assert_string_equal(ev[3].old_status, "pending");
+	assert_string_equal(ev[3].new_status, "active");
+	assert_int_equal(store_hostname_get(fx->st, fx->zone.id, fx->host.id, &h), 0);
+	assert_int_equal(h.change_seq, ev[3].seq);
+	assert_string_equal(h.ssl.status, "pending_validation");
+	store_hostname_dispose(&h);
+}
+
 static void test_finish_and_recheck(void **state)
 {
 	struct store_fixture *fx = *state;
@@ -339,6 +391,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_step_is_fenced, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_state_only_step_is_fenced, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_illegal_move_writes_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_step_events_in_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_finish_and_recheck, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_acme_accounts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pack_certificates, setup, teardown),

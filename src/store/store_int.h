@@ -467,7 +467,7 @@ int sq_pack_move(struct sq_conn *c, const char *pack_id, enum pack_event ev, int
  * sent without waiting; the event's sequence into *SEQ, or with SEQ NULL not waited for (out->seq
  * then stays PO's). */
 int sq_pack_move_loaded(struct sq_conn *c, const char *pack_id, const struct sq_pack_owner *po,
-			enum pack_event ev, const char *validation_errors_json,
+			enum pack_event ev, int64_t seen_seq, const char *validation_errors_json,
 			struct sq_pack_moved *out, int64_t *seq);
 
 /* store_jobs.c: makes the job KIND/SUBJECT_ID due at RUN_AT_US, creating it when missing and

@@ -191,7 +191,7 @@ static int pack_send(struct sq_conn *c, const struct store_issuance_step *st, co
 	if (rc == 0 && has_errors(st->validation_errors_json) && o->errors_differ)
 		rc = event_send(c, o, "ssl.validation_errors", status, status);
 	if (rc == 0 && st->pack_event != PACK_EV_NONE)
-		rc = sq_pack_move_loaded(c, st->pack_id, &o->pack, st->pack_event, NULL, &moved,
+		rc = sq_pack_move_loaded(c, st->pack_id, &o->pack, st->pack_event, -1, NULL, &moved,
 					 NULL);
 	return rc;
 }

@@ -49,7 +49,7 @@ int sq_event_and_bump(struct sq_conn *c, const struct sq_event *ev, int64_t *seq
 }
 
 int sq_pack_move_loaded(struct sq_conn *c, const char *pack_id, const struct sq_pack_owner *po,
-			enum pack_event ev, const char *validation_errors_json,
+			enum pack_event ev, int64_t seen_seq, const char *validation_errors_json,
 			struct sq_pack_moved *out, int64_t *seq)
 {
 	static const char upd[] = "UPDATE cert_packs SET status = ?2, validation_errors = "
@@ -61,6 +61,8 @@ int sq_pack_move_loaded(struct sq_conn *c, const char *pack_id, const struct sq_
 	snprintf(out->from, sizeof(out->from), "%s", po->status);
 	snprintf(out->to, sizeof(out->to), "%s", po->status);
 	out->seq = po->change_seq;
+	if (seen_seq >= 0 && po->change_seq != seen_seq)
+		return SE_EBUSY; /* the hostname changed since the caller read it */
 	if (pack_status_parse(po->status, &from) || pack_status_next(from, ev, &to)) {
 		/* A role asking for a move the table does not have is a bug or a stale worker:
 		 * refused, and said so. */
@@ -95,13 +97,8 @@ int sq_pack_move(struct sq_conn *c, const char *pack_id, enum pack_event ev, int
 	memset(out, 0, sizeof(*out));
 	if (rc)
 		return rc;
-	if (seen_seq >= 0 && po.change_seq != seen_seq) {
-		snprintf(out->from, sizeof(out->from), "%s", po.status);
-		snprintf(out->to, sizeof(out->to), "%s", po.status);
-		out->seq = po.change_seq;
-		return SE_EBUSY; /* the hostname changed since the caller read it */
-	}
-	return sq_pack_move_loaded(c, pack_id, &po, ev, validation_errors_json, out, &seq);
+	return sq_pack_move_loaded(c, pack_id, &po, ev, seen_seq, validation_errors_json, out,
+				   &seq);
 }
 
 int store_pack_move(struct store *st, const char *pack_id, enum pack_event ev, int64_t seen_seq,

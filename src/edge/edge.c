@@ -13,27 +13,12 @@
 
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/netaddr.h"
 #include "lib/timeutil.h"
 #include "metrics/metrics.h"
 #include "store/edge_copy.h"
 
 #define LOOKUP_THREADS 2
-
-static void on_https_accept(struct edge_io *io, uint32_t events)
-{
-	struct edge_loop *l =
-	    (struct edge_loop *)((char *)io - offsetof(struct edge_loop, https_io));
-
-	(void)edge_conn_accept(l, io->fd, 1);
-}
-
-static void on_http_accept(struct edge_io *io, uint32_t events)
-{
-	struct edge_loop *l =
-	    (struct edge_loop *)((char *)io - offsetof(struct edge_loop, http_io));
-
-	(void)edge_conn_accept(l, io->fd, 0);
-}
 
 /* ADDR with its port replaced by PORT (the port the first loop got for ":0"). */
 static void with_port(const char *addr, int port, char *out, size_t len)
@@ -43,8 +28,9 @@ static void with_port(const char *addr, int port, char *out, size_t len)
 	snprintf(out, len, "%.*s:%d", colon ? (int)(colon - addr) : 0, addr, port);
 }
 
-static int listen_one(const char *addr, int *port, int *fd, struct edge_io *io,
-		      void (*cb)(struct edge_io *, uint32_t))
+/* A socket of this process's own on ADDR into *FD; the first one of a kind sets *PORT, which the
+ * next ones then use (ADDR may ask for port 0). */
+static int listen_one(const char *addr, int *port, int *fd)
 {
 	char buf[CONFIG_ADDR_LEN + 8];
 	int got = 0, rc;
@@ -56,27 +42,56 @@ static int listen_one(const char *addr, int *port, int *fd, struct edge_io *io,
 	rc = edge_listen(buf, fd, &got);
 	if (rc == 0 && !*port)
 		*port = got;
-	io->fd = *fd;
-	io->on_event = cb;
 	return rc;
 }
 
-static int loop_listen(struct edge *e, struct edge_loop *l)
+/* Loop INDEX's listening sockets of one kind into FDS from *N on: the taken-over sockets
+ * INDEX, INDEX + n_loops, … (so that every one of them has a loop), or one of its own when
+ * none is left for it. */
+static int kind_listen(struct edge *e, int index, int tls, struct handover_taken *taken, int *fds,
+		       int *kinds, int *n)
 {
-	int rc;
+	const char *addr = tls ? e->cfg->edge.https_listen : e->cfg->edge.http_listen;
+	int *port = tls ? &e->https_port : &e->http_port;
+	int took = 0, rc;
 
-	rc = listen_one(e->cfg->edge.https_listen, &e->https_port, &l->https_fd, &l->https_io,
-			on_https_accept);
+	for (int i = index; i < taken->n[tls]; i += e->n_loops) {
+		if (!*port)
+			*port = netaddr_bound_port(taken->fds[tls][i]);
+		kinds[*n] = tls;
+		fds[(*n)++] = taken->fds[tls][i];
+		taken->fds[tls][i] = -1;
+		took++;
+	}
+	if (took)
+		return 0;
+	rc = listen_one(addr, port, &fds[*n]);
 	if (rc == 0)
-		rc = listen_one(e->cfg->edge.http_listen, &e->http_port, &l->http_fd, &l->http_io,
-				on_http_accept);
+		kinds[(*n)++] = tls;
+	return rc;
+}
+
+static int loop_listen(struct edge *e, int index, struct handover_taken *taken)
+{
+	/* at most one more than an even share of each kind */
+	int max = (taken->n[0] + taken->n[1]) / e->n_loops + 2;
+	int *fds = calloc((size_t)max, sizeof(int)), *kinds = calloc((size_t)max, sizeof(int));
+	int n = 0, rc = fds && kinds ? 0 : SE_ENOMEM;
+
 	if (rc == 0)
-		rc = edge_loop_add(l, &l->https_io, EPOLLIN);
+		rc = kind_listen(e, index, 1, taken, fds, kinds, &n);
 	if (rc == 0)
-		rc = edge_loop_add(l, &l->http_io, EPOLLIN);
+		rc = kind_listen(e, index, 0, taken, fds, kinds, &n);
+	if (n > 0) { /* the loop owns them now, even when it is not going to start */
+		int lrc = edge_loop_listen(&e->loops[index], fds, kinds, n);
+
+		rc = rc ? rc : lrc;
+	}
 	if (rc)
 		log_error("edge msg=\"cannot listen\" https=%s http=%s error=%s",
 			  e->cfg->edge.https_listen, e->cfg->edge.http_listen, se_errname(rc));
+	free(fds);
+	free(kinds);
 	return rc;
 }
 
@@ -168,21 +183,31 @@ static int workers(const struct config *cfg)
 	return n < 1 ? 1 : (int)n;
 }
 
+/* Every loop gets its listening sockets, taken over from the process this one replaces where it
+ * has them (a restart on the same ports then loses no queued connection), before any starts. */
 static int start_loops(struct edge *e)
 {
-	int rc = 0;
+	struct handover_taken *taken = calloc(1, sizeof(*taken));
+	int rc = taken ? 0 : SE_ENOMEM;
 
 	e->n_loops = workers(e->cfg);
 	e->loops = calloc((size_t)e->n_loops, sizeof(*e->loops));
 	if (!e->loops)
-		return SE_ENOMEM;
+		rc = SE_ENOMEM;
+	if (rc == 0)
+		handover_take(e->cfg, taken);
 	for (int i = 0; rc == 0 && i < e->n_loops; i++) {
 		rc = edge_loop_init(&e->loops[i], e);
 		if (rc == 0)
-			rc = loop_listen(e, &e->loops[i]);
+			rc = loop_listen(e, i, taken);
 	}
+	if (taken)
+		handover_taken_close(taken);
+	free(taken);
 	for (int i = 0; rc == 0 && i < e->n_loops; i++)
 		rc = edge_loop_start(&e->loops[i]);
+	if (rc == 0) /* without it a restart may reset a few connections: no reason not to serve */
+		(void)handover_start(e, &e->handover);
 	return rc;
 }
 
@@ -251,6 +276,7 @@ void edge_stop(struct edge *e)
 	if (!e)
 		return;
 	metrics_collector_remove(publish_gauges, e);
+	handover_stop(e->handover); /* before the loops close what it would hand over */
 	deadline = time_now_us() + e->cfg->edge.drain_timeout * 1000000;
 	for (int i = 0; e->loops && i < e->n_loops; i++)
 		edge_loop_drain(&e->loops[i], deadline);

@@ -187,6 +187,14 @@ struct buf_stash {
 	int n;
 };
 
+/* A listening socket a loop accepts on: one the loop bound itself (SO_REUSEPORT), or one taken
+ * over from the edge process this one replaces (handover.c). */
+struct edge_listener {
+	struct edge_io io;
+	struct edge_loop *loop;
+	int tls; /* the HTTPS listener; else plain HTTP */
+};
+
 struct edge_loop {
 	struct edge *edge;
 	int epfd;
@@ -199,8 +207,8 @@ struct edge_loop {
 	struct lookup_job *done;
 	struct edge_conn *conns; /* every live connection of this loop */
 	struct edge_conn *dead;  /* closed, freed at the end of the iteration */
-	int https_fd, http_fd;
-	struct edge_io https_io, http_io;
+	struct edge_listener *listeners; /* its HTTPS and HTTP sockets, and any more taken over */
+	int n_listeners;
 	int64_t last_sweep_us;
 	struct origin_link *idle; /* keep-alive origin connections (origin_pool.c) */
 	struct origin_link *idle_dead; /* closed or forgotten, freed at the end of the iteration */
@@ -220,6 +228,9 @@ struct edge_loop {
 void edge_h2_flush(struct edge_loop *l);
 
 int edge_loop_init(struct edge_loop *l, struct edge *e);
+/* Gives the loop the listening sockets FDS (N of them; TLS[i] for an HTTPS one), which it owns
+ * from now on, whatever the result. */
+int edge_loop_listen(struct edge_loop *l, const int *fds, const int *tls, int n);
 int edge_loop_start(struct edge_loop *l);
 /* Stops and joins the thread (no more events; completions still queue). */
 void edge_loop_halt(struct edge_loop *l);
@@ -372,6 +383,7 @@ struct edge {
 	int n_loops;
 	int https_port, http_port;
 	atomic_long n_conns;
+	struct handover *handover; /* gives the listeners to the next process (handover.c) */
 };
 
 /* ---- listeners (listener.c) ---------------------------------------------------------------- */
@@ -380,6 +392,31 @@ struct edge {
  * for every IPv4 and IPv6 address). *port receives the bound port. SE_ECONFIG for a bad
  * address, SE_EADDRINUSE. */
 int edge_listen(const char *addr, int *fd, int *port);
+/* 1 when the listening socket FD is on ADDR as edge_listen would have bound it; never for a port
+ * 0, which asks for a new port. */
+int edge_listen_matches(const char *addr, int fd);
+
+/* ---- a restart that loses no connection (handover.c) --------------------------------------- */
+
+#define HANDOVER_MAX 512 /* listening sockets taken over, of each kind */
+
+/* The listening sockets taken over from the edge process this one replaces, by kind (index
+ * 1: HTTPS, 0: HTTP); -1 for one given to a loop. */
+struct handover_taken {
+	int fds[2][HANDOVER_MAX];
+	int n[2];
+};
+
+/* Asks the edge process serving from the same data directory for its listening sockets, and
+ * keeps in OUT those on the addresses CFG listens on (closing the others). None when no such
+ * process answers: it is not an error. */
+void handover_take(const struct config *cfg, struct handover_taken *out);
+/* Closes the sockets of T that no loop took. */
+void handover_taken_close(struct handover_taken *t);
+/* Hands E's listening sockets to any later edge process that asks (DATA_DIR/edge.sock), until
+ * handover_stop, which must come before the loops close them. Logs its own failure. */
+int handover_start(struct edge *e, struct handover **out);
+void handover_stop(struct handover *h);
 
 /* ---- TLS (sni.c) --------------------------------------------------------------------------- */
 

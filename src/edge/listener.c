@@ -67,3 +67,41 @@ out:
 		*port = netaddr_bound_port(*fd);
 	return rc;
 }
+
+static int port_of(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+}
+
+static int is_any(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+	return ((const struct sockaddr_in *)ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+}
+
+int edge_listen_matches(const char *addr, int fd)
+{
+	struct sockaddr_storage want, got;
+	socklen_t len = sizeof(got);
+
+	if (netaddr_parse(addr, &want, &len) != 0)
+		return 0;
+	len = sizeof(got);
+	if (getsockname(fd, (struct sockaddr *)&got, &len) != 0)
+		return 0;
+	if (port_of(&want) == 0 || port_of(&want) != port_of(&got))
+		return 0;
+	if (addr[0] == ':') /* every address: [::] or 0.0.0.0, as edge_listen got it */
+		return is_any(&got);
+	if (want.ss_family != got.ss_family)
+		return 0;
+	if (got.ss_family == AF_INET6)
+		return memcmp(&((struct sockaddr_in6 *)&want)->sin6_addr,
+			      &((struct sockaddr_in6 *)&got)->sin6_addr,
+			      sizeof(struct in6_addr)) == 0;
+	return ((struct sockaddr_in *)&want)->sin_addr.s_addr ==
+	       ((struct sockaddr_in *)&got)->sin_addr.s_addr;
+}

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -54,18 +55,23 @@ static void on_wake(struct edge_io *io, uint32_t events)
 	drain_done(l);
 }
 
-/* The listener FD is closed, after the connections already queued on it are taken: with
- * SO_REUSEPORT those would otherwise be reset, while another process (a restarted saasedge)
- * already listening on the same port takes every new one. */
-static void stop_listening(struct edge_loop *l, int *fd, struct edge_io *io, int tls)
+/* The listening sockets are closed, after the connections already queued on them are taken.
+ * A socket this process handed to its successor (handover.c) stays open there, queue and all;
+ * one it did not is shared with no one, and the kernel resets what reaches it between the last
+ * accept and the close (see docs/edge.md). */
+static void stop_listening(struct edge_loop *l)
 {
-	if (*fd < 0)
-		return;
-	while (edge_conn_accept(l, *fd, tls))
-		;
-	edge_loop_del(l, io);
-	close(*fd);
-	*fd = io->fd = -1;
+	for (int i = 0; i < l->n_listeners; i++) {
+		struct edge_listener *ls = &l->listeners[i];
+
+		if (ls->io.fd < 0)
+			continue;
+		while (edge_conn_accept(l, ls->io.fd, ls->tls))
+			;
+		edge_loop_del(l, &ls->io);
+		close(ls->io.fd);
+		ls->io.fd = -1;
+	}
 }
 
 static void drain_start(struct edge_loop *l)
@@ -73,8 +79,7 @@ static void drain_start(struct edge_loop *l)
 	l->draining = 1;
 	edge_conn_drain_all(l);
 	/* after: the connections taken from the queues are served one request */
-	stop_listening(l, &l->https_fd, &l->https_io, 1);
-	stop_listening(l, &l->http_fd, &l->http_io, 0);
+	stop_listening(l);
 }
 
 static void *loop_main(void *arg)
@@ -117,7 +122,6 @@ int edge_loop_init(struct edge_loop *l, struct edge *e)
 {
 	memset(l, 0, sizeof(*l));
 	l->edge = e;
-	l->https_fd = l->http_fd = -1;
 	pthread_mutex_init(&l->lock, NULL);
 	atomic_init(&l->stop, 0);
 	atomic_init(&l->drain_deadline_us, 0);
@@ -131,6 +135,34 @@ int edge_loop_init(struct edge_loop *l, struct edge *e)
 	l->wake_io.fd = l->wake_fd;
 	l->wake_io.on_event = on_wake;
 	return edge_loop_add(l, &l->wake_io, EPOLLIN);
+}
+
+static void on_accept(struct edge_io *io, uint32_t events)
+{
+	struct edge_listener *ls =
+	    (struct edge_listener *)((char *)io - offsetof(struct edge_listener, io));
+
+	(void)edge_conn_accept(ls->loop, io->fd, ls->tls);
+}
+
+int edge_loop_listen(struct edge_loop *l, const int *fds, const int *tls, int n)
+{
+	int rc = 0;
+
+	/* One allocation before any is registered: epoll keeps pointers into the array. */
+	l->listeners = calloc((size_t)n, sizeof(*l->listeners));
+	for (int i = 0; i < n; i++) {
+		if (!l->listeners) {
+			close(fds[i]);
+			continue;
+		}
+		l->listeners[i] = (struct edge_listener){
+		    .io = {.fd = fds[i], .on_event = on_accept}, .loop = l, .tls = tls[i]};
+		l->n_listeners++;
+		if (rc == 0)
+			rc = edge_loop_add(l, &l->listeners[i].io, EPOLLIN);
+	}
+	return l->listeners ? rc : SE_ENOMEM;
 }
 
 int edge_loop_start(struct edge_loop *l)
@@ -192,10 +224,10 @@ void edge_loop_dispose(struct edge_loop *l)
 	buf_stash_dispose(l);
 	origin_pool_sweep(l, 0, 1);
 	origin_pool_reap(l);
-	if (l->https_fd >= 0)
-		close(l->https_fd);
-	if (l->http_fd >= 0)
-		close(l->http_fd);
+	for (int i = 0; i < l->n_listeners; i++)
+		if (l->listeners[i].io.fd >= 0)
+			close(l->listeners[i].io.fd);
+	free(l->listeners);
 	if (l->wake_fd >= 0)
 		close(l->wake_fd);
 	if (l->epfd >= 0)

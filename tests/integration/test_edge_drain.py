@@ -3,9 +3,12 @@ between two requests close at once, and a request in flight is answered in full:
 the connection then closes, over HTTP/2 the client gets GOAWAY with the last stream id the edge
 took and that stream ends normally. The process exits as soon as nothing is in flight, or at
 the deadline with what is left cut. A new process started on the same ports first (they are
-SO_REUSEPORT) takes over without a refused request: a restart without downtime."""
+SO_REUSEPORT) takes over without a refused request: a restart without downtime. It takes the old
+process's listening sockets themselves (handed over through DATA/edge.sock), so connections the
+kernel queued on them are served even when the old process hangs or is killed."""
 
 import json
+import os
 import signal
 import socket
 import ssl
@@ -209,5 +212,44 @@ def test_restart_on_the_same_ports_loses_no_request(tmp_path):
         assert [r for r in results if r != "200"] == [], results
     finally:
         stop.set()
+        origin.close()
+        finish_servers(d.servers + ([new] if new else []))
+
+
+def test_connections_queued_on_a_hung_old_process_are_served_by_the_new_one(tmp_path):
+    """With SO_REUSEPORT alone the kernel gives about half the new connections to the old
+    process's sockets: stopped, it would leave them waiting, and killed, they would be reset.
+    The new process took those sockets over, so it serves every one."""
+    d = start(tmp_path)
+    origin = EchoOrigin()
+    new = None
+    try:
+        name = served(d, origin)
+        new = Server(d.data, tmp_path / "logs-new", roles="edge", extra_args=[
+            f"--edge.https_listen=127.0.0.1:{d.https}", f"--edge.http_listen=127.0.0.1:{d.http}",
+            "--edge.workers=3", "--edge.http2=true"])
+        new.start(wait=False)
+        wait_until(lambda: "edge serving" in new.stderr(), 20, "the new process listening")
+        assert 'listening sockets taken over" https=2 http=2' in new.stderr(), new.stderr()
+        assert 'listening sockets handed over" count=4' in d.server.stderr()
+        os.kill(d.server.proc.pid, signal.SIGSTOP)
+        try:
+            results = [None] * 16
+
+            def client(i):
+                results[i] = one_request(d.https, name, "/queued")
+
+            clients = [threading.Thread(target=client, args=(i,)) for i in range(len(results))]
+            t0 = time.monotonic()
+            for t in clients:
+                t.start()
+            for t in clients:
+                t.join(timeout=8)
+            assert results == ["200"] * len(results), results
+            assert time.monotonic() - t0 < 8
+        finally:
+            d.server.kill9()
+        assert [one_request(d.https, name, "/after") for _ in range(8)] == ["200"] * 8
+    finally:
         origin.close()
         finish_servers(d.servers + ([new] if new else []))

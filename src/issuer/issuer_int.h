@@ -90,10 +90,8 @@ struct pack_work {
 	char names[2][260]; /* names of the certificate: the host, maybe "*.host" */
 	size_t n_names;
 	int64_t ownership_retry_us; /* > 0: ownership still pending, look again this soon */
-	/* The state as this lease last wrote it, its count of tries left out (NULL: nothing
-	 * written yet), and until when that write extended the lease. */
-	char *written_doc;
-	int64_t lease_until_us;
+	int64_t lease_until_us;     /* until when the lease holds, as last taken or extended */
+	int errors_shown;           /* the pack's validation_errors are not empty */
 };
 
 /* ---- pack_machine.c ------------------------------------------------------------------------ */

@@ -195,34 +195,18 @@ static void hold_wait(const struct step_out *out)
 	nanosleep(&ts, NULL);
 }
 
-/* The state's document with its count of tries left out, to tell what a step changed. */
-static char *dump_without_tries(struct pack_state *st)
+/* 1 when the step that made OUT changed nothing anyone sees (no event, records, errors to
+ * change, certificate or failure) and the lease has more than half its time left: its write
+ * would only save the pack's progress, which the next write saves with its own, and which a
+ * crash before it makes again (every step is safe to repeat). Every write queues on the
+ * store's one write lock, which a fleet's issuers share (decision 0026); most steps of an
+ * issuance show nothing (keys, preflight and accept when all is well, finalize, most polls). */
+static int write_needless(const struct pack_work *w, const struct step_out *out, int64_t now)
 {
-	int64_t tries = st->tries;
-	char *doc;
-
-	st->tries = 0;
-	doc = pack_state_dump(st);
-	st->tries = tries;
-	return doc;
-}
-
-/* 1 when the step that made OUT changed nothing but the state's count of tries (a poll that
- * found the CA still working) and the lease has more than half its time left: its write would
- * only extend the lease, and every write queues on the store's one write lock, which a fleet's
- * issuers share (decision 0026). A crash then repeats a few polls of the same step. */
-static int write_needless(struct pack_work *w, const struct step_out *out, int64_t now)
-{
-	char *doc;
-	int same;
-
-	if (out->event != PACK_EV_NONE || out->records || out->errors || out->issued_by ||
-	    out->last_error[0] || !w->written_doc || w->lease_until_us - now < ISSUER_LEASE_US / 2)
+	if (out->event != PACK_EV_NONE || out->records || out->issued_by || out->last_error[0] ||
+	    w->lease_until_us - now < ISSUER_LEASE_US / 2)
 		return 0;
-	doc = dump_without_tries(&w->state);
-	same = doc && strcmp(doc, w->written_doc) == 0;
-	free(doc);
-	return same;
+	return !out->errors || (!out->errors[0] && !w->errors_shown);
 }
 
 /* Writes OUT with the state; 1 to go on with the next step in this lease, 0 to stop. */
@@ -256,8 +240,9 @@ static int step_write(struct pack_work *w, struct step_out *out, int64_t t0)
 		s.run_at_us = now + (out->next == STEP_LATER ? out->delay_us : 0);
 		if (w->ownership_retry_us && s.run_at_us > now + w->ownership_retry_us)
 			s.run_at_us = now + w->ownership_retry_us;
-	} else if (out->next == STEP_LATER && write_needless(w, out, now)) {
-		hold_wait(out);
+	} else if (write_needless(w, out, now)) {
+		if (out->next == STEP_LATER)
+			hold_wait(out);
 		return 1;
 	} else {
 		s.job = STORE_JOB_KEEP;
@@ -290,10 +275,10 @@ static int step_write(struct pack_work *w, struct step_out *out, int64_t t0)
 			      MO_ISSUED);
 	else if (out->event == PACK_EV_VALIDATION_TIMED_OUT)
 		pack_count_validation_failure(w, MR_TIMED_OUT);
+	if (out->errors)
+		w->errors_shown = out->errors[0] != '\0';
 	if (s.job != STORE_JOB_KEEP)
 		return 0;
-	free(w->written_doc);
-	w->written_doc = dump_without_tries(&w->state);
 	w->lease_until_us = s.lease_until_us;
 	if (out->next == STEP_LATER)
 		hold_wait(out);
@@ -347,7 +332,9 @@ void pack_machine_run(struct issuer *is, const struct store_job *job)
 	memset(&w, 0, sizeof(w));
 	w.is = is;
 	w.job = *job;
+	w.lease_until_us = job->lease_until_us;
 	rc = store_issuance_subject(is->st, job->subject_id, &w.subj);
+	w.errors_shown = w.subj.errors_shown;
 	if (rc == SE_ENOTFOUND) {
 		store_job_finish(is->st, job->id, job->lease_token);
 		goto out;
@@ -389,6 +376,5 @@ void pack_machine_run(struct issuer *is, const struct store_job *job)
 		out_dispose(&out);
 	}
 out:
-	free(w.written_doc);
 	store_issuance_subject_dispose(&w.subj);
 }

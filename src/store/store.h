@@ -386,6 +386,7 @@ struct store_issuance_subject {
 	char certificate_authority[64]; /* the CA asked for ("" for an uploaded certificate) */
 	char issued_by[64]; /* the pack's CA: the one asked for, or the one it fell back to */
 	int wildcard;
+	int errors_shown; /* the pack's validation_errors are not empty */
 	char *state_json; /* owned; the issuer's state document of the pack, NULL when none */
 };
 

@@ -32,7 +32,8 @@ int store_issuance_subject(struct store *st, const char *hostname_id,
 	    "COALESCE(h.ssl_pack_id, "
 	    "'') "
 	    "ELSE '' END, "
-	    "COALESCE(p.status, ''), h.ssl_method, h.ssl_ca, h.ssl_wildcard, s.state "
+	    "COALESCE(p.status, ''), h.ssl_method, h.ssl_ca, h.ssl_wildcard, s.state, "
+	    "COALESCE(p.validation_errors, '') NOT IN ('', '[]') "
 	    "FROM hostnames h LEFT JOIN cert_packs p ON p.id = h.ssl_pack_id "
 	    "LEFT JOIN issuance_state s ON s.pack_id = h.ssl_pack_id WHERE h.id = ?1";
 	struct sq_conn *c = sq_conn_get(st);
@@ -58,6 +59,7 @@ int store_issuance_subject(struct store *st, const char *hostname_id,
 	sq_col_copy(s, 8, out->certificate_authority, sizeof(out->certificate_authority));
 	out->wildcard = sq_col_int(s, 9);
 	rc = sq_col_dup(s, 10, &out->state_json);
+	out->errors_shown = sq_col_int(s, 11);
 out:
 	sq_reset(s);
 	return rc;

@@ -104,10 +104,11 @@ static int receive_batch(int s, const struct config *cfg, struct handover_taken 
 			   .msg_control = ctrl.buf,
 			   .msg_controllen = sizeof(ctrl.buf)};
 	ssize_t n = recvmsg(s, &m, MSG_CMSG_CLOEXEC);
-	int bad = n < 0 || (m.msg_flags & (MSG_CTRUNC | MSG_TRUNC));
+	int bad;
 
-	if (n <= 0 && !bad)
-		return 0;
+	if (n < 0) /* no answer in time: nothing came, and M's control part is not to be read */
+		return SE_EIO;
+	bad = (m.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) != 0;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
 		int count;
 
@@ -124,7 +125,9 @@ static int receive_batch(int s, const struct config *cfg, struct handover_taken 
 				keep(cfg, out, fd, kinds[i]);
 		}
 	}
-	return bad ? SE_EIO : 1;
+	if (bad)
+		return SE_EIO;
+	return n > 0; /* 0: the end (anything sent with it was closed above) */
 }
 
 void handover_take(const struct config *cfg, struct handover_taken *out)
@@ -144,9 +147,11 @@ void handover_take(const struct config *cfg, struct handover_taken *out)
 		goto out; /* no edge process on this data directory: nothing to take */
 	while ((rc = receive_batch(s, cfg, out)) > 0)
 		;
-	if (rc < 0)
-		log_warn("edge msg=\"listening sockets not handed over\" error=%s",
-			 strerror(errno));
+	if (rc < 0) /* an old process that hangs, or an answer that is not the list */
+		log_warn(
+		    "edge msg=\"listening sockets not handed over\" detail=\"no answer in %d s, "
+		    "or not a list of sockets\"",
+		    TIMEOUT_S);
 	if (out->n[0] + out->n[1] > 0)
 		log_info("edge msg=\"listening sockets taken over\" https=%d http=%d", out->n[1],
 			 out->n[0]);

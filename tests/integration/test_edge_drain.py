@@ -253,3 +253,30 @@ def test_connections_queued_on_a_hung_old_process_are_served_by_the_new_one(tmp_
     finally:
         origin.close()
         finish_servers(d.servers + ([new] if new else []))
+
+
+def test_a_new_process_starts_on_its_own_sockets_when_the_old_one_does_not_answer(tmp_path):
+    """An old process that hangs (here SIGSTOP) cannot hand its sockets over: the new one waits
+    for it 2 s at most, says so, and serves on sockets of its own."""
+    d = start(tmp_path)
+    origin = EchoOrigin()
+    new = None
+    try:
+        name = served(d, origin)
+        os.kill(d.server.proc.pid, signal.SIGSTOP)
+        try:
+            new = Server(d.data, tmp_path / "logs-new", roles="edge", extra_args=[
+                f"--edge.https_listen=127.0.0.1:{d.https}",
+                f"--edge.http_listen=127.0.0.1:{d.http}", "--edge.workers=2"])
+            t0 = time.monotonic()
+            new.start(wait=False)
+            wait_until(lambda: "edge serving" in new.stderr(), 20, "the new process listening")
+            assert time.monotonic() - t0 < 10
+            assert "listening sockets not handed over" in new.stderr(), new.stderr()
+            assert "listening sockets taken over" not in new.stderr()
+        finally:
+            d.server.kill9()
+        assert [one_request(d.https, name, "/own") for _ in range(8)] == ["200"] * 8
+    finally:
+        origin.close()
+        finish_servers(d.servers + ([new] if new else []))

@@ -73,13 +73,11 @@ static int kind_listen(struct edge *e, int index, int tls, struct handover_taken
 
 static int loop_listen(struct edge *e, int index, struct handover_taken *taken)
 {
-	/* at most one more than an even share of each kind */
-	int max = (taken->n[0] + taken->n[1]) / e->n_loops + 2;
-	int *fds = calloc((size_t)max, sizeof(int)), *kinds = calloc((size_t)max, sizeof(int));
-	int n = 0, rc = fds && kinds ? 0 : SE_ENOMEM;
+	/* every taken-over socket (at most) and one of its own of each kind */
+	int fds[2 * HANDOVER_MAX + 2], kinds[2 * HANDOVER_MAX + 2];
+	int n = 0, rc;
 
-	if (rc == 0)
-		rc = kind_listen(e, index, 1, taken, fds, kinds, &n);
+	rc = kind_listen(e, index, 1, taken, fds, kinds, &n);
 	if (rc == 0)
 		rc = kind_listen(e, index, 0, taken, fds, kinds, &n);
 	if (n > 0) { /* the loop owns them now, even when it is not going to start */
@@ -90,8 +88,6 @@ static int loop_listen(struct edge *e, int index, struct handover_taken *taken)
 	if (rc)
 		log_error("edge msg=\"cannot listen\" https=%s http=%s error=%s",
 			  e->cfg->edge.https_listen, e->cfg->edge.http_listen, se_errname(rc));
-	free(fds);
-	free(kinds);
 	return rc;
 }
 
@@ -187,23 +183,20 @@ static int workers(const struct config *cfg)
  * has them (a restart on the same ports then loses no queued connection), before any starts. */
 static int start_loops(struct edge *e)
 {
-	struct handover_taken *taken = calloc(1, sizeof(*taken));
-	int rc = taken ? 0 : SE_ENOMEM;
+	struct handover_taken taken;
+	int rc = 0;
 
 	e->n_loops = workers(e->cfg);
 	e->loops = calloc((size_t)e->n_loops, sizeof(*e->loops));
 	if (!e->loops)
-		rc = SE_ENOMEM;
-	if (rc == 0)
-		handover_take(e->cfg, taken);
+		return SE_ENOMEM;
+	handover_take(e->cfg, &taken);
 	for (int i = 0; rc == 0 && i < e->n_loops; i++) {
 		rc = edge_loop_init(&e->loops[i], e);
 		if (rc == 0)
-			rc = loop_listen(e, i, taken);
+			rc = loop_listen(e, i, &taken);
 	}
-	if (taken)
-		handover_taken_close(taken);
-	free(taken);
+	handover_taken_close(&taken);
 	for (int i = 0; rc == 0 && i < e->n_loops; i++)
 		rc = edge_loop_start(&e->loops[i]);
 	if (rc == 0) /* without it a restart may reset a few connections: no reason not to serve */

@@ -42,6 +42,13 @@ def served(d, origin):
     return name
 
 
+def successor(d, root, workers=2):
+    """A second, edge-only process on D's data directory and ports (not started yet)."""
+    return Server(d.data, root / "logs-new", roles="edge", extra_args=[
+        f"--edge.https_listen=127.0.0.1:{d.https}", f"--edge.http_listen=127.0.0.1:{d.http}",
+        f"--edge.workers={workers}", "--edge.http2=true"])
+
+
 def curl_slow(d, name, seconds):
     """curl over HTTP/1.1 for /slow/SECONDS, in the background."""
     return subprocess.Popen(
@@ -197,9 +204,7 @@ def test_restart_on_the_same_ports_loses_no_request(tmp_path):
         clients = [threading.Thread(target=client) for _ in range(4)]
         for t in clients:
             t.start()
-        new = Server(d.data, tmp_path / "logs-new", roles="edge", extra_args=[
-            f"--edge.https_listen=127.0.0.1:{d.https}", f"--edge.http_listen=127.0.0.1:{d.http}",
-            "--edge.workers=2", "--edge.http2=true"])
+        new = successor(d, tmp_path)
         new.start(wait=False)
         wait_until(lambda: "edge serving" in new.stderr(), 20, "the new process listening")
         stop_signalled(d)
@@ -225,9 +230,7 @@ def test_connections_queued_on_a_hung_old_process_are_served_by_the_new_one(tmp_
     new = None
     try:
         name = served(d, origin)
-        new = Server(d.data, tmp_path / "logs-new", roles="edge", extra_args=[
-            f"--edge.https_listen=127.0.0.1:{d.https}", f"--edge.http_listen=127.0.0.1:{d.http}",
-            "--edge.workers=3", "--edge.http2=true"])
+        new = successor(d, tmp_path, workers=3)
         new.start(wait=False)
         wait_until(lambda: "edge serving" in new.stderr(), 20, "the new process listening")
         assert 'listening sockets taken over" https=2 http=2' in new.stderr(), new.stderr()
@@ -265,9 +268,7 @@ def test_a_new_process_starts_on_its_own_sockets_when_the_old_one_does_not_answe
         name = served(d, origin)
         os.kill(d.server.proc.pid, signal.SIGSTOP)
         try:
-            new = Server(d.data, tmp_path / "logs-new", roles="edge", extra_args=[
-                f"--edge.https_listen=127.0.0.1:{d.https}",
-                f"--edge.http_listen=127.0.0.1:{d.http}", "--edge.workers=2"])
+            new = successor(d, tmp_path)
             t0 = time.monotonic()
             new.start(wait=False)
             wait_until(lambda: "edge serving" in new.stderr(), 20, "the new process listening")

@@ -568,8 +568,8 @@ static int finalize_order(struct pack_work *w, struct acme_client *c, const stru
 	return rc;
 }
 
-static int download(struct pack_work *w, struct acme_client *c, struct pack_order *ord,
-		    const struct acme_order *o, struct acme_problem *p)
+static int download(struct pack_work *w, struct step_out *out, struct acme_client *c,
+		    struct pack_order *ord, const struct acme_order *o, struct acme_problem *p)
 {
 	unsigned char **ders = NULL, *chain = NULL;
 	size_t *lens = NULL, count = 0, len = 0, chain_len = 0;
@@ -586,7 +586,7 @@ static int download(struct pack_work *w, struct acme_client *c, struct pack_orde
 	for (size_t i = 1, off = 0; rc == 0 && i < count; off += lens[i], i++)
 		memcpy(chain + off, ders[i], lens[i]);
 	if (rc == 0)
-		rc = pack_cert_store(w, ord->key, ders[0], lens[0], chain, chain_len);
+		rc = pack_cert_add(w, out, ord->key, ders[0], lens[0], chain, chain_len);
 	if (rc == 0)
 		ord->stored = 1;
 	free(chain);
@@ -611,7 +611,7 @@ static int order_advance(struct pack_work *w, struct acme_client *c, struct pack
 	if (rc == 0 && strcmp(o.status, "ready") == 0)
 		rc = finalize_order(w, c, ord, &o, &p);
 	if (rc == 0 && strcmp(o.status, "valid") == 0 && o.certificate[0]) {
-		rc = download(w, c, ord, &o, &p);
+		rc = download(w, out, c, ord, &o, &p);
 		if (rc == 0)
 			return 1;
 	}

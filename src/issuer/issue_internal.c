@@ -124,7 +124,7 @@ static int check(struct pack_work *w, struct step_out *out)
 	return out->errors ? 0 : SE_ENOMEM;
 }
 
-static int issue_one(struct pack_work *w, enum key_type type)
+static int issue_one(struct pack_work *w, struct step_out *out, enum key_type type)
 {
 	const char *names[2] = {w->names[0], w->names[1]};
 	const unsigned char *chain;
@@ -146,7 +146,7 @@ static int issue_one(struct pack_work *w, enum key_type type)
 			      validity + backdate, &leaf, &leaf_len);
 	if (rc == 0) {
 		ca_chain_der(w->is->ca, &chain, &chain_len);
-		rc = pack_cert_store(w, type, leaf, leaf_len, chain, chain_len);
+		rc = pack_cert_add(w, out, type, leaf, leaf_len, chain, chain_len);
 	}
 	OPENSSL_free(csr);
 	OPENSSL_free(leaf);
@@ -156,10 +156,10 @@ static int issue_one(struct pack_work *w, enum key_type type)
 
 static int issue(struct pack_work *w, struct step_out *out)
 {
-	int rc = issue_one(w, KEY_ECDSA_P256);
+	int rc = issue_one(w, out, KEY_ECDSA_P256);
 
 	if (rc == 0)
-		rc = issue_one(w, KEY_RSA_2048);
+		rc = issue_one(w, out, KEY_RSA_2048);
 	if (rc)
 		return rc;
 	renewal_schedule(w, out);

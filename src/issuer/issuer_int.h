@@ -74,6 +74,9 @@ struct step_out {
 	char *records;         /* malloc'd JSON array text, or NULL: unchanged */
 	const char *issued_by; /* the CA the stored certificates came from; NULL: unchanged */
 	char *errors;          /* malloc'd JSON array text, "" (malloc'd) clears, NULL unchanged */
+	/* Certificates the step obtained (leaf and chain owned), stored with its write. */
+	struct store_certificate certs[2];
+	size_t n_certs;
 	enum step_next next;
 	int64_t delay_us;
 	int hold; /* STEP_LATER: wait inside the lease (short CA polls) instead of releasing it */
@@ -113,9 +116,11 @@ void pack_count_validation_failure(const struct pack_work *w, int reason);
 int pack_keys_step(struct pack_work *w, struct step_out *out);
 /* The key of TYPE of the pack, unsealed; caller frees with EVP_PKEY_free. */
 int pack_key_load(struct pack_work *w, enum key_type type, EVP_PKEY **out);
-/* Stores LEAF (+ CHAIN, DER certificates back to back) as the pack's certificate of TYPE. */
-int pack_cert_store(struct pack_work *w, enum key_type type, const unsigned char *leaf,
-		    size_t leaf_len, const unsigned char *chain, size_t chain_len);
+/* LEAF (+ CHAIN, DER certificates back to back), copied into OUT as the pack's certificate of
+ * TYPE, stored by the step's write. */
+int pack_cert_add(struct pack_work *w, struct step_out *out, enum key_type type,
+		  const unsigned char *leaf, size_t leaf_len, const unsigned char *chain,
+		  size_t chain_len);
 
 /* ---- key_pool.c: RSA keys generated ahead of need, on idle CPU ---------------------------- */
 

@@ -80,33 +80,43 @@ int pack_key_load(struct pack_work *w, enum key_type type, EVP_PKEY **out)
 	return rc;
 }
 
-int pack_cert_store(struct pack_work *w, enum key_type type, const unsigned char *leaf,
-		    size_t leaf_len, const unsigned char *chain, size_t chain_len)
+int pack_cert_add(struct pack_work *w, struct step_out *out, enum key_type type,
+		  const unsigned char *leaf, size_t leaf_len, const unsigned char *chain,
+		  size_t chain_len)
 {
-	struct store_certificate c;
+	struct store_certificate *c;
 	struct cert_info info;
 	int rc;
 
-	memset(&c, 0, sizeof(c));
+	if (out->n_certs == sizeof(out->certs) / sizeof(out->certs[0]))
+		return SE_EINVAL;
+	c = &out->certs[out->n_certs];
+	memset(c, 0, sizeof(*c));
 	memset(&info, 0, sizeof(info));
 	rc = cert_info_from_der(leaf, leaf_len, &info);
 	if (rc == 0)
-		rc = ids_uuid(c.id);
-	if (rc)
+		rc = ids_uuid(c->id);
+	if (rc == 0 && (!(c->leaf_der = malloc(leaf_len)) ||
+			(chain_len && !(c->chain_der = malloc(chain_len)))))
+		rc = SE_ENOMEM;
+	if (rc) {
+		store_certificate_dispose(c);
 		goto out;
-	snprintf(c.pack_id, sizeof(c.pack_id), "%s", w->subj.pack_id);
-	snprintf(c.key_type, sizeof(c.key_type), "%s", keys_type_name(type));
-	snprintf(c.private_key_id, sizeof(c.private_key_id), "%s", w->state.key_ids[type]);
-	snprintf(c.serial, sizeof(c.serial), "%s", info.serial);
-	c.leaf_der = (unsigned char *)leaf;
-	c.leaf_len = leaf_len;
-	c.chain_der = (unsigned char *)chain;
-	c.chain_len = chain_len;
-	c.not_before_us = info.not_before_us;
-	c.not_after_us = info.not_after_us;
-	c.created_at_us = time_now_us();
-	rc = store_certificate_put(w->is->st, &c);
-	if (rc == 0 && (w->state.not_after_us == 0 || info.not_after_us < w->state.not_after_us))
+	}
+	memcpy(c->leaf_der, leaf, leaf_len);
+	c->leaf_len = leaf_len;
+	if (chain_len)
+		memcpy(c->chain_der, chain, chain_len);
+	c->chain_len = chain_len;
+	snprintf(c->pack_id, sizeof(c->pack_id), "%s", w->subj.pack_id);
+	snprintf(c->key_type, sizeof(c->key_type), "%s", keys_type_name(type));
+	snprintf(c->private_key_id, sizeof(c->private_key_id), "%s", w->state.key_ids[type]);
+	snprintf(c->serial, sizeof(c->serial), "%s", info.serial);
+	c->not_before_us = info.not_before_us;
+	c->not_after_us = info.not_after_us;
+	c->created_at_us = time_now_us();
+	out->n_certs++;
+	if (w->state.not_after_us == 0 || info.not_after_us < w->state.not_after_us)
 		w->state.not_after_us = info.not_after_us;
 out:
 	cert_info_dispose(&info);

@@ -1,8 +1,9 @@
 /* The certificate state machine of a pack, one durable step at a time. A worker holding a
  * hostname job loads the pack's state document, runs the step it names, and writes the new
- * document, the pack's status and records, and the job's next run in one fenced transaction
- * (store_issuance_write). A crash between two writes repeats at most one step, and every step
- * is safe to repeat: keys and orders made by a lost step are orphans, never duplicates in use.
+ * document, the pack's status and records, the certificates it obtained, and the job's next
+ * run in one fenced transaction (store_issuance_write). A crash repeats the steps since the
+ * last write, and every step is safe to repeat: keys and orders made by a lost step are
+ * orphans, never duplicates in use.
  *
  * Steps: keys → (ACME) order → preflight → accept → poll → finalize → done, or
  *        keys → (internal) check → issue → done; timeouts end in *_timed_out. */
@@ -203,8 +204,8 @@ static void hold_wait(const struct step_out *out)
  * issuance show nothing (keys, preflight and accept when all is well, finalize, most polls). */
 static int write_needless(const struct pack_work *w, const struct step_out *out, int64_t now)
 {
-	if (out->event != PACK_EV_NONE || out->records || out->issued_by || out->last_error[0] ||
-	    w->lease_until_us - now < ISSUER_LEASE_US / 2)
+	if (out->event != PACK_EV_NONE || out->records || out->issued_by || out->n_certs ||
+	    out->last_error[0] || w->lease_until_us - now < ISSUER_LEASE_US / 2)
 		return 0;
 	return !out->errors || (!out->errors[0] && !w->errors_shown);
 }
@@ -221,6 +222,8 @@ static int step_write(struct pack_work *w, struct step_out *out, int64_t t0)
 	    .validation_records_json = out->records,
 	    .validation_errors_json = out->errors,
 	    .issued_by = out->issued_by,
+	    .certificates = out->certs,
+	    .n_certificates = out->n_certs,
 	    .last_error = out->last_error[0] ? out->last_error : NULL,
 	};
 	int64_t now = time_now_us();
@@ -289,6 +292,8 @@ static void out_dispose(struct step_out *out)
 {
 	free(out->records);
 	free(out->errors);
+	for (size_t i = 0; i < out->n_certs; i++)
+		store_certificate_dispose(&out->certs[i]);
 	memset(out, 0, sizeof(*out));
 }
 

@@ -416,6 +416,11 @@ struct store_issuance_step {
 	const char *validation_records_json;
 	const char *validation_errors_json;
 	const char *issued_by; /* the CA the certificates came from; NULL: unchanged */
+	/* Stored in the pack, each replacing the pack's certificate of its key type, with a
+	 * "certificate.stored" event: under the lease's fence, so a worker that lost it stores
+	 * nothing. */
+	const struct store_certificate *certificates;
+	size_t n_certificates;
 	const char *hostname_status;
 	const char *verification_errors_json;
 	enum store_job_action job;

@@ -35,8 +35,14 @@ void store_edge_entry_dispose(struct store_edge_entry *e)
 	e->n_certs = 0;
 }
 
+static int cert_is_whole(const struct store_certificate *cert)
+{
+	return cert->leaf_der && cert->leaf_len && cert->id[0] && cert->pack_id[0] &&
+	       (strcmp(cert->key_type, "ecdsa") == 0 || strcmp(cert->key_type, "rsa") == 0);
+}
+
 /* Drops the certificate of C's key type in C's pack, with its private key unless C reuses it. */
-static int cert_replace_old(struct sq_conn *c, const struct store_certificate *cert)
+static int cert_drop_old(struct sq_conn *c, const struct store_certificate *cert)
 {
 	static const char del_key[] =
 	    "DELETE FROM private_keys WHERE id IN (SELECT private_key_id FROM certificates "
@@ -107,8 +113,7 @@ int store_certificate_put(struct store *st, const struct store_certificate *cert
 	int rc;
 
 	memset(&po, 0, sizeof(po));
-	if (!cert->leaf_der || cert->leaf_len == 0 || !cert->id[0] || !cert->pack_id[0] ||
-	    (strcmp(cert->key_type, "ecdsa") != 0 && strcmp(cert->key_type, "rsa") != 0))
+	if (!cert_is_whole(cert))
 		return SE_EINVAL;
 	c = sq_conn_get(st);
 	rc = c ? sq_begin(c) : SE_EDB;
@@ -117,9 +122,7 @@ int store_certificate_put(struct store *st, const struct store_certificate *cert
 	ev.old_status = po.status;
 	ev.new_status = po.status;
 	if (rc == 0)
-		rc = cert_replace_old(c, cert);
-	if (rc == 0)
-		rc = sq_certificate_insert(c, cert);
+		rc = sq_certificate_replace(c, cert);
 	if (rc == 0)
 		rc = sq_event_and_bump(c, &ev, NULL);
 	if (rc == 0)
@@ -127,6 +130,13 @@ int store_certificate_put(struct store *st, const struct store_certificate *cert
 	if (rc && c)
 		sq_rollback(c);
 	return rc;
+}
+
+int sq_certificate_replace(struct sq_conn *c, const struct store_certificate *cert)
+{
+	int rc = cert_is_whole(cert) ? cert_drop_old(c, cert) : SE_EINVAL;
+
+	return rc ? rc : sq_certificate_insert(c, cert);
 }
 
 /* Everything the edge serves a name with, in one statement (one round trip on PostgreSQL, and

@@ -505,6 +505,10 @@ int sq_keys_delete_for_hostname(struct sq_conn *c, const char *hostname_id);
 /* Inserts CERT (borrowed) with the facts the API shows of it, read from its leaf once here;
  * sent without waiting for the answer (sq_send). */
 int sq_certificate_insert(struct sq_conn *c, const struct store_certificate *cert);
+/* Inserts CERT in place of its pack's certificate of the same key type (and that one's private
+ * key, unless CERT reuses it). SE_EINVAL for a certificate without leaf, id, pack or known key
+ * type. Sent without waiting, like sq_certificate_insert. */
+int sq_certificate_replace(struct sq_conn *c, const struct store_certificate *cert);
 
 /* ---- deep pages in creation order (store_list_anchors.c) ----------------------------------- */
 

@@ -160,6 +160,23 @@ static int has_errors(const char *json)
 	return *json != ']' && *json != '\0';
 }
 
+/* The step's certificates, each with its event, before the status moves: an edge that reads
+ * the move finds them. */
+static int certificates_send(struct sq_conn *c, const struct store_issuance_step *st,
+			     const struct owner *o)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < st->n_certificates; i++) {
+		if (strcmp(st->certificates[i].pack_id, st->pack_id) != 0)
+			return SE_EINVAL;
+		rc = sq_certificate_replace(c, &st->certificates[i]);
+		if (rc == 0)
+			rc = event_send(c, o, "certificate.stored", o->pack.status, o->pack.status);
+	}
+	return rc;
+}
+
 static int pack_send(struct sq_conn *c, const struct store_issuance_step *st, const struct owner *o,
 		     int64_t now)
 {
@@ -176,9 +193,9 @@ static int pack_send(struct sq_conn *c, const struct store_issuance_step *st, co
 	/* clang-format on */
 	const char *status = o->pack.status;
 	struct sq_pack_moved moved;
-	int rc = 0;
+	int rc = certificates_send(c, st, o);
 
-	if (st->state_json)
+	if (rc == 0 && st->state_json)
 		rc = sq_send(c, SQ_ISSUANCE_PUT, put, "ttI", st->pack_id, st->state_json, now);
 	if (rc == 0 && (st->validation_records_json || st->validation_errors_json || st->issued_by))
 		rc = sq_send(c, SQ_ISSUANCE_PACK_SET, upd, "tttIt", st->pack_id,
@@ -222,8 +239,8 @@ static int state_only(const struct store_issuance_step *st)
 {
 	return st->job == STORE_JOB_KEEP && st->pack_id && st->state_json &&
 	       st->pack_event == PACK_EV_NONE && !st->validation_records_json &&
-	       !st->validation_errors_json && !st->issued_by && !st->hostname_status &&
-	       !st->verification_errors_json;
+	       !st->validation_errors_json && !st->issued_by && !st->n_certificates &&
+	       !st->hostname_status && !st->verification_errors_json;
 }
 
 /* Such a step in one round trip: the fenced lease extension, the state (written only when the
@@ -281,6 +298,8 @@ int store_issuance_write(struct store *st, const struct store_issuance_step *ste
 	int rc;
 
 	memset(&o, 0, sizeof(o));
+	if (step->n_certificates && !step->pack_id)
+		return SE_EINVAL;
 	if (!c)
 		return SE_EDB;
 	if (state_only(step))

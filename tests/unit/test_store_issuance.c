@@ -304,6 +304,61 @@ static void test_step_events_in_order(void **state)
 	store_hostname_dispose(&h);
 }
 
+/* The certificates a step obtained are stored by its write, under the same fence: a worker
+ * whose lease was taken over stores none. */
+static void test_step_certificates_are_fenced(void **state)
+{
+	struct store_fixture *fx = *state;
+	unsigned char leaf[] = {0x30, 0x03, 0x02, 0x01, 0x01};
+	struct store_certificate certs[2] = {{.key_type = "ecdsa"}, {.key_type = "rsa"}}, out[2];
+	struct store_event ev[8];
+	struct store_job job;
+	size_t n = 9;
+	struct store_issuance_step s = {
+	    .hostname_id = fx->host.id,
+	    .pack_id = fx->host.ssl.pack_id,
+	    .state_json = "{\"step\":\"finalize\"}",
+	    .certificates = certs,
+	    .n_certificates = 2,
+	    .job = STORE_JOB_KEEP,
+	};
+
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(ids_uuid(certs[i].id), 0);
+		snprintf(certs[i].pack_id, sizeof(certs[i].pack_id), "%s", fx->host.ssl.pack_id);
+		certs[i].leaf_der = leaf;
+		certs[i].leaf_len = sizeof(leaf);
+	}
+	lease(fx, &job);
+	s.job_id = job.id;
+	s.lease_token = "0123456789abcdef0123456789abcdef";
+	s.lease_until_us = time_now_us() + 10000000;
+	assert_int_equal(store_issuance_write(fx->st, &s), SE_ELEASE);
+	assert_int_equal(store_pack_certificates(fx->st, fx->host.ssl.pack_id, out, &n), 0);
+	assert_int_equal(n, 0);
+
+	/* A certificate of another pack is refused, and nothing of the step is written. */
+	s.lease_token = job.lease_token;
+	snprintf(certs[1].pack_id, sizeof(certs[1].pack_id),
+		 "00000000-0000-4000-8000-000000000000");
+	assert_int_equal(store_issuance_write(fx->st, &s), SE_EINVAL);
+	assert_int_equal(store_pack_certificates(fx->st, fx->host.ssl.pack_id, out, &n), 0);
+	assert_int_equal(n, 0);
+
+	snprintf(certs[1].pack_id, sizeof(certs[1].pack_id), "%s", fx->host.ssl.pack_id);
+	assert_int_equal(store_issuance_write(fx->st, &s), 0);
+	assert_int_equal(store_pack_certificates(fx->st, fx->host.ssl.pack_id, out, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(out[0].id, certs[0].id);
+	assert_string_equal(out[1].id, certs[1].id);
+	store_certificate_dispose(&out[0]);
+	store_certificate_dispose(&out[1]);
+	assert_int_equal(store_events_since(fx->st, fx->host.change_seq, ev, 8, &n), 0);
+	assert_int_equal(n, 2); /* one per certificate, so that edges reload the name */
+	assert_string_equal(ev[0].kind, "certificate.stored");
+	assert_string_equal(ev[1].kind, "certificate.stored");
+}
+
 static void test_finish_and_recheck(void **state)
 {
 	struct store_fixture *fx = *state;
@@ -392,6 +447,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_state_only_step_is_fenced, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_illegal_move_writes_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_step_events_in_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_step_certificates_are_fenced, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_finish_and_recheck, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_acme_accounts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pack_certificates, setup, teardown),

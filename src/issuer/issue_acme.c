@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
 #include "lib/error.h"
 #include "lib/keys.h"
 #include "lib/log.h"
@@ -230,8 +233,8 @@ static int chal_add(struct pack_work *w, struct acme_client *c, const char *auth
 }
 
 /* Creates the order of key type IDX, adding it to the state's orders, and the challenges of
- * its authorizations not seen yet to the state and to RECORDS. 0, or -1 with OUT saying what
- * failed. */
+ * its authorizations not seen yet to the state and to RECORDS. 0; 1 when the CA answered with
+ * an order the pack has already (nothing added); -1 with OUT saying what failed. */
 static int order_one(struct pack_work *w, struct acme_client *c, size_t idx, json_t *records,
 		     struct step_out *out)
 {
@@ -247,6 +250,16 @@ static int order_one(struct pack_work *w, struct acme_client *c, size_t idx, jso
 		problem_msg(&p, "creating the order", msg, sizeof(msg));
 		exchange_failed(w, out, &p, msg, 1);
 		return -1;
+	}
+	for (size_t i = 0; i < idx; i++) {
+		if (strcmp(w->state.orders[i].url, o.url) == 0) {
+			/* The CA answered with an order of ours still to finalize (Let's Encrypt
+			 * reuses an account's pending and ready orders for the same names): one
+			 * order cannot give two certificates, so this key's is asked for after. */
+			log_info("msg=\"the CA gave an order again\" hostname=%s pack=%s",
+				 w->subj.hostname, w->subj.pack_id);
+			return 1;
+		}
 	}
 	memset(ord, 0, sizeof(*ord));
 	ord->key = key_types[idx];
@@ -298,6 +311,8 @@ static int order_budget_spent(struct pack_work *w, int n, struct step_out *out)
  * cname) for one name both are made at once and every TXT value either needs is shown
  * together: the customer publishes once, whether or not the CA reuses the first order's
  * authorizations for the second (Let's Encrypt is shortening that reuse; decisions/0024).
+ * A CA that answers the second newOrder with the first order (Let's Encrypt does while it is
+ * pending or ready) gets it later, as below, and then reuses the validated authorizations.
  * Otherwise one key type at a time, ECDSA first, the RSA order after the ECDSA certificate is
  * stored: with http-01 and tls-alpn-01 there is nothing for the customer to publish per order
  * (and a second tls-alpn-01 challenge for the same name would replace the first at the edge),
@@ -324,7 +339,17 @@ static int order_step(struct pack_work *w, struct step_out *out)
 	/* This step's challenges replace the last one's (those are answered, or given up). */
 	st->n_chals = 0;
 	for (size_t first = idx; idx < last; idx++) {
-		if (order_one(w, c, idx, records, out)) {
+		int made = order_one(w, c, idx, records, out);
+
+		if (made > 0 && idx == first) {
+			/* An order already finalized, given again: nothing new to work on. */
+			step_fail_later(w, out, "the CA answered a new order with one already used",
+					-1);
+			goto out;
+		}
+		if (made > 0)
+			break; /* the others once the orders made are finalized */
+		if (made < 0) {
 			/* The orders this step made go too (unless a restart dropped them all):
 			 * their challenges were never shown, and the next step makes them together.
 			 */
@@ -568,6 +593,21 @@ static int finalize_order(struct pack_work *w, struct acme_client *c, const stru
 	return rc;
 }
 
+/* 1 when LEAF (DER) certifies the public half of the pack's key of TYPE. */
+static int leaf_is_for_key(struct pack_work *w, enum key_type type, const unsigned char *leaf,
+			   size_t len)
+{
+	const unsigned char *p = leaf;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	EVP_PKEY *key = NULL;
+	int ok = x && pack_key_load(w, type, &key) == 0 && X509_check_private_key(x, key) == 1;
+
+	ERR_clear_error(); /* a mismatch leaves its reason on the queue */
+	X509_free(x);
+	EVP_PKEY_free(key);
+	return ok;
+}
+
 static int download(struct pack_work *w, struct step_out *out, struct acme_client *c,
 		    struct pack_order *ord, const struct acme_order *o, struct acme_problem *p)
 {
@@ -585,6 +625,14 @@ static int download(struct pack_work *w, struct step_out *out, struct acme_clien
 		rc = SE_ENOMEM;
 	for (size_t i = 1, off = 0; rc == 0 && i < count; off += lens[i], i++)
 		memcpy(chain + off, ders[i], lens[i]);
+	/* Never stored for the wrong key, whatever the CA answered (an order given twice). */
+	if (rc == 0 && !leaf_is_for_key(w, ord->key, ders[0], lens[0])) {
+		snprintf(p->detail, sizeof(p->detail),
+			 "the certificate the CA issued is not for this order's %s key",
+			 keys_type_name(ord->key));
+		p->status = 0;
+		rc = SE_EIO;
+	}
 	if (rc == 0)
 		rc = pack_cert_add(w, out, ord->key, ders[0], lens[0], chain, chain_len);
 	if (rc == 0)

@@ -17,8 +17,9 @@ import pytest
 
 from pg import store_rows
 from conftest import uniq, wait_until
-from issuance_helpers import (ISSUE_TIMEOUT, create_ssl, publish_txt, start_issuer,
-                              stored_certificates, wait_status)
+from issuance_helpers import (ISSUE_TIMEOUT, create_ssl, key_algorithm, publish_txt,
+                              start_issuer, stored_certificates, wait_status)
+from order_reuse import OrderReusingCa
 from peers import pebble_and_dns
 
 HOSTS = 20
@@ -127,3 +128,28 @@ def test_renewal_shows_its_values_early_while_the_pack_stays_live(deploy, peers)
         return cur if len(fps) == 2 and not fps & issued else None
 
     wait_until(renewed, ISSUE_TIMEOUT, "renewed certificates", interval=0.1)
+
+
+def test_a_ca_that_answers_the_second_order_with_the_first_still_issues_both(deploy, tmp_path):
+    """Let's Encrypt answers a second newOrder for the same names with the account's first order
+    while that one is pending or ready (order_reuse.py). The two orders made up front are then
+    one: a single TXT value is shown, and the RSA order is made once the ECDSA certificate is
+    in, when the CA has a new order to give and reuses the valid authorization (as Boulder
+    does; PEBBLE_AUTHZREUSE=100 here). The pack must end with an ECDSA and an RSA certificate,
+    each for its own key, the customer having published once."""
+    with pebble_and_dns(tmp_path, env={"PEBBLE_AUTHZREUSE": "100"}) as (dns, pebble), \
+            OrderReusingCa(pebble) as ca:
+        d = deploy()
+        creds = d.zone()
+        start_issuer(d, dns, ca.saasedge_args())
+        api = d.api(creds)
+        hid = create_ssl(api, uniq("reused"), "txt")["id"]
+        records = first_records(api, hid)
+        assert len({r["txt_value"] for r in records}) == 1, records
+        publish_txt(dns, records)
+        h = wait_status(api, hid, ("pending_deployment", "active"))
+        assert h["ssl"].get("validation_records") in (None, [], records), h["ssl"]
+        certs = stored_certificates(d.data, h["ssl"]["id"])
+        assert {k: key_algorithm(leaf) for k, (leaf, _) in certs.items()} == \
+            {"ecdsa": "ec", "rsa": "rsa"}
+        assert ca.reused >= 1  # the CA did answer with the first order

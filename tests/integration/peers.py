@@ -10,6 +10,7 @@ import shutil
 import ssl
 import subprocess
 import urllib.request
+import weakref
 
 import pytest
 
@@ -206,6 +207,8 @@ class SmtpSink:
         from pathlib import Path
 
         d = Path(tempfile.mkdtemp(prefix="smtpsink-"))
+        # Kept across stop() and start() (a relay down, then back); gone with the sink.
+        weakref.finalize(self, shutil.rmtree, d, True)
         self.key_file, self.ca_file = d / "key.pem", d / "cert.pem"
         subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                         "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(self.key_file),

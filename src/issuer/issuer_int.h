@@ -95,6 +95,10 @@ struct pack_work {
 	int64_t ownership_retry_us; /* > 0: ownership still pending, look again this soon */
 	int64_t lease_until_us;     /* until when the lease holds, as last taken or extended */
 	int errors_shown;           /* the pack's validation_errors are not empty */
+	/* This lease's ownership check, not written yet: the hostname's new status (NULL: it
+	 * stays) and verification errors (malloc'd JSON text, "" clears; NULL: none to write). */
+	const char *hostname_status;
+	char *verification_errors;
 };
 
 /* ---- pack_machine.c ------------------------------------------------------------------------ */

@@ -199,15 +199,27 @@ static void hold_wait(const struct step_out *out)
 /* 1 when the step that made OUT changed nothing anyone sees (no event, records, errors to
  * change, certificate or failure) and the lease has more than half its time left: its write
  * would only save the pack's progress, which the next write saves with its own, and which a
- * crash before it makes again (every step is safe to repeat). Every write queues on the
- * store's one write lock, which a fleet's issuers share (decision 0026); most steps of an
- * issuance show nothing (keys, preflight and accept when all is well, finalize, most polls). */
+ * crash before it makes again (every step is safe to repeat). The lease's ownership outcome
+ * waits for that write too: every lease ends with one. Every write
+ * queues on the store's one write lock, which a fleet's issuers share (decision 0026); most
+ * steps of an issuance show nothing (keys, preflight and accept when all is well, finalize,
+ * most polls). */
 static int write_needless(const struct pack_work *w, const struct step_out *out, int64_t now)
 {
 	if (out->event != PACK_EV_NONE || out->records || out->issued_by || out->n_certs ||
 	    out->last_error[0] || w->lease_until_us - now < ISSUER_LEASE_US / 2)
 		return 0;
 	return !out->errors || (!out->errors[0] && !w->errors_shown);
+}
+
+/* The ownership outcome is in the store: nothing left to write. */
+static void ownership_written(struct pack_work *w)
+{
+	if (w->hostname_status)
+		log_info("msg=\"hostname ownership verified\" hostname=%s", w->subj.hostname);
+	w->hostname_status = NULL;
+	free(w->verification_errors);
+	w->verification_errors = NULL;
 }
 
 /* Writes OUT with the state; 1 to go on with the next step in this lease, 0 to stop. */
@@ -224,6 +236,8 @@ static int step_write(struct pack_work *w, struct step_out *out, int64_t t0)
 	    .issued_by = out->issued_by,
 	    .certificates = out->certs,
 	    .n_certificates = out->n_certs,
+	    .hostname_status = w->hostname_status,
+	    .verification_errors_json = w->verification_errors,
 	    .last_error = out->last_error[0] ? out->last_error : NULL,
 	};
 	int64_t now = time_now_us();
@@ -269,6 +283,7 @@ static int step_write(struct pack_work *w, struct step_out *out, int64_t t0)
 				se_strerror(rc));
 		return 0;
 	}
+	ownership_written(w);
 	if (out->event != PACK_EV_NONE)
 		log_info("msg=\"ssl status\" hostname=%s pack=%s event=%s", w->subj.hostname,
 			 w->subj.pack_id, pack_event_name(out->event));
@@ -297,35 +312,41 @@ static void out_dispose(struct step_out *out)
 	memset(out, 0, sizeof(*out));
 }
 
-/* Checks a pending hostname's ownership once per lease and writes the outcome. 0, or < 0 when
- * the write failed (the lease is gone: stop). */
-static int ownership_step(struct pack_work *w)
+/* Checks a pending hostname's ownership once per lease; the outcome is written with the
+ * lease's next write (usually the records shown a moment later, in a first issuance): one
+ * transaction less for each hostname on the store's one write lock. */
+static void ownership_step(struct pack_work *w)
+{
+	char msg[700];
+
+	if (strcmp(w->subj.hostname_status, "pending") != 0)
+		return;
+	if (ownership_check(w, msg, sizeof(msg)) == 0) {
+		w->hostname_status = "active";
+		w->verification_errors = strdup("");
+	} else {
+		w->verification_errors = strings_json(msg);
+		w->ownership_retry_us = step_backoff_us(w->job.attempts, 1000000, 300000000);
+	}
+}
+
+/* A lease with no pack to work on: only the ownership outcome to write, and the job's next
+ * run. */
+static void ownership_only(struct pack_work *w, int64_t t0)
 {
 	struct store_issuance_step s = {
 	    .job_id = w->job.id,
 	    .lease_token = w->job.lease_token,
 	    .hostname_id = w->subj.hostname_id,
-	    .job = STORE_JOB_KEEP,
-	    .lease_until_us = time_now_us() + ISSUER_LEASE_US,
+	    .hostname_status = w->hostname_status,
+	    .verification_errors_json = w->verification_errors,
+	    .job = w->ownership_retry_us ? STORE_JOB_RETRY : STORE_JOB_FINISH,
+	    .run_at_us = t0 + w->ownership_retry_us,
+	    .last_error = w->ownership_retry_us ? "ownership pending" : NULL,
 	};
-	char msg[700], *errors = NULL;
-	int rc;
 
-	if (strcmp(w->subj.hostname_status, "pending") != 0)
-		return 0;
-	if (ownership_check(w, msg, sizeof(msg)) == 0) {
-		s.hostname_status = "active";
-		s.verification_errors_json = "";
-	} else {
-		errors = strings_json(msg);
-		s.verification_errors_json = errors;
-		w->ownership_retry_us = step_backoff_us(w->job.attempts, 1000000, 300000000);
-	}
-	rc = store_issuance_write(w->is->st, &s);
-	if (rc == 0 && s.hostname_status)
-		log_info("msg=\"hostname ownership verified\" hostname=%s", w->subj.hostname);
-	free(errors);
-	return rc;
+	if (store_issuance_write(w->is->st, &s) == 0)
+		ownership_written(w);
 }
 
 void pack_machine_run(struct issuer *is, const struct store_job *job)
@@ -344,14 +365,10 @@ void pack_machine_run(struct issuer *is, const struct store_job *job)
 		store_job_finish(is->st, job->id, job->lease_token);
 		goto out;
 	}
-	if (rc == 0 && ownership_step(&w))
-		goto out;
+	if (rc == 0)
+		ownership_step(&w);
 	if (rc == 0 && !w.subj.pack_id[0]) { /* no certificate: only ownership to follow */
-		if (w.ownership_retry_us)
-			store_job_retry(is->st, job->id, job->lease_token,
-					t0 + w.ownership_retry_us, "ownership pending");
-		else
-			store_job_finish(is->st, job->id, job->lease_token);
+		ownership_only(&w, t0);
 		goto out;
 	}
 	if (rc == 0)
@@ -381,5 +398,6 @@ void pack_machine_run(struct issuer *is, const struct store_job *job)
 		out_dispose(&out);
 	}
 out:
+	free(w.verification_errors);
 	store_issuance_subject_dispose(&w.subj);
 }

@@ -20,6 +20,8 @@
 
 #define MAX_PARAMS 64 /* the most parameters one statement names */
 
+/* A session idle in a transaction for this long is ended by the server (on_connected). */
+#define IDLE_IN_WRITE_TIMEOUT "10s"
 /* Every write transaction holds this advisory lock (docs/decisions/0026). */
 #define WRITE_LOCK_KEY "5361617345646765" /* "SaasEdge" */
 
@@ -631,8 +633,30 @@ static void quiet_notice(void *arg, const char *message)
 	log_debug("store backend=postgres notice=\"%.200s\"", message);
 }
 
+/* 1 when the database has the version table, 0 when not, < 0 when it could not be asked. */
+static int schema_table_exists(struct sq_conn *c)
+{
+	PGresult *res;
+	int rc;
+
+	if (!connection_up(c))
+		return SE_EUNAVAILABLE;
+	rc = pipeline_finish(c, NULL, "schema bootstrap");
+	if (rc)
+		return rc;
+	res = PQexec(conn_of(c)->pg, "SELECT to_regclass('saasedge_schema') IS NOT NULL");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		rc = pg_err(c, res, "schema bootstrap");
+	else
+		rc = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return rc;
+}
+
 /* Makes the version table if this database has none: under a session advisory lock, since two
- * nodes starting on a new database would otherwise race on CREATE TABLE. */
+ * nodes starting on a new database would otherwise race on CREATE TABLE. Only then: the lock
+ * is the fleet's write lock, which a node must not wait for to connect (its holder may be a
+ * node that hangs in the middle of a write, until the server ends its session). */
 static int bootstrap_schema_table(struct sq_conn *c)
 {
 	static const char sql[] =
@@ -640,8 +664,9 @@ static int bootstrap_schema_table(struct sq_conn *c)
 	    "CREATE TABLE IF NOT EXISTS saasedge_schema (version INTEGER NOT NULL);"
 	    "INSERT INTO saasedge_schema SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM saasedge_schema);"
 	    "SELECT pg_advisory_unlock(" WRITE_LOCK_KEY ");";
+	int rc = schema_table_exists(c);
 
-	return pg_exec(c, sql, "schema bootstrap");
+	return rc != 0 ? (rc > 0 ? 0 : rc) : pg_exec(c, sql, "schema bootstrap");
 }
 
 static int pg_open(struct store *st, struct sq_conn *c)
@@ -689,7 +714,14 @@ static int on_connected(struct sq_conn *c)
 
 	if (c->read_only) /* a standby takes no writes: the primary's connections see to it */
 		return 0;
-	rc = c->st->schema_version == 0 ? bootstrap_schema_table(c) : 0;
+	/* A write holds the fleet's one write lock (decision 0026): a node that stops in the
+	 * middle of one (a hung process, a paused machine) must not hold it, and every other
+	 * node's writes, for longer than this. Our transactions never wait on their client for
+	 * more than a moment (their statements are sent together). */
+	rc = pg_exec(c, "SET idle_in_transaction_session_timeout = '" IDLE_IN_WRITE_TIMEOUT "'",
+		     "session settings");
+	if (rc == 0 && c->st->schema_version == 0)
+		rc = bootstrap_schema_table(c);
 	if (rc == 0)
 		rc = sq_schema_catch_up(c);
 	/* A setting of the session: a reconnect starts a new one. */

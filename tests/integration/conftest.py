@@ -301,9 +301,13 @@ class Server:
         out_path = self.log_dir / f"serve-{self.port}-{n}.stdout"
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with open(err_path, "wb") as err, open(out_path, "wb") as out:
+            # A session of its own: the kernel continues (SIGHUP, then SIGCONT) the stopped
+            # members of a process group that becomes orphaned, as the runner's own group may
+            # when it was started in the background, and a test that stops a server (a hung
+            # node) must find it still stopped.
             self.proc = subprocess.Popen(
                 cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                env=child_env(self.env), cwd=self.cwd,
+                env=child_env(self.env), cwd=self.cwd, start_new_session=True,
             )
         self.runs.append({"cmd": cmd, "stderr": err_path, "stdout": out_path, "killed": False})
         if wait:

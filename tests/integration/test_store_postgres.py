@@ -2,9 +2,12 @@
 starts a cluster of its own, since some stop it. Nodes are separate processes with their own
 data directories that share one database and one master key, as on separate machines."""
 
+import os
 import re
+import signal
 import stat
 import subprocess
+import threading
 import time
 
 import pytest
@@ -147,6 +150,66 @@ def test_edge_only_node_has_no_api(tmp_path):
         wait_until(lambda: "roles=edge api=off" in s.stderr(), 10, "the start-up line")
     finally:
         finish_servers([s])
+        cluster.stop()
+
+
+WRITE_LOCK = 5361617345646765  # the store's write lock (src/store/store_postgres.c)
+
+
+def test_a_node_hung_in_a_write_holds_the_fleet_for_seconds_only(tmp_path):
+    """Every write takes the fleet's one write lock (decision 0026). Node A is made to stop
+    (SIGSTOP: a hung process, a paused machine) while its session holds that lock in the middle
+    of a write: the test holds the lock first, so A's create waits on it, stops A, and lets go.
+    A node starting then must not wait for the lock, and node B's writes go through once the
+    server has ended A's idle session (idle_in_transaction_session_timeout, 10 s, set on every
+    connection), instead of waiting for as long as A hangs."""
+    import psycopg2
+
+    cluster, url = start_cluster(tmp_path)
+    key = tmp_path / "master.key"
+    servers, holder = [], psycopg2.connect(url)
+    try:
+        zone_id, token = zone_and_token(url, tmp_path / "a", "hung")
+        a = node(tmp_path, "a", url, key, "api")
+        b = node(tmp_path, "b", url, key, "api")
+        servers += [a, b]
+        with holder.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+        api_a = api_for(a, zone_id, token)
+
+        def create_on_a():
+            try:  # answered with an error once A's session is ended: nothing was acknowledged
+                api_a.raw("POST", api_a.zone_path, json={"hostname": uniq("hung")}, timeout=60)
+            except OSError:
+                pass
+
+        pending = threading.Thread(target=create_on_a, daemon=True)
+        pending.start()
+
+        def a_waits_for_the_lock():
+            with holder.cursor() as cur:
+                cur.execute("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' "
+                            "AND NOT granted")
+                return cur.fetchone()[0] > 0
+
+        wait_until(a_waits_for_the_lock, 10, "node A's write to wait for the lock")
+        os.kill(a.proc.pid, signal.SIGSTOP)
+        try:
+            holder.commit()  # A's session takes the lock, answers its read, waits on A
+            edge = node(tmp_path, "edge", url, key, "edge", wait=False)
+            servers.append(edge)
+            wait_until(lambda: "edge serving" in edge.stderr(), 8, "a new node to start")
+            t0 = time.monotonic()
+            created = api_for(b, zone_id, token).create(uniq("after"))
+            took = time.monotonic() - t0
+            assert created["hostname"].startswith("after"), created
+            assert took < 20, f"node B's write waited {took:.1f} s for the hung node's lock"
+        finally:
+            os.kill(a.proc.pid, signal.SIGCONT)
+        pending.join(60)
+    finally:
+        holder.close()
+        finish_servers(servers)
         cluster.stop()
 
 

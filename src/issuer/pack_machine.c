@@ -200,10 +200,9 @@ static void hold_wait(const struct step_out *out)
  * change, certificate or failure) and the lease has more than half its time left: its write
  * would only save the pack's progress, which the next write saves with its own, and which a
  * crash before it makes again (every step is safe to repeat). The lease's ownership outcome
- * waits for that write too: every lease ends with one. Every write
- * queues on the store's one write lock, which a fleet's issuers share (decision 0026); most
- * steps of an issuance show nothing (keys, preflight and accept when all is well, finalize,
- * most polls). */
+ * waits for that write too: every lease ends with one. Every write queues on the store's one
+ * write lock, which a fleet's issuers share (decision 0026); most steps of an issuance show
+ * nothing (keys, preflight and accept when all is well, finalize, most polls). */
 static int write_needless(const struct pack_work *w, const struct step_out *out, int64_t now)
 {
 	if (out->event != PACK_EV_NONE || out->records || out->issued_by || out->n_certs ||

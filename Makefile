@@ -84,6 +84,9 @@ build/fuzz/obj/%.o: %.c
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+# Prerequisites of a pattern rule only, so make would delete them as intermediates after each
+# build, and the next `make fuzz` would compile them all again.
+.SECONDARY: $(FUZZ_OBJ)
 
 -include $(OBJ:.o=.d) $(SOBJ:.o=.d) $(FUZZ_OBJ:.o=.d)
 
